@@ -1,0 +1,105 @@
+// `tessera run`: the controller process.
+import { readFileSync } from 'node:fs';
+import { KubeClient } from '../kube/client.ts';
+import { EventRecorder } from '../kube/events.ts';
+import { Manager } from '../kube/manager.ts';
+import { createLogger } from '../log.ts';
+import { setupControllers } from '../controllers/index.ts';
+import { type FlagSpec, type FlagValues, formatFlags, parseFlags } from './flags.ts';
+
+export const runFlags: FlagSpec[] = [
+  { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; the in-cluster service account when absent.' },
+  { name: 'namespace', type: 'string', default: '', help: 'Watch ExternalSecrets and SecretStores in this namespace only; all namespaces when empty.' },
+  { name: 'concurrent', type: 'number', default: 4, help: 'Number of ExternalSecrets reconciled in parallel.' },
+  { name: 'controller-class', type: 'string', default: 'default', help: 'Handle only stores whose spec.controller is empty or equals this value.' },
+  { name: 'leader-elect', type: 'boolean', default: false, aliases: ['enable-leader-election'], help: 'Elect one active replica through a coordination.k8s.io Lease.' },
+  { name: 'leader-election-namespace', type: 'string', help: 'Namespace of the Lease; the pod namespace in-cluster, else "default".' },
+  { name: 'leader-election-id', type: 'string', default: 'tessera-controller', help: 'Name of the Lease.' },
+  { name: 'lease-duration', type: 'duration', default: '15s', help: 'How long a Lease holds without renewal before others may take it.' },
+  { name: 'renew-deadline', type: 'duration', default: '10s', help: 'How long the leader keeps trying to renew before it steps down.' },
+  { name: 'retry-period', type: 'duration', default: '2s', help: 'Interval between Lease acquire or renew attempts.' },
+  { name: 'metrics-addr', type: 'string', default: ':8080', help: 'Address of the Prometheus /metrics endpoint; "0" disables it.' },
+  { name: 'health-addr', type: 'string', default: ':8081', aliases: ['live-addr'], help: 'Address of /healthz and /readyz; "0" disables it.' },
+  { name: 'log-level', type: 'string', default: 'info', aliases: ['loglevel'], help: 'One of fatal, error, warn, info, debug, trace.' },
+  { name: 'client-qps', type: 'number', default: 50, help: 'Kubernetes API requests per second (client-side limit).' },
+  { name: 'client-burst', type: 'number', default: 100, help: 'Burst above --client-qps.' },
+  { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles.' },
+];
+
+export const runUsage = `Usage: tessera run [flags]
+
+Starts the controller: watches ExternalSecrets, SecretStores and ClusterSecretStores and keeps
+the target Secrets in sync with the external secret managers.
+
+Flags:
+${formatFlags(runFlags)}
+`;
+
+/** "1h30m", "500ms" → milliseconds. */
+export function durationMs(s: string): number {
+  if (s === '0') return 0;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * units[m[2]!]!;
+  return total;
+}
+
+function inClusterNamespace(): string | undefined {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values: f } = parseFlags(runFlags, argv);
+  const log = createLogger(String(f['log-level']));
+  const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
+  const client = await KubeClient.create({
+    kubeconfig: str('kubeconfig'),
+    qps: Number(f['client-qps']),
+    burst: Number(f['client-burst']),
+    fieldManager: 'tessera',
+    userAgent: 'tessera',
+  });
+  const events = new EventRecorder(client, { component: 'tessera', log: (m, x) => log.warn(x ?? {}, m) });
+  const manager = new Manager({
+    client,
+    logger: log,
+    metricsAddr: str('metrics-addr'),
+    healthAddr: str('health-addr'),
+    events,
+    leaderElection: {
+      enabled: f['leader-elect'] === true,
+      namespace: str('leader-election-namespace') ?? inClusterNamespace() ?? 'default',
+      name: String(f['leader-election-id']),
+      leaseDurationMs: durationMs(String(f['lease-duration'])),
+      renewDeadlineMs: durationMs(String(f['renew-deadline'])),
+      retryPeriodMs: durationMs(String(f['retry-period'])),
+    },
+  });
+  await setupControllers(manager, { client, events, logger: log, flags: f as FlagValues });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'signal received');
+    const timeout = setTimeout(() => {
+      log.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, durationMs(String(f['shutdown-timeout'])) + 5000);
+    timeout.unref();
+    void manager.stop().then(() => {
+      log.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await manager.start();
+  log.info({ identity: manager.identity, ...manager.bound }, 'started');
+  return new Promise<number>(() => {
+    /* runs until a signal */
+  });
+}

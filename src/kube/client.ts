@@ -1,0 +1,347 @@
+// A small Kubernetes API client over node:https.
+//
+// Configuration and authentication (kubeconfig, in-cluster service account, exec plugins) come
+// from @kubernetes/client-node's KubeConfig; requests, watch streams and patches are plain HTTP
+// so that the informer controls every byte of a watch and the client stays light.
+import https from 'node:https';
+import http from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from './types.ts';
+import { TokenBucket } from './ratelimit.ts';
+import { clientMetrics } from './metrics.ts';
+
+export interface KubeClientOptions {
+  /** Path of a kubeconfig file; the in-cluster service account when absent. */
+  kubeconfig?: string | undefined;
+  /** Client-side rate limit, as client-go's QPS and Burst. */
+  qps?: number;
+  burst?: number;
+  /** Field manager for server-side apply and managed fields. */
+  fieldManager?: string;
+  userAgent?: string;
+}
+
+/** An error answered by the API server, carrying its Status. */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly status: Status | undefined;
+  constructor(code: number, status: Status | undefined, method: string, path: string) {
+    const msg = status?.message ?? `HTTP ${code}`;
+    super(`${method} ${path}: ${msg}`);
+    this.name = 'ApiError';
+    this.code = code;
+    this.reason = status?.reason ?? '';
+    this.status = status;
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
+export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
+export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
+export const isGone = (e: unknown): boolean => e instanceof ApiError && e.code === 410;
+export const isForbidden = (e: unknown): boolean => e instanceof ApiError && e.code === 403;
+
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
+const patchContentType: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface ListOptions {
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  limit?: number | undefined;
+  continue?: string | undefined;
+  resourceVersion?: string | undefined;
+  resourceVersionMatch?: 'Exact' | 'NotOlderThan' | undefined;
+}
+
+export interface WatchOptions {
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  resourceVersion?: string | undefined;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface RequestOptions {
+  query?: Query | undefined;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal | undefined;
+}
+
+export class KubeClient {
+  readonly server: string;
+  readonly fieldManager: string;
+  private readonly kc: KubeConfig;
+  private readonly agent: https.Agent | http.Agent;
+  private readonly limiter: TokenBucket;
+  private readonly userAgent: string;
+
+  private constructor(kc: KubeConfig, server: string, agent: https.Agent | http.Agent, opts: KubeClientOptions) {
+    this.kc = kc;
+    this.server = server.replace(/\/+$/, '');
+    this.agent = agent;
+    this.fieldManager = opts.fieldManager ?? 'tessera';
+    this.userAgent = opts.userAgent ?? 'tessera';
+    this.limiter = new TokenBucket(opts.qps ?? 50, opts.burst ?? 100);
+  }
+
+  static async create(opts: KubeClientOptions = {}): Promise<KubeClient> {
+    const kc = new KubeConfig();
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromCluster();
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const tls: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(tls);
+    const agent = cluster.server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true })
+      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+    return new KubeClient(kc, cluster.server, agent, opts);
+  }
+
+  /** A copy of this client with another field manager (same connection pool and limiter). */
+  withFieldManager(fieldManager: string): KubeClient {
+    const c = Object.create(KubeClient.prototype) as KubeClient;
+    Object.assign(c, this, { fieldManager });
+    return c;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Paths
+
+  static path(rt: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+    let p = rt.group ? `/apis/${rt.group}/${rt.version}` : `/api/${rt.version}`;
+    if (rt.namespaced && namespace) p += `/namespaces/${encodeURIComponent(namespace)}`;
+    p += `/${rt.plural}`;
+    if (name) p += `/${encodeURIComponent(name)}`;
+    if (subresource) p += `/${subresource}`;
+    return p;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Typed verbs
+
+  async get<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+    return this.request<T>('GET', KubeClient.path(rt, namespace, name));
+  }
+
+  /** Like get, but undefined instead of a 404 error. */
+  async tryGet<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(rt, namespace, name);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async list<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}, signal?: AbortSignal): Promise<ObjectList<T>> {
+    return this.request<ObjectList<T>>('GET', KubeClient.path(rt, namespace), { query: { ...opts }, signal });
+  }
+
+  async create<T extends KubeObject>(rt: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    return this.request<T>('POST', KubeClient.path(rt, obj.metadata?.namespace), {
+      body: obj,
+      query: { fieldManager: this.fieldManager, dryRun: opts.dryRun ? 'All' : undefined },
+    });
+  }
+
+  async update<T extends KubeObject>(rt: ResourceType, obj: T): Promise<T> {
+    return this.request<T>('PUT', KubeClient.path(rt, obj.metadata?.namespace, obj.metadata?.name), {
+      body: obj,
+      query: { fieldManager: this.fieldManager },
+    });
+  }
+
+  async updateStatus<T extends KubeObject>(rt: ResourceType, obj: T): Promise<T> {
+    return this.request<T>('PUT', KubeClient.path(rt, obj.metadata?.namespace, obj.metadata?.name, 'status'), {
+      body: obj,
+      query: { fieldManager: this.fieldManager },
+    });
+  }
+
+  async patch<T extends KubeObject>(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    opts: { subresource?: string; force?: boolean } = {},
+  ): Promise<T> {
+    return this.request<T>('PATCH', KubeClient.path(rt, namespace, name, opts.subresource), {
+      body: patch,
+      contentType: patchContentType[type],
+      query: { fieldManager: this.fieldManager, force: type === 'apply' ? (opts.force ?? true) : undefined },
+    });
+  }
+
+  /** Server-side apply of a full intent object owned by this client's field manager. */
+  async apply<T extends KubeObject>(rt: ResourceType, obj: T, opts: { subresource?: string; force?: boolean } = {}): Promise<T> {
+    return this.patch<T>(rt, obj.metadata?.namespace, obj.metadata?.name ?? '', 'apply', obj, opts);
+  }
+
+  async delete(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    opts: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; preconditions?: { uid?: string; resourceVersion?: string } } = {},
+  ): Promise<void> {
+    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...opts };
+    await this.request('DELETE', KubeClient.path(rt, namespace, name), { body });
+  }
+
+  /**
+   * Read-modify-write of the status subresource, retried on conflict with a fresh read: the
+   * mutation is re-applied to the latest object, as client-go's RetryOnConflict does.
+   * Returns undefined when the object is gone.
+   */
+  async updateStatusWithRetry<T extends KubeObject>(
+    rt: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    mutate: (obj: T) => T | undefined,
+    attempts = 5,
+  ): Promise<T | undefined> {
+    for (let i = 0; ; i++) {
+      const current = await this.tryGet<T>(rt, namespace, name);
+      if (!current) return undefined;
+      const next = mutate(current);
+      if (!next) return current;
+      try {
+        return await this.updateStatus(rt, next);
+      } catch (e) {
+        if (!isConflict(e) || i + 1 >= attempts) throw e;
+        await sleep(10 * 2 ** i + Math.random() * 10);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Watch
+
+  /**
+   * Opens a watch stream. Events are yielded as they arrive; the iterator ends when the server
+   * closes the stream (timeout) and throws on transport errors. An ERROR event is thrown as an
+   * ApiError (410 Gone for an expired resourceVersion).
+   */
+  async *watch<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
+    const query: Query = {
+      watch: 'true',
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      resourceVersion: opts.resourceVersion,
+      allowWatchBookmarks: opts.allowWatchBookmarks ?? true,
+      timeoutSeconds: opts.timeoutSeconds,
+    };
+    const path = KubeClient.path(rt, namespace);
+    const res = await this.open('GET', path, { query, signal: opts.signal });
+    if ((res.statusCode ?? 0) >= 300) {
+      const body = await readBody(res);
+      throw new ApiError(res.statusCode ?? 0, parseStatus(body), 'WATCH', path);
+    }
+    res.setEncoding('utf8');
+    let buf = '';
+    for await (const chunk of res as AsyncIterable<string>) {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        const ev = JSON.parse(line) as WatchEvent<T>;
+        if (ev.type === 'ERROR') {
+          const st = ev.object as unknown as Status;
+          throw new ApiError(st.code ?? 500, st, 'WATCH', path);
+        }
+        yield ev;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Transport
+
+  /** Raw request returning parsed JSON; throws ApiError for non-2xx answers. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.open(method, path, opts);
+    const body = await readBody(res);
+    const code = res.statusCode ?? 0;
+    clientMetrics.requests.inc({ method, code: String(code) });
+    if (code >= 300) throw new ApiError(code, parseStatus(body), method, path);
+    return (body ? JSON.parse(body) : {}) as T;
+  }
+
+  private async open(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    await this.limiter.take(opts.signal);
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const auth: https.RequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(auth);
+    const headers: http.OutgoingHttpHeaders = {
+      ...(auth.headers as http.OutgoingHttpHeaders),
+      accept: 'application/json',
+      'user-agent': this.userAgent,
+    };
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      payload = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] = opts.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
+    }
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { method, headers, agent: this.agent, signal: opts.signal }, resolve);
+      req.on('error', (e) => {
+        clientMetrics.requests.inc({ method, code: '<error>' });
+        reject(e);
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+}
+
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => (body += c));
+    res.on('end', () => resolve(body));
+    res.on('error', reject);
+  });
+}
+
+function parseStatus(body: string): Status | undefined {
+  try {
+    const s = JSON.parse(body) as Status;
+    return s && typeof s === 'object' ? s : undefined;
+  } catch {
+    return body ? { kind: 'Status', apiVersion: 'v1', message: body.slice(0, 500) } : undefined;
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

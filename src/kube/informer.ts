@@ -1,0 +1,340 @@
+// An informer: list, then watch from the list's resourceVersion, keeping a local cache with
+// indexes and calling handlers for each change.
+//
+// Resilience, as client-go's reflector:
+// - watches ask for bookmarks, so the resourceVersion we resume from stays fresh;
+// - a 410 Gone (resourceVersion compacted away) leads to a re-list, and the re-list is diffed
+//   against the cache so handlers see exactly the adds, updates and deletes that were missed;
+// - any other error, timeout or closed stream reconnects from the last resourceVersion, with
+//   exponential backoff and jitter;
+// - health is observable: `synced`, `healthy`, the last error, and metrics.
+// resourceVersions are opaque strings: compared for equality only, never as numbers.
+import type { KubeClient } from './client.ts';
+import { ApiError, isGone, sleep } from './client.ts';
+import type { KubeObject, ResourceType } from './types.ts';
+import { objectKey } from './types.ts';
+import { informerMetrics } from './metrics.ts';
+
+export interface InformerHandlers<T extends KubeObject> {
+  add?(obj: T): void;
+  update?(oldObj: T, newObj: T): void;
+  delete?(obj: T): void;
+}
+
+export type IndexFunc<T> = (obj: T) => string[];
+
+export interface InformerOptions<T extends KubeObject> {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+  /** Page size of lists, so a big collection never arrives as one huge response. */
+  pageSize?: number;
+  /** Shrinks objects before they are cached (e.g. drop managedFields). */
+  transform?: (obj: T) => T;
+  indexers?: Record<string, IndexFunc<T>>;
+  /** Reconnect backoff: initial and maximum delay in ms. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Server-side watch timeout range in seconds; each watch picks a random value in it. */
+  watchTimeoutSeconds?: [number, number];
+  onEvent?: (e: InformerLifecycleEvent) => void;
+}
+
+/** Observable lifecycle, for logs and tests. */
+export type InformerLifecycleEvent =
+  | { type: 'listed'; resourceVersion: string; count: number }
+  | { type: 'watching'; resourceVersion: string }
+  | { type: 'watch-closed' }
+  | { type: 'watch-error'; error: Error; gone: boolean; retryInMs: number };
+
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
+}
+
+export class Informer<T extends KubeObject> {
+  readonly resource: ResourceType;
+  private readonly client: KubeClient;
+  private readonly opts: InformerOptions<T>;
+  private readonly items = new Map<string, T>();
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private resourceVersion = '';
+  private hasSynced = false;
+  private watchHealthy = false;
+  private lastErr: Error | undefined;
+  private lastErrAt = 0;
+  private consecutiveFailures = 0;
+  private abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private syncWaiters: Array<() => void> = [];
+  private readonly metricLabel: string;
+
+  constructor(client: KubeClient, resource: ResourceType, opts: InformerOptions<T> = {}) {
+    this.client = client;
+    this.resource = resource;
+    this.opts = opts;
+    this.metricLabel = `${resource.plural}${resource.group ? '.' + resource.group : ''}`;
+    for (const name of Object.keys(opts.indexers ?? {})) this.indexes.set(name, new Map());
+  }
+
+  addHandlers(h: InformerHandlers<T>): void {
+    this.handlers.push(h);
+    // Late registrants see the current contents as adds, as client-go does.
+    if (this.hasSynced) for (const obj of this.items.values()) h.add?.(obj);
+  }
+
+  // ---- cache reads ------------------------------------------------------------------------
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  size(): number {
+    return this.items.size;
+  }
+
+  byIndex(index: string, value: string): T[] {
+    const keys = this.indexes.get(index)?.get(value);
+    if (!keys) return [];
+    const out: T[] = [];
+    for (const k of keys) {
+      const o = this.items.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  // ---- health -----------------------------------------------------------------------------
+
+  get synced(): boolean {
+    return this.hasSynced;
+  }
+
+  /** Synced, and the watch is connected or reconnecting after fewer than a few failures. */
+  get healthy(): boolean {
+    return this.hasSynced && (this.watchHealthy || this.consecutiveFailures < 5);
+  }
+
+  get lastError(): { error: Error; at: number } | undefined {
+    return this.lastErr ? { error: this.lastErr, at: this.lastErrAt } : undefined;
+  }
+
+  get lastResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<boolean> {
+    if (this.hasSynced) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.syncWaiters.push(() => resolve(true));
+      signal?.addEventListener('abort', () => resolve(false), { once: true });
+    });
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  start(): void {
+    if (this.running) return;
+    this.abort = new AbortController();
+    this.running = this.run(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+    this.running = undefined;
+    informerMetrics.synced.set({ resource: this.metricLabel }, 0);
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    let needList = true;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.listAndReplace(signal);
+          needList = false;
+        }
+        await this.watchOnce(signal);
+        // A server-side timeout or a closed stream: resume from the last resourceVersion.
+        this.emit({ type: 'watch-closed' });
+        this.consecutiveFailures = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        const gone = isGone(err);
+        if (gone) needList = true;
+        this.watchHealthy = false;
+        this.lastErr = err as Error;
+        this.lastErrAt = Date.now();
+        informerMetrics.watchErrors.inc({ resource: this.metricLabel, reason: gone ? 'gone' : 'error' });
+        // A 410 re-lists at once (first time); other errors back off with jitter.
+        const delay = gone && this.consecutiveFailures === 0 ? 0 : this.backoffDelay();
+        this.consecutiveFailures++;
+        this.updateSyncedMetric();
+        this.emit({ type: 'watch-error', error: err as Error, gone, retryInMs: delay });
+        if (delay > 0) await sleep(delay, signal);
+      }
+    }
+  }
+
+  private backoffDelay(): number {
+    const base = this.opts.backoffInitialMs ?? 800;
+    const max = this.opts.backoffMaxMs ?? 30_000;
+    const exp = Math.min(max, base * 2 ** Math.min(this.consecutiveFailures, 20));
+    // Full jitter in [exp/2, exp): many informers reconnecting after an outage spread out.
+    return exp / 2 + Math.random() * (exp / 2);
+  }
+
+  private async listAndReplace(signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, T>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.client.list<T>(
+        this.resource,
+        this.opts.namespace,
+        {
+          labelSelector: this.opts.labelSelector,
+          fieldSelector: this.opts.fieldSelector,
+          limit: this.opts.pageSize ?? 500,
+          continue: cont,
+        },
+        signal,
+      );
+      for (const item of page.items) {
+        // List items carry no apiVersion/kind; restore them so handlers see whole objects.
+        item.apiVersion ??= this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
+        item.kind ??= this.resource.kind;
+        const obj = this.shrink(item);
+        fresh.set(objectKey(obj), obj);
+      }
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion ?? rv;
+    } while (cont);
+    informerMetrics.lists.inc({ resource: this.metricLabel });
+    // Diff against the cache: deliver exactly what changed while we were not watching.
+    for (const [key, old] of this.items) {
+      if (!fresh.has(key)) {
+        this.removeFromCache(key, old);
+        for (const h of this.handlers) h.delete?.(old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.items.get(key);
+      this.putInCache(key, obj, old);
+      if (!old) for (const h of this.handlers) h.add?.(obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) for (const h of this.handlers) h.update?.(old, obj);
+    }
+    this.resourceVersion = rv;
+    this.emit({ type: 'listed', resourceVersion: rv, count: fresh.size });
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.syncWaiters.splice(0).forEach((f) => f());
+    }
+    informerMetrics.objects.set({ resource: this.metricLabel }, this.items.size);
+  }
+
+  private async watchOnce(signal: AbortSignal): Promise<void> {
+    const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
+    const timeoutSeconds = Math.floor(lo + Math.random() * (hi - lo));
+    const stream = this.client.watch<T>(this.resource, this.opts.namespace, {
+      labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
+      resourceVersion: this.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+      signal,
+    });
+    informerMetrics.watches.inc({ resource: this.metricLabel });
+    let announced = false;
+    for await (const ev of stream) {
+      if (!announced) {
+        announced = true;
+        this.markWatching();
+      }
+      informerMetrics.events.inc({ resource: this.metricLabel, type: ev.type });
+      const rv = ev.object.metadata?.resourceVersion;
+      if (ev.type === 'BOOKMARK') {
+        if (rv) this.resourceVersion = rv;
+        continue;
+      }
+      const obj = this.shrink(ev.object);
+      const key = objectKey(obj);
+      const old = this.items.get(key);
+      if (ev.type === 'DELETED') {
+        if (old) {
+          this.removeFromCache(key, old);
+          for (const h of this.handlers) h.delete?.(obj);
+        }
+      } else if (!old) {
+        this.putInCache(key, obj, undefined);
+        for (const h of this.handlers) h.add?.(obj);
+      } else if (old.metadata?.resourceVersion !== rv) {
+        this.putInCache(key, obj, old);
+        for (const h of this.handlers) h.update?.(old, obj);
+      }
+      if (rv) this.resourceVersion = rv;
+      informerMetrics.objects.set({ resource: this.metricLabel }, this.items.size);
+    }
+    if (!announced) this.markWatching();
+  }
+
+  private markWatching(): void {
+    this.watchHealthy = true;
+    this.consecutiveFailures = 0;
+    this.updateSyncedMetric();
+    this.emit({ type: 'watching', resourceVersion: this.resourceVersion });
+  }
+
+  private updateSyncedMetric(): void {
+    informerMetrics.synced.set({ resource: this.metricLabel }, this.healthy ? 1 : 0);
+  }
+
+  private shrink(obj: T): T {
+    stripManagedFields(obj);
+    return this.opts.transform ? this.opts.transform(obj) : obj;
+  }
+
+  private putInCache(key: string, obj: T, old: T | undefined): void {
+    if (old) this.unindex(key, old);
+    this.items.set(key, obj);
+    for (const [name, fn] of Object.entries(this.opts.indexers ?? {})) {
+      const idx = this.indexes.get(name)!;
+      for (const v of fn(obj)) {
+        let s = idx.get(v);
+        if (!s) idx.set(v, (s = new Set()));
+        s.add(key);
+      }
+    }
+  }
+
+  private removeFromCache(key: string, old: T): void {
+    this.unindex(key, old);
+    this.items.delete(key);
+  }
+
+  private unindex(key: string, old: T): void {
+    for (const [name, fn] of Object.entries(this.opts.indexers ?? {})) {
+      const idx = this.indexes.get(name)!;
+      for (const v of fn(old)) {
+        const s = idx.get(v);
+        s?.delete(key);
+        if (s && s.size === 0) idx.delete(v);
+      }
+    }
+  }
+
+  private emit(e: InformerLifecycleEvent): void {
+    this.opts.onEvent?.(e);
+  }
+}
+
+export { ApiError };

@@ -1,0 +1,170 @@
+// Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection package:
+// acquire when the lease is free or expired, renew every retry period, give up leadership when
+// renewals fail for longer than the renew deadline, release on shutdown so a successor need not
+// wait for expiry.
+//
+// Expiry is judged by the local clock from when *we* last saw the lease change (its
+// resourceVersion), never by comparing our clock with the holder's renewTime, so clock skew
+// between replicas cannot cause two leaders.
+import type { KubeClient } from './client.ts';
+import { isAlreadyExists, isConflict, isNotFound, sleep } from './client.ts';
+import type { Lease } from './types.ts';
+import { core } from './types.ts';
+import { leaderMetrics } from './metrics.ts';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  onStartedLeading: () => void;
+  onStoppedLeading: () => void;
+  onNewLeader?: (identity: string) => void;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export class LeaderElector {
+  private readonly client: KubeClient;
+  private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'log'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'log'>;
+  private observed: { rv: string; holder: string; at: number; durationMs: number } | undefined;
+  private leading = false;
+  private lastRenew = 0;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private lastReportedLeader = '';
+
+  constructor(client: KubeClient, opts: LeaderElectionOptions) {
+    this.client = client;
+    this.o = {
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      ...opts,
+    };
+    if (this.o.renewDeadlineMs >= this.o.leaseDurationMs) throw new Error('renew deadline must be shorter than the lease duration');
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    this.loop ??= this.run(this.abort.signal);
+  }
+
+  /** Stops campaigning; if leading, releases the lease so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    if (this.leading) {
+      await this.release().catch((e: Error) => this.o.log?.('lease release failed', { error: e.message }));
+      this.setLeading(false);
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let ok = false;
+      try {
+        ok = await this.tryAcquireOrRenew();
+      } catch (e) {
+        this.o.log?.('lease update failed', { error: (e as Error).message });
+      }
+      const now = performance.now();
+      if (ok) {
+        this.lastRenew = now;
+        if (!this.leading) this.setLeading(true);
+      } else if (this.leading && now - this.lastRenew > this.o.renewDeadlineMs) {
+        // We can no longer prove we hold the lease: stop leader-only work before it expires.
+        this.setLeading(false);
+      }
+      // Jitter the retry so contenders do not move in lock-step.
+      await sleep(this.o.retryPeriodMs * (this.leading ? 1 : 1 + Math.random() * 0.2), signal);
+    }
+  }
+
+  private setLeading(v: boolean): void {
+    if (this.leading === v) return;
+    this.leading = v;
+    leaderMetrics.isLeader.set({ name: this.o.name }, v ? 1 : 0);
+    this.o.log?.(v ? 'became leader' : 'stopped leading', { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity });
+    if (v) this.o.onStartedLeading();
+    else this.o.onStoppedLeading();
+  }
+
+  /** One attempt: returns true when we hold the lease afterwards. */
+  async tryAcquireOrRenew(): Promise<boolean> {
+    const now = new Date();
+    const durationSec = Math.ceil(this.o.leaseDurationMs / 1000);
+    const existing = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name);
+    if (!existing) {
+      const lease: Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.o.name, namespace: this.o.namespace },
+        spec: { holderIdentity: this.o.identity, leaseDurationSeconds: durationSec, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+      };
+      try {
+        const created = await this.client.create(core.leases, lease);
+        this.observe(created);
+        return true;
+      } catch (e) {
+        if (isAlreadyExists(e)) return false;
+        throw e;
+      }
+    }
+    this.observe(existing);
+    const spec = existing.spec ?? {};
+    const holder = spec.holderIdentity ?? '';
+    const iHold = holder === this.o.identity;
+    if (holder && !iHold) {
+      const expired = this.observed && performance.now() > this.observed.at + this.observed.durationMs;
+      if (!expired) return false;
+    }
+    const next: Lease = {
+      ...existing,
+      spec: {
+        ...spec,
+        holderIdentity: this.o.identity,
+        leaseDurationSeconds: durationSec,
+        renewTime: microTime(now),
+        acquireTime: iHold ? (spec.acquireTime ?? microTime(now)) : microTime(now),
+        leaseTransitions: iHold ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
+      },
+    };
+    try {
+      const updated = await this.client.update(core.leases, next);
+      this.observe(updated);
+      return true;
+    } catch (e) {
+      if (isConflict(e) || isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  private observe(lease: Lease): void {
+    const rv = lease.metadata?.resourceVersion ?? '';
+    const holder = lease.spec?.holderIdentity ?? '';
+    if (!this.observed || this.observed.rv !== rv) {
+      this.observed = { rv, holder, at: performance.now(), durationMs: (lease.spec?.leaseDurationSeconds ?? 15) * 1000 };
+    }
+    if (holder && holder !== this.lastReportedLeader) {
+      this.lastReportedLeader = holder;
+      this.o.onNewLeader?.(holder);
+    }
+  }
+
+  private async release(): Promise<void> {
+    const lease = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name);
+    if (!lease || lease.spec?.holderIdentity !== this.o.identity) return;
+    // As client-go's ReleaseOnCancel: an empty holder with a 1 s duration frees it at once.
+    await this.client.update(core.leases, {
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() },
+    });
+  }
+}

@@ -1,0 +1,260 @@
+// A keyed work queue with client-go semantics, plus priorities.
+//
+// - A key waiting in the queue is held once, however often it is added.
+// - A key is never handed to two workers at once: adding a key that is being processed marks it
+//   dirty, and done() puts it back so it is processed again, after.
+// - Keys are added at one of two priorities. New and changed objects ('high') go ahead of
+//   periodic refreshes and retries ('low'); adding a waiting key at a higher priority promotes it.
+// - addAfter() delays a key (the earliest pending time wins); addRateLimited() delays it by the
+//   larger of a per-key exponential backoff and a global token bucket, as client-go's default
+//   controller rate limiter does; forget() resets the key's backoff.
+import { ExponentialBackoff, TokenBucket } from './ratelimit.ts';
+import { queueMetrics } from './metrics.ts';
+
+export type Priority = 'high' | 'low';
+
+export interface WorkQueueOptions {
+  name: string;
+  /** Per-key backoff after an error: base and cap in ms. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Global rate limit on rate-limited re-adds: tokens per second and burst. */
+  retryQps?: number;
+  retryBurst?: number;
+  now?: () => number;
+}
+
+/** A FIFO of strings with O(1) push/shift and lazy removal. */
+class Fifo {
+  private items: Array<string | undefined> = [];
+  private head = 0;
+  private live = 0;
+  private readonly index = new Map<string, number>();
+
+  get length(): number {
+    return this.live;
+  }
+
+  push(key: string): void {
+    this.index.set(key, this.items.length);
+    this.items.push(key);
+    this.live++;
+  }
+
+  shift(): string | undefined {
+    while (this.head < this.items.length) {
+      const k = this.items[this.head++];
+      if (k !== undefined) {
+        this.index.delete(k);
+        this.live--;
+        this.compact();
+        return k;
+      }
+    }
+    return undefined;
+  }
+
+  remove(key: string): boolean {
+    const i = this.index.get(key);
+    if (i === undefined) return false;
+    this.items[i] = undefined;
+    this.index.delete(key);
+    this.live--;
+    return true;
+  }
+
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+      this.index.clear();
+      this.items.forEach((k, i) => k !== undefined && this.index.set(k, i));
+    }
+  }
+}
+
+export class WorkQueue {
+  readonly name: string;
+  private readonly queues: Record<Priority, Fifo> = { high: new Fifo(), low: new Fifo() };
+  /** Keys that need processing, with their priority (waiting, or to re-run after processing). */
+  private readonly dirty = new Map<string, Priority>();
+  private readonly processing = new Map<string, number>();
+  private readonly waiting = new Map<string, { at: number; timer: NodeJS.Timeout; priority: Priority }>();
+  private readonly addedAt = new Map<string, number>();
+  private readonly backoff: ExponentialBackoff;
+  private readonly bucket: TokenBucket;
+  private readonly getters: Array<(key: string | undefined) => void> = [];
+  private readonly drainWaiters: Array<() => void> = [];
+  private readonly now: () => number;
+  private shuttingDown = false;
+
+  constructor(opts: WorkQueueOptions) {
+    this.name = opts.name;
+    this.now = opts.now ?? (() => performance.now());
+    this.backoff = new ExponentialBackoff(opts.backoffBaseMs ?? 5, opts.backoffMaxMs ?? 5 * 60_000);
+    this.bucket = new TokenBucket(opts.retryQps ?? 10, opts.retryBurst ?? 100, this.now);
+  }
+
+  /** Keys waiting to be handed to a worker (not counting delayed or in-progress keys). */
+  len(): number {
+    return this.queues.high.length + this.queues.low.length;
+  }
+
+  /** Keys scheduled with addAfter/addRateLimited and not yet due. */
+  delayedLen(): number {
+    return this.waiting.size;
+  }
+
+  processingLen(): number {
+    return this.processing.size;
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  add(key: string, priority: Priority = 'high'): void {
+    if (this.shuttingDown) return;
+    const was = this.dirty.get(key);
+    if (was !== undefined) {
+      if (was === 'low' && priority === 'high') {
+        this.dirty.set(key, 'high');
+        // Promote only if it is waiting in the queue; a key in progress is re-queued by done().
+        if (this.queues.low.remove(key)) this.queues.high.push(key);
+        this.updateDepth();
+      }
+      return;
+    }
+    queueMetrics.adds.inc({ name: this.name });
+    this.dirty.set(key, priority);
+    if (!this.addedAt.has(key)) this.addedAt.set(key, this.now());
+    if (this.processing.has(key)) return;
+    this.enqueue(key, priority);
+  }
+
+  private enqueue(key: string, priority: Priority): void {
+    const getter = this.getters.shift();
+    if (getter) {
+      this.dirty.delete(key);
+      this.startProcessing(key);
+      getter(key);
+      return;
+    }
+    this.queues[priority].push(key);
+    this.updateDepth();
+  }
+
+  /** Adds the key after `delayMs`. A key already waiting keeps the earlier of the two times. */
+  addAfter(key: string, delayMs: number, priority: Priority = 'low'): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key, priority);
+      return;
+    }
+    const at = this.now() + delayMs;
+    const pending = this.waiting.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.waiting.delete(key);
+      this.add(key, priority);
+    }, delayMs);
+    timer.unref?.();
+    this.waiting.set(key, { at, timer, priority });
+  }
+
+  /** Re-adds a failed key after its backoff (and the global retry rate limit). */
+  addRateLimited(key: string, priority: Priority = 'low'): number {
+    const delay = Math.max(this.backoff.when(key), this.bucket.reserve());
+    queueMetrics.retries.inc({ name: this.name });
+    this.addAfter(key, delay, priority);
+    return delay;
+  }
+
+  /** Clears the key's backoff after a success. */
+  forget(key: string): void {
+    this.backoff.forget(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.backoff.retries(key);
+  }
+
+  /** Cancels a delayed add (e.g. the object was deleted). */
+  cancelDelayed(key: string): void {
+    const pending = this.waiting.get(key);
+    if (pending) {
+      clearTimeout(pending.timer);
+      this.waiting.delete(key);
+    }
+  }
+
+  /** Waits for the next key; undefined once the queue is shut down. */
+  get(): Promise<string | undefined> {
+    const key = this.queues.high.shift() ?? this.queues.low.shift();
+    if (key !== undefined) {
+      this.dirty.delete(key);
+      this.startProcessing(key);
+      this.updateDepth();
+      return Promise.resolve(key);
+    }
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  private startProcessing(key: string): void {
+    const t = this.now();
+    this.processing.set(key, t);
+    const added = this.addedAt.get(key);
+    if (added !== undefined) {
+      queueMetrics.queueDuration.observe({ name: this.name }, (t - added) / 1000);
+      this.addedAt.delete(key);
+    }
+  }
+
+  /** Marks the key processed; if it was added meanwhile, it goes back in the queue. */
+  done(key: string): void {
+    const started = this.processing.get(key);
+    if (started !== undefined) queueMetrics.workDuration.observe({ name: this.name }, (this.now() - started) / 1000);
+    this.processing.delete(key);
+    const prio = this.dirty.get(key);
+    if (prio !== undefined && !this.shuttingDown) this.enqueue(key, prio);
+    if (this.processing.size === 0) this.drainWaiters.splice(0).forEach((f) => f());
+  }
+
+  /** Stops handing out keys; waiting getters receive undefined. In-progress keys may finish. */
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const { timer } of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
+    this.getters.splice(0).forEach((g) => g(undefined));
+  }
+
+  /** Shuts down and waits until every in-progress key is done (or the timeout passes). */
+  async shutDownWithDrain(timeoutMs = 30_000): Promise<boolean> {
+    this.shutDown();
+    if (this.processing.size === 0) return true;
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.drainWaiters.push(() => (clearTimeout(t), resolve(true)));
+    });
+  }
+
+  private updateDepth(): void {
+    queueMetrics.depth.set({ name: this.name, priority: 'high' }, this.queues.high.length);
+    queueMetrics.depth.set({ name: this.name, priority: 'low' }, this.queues.low.length);
+  }
+
+  /** Gauges that depend on time, refreshed when metrics are scraped. */
+  collectMetrics(): void {
+    const t = this.now();
+    let total = 0;
+    let longest = 0;
+    for (const s of this.processing.values()) {
+      total += t - s;
+      longest = Math.max(longest, t - s);
+    }
+    queueMetrics.unfinishedWork.set({ name: this.name }, total / 1000);
+    queueMetrics.longestRunning.set({ name: this.name }, longest / 1000);
+  }
+}

@@ -1,0 +1,131 @@
+// The contract between the sync core and every secret-manager backend.
+//
+// Providers return *raw* remote values: property extraction, decoding and conversion happen in
+// the pure sync core. That split is what lets the controller coalesce identical reads
+// (store, key, version) across many ExternalSecrets into one provider call.
+
+/** Which remote value to read. `version` is provider-specific (AWS: "uuid/<id>" or a stage). */
+export interface RemoteValueRef {
+  key: string;
+  version?: string | undefined;
+  /** "Fetch" asks for the secret's metadata (tags / custom metadata) instead of its value. */
+  metadataPolicy?: 'None' | 'Fetch' | undefined;
+}
+
+/** A remote value exactly as the provider holds it. */
+export interface RemoteValue {
+  /** The secret's bytes: a string secret is its UTF-8 encoding. */
+  value: Uint8Array;
+}
+
+/** dataFrom[].find, as written in the manifest (v1 shape). */
+export interface FindQuery {
+  path?: string | undefined;
+  name?: { regexp: string } | undefined;
+  tags?: Record<string, string> | undefined;
+  conversionStrategy?: string | undefined;
+  decodingStrategy?: string | undefined;
+}
+
+export interface ProviderClient {
+  /** Reads one remote value. Throws NotFoundError when the key (or version) does not exist. */
+  getValue(ref: RemoteValueRef): Promise<RemoteValue>;
+  /**
+   * Optional batch read. Returns one entry per ref, in order: a value or the error for that ref.
+   * Providers with a batch API (AWS BatchGetSecretValue) implement it to save calls.
+   */
+  getValues?(refs: readonly RemoteValueRef[]): Promise<Array<RemoteValue | Error>>;
+  /** dataFrom.find: every matching secret, keyed by its remote name. */
+  findValues(query: FindQuery): Promise<Map<string, RemoteValue>>;
+  /** Checks that configuration and credentials work (store readiness). */
+  validate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Why a provider call failed, in terms the controller acts on. */
+export type ProviderErrorKind =
+  | 'NotFound' // the key or version does not exist: the only kind that may drive deletion
+  | 'AccessDenied'
+  | 'BadCredentials'
+  | 'Throttled'
+  | 'Unreachable'
+  | 'InvalidRequest'
+  | 'Unknown';
+
+/**
+ * A provider failure. The message must never contain a secret value: it names the store, key
+ * and the remote service's error code only.
+ */
+export class ProviderError extends Error {
+  readonly kind: ProviderErrorKind;
+  readonly retryable: boolean;
+  constructor(kind: ProviderErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.retryable = kind === 'Throttled' || kind === 'Unreachable' || kind === 'Unknown';
+  }
+}
+
+export class NotFoundError extends ProviderError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NotFound', message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+export function isNotFound(err: unknown): err is NotFoundError {
+  return err instanceof ProviderError && err.kind === 'NotFound';
+}
+
+/** A reference to one key of a Kubernetes Secret, as store specs write it. */
+export interface SecretKeySelector {
+  name: string;
+  key?: string | undefined;
+  namespace?: string | undefined;
+}
+
+/**
+ * What a provider may ask of the cluster while it builds a client. The controller implements
+ * it with the store-kind rules applied (a SecretStore reads only its own namespace; a
+ * ClusterSecretStore reads the namespace named in the reference, or the ExternalSecret's).
+ */
+export interface ProviderContext {
+  /** Namespace the credentials are read from when a reference names none. */
+  namespace: string;
+  /** Reads one key of a Secret; throws ProviderError('BadCredentials') when it is missing. */
+  readSecretKey(ref: SecretKeySelector): Promise<string>;
+  /** Issues a service-account token through the TokenRequest API. */
+  createServiceAccountToken(ref: { name: string; namespace?: string | undefined; audiences?: string[] | undefined }): Promise<string>;
+  /** Environment overrides (e.g. AWS_ENDPOINT_URL for tests); defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /**
+   * Reads a ServiceAccount's annotations (workload identity: AWS IRSA's
+   * eks.amazonaws.com/role-arn, GKE's iam.gke.io/gcp-service-account, …), with the same
+   * namespace rules as createServiceAccountToken. Optional: providers fall back to the store spec.
+   */
+  readServiceAccountAnnotations?(ref: { name: string; namespace?: string | undefined }): Promise<Record<string, string>>;
+  /**
+   * Called once per remote API call, for externalsecret_provider_api_calls_count. `operation` is
+   * the remote operation (e.g. "GetSecretValue"); `detail` carries ESO's metric labels.
+   */
+  onApiCall?(operation: string, detail?: ApiCallDetail): void;
+}
+
+/** Labels of one remote API call, as ESO's externalsecret_provider_api_calls_count uses them. */
+export interface ApiCallDetail {
+  /** ESO's provider label, e.g. "AWS/SecretsManager", "AWS/ParameterStore", "AWS/STS". */
+  provider: string;
+  status: 'success' | 'error';
+}
+
+/** Builds clients for one `spec.provider.<name>` block. */
+export interface Provider<Config = unknown> {
+  /** The key under spec.provider, e.g. "aws". */
+  readonly name: string;
+  /** Static checks of the config; returns human-readable problems naming the field. */
+  validateConfig(config: Config): string[];
+  /** What the store can do: ReadOnly, WriteOnly or ReadWrite. */
+  capabilities(config: Config): 'ReadOnly' | 'WriteOnly' | 'ReadWrite';
+  newClient(config: Config, ctx: ProviderContext): Promise<ProviderClient>;
+}

