@@ -68,6 +68,8 @@ export class Informer<T extends KubeObject> {
   private abort = new AbortController();
   private running: Promise<void> | undefined;
   private syncWaiters: Array<() => void> = [];
+  private watchAbort: AbortController | undefined;
+  private holdUntil = 0;
   private readonly metricLabel: string;
 
   constructor(client: KubeClient, resource: ResourceType, opts: InformerOptions<T> = {}) {
@@ -158,6 +160,7 @@ export class Informer<T extends KubeObject> {
   private async run(signal: AbortSignal): Promise<void> {
     let needList = true;
     while (!signal.aborted) {
+      if (this.holdUntil > Date.now()) await sleep(this.holdUntil - Date.now(), signal);
       try {
         if (needList) {
           await this.listAndReplace(signal);
@@ -169,6 +172,7 @@ export class Informer<T extends KubeObject> {
         this.consecutiveFailures = 0;
       } catch (err) {
         if (signal.aborted) break;
+        if (this.holdUntil > Date.now()) continue; // disconnectFor(): not a failure
         const gone = isGone(err);
         if (gone) needList = true;
         this.watchHealthy = false;
@@ -245,13 +249,14 @@ export class Informer<T extends KubeObject> {
   private async watchOnce(signal: AbortSignal): Promise<void> {
     const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.floor(lo + Math.random() * (hi - lo));
+    this.watchAbort = new AbortController();
     const stream = this.client.watch<T>(this.resource, this.opts.namespace, {
       labelSelector: this.opts.labelSelector,
       fieldSelector: this.opts.fieldSelector,
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds,
-      signal,
+      signal: AbortSignal.any([signal, this.watchAbort.signal]),
     });
     informerMetrics.watches.inc({ resource: this.metricLabel });
     let announced = false;
@@ -285,6 +290,17 @@ export class Informer<T extends KubeObject> {
       informerMetrics.objects.set({ resource: this.metricLabel }, this.items.size);
     }
     if (!announced) this.markWatching();
+  }
+
+  /**
+   * Drops the watch connection and stays disconnected for `ms`, then resumes from the last
+   * resourceVersion as after any network failure. A test seam for long outages: changes made
+   * meanwhile (and an etcd compaction) must be caught up by the resume or by a re-list.
+   */
+  disconnectFor(ms: number): void {
+    this.holdUntil = Date.now() + ms;
+    this.watchHealthy = false;
+    this.watchAbort?.abort();
   }
 
   private markWatching(): void {

@@ -1,0 +1,27 @@
+// Metrics of the secret domain. Names are API: ESO's names are kept where ESO has them, so
+// existing dashboards and alerts keep working.
+import { Counter, Gauge, Histogram, register } from 'prom-client';
+
+function counter(name: string, help: string, labelNames: string[]): Counter {
+  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
+}
+function gauge(name: string, help: string, labelNames: string[]): Gauge {
+  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
+}
+function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
+  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets });
+}
+
+export const secretMetrics = {
+  /** ESO: externalsecret_sync_calls_total{name,namespace}. */
+  syncCalls: counter('externalsecret_sync_calls_total', 'ExternalSecret syncs by namespace.', ['namespace']),
+  syncErrors: counter('externalsecret_sync_calls_error', 'Failed ExternalSecret syncs by namespace and reason.', ['namespace', 'reason']),
+  /** ESO: externalsecret_status_condition{name,namespace,condition,status}. Per object; deleted with it. */
+  statusCondition: gauge('externalsecret_status_condition', 'Ready condition of each ExternalSecret (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
+  reconcileDuration: histogram('externalsecret_reconcile_duration', 'Duration of ExternalSecret reconciles in seconds.', ['namespace'], [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  /** ESO: externalsecret_provider_api_calls_count{provider,call,status}; we add the store. */
+  providerCalls: counter('externalsecret_provider_api_calls_count', 'Provider API calls by provider, store, operation (call) and status.', ['provider', 'store', 'call', 'status']),
+  /** Reads answered without a provider call: joined an identical in-flight read or a recent result. */
+  coalescedReads: counter('tessera_provider_reads_coalesced_total', 'Remote value reads served by an identical in-flight or recent read instead of a provider call.', ['provider', 'store']),
+  storeStatus: gauge('secretstore_status_condition', 'Ready condition of each SecretStore and ClusterSecretStore (1 for the current status).', ['name', 'namespace', 'kind', 'condition', 'status']),
+};

@@ -1,0 +1,46 @@
+// spec.provider.aws: AWS Secrets Manager and Systems Manager Parameter Store.
+// The SDK packages load on first use, so an operator without AWS stores never pays for them.
+import { ProviderError } from '../provider.ts';
+import type { Provider, ProviderClient, ProviderContext } from '../provider.ts';
+import { validateAwsConfig } from './config.ts';
+import type { AWSProvider } from './config.ts';
+import { storeCredentials, stsFactory } from './credentials.ts';
+import { regionFrom } from './refs.ts';
+import { clientConfig, countApiCalls } from './sdk.ts';
+import type { SdkSettings } from './sdk.ts';
+
+export type { AWSProvider } from './config.ts';
+export { validateAwsConfig } from './config.ts';
+
+async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<ProviderClient> {
+  const problems = validateAwsConfig(config);
+  if (problems.length > 0) throw new ProviderError('InvalidRequest', problems.join('; '));
+  const env = ctx.env ?? process.env;
+  const region = regionFrom(config.region, env);
+  if (region === undefined) {
+    throw new ProviderError('InvalidRequest', 'spec.provider.aws.region: is required (or set AWS_REGION in the operator environment)');
+  }
+  const settings: SdkSettings = { region, env, onApiCall: ctx.onApiCall };
+  const sts = stsFactory(settings);
+  const credentials = await storeCredentials(config, ctx, env, sts);
+  const prefix = config.prefix ?? '';
+
+  if (config.service === 'SecretsManager') {
+    const [sdk, { SecretsManagerReader }] = await Promise.all([import('@aws-sdk/client-secrets-manager'), import('./secretsmanager.ts')]);
+    const client = new sdk.SecretsManagerClient(clientConfig(settings, 'secretsmanager', credentials));
+    countApiCalls(client, 'secretsmanager', ctx.onApiCall);
+    return new SecretsManagerReader(sdk, client, { prefix, onClose: () => sts.close() });
+  }
+  const [sdk, { ParameterStoreReader }] = await Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]);
+  const client = new sdk.SSMClient(clientConfig(settings, 'ssm', credentials));
+  countApiCalls(client, 'ssm', ctx.onApiCall);
+  return new ParameterStoreReader(sdk, client, { prefix, onClose: () => sts.close() });
+}
+
+export const awsProvider: Provider<AWSProvider> = {
+  name: 'aws',
+  validateConfig: (config) => validateAwsConfig(config),
+  // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
+  capabilities: () => 'ReadOnly',
+  newClient: newAwsClient,
+};

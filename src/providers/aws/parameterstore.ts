@@ -1,0 +1,265 @@
+// Reads AWS Systems Manager Parameter Store: GetParameter (decrypted) for one key, GetParameters
+// (10 names per call) for many, GetParametersByPath or DescribeParameters for dataFrom.find, and
+// ListTagsForResource for metadataPolicy: Fetch.
+import { ProviderError, isNotFound } from '../provider.ts';
+import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { batchEntryError, toProviderError } from './errors.ts';
+import { chunk, compileNameRegexp, mapLimit, parameterSelector, tagsToJson } from './refs.ts';
+
+type SsmModule = typeof import('@aws-sdk/client-ssm');
+type SsmClient = InstanceType<SsmModule['SSMClient']>;
+type ParameterStringFilter = NonNullable<import('@aws-sdk/client-ssm').DescribeParametersRequest['ParameterFilters']>[number];
+
+/** GetParameters takes at most 10 names per call. */
+export const PARAMETERS_BATCH_SIZE = 10;
+const CONCURRENCY = 8;
+
+export interface ParameterStoreReaderOptions {
+  prefix?: string | undefined;
+  onClose?: (() => void) | undefined;
+}
+
+const encoder = new TextEncoder();
+
+function parameterValue(p: { Value?: string | undefined } | undefined, key: string, operation: string): RemoteValue {
+  if (p?.Value === undefined || p.Value === null) {
+    throw new ProviderError('InvalidRequest', `AWS ParameterStore ${operation} ${JSON.stringify(key)}: the parameter has no value`);
+  }
+  return { value: encoder.encode(p.Value) };
+}
+
+/** The hierarchy path for GetParametersByPath: "/" stays, a trailing "/" is dropped. */
+export function parameterPath(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+export class ParameterStoreReader implements ProviderClient {
+  readonly #sdk: SsmModule;
+  readonly #client: SsmClient;
+  readonly #prefix: string;
+  readonly #onClose: (() => void) | undefined;
+  /** Set once GetParameters (ssm:GetParameters) is denied: read one GetParameter per key. */
+  #batchDenied = false;
+
+  constructor(sdk: SsmModule, client: SsmClient, options: ParameterStoreReaderOptions = {}) {
+    this.#sdk = sdk;
+    this.#client = client;
+    this.#prefix = options.prefix ?? '';
+    this.#onClose = options.onClose;
+  }
+
+  get batchDenied(): boolean {
+    return this.#batchDenied;
+  }
+
+  async #send<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw toProviderError(err, { service: 'ParameterStore', operation, key });
+    }
+  }
+
+  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+    const name = this.#prefix + ref.key;
+    return ref.metadataPolicy === 'Fetch' ? this.#readTags(name) : this.#readOne(parameterSelector(name, ref.version));
+  }
+
+  async getValues(refs: readonly RemoteValueRef[]): Promise<Array<RemoteValue | Error>> {
+    return this.#readMany(refs.map((ref) => ({ name: this.#prefix + ref.key, ref })));
+  }
+
+  async #readTags(name: string): Promise<RemoteValue> {
+    const out = await this.#send('ListTagsForResource', name, () =>
+      this.#client.send(new this.#sdk.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name })),
+    );
+    return { value: encoder.encode(tagsToJson(out.TagList ?? [])) };
+  }
+
+  async #readOne(selector: string): Promise<RemoteValue> {
+    const out = await this.#send('GetParameter', selector, () =>
+      this.#client.send(new this.#sdk.GetParameterCommand({ Name: selector, WithDecryption: true })),
+    );
+    return parameterValue(out.Parameter, selector, 'GetParameter');
+  }
+
+  /** Reads `items` (names with the prefix applied), batching plain value reads. */
+  async #readMany(items: ReadonlyArray<{ name: string; ref: RemoteValueRef }>): Promise<Array<RemoteValue | Error>> {
+    const results = new Array<RemoteValue | Error>(items.length);
+    const bySelector = new Map<string, number[]>();
+    const tagReads: number[] = [];
+    items.forEach(({ name, ref }, i) => {
+      if (ref.metadataPolicy === 'Fetch') {
+        tagReads.push(i);
+        return;
+      }
+      const selector = parameterSelector(name, ref.version);
+      const at = bySelector.get(selector);
+      if (at) at.push(i);
+      else bySelector.set(selector, [i]);
+    });
+    const unresolved = new Set<string>(bySelector.keys());
+    // Only plain names are batched: GetParameters answers `name:version` with the bare name (no
+    // Selector) on some implementations, which would make two reads of one name ambiguous.
+    const plain = items.filter(({ ref }) => !ref.version && ref.metadataPolicy !== 'Fetch').map(({ name }) => name);
+    if (!this.#batchDenied && plain.length > 0) {
+      const byName = await this.#batchRead([...new Set(plain)]);
+      for (const [selector, r] of byName) {
+        unresolved.delete(selector);
+        for (const i of bySelector.get(selector)!) results[i] = r;
+      }
+    }
+    const reads: Array<() => Promise<void>> = [];
+    for (const i of tagReads) {
+      reads.push(async () => {
+        try {
+          results[i] = await this.#readTags(items[i]!.name);
+        } catch (err) {
+          results[i] = err as Error;
+        }
+      });
+    }
+    for (const selector of unresolved) {
+      reads.push(async () => {
+        let r: RemoteValue | Error;
+        try {
+          r = await this.#readOne(selector);
+        } catch (err) {
+          r = err as Error;
+        }
+        for (const i of bySelector.get(selector)!) results[i] = r;
+      });
+    }
+    await mapLimit(reads, CONCURRENCY, (run) => run());
+    return results;
+  }
+
+  /** GetParameters in groups of 10; names it cannot account for are left for a per-key read. */
+  async #batchRead(names: string[]): Promise<Map<string, RemoteValue | Error>> {
+    const out = new Map<string, RemoteValue | Error>();
+    await mapLimit(chunk(names, PARAMETERS_BATCH_SIZE), 4, async (group) => {
+      if (this.#batchDenied) return;
+      let page;
+      try {
+        page = await this.#client.send(new this.#sdk.GetParametersCommand({ Names: group, WithDecryption: true }));
+      } catch (err) {
+        const mapped = toProviderError(err, { service: 'ParameterStore', operation: 'GetParameters' });
+        if (mapped.kind === 'AccessDenied') {
+          this.#batchDenied = true;
+          return;
+        }
+        for (const s of group) out.set(s, mapped);
+        return;
+      }
+      const invalid = new Set(page.InvalidParameters ?? []);
+      for (const selector of group) {
+        const p = (page.Parameters ?? []).find((p) => !p.Selector && (p.Name === selector || p.ARN === selector));
+        if (p) {
+          try {
+            out.set(selector, parameterValue(p, selector, 'GetParameters'));
+          } catch (err) {
+            out.set(selector, err as Error);
+          }
+        } else if (invalid.has(selector)) {
+          out.set(selector, batchEntryError({ service: 'ParameterStore', operation: 'GetParameters', key: selector }, 'ParameterNotFound', undefined));
+        }
+      }
+    });
+    return out;
+  }
+
+  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+    const matcher = query.name?.regexp !== undefined ? compileNameRegexp(query.name.regexp) : undefined;
+    const tags = Object.entries(query.tags ?? {});
+    const scope = this.#prefix + (query.path ?? '');
+    if (!matcher && tags.length === 0 && scope === '') {
+      throw new ProviderError('InvalidRequest', 'find: name, tags or path is required for AWS ParameterStore');
+    }
+    const hierarchical = scope === '' || scope.startsWith('/');
+
+    if (tags.length === 0 && hierarchical) {
+      try {
+        return await this.#findByPath(scope === '' ? '/' : parameterPath(scope), matcher);
+      } catch (err) {
+        // As ESO: without ssm:GetParametersByPath, list with DescribeParameters and read by name.
+        if (!(err instanceof ProviderError && err.kind === 'AccessDenied')) throw err;
+      }
+    }
+    return this.#findByDescribe(scope, hierarchical, tags, matcher);
+  }
+
+  /** GetParametersByPath returns the values with the names: one pass, 10 per page. */
+  async #findByPath(path: string, matcher: RegExp | undefined): Promise<Map<string, RemoteValue>> {
+    const out = new Map<string, RemoteValue>();
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#send('GetParametersByPath', path, () =>
+        this.#client.send(
+          new this.#sdk.GetParametersByPathCommand({ Path: path, Recursive: true, WithDecryption: true, MaxResults: 10, ...(nextToken ? { NextToken: nextToken } : {}) }),
+        ),
+      );
+      for (const p of page.Parameters ?? []) {
+        if (p.Name === undefined || (matcher && !matcher.test(p.Name))) continue;
+        out.set(p.Name, parameterValue(p, p.Name, 'GetParametersByPath'));
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  /** DescribeParameters (tags, path or name prefix) lists names; GetParameters reads them. */
+  async #findByDescribe(scope: string, hierarchical: boolean, tags: Array<[string, string]>, matcher: RegExp | undefined): Promise<Map<string, RemoteValue>> {
+    const filters: ParameterStringFilter[] = tags.map(([k, v]) => ({ Key: `tag:${k}`, Option: 'Equals', Values: [v] }));
+    if (scope !== '') {
+      filters.push(
+        hierarchical && scope !== '/'
+          ? { Key: 'Path', Option: 'Recursive', Values: [parameterPath(scope)] }
+          : { Key: 'Name', Option: 'BeginsWith', Values: [scope] },
+      );
+    }
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#send('DescribeParameters', undefined, () =>
+        this.#client.send(
+          new this.#sdk.DescribeParametersCommand({ MaxResults: 50, ...(filters.length > 0 ? { ParameterFilters: filters } : {}), ...(nextToken ? { NextToken: nextToken } : {}) }),
+        ),
+      );
+      for (const p of page.Parameters ?? []) {
+        if (p.Name === undefined || (matcher && !matcher.test(p.Name))) continue;
+        names.push(p.Name);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+
+    const unique = [...new Set(names)];
+    // Names are read as listed (the prefix is already part of them).
+    const values = await this.#readMany(unique.map((name) => ({ name, ref: { key: name } })));
+    const out = new Map<string, RemoteValue>();
+    unique.forEach((name, i) => {
+      const v = values[i]!;
+      if (v instanceof Error) {
+        if (isNotFound(v)) return; // deleted between listing and reading
+        throw v;
+      }
+      out.set(name, v);
+    });
+    return out;
+  }
+
+  async validate(): Promise<void> {
+    try {
+      await this.#client.send(new this.#sdk.DescribeParametersCommand({ MaxResults: 1 }));
+    } catch (err) {
+      const mapped = toProviderError(err, { service: 'ParameterStore', operation: 'DescribeParameters' });
+      // Denied means AWS authenticated the caller: the store works for the keys it may read.
+      if (mapped.kind === 'AccessDenied') return;
+      throw mapped;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+    this.#onClose?.();
+  }
+}

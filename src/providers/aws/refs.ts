@@ -1,0 +1,116 @@
+// Pure helpers that turn manifest fields into AWS request fields, as ESO does.
+import { ProviderError } from '../provider.ts';
+
+/** Secrets Manager: "uuid/<VersionId>" selects a version id; anything else is a staging label. */
+export function secretsManagerVersion(version: string | undefined): { VersionId: string } | { VersionStage: string } {
+  if (version === undefined || version === '') return { VersionStage: 'AWSCURRENT' };
+  if (version.startsWith('uuid/')) return { VersionId: version.slice('uuid/'.length) };
+  return { VersionStage: version };
+}
+
+/** Parameter Store: a version (number) or label is appended as `name:selector`. */
+export function parameterSelector(name: string, version: string | undefined): string {
+  return version === undefined || version === '' ? name : `${name}:${version}`;
+}
+
+/**
+ * Tags as the JSON object ESO returns for metadataPolicy: Fetch. Go's encoding/json sorts map
+ * keys and escapes <, >, & and U+2028/U+2029; doing the same keeps the bytes (and so the Secret's
+ * hash) identical to what ESO writes.
+ */
+export function tagsToJson(tags: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }> | Record<string, string> | undefined): string {
+  const map = new Map<string, string>();
+  if (Array.isArray(tags)) {
+    for (const t of tags) if (t.Key !== undefined) map.set(t.Key, t.Value ?? '');
+  } else if (tags) {
+    for (const [k, v] of Object.entries(tags)) map.set(k, v);
+  }
+  const sorted: Record<string, string> = {};
+  for (const k of [...map.keys()].sort(compareBytes)) sorted[k] = map.get(k)!;
+  return goJsonEscape(JSON.stringify(sorted));
+}
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function goJsonEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Compiles a find.name.regexp written for Go's RE2 into a JS RegExp. Covers the RE2 syntax that
+ * differs in spelling: leading flag groups `(?i)`/`(?s)`/`(?m)`, `(?P<name>…)`, `\A` and `\z`.
+ * Like Go's MatchString the match is unanchored.
+ */
+export function compileNameRegexp(pattern: string): RegExp {
+  let src = pattern;
+  let flags = '';
+  const lead = /^\(\?([imsU]+)\)/.exec(src);
+  if (lead) {
+    src = src.slice(lead[0].length);
+    for (const f of lead[1]!) if (f !== 'U' && !flags.includes(f)) flags += f;
+  }
+  src = src.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$(?![\\s\\S])');
+  try {
+    return new RegExp(src, `${flags}u`);
+  } catch {
+    try {
+      return new RegExp(src, flags);
+    } catch (err) {
+      throw new ProviderError('InvalidRequest', `find.name.regexp: ${JSON.stringify(pattern)} is not a valid regular expression`, { cause: err });
+    }
+  }
+}
+
+/** The standard AWS endpoint variables, most specific first, as the AWS SDKs read them. */
+const endpointVars: Record<AwsServiceId, string[]> = {
+  secretsmanager: ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_SECRETSMANAGER_ENDPOINT'],
+  ssm: ['AWS_ENDPOINT_URL_SSM', 'AWS_SSM_ENDPOINT'],
+  sts: ['AWS_ENDPOINT_URL_STS', 'AWS_STS_ENDPOINT'],
+};
+
+export type AwsServiceId = 'secretsmanager' | 'ssm' | 'sts';
+
+/**
+ * The endpoint override for one service from an environment: the service-specific variable, then
+ * ESO's legacy AWS_<SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL; none when
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+ */
+export function endpointFromEnv(env: Record<string, string | undefined>, service: AwsServiceId): string | undefined {
+  if ((env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '').toLowerCase() === 'true') return undefined;
+  for (const name of [...endpointVars[service], 'AWS_ENDPOINT_URL']) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return undefined;
+}
+
+/** Region from the store, else from the environment as the SDK reads it. */
+export function regionFrom(configured: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  for (const v of [configured, env.AWS_REGION, env.AWS_DEFAULT_REGION]) {
+    if (v !== undefined && v.trim() !== '') return v.trim();
+  }
+  return undefined;
+}
+
+/** Splits a list into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Runs `fn` over items with at most `limit` in flight, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,240 @@
+// Reads AWS Secrets Manager: GetSecretValue for one key, BatchGetSecretValue (20 ids per call)
+// for many, ListSecrets + batch reads for dataFrom.find, DescribeSecret tags for
+// metadataPolicy: Fetch.
+import { ProviderError, isNotFound } from '../provider.ts';
+import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { batchEntryError, toProviderError } from './errors.ts';
+import { chunk, compileNameRegexp, mapLimit, secretsManagerVersion, tagsToJson } from './refs.ts';
+
+type SmModule = typeof import('@aws-sdk/client-secrets-manager');
+type SmClient = InstanceType<SmModule['SecretsManagerClient']>;
+type Filter = NonNullable<import('@aws-sdk/client-secrets-manager').ListSecretsRequest['Filters']>[number];
+
+/** BatchGetSecretValue takes at most 20 secret ids per call. */
+export const BATCH_SIZE = 20;
+/** Parallel calls when falling back to one GetSecretValue per key. */
+const CONCURRENCY = 8;
+
+export interface SecretsManagerReaderOptions {
+  prefix?: string | undefined;
+  /** Extra cleanup on close (STS clients of the credential chain). */
+  onClose?: (() => void) | undefined;
+}
+
+const encoder = new TextEncoder();
+
+function entryValue(
+  out: { SecretString?: string | undefined; SecretBinary?: Uint8Array | undefined },
+  key: string,
+  operation: string,
+): RemoteValue {
+  if (out.SecretString !== undefined && out.SecretString !== null) return { value: encoder.encode(out.SecretString) };
+  if (out.SecretBinary !== undefined && out.SecretBinary !== null) return { value: new Uint8Array(out.SecretBinary) };
+  throw new ProviderError('InvalidRequest', `AWS SecretsManager ${operation} ${JSON.stringify(key)}: the secret has neither SecretString nor SecretBinary`);
+}
+
+/** Whether a batch entry (name + ARN) answers the requested id (a name, a full or a partial ARN). */
+export function entryMatchesId(entry: { Name?: string | undefined; ARN?: string | undefined }, id: string): boolean {
+  if (entry.Name === id || entry.ARN === id) return true;
+  // A partial ARN omits the 6-character random suffix Secrets Manager appends.
+  return id.startsWith('arn:') && entry.ARN !== undefined && entry.ARN.length === id.length + 7 && entry.ARN.startsWith(`${id}-`);
+}
+
+export class SecretsManagerReader implements ProviderClient {
+  readonly #sdk: SmModule;
+  readonly #client: SmClient;
+  readonly #prefix: string;
+  readonly #onClose: (() => void) | undefined;
+  /** Set once BatchGetSecretValue is denied: this client then reads key by key for good. */
+  #batchDenied = false;
+
+  constructor(sdk: SmModule, client: SmClient, options: SecretsManagerReaderOptions = {}) {
+    this.#sdk = sdk;
+    this.#client = client;
+    this.#prefix = options.prefix ?? '';
+    this.#onClose = options.onClose;
+  }
+
+  /** True once this client has stopped using BatchGetSecretValue (it was denied). */
+  get batchDenied(): boolean {
+    return this.#batchDenied;
+  }
+
+  async #send<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw toProviderError(err, { service: 'SecretsManager', operation, key });
+    }
+  }
+
+  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+    return this.#readOne(this.#prefix + ref.key, ref);
+  }
+
+  async getValues(refs: readonly RemoteValueRef[]): Promise<Array<RemoteValue | Error>> {
+    return this.#readMany(refs.map((ref) => ({ id: this.#prefix + ref.key, ref })));
+  }
+
+  /** One read of `key` (prefix applied) as `ref` asks: a version, a stage or the tags. */
+  async #readOne(key: string, ref: RemoteValueRef): Promise<RemoteValue> {
+    if (ref.metadataPolicy === 'Fetch') {
+      const out = await this.#send('DescribeSecret', key, () => this.#client.send(new this.#sdk.DescribeSecretCommand({ SecretId: key })));
+      return { value: encoder.encode(tagsToJson(out.Tags ?? [])) };
+    }
+    const version = secretsManagerVersion(ref.version);
+    const label = ref.version ? `${key}@${ref.version}` : key;
+    const out = await this.#send('GetSecretValue', label, () =>
+      this.#client.send(new this.#sdk.GetSecretValueCommand({ SecretId: key, ...version })),
+    );
+    return entryValue(out, label, 'GetSecretValue');
+  }
+
+  async #readMany(items: ReadonlyArray<{ id: string; ref: RemoteValueRef }>): Promise<Array<RemoteValue | Error>> {
+    const results = new Array<RemoteValue | Error>(items.length);
+    // Only current values can be batched: BatchGetSecretValue has no version or stage parameter.
+    const batchable = new Map<string, number[]>();
+    const single: number[] = [];
+    items.forEach(({ id, ref }, i) => {
+      if (!this.#batchDenied && !ref.version && ref.metadataPolicy !== 'Fetch') {
+        const at = batchable.get(id);
+        if (at) at.push(i);
+        else batchable.set(id, [i]);
+      } else {
+        single.push(i);
+      }
+    });
+
+    if (batchable.size > 0) {
+      const byId = await this.#batchRead([...batchable.keys()]);
+      for (const [id, indexes] of batchable) {
+        const r = byId.get(id);
+        if (r === undefined) single.push(...indexes);
+        else for (const i of indexes) results[i] = r;
+      }
+    }
+    await mapLimit(single, CONCURRENCY, async (i) => {
+      const { id, ref } = items[i]!;
+      try {
+        results[i] = await this.#readOne(id, ref);
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    });
+    return results;
+  }
+
+  /**
+   * Reads current values of `ids` through BatchGetSecretValue. Ids the response does not account
+   * for, and all ids once batch access is denied, are left out for a per-key read.
+   */
+  async #batchRead(ids: string[]): Promise<Map<string, RemoteValue | Error>> {
+    const out = new Map<string, RemoteValue | Error>();
+    await mapLimit(chunk(ids, BATCH_SIZE), 4, async (group) => {
+      if (this.#batchDenied) return;
+      let nextToken: string | undefined;
+      const entries: Array<{ Name?: string | undefined; ARN?: string | undefined; SecretString?: string | undefined; SecretBinary?: Uint8Array | undefined }> = [];
+      const errors: Array<{ SecretId?: string | undefined; ErrorCode?: string | undefined; Message?: string | undefined }> = [];
+      try {
+        do {
+          const page = await this.#client.send(
+            new this.#sdk.BatchGetSecretValueCommand({ SecretIdList: group, ...(nextToken ? { NextToken: nextToken } : {}) }),
+          );
+          entries.push(...(page.SecretValues ?? []));
+          errors.push(...(page.Errors ?? []));
+          nextToken = page.NextToken;
+        } while (nextToken);
+      } catch (err) {
+        const mapped = toProviderError(err, { service: 'SecretsManager', operation: 'BatchGetSecretValue' });
+        if (mapped.kind === 'AccessDenied') {
+          // No secretsmanager:BatchGetSecretValue permission: remember, and read key by key.
+          this.#batchDenied = true;
+          return;
+        }
+        for (const id of group) out.set(id, mapped);
+        return;
+      }
+      for (const id of group) {
+        const entry = entries.find((e) => entryMatchesId(e, id));
+        if (entry) {
+          try {
+            out.set(id, entryValue(entry, id, 'BatchGetSecretValue'));
+          } catch (err) {
+            out.set(id, err as Error);
+          }
+          continue;
+        }
+        const error = errors.find((e) => e.SecretId === id) ?? errors.find((e) => e.SecretId !== undefined && entryMatchesId({ ARN: e.SecretId }, id));
+        if (error) out.set(id, batchEntryError({ service: 'SecretsManager', operation: 'BatchGetSecretValue', key: id }, error.ErrorCode, error.Message));
+      }
+    });
+    return out;
+  }
+
+  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+    const matcher = query.name?.regexp !== undefined ? compileNameRegexp(query.name.regexp) : undefined;
+    const tags = Object.entries(query.tags ?? {});
+    const namePrefix = this.#prefix + (query.path ?? '');
+    if (!matcher && tags.length === 0 && namePrefix === '') {
+      throw new ProviderError('InvalidRequest', 'find: name, tags or path is required for AWS SecretsManager');
+    }
+
+    // Filters narrow the listing server-side; they are prefix matches (and tag-key / tag-value
+    // are not paired), so every candidate is checked exactly below.
+    const filters: Filter[] = [];
+    if (namePrefix !== '') filters.push({ Key: 'name', Values: [namePrefix] });
+    for (const [k, v] of tags) {
+      filters.push({ Key: 'tag-key', Values: [k] }, { Key: 'tag-value', Values: [v] });
+    }
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#send('ListSecrets', undefined, () =>
+        this.#client.send(
+          new this.#sdk.ListSecretsCommand({ MaxResults: 100, ...(filters.length > 0 ? { Filters: filters } : {}), ...(nextToken ? { NextToken: nextToken } : {}) }),
+        ),
+      );
+      for (const s of page.SecretList ?? []) {
+        const name = s.Name;
+        if (name === undefined || s.DeletedDate !== undefined) continue;
+        if (!name.startsWith(namePrefix)) continue;
+        if (matcher && !matcher.test(name)) continue;
+        const secretTags = new Map((s.Tags ?? []).map((t) => [t.Key, t.Value]));
+        if (!tags.every(([k, v]) => secretTags.get(k) === v)) continue;
+        names.push(name);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+
+    // Names are read as listed (the prefix is already part of them).
+    const unique = [...new Set(names)];
+    const values = await this.#readMany(unique.map((name) => ({ id: name, ref: { key: name } })));
+    const out = new Map<string, RemoteValue>();
+    unique.forEach((name, i) => {
+      const v = values[i]!;
+      if (v instanceof Error) {
+        // Deleted between listing and reading, or has no current version: not part of the result.
+        if (isNotFound(v)) return;
+        throw v;
+      }
+      out.set(name, v);
+    });
+    return out;
+  }
+
+  async validate(): Promise<void> {
+    try {
+      await this.#client.send(new this.#sdk.ListSecretsCommand({ MaxResults: 1 }));
+    } catch (err) {
+      const mapped = toProviderError(err, { service: 'SecretsManager', operation: 'ListSecrets' });
+      // Denied means AWS authenticated the caller: the store works for the keys it may read.
+      if (mapped.kind === 'AccessDenied') return;
+      throw mapped;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#client.destroy();
+    this.#onClose?.();
+  }
+}

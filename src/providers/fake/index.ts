@@ -1,0 +1,56 @@
+// spec.provider.fake: values declared in the store itself, for demos and tests, as ESO's
+// fake provider. `valueMap` (deprecated in ESO) is served as the JSON of the map.
+import type { FindQuery, Provider, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { NotFoundError } from '../provider.ts';
+
+export interface FakeProviderConfig {
+  data?: Array<{ key: string; value?: string; version?: string; valueMap?: Record<string, string> }>;
+}
+
+const enc = new TextEncoder();
+
+class FakeClient implements ProviderClient {
+  private readonly entries: NonNullable<FakeProviderConfig['data']>;
+  constructor(config: FakeProviderConfig) {
+    this.entries = config.data ?? [];
+  }
+
+  private valueOf(e: NonNullable<FakeProviderConfig['data']>[number]): RemoteValue {
+    return { value: enc.encode(e.valueMap ? JSON.stringify(e.valueMap) : (e.value ?? '')) };
+  }
+
+  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+    const e = this.entries.find((d) => d.key === ref.key && (d.version ?? '') === (ref.version ?? ''));
+    if (!e) throw new NotFoundError(`fake: key "${ref.key}"${ref.version ? ` version "${ref.version}"` : ''} not found`);
+    return this.valueOf(e);
+  }
+
+  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+    const re = query.name?.regexp !== undefined ? new RegExp(query.name.regexp) : undefined;
+    const out = new Map<string, RemoteValue>();
+    for (const e of this.entries) {
+      if ((e.version ?? '') !== '') continue;
+      if (query.path && !e.key.startsWith(query.path)) continue;
+      if (re && !re.test(e.key)) continue;
+      out.set(e.key, this.valueOf(e));
+    }
+    return out;
+  }
+
+  async validate(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+export const fakeProvider: Provider<FakeProviderConfig> = {
+  name: 'fake',
+  validateConfig(config) {
+    const problems: string[] = [];
+    (config.data ?? []).forEach((d, i) => {
+      if (!d.key) problems.push(`spec.provider.fake.data[${i}].key: required`);
+      if (d.value === undefined && d.valueMap === undefined) problems.push(`spec.provider.fake.data[${i}]: one of value or valueMap is required`);
+    });
+    return problems;
+  },
+  capabilities: () => 'ReadOnly',
+  newClient: async (config) => new FakeClient(config),
+};

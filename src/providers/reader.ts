@@ -1,0 +1,164 @@
+// Reads remote values for many ExternalSecrets at once, so that provider calls grow with the
+// number of *distinct* secrets rather than with the number of ExternalSecrets:
+// - identical reads (same store, key, version, metadata policy) in flight are joined;
+// - a value read recently is reused within the caller's allowed age (`maxAgeMs`), so the
+//   ExternalSecrets sharing a key during one refresh window cost one read;
+// - reads of one store that arrive together are grouped and sent through the provider's batch
+//   API when it has one (AWS BatchGetSecretValue, 20 ids a call);
+// - each store has a token bucket, so a restart cannot burst past the provider's rate limits.
+// Errors are never cached: the next reader tries again.
+import type { ProviderClient, RemoteValue, RemoteValueRef } from './provider.ts';
+import { TokenBucket } from '../kube/ratelimit.ts';
+
+export interface StoreHandle {
+  /** Identity of the store *and* its credentials: reads are shared only under the same id. */
+  id: string;
+  provider: string;
+  client: ProviderClient;
+}
+
+export interface ReaderOptions {
+  /** How long to collect reads of one store before sending them as a batch (ms). */
+  batchWindowMs?: number;
+  /** Largest batch handed to the provider's getValues. */
+  maxBatch?: number;
+  /** Provider calls per second per store, and burst. */
+  storeQps?: number;
+  storeBurst?: number;
+  /** Upper bound on how long a value is kept for reuse (ms). */
+  maxCacheMs?: number;
+  onCoalesced?: (store: StoreHandle) => void;
+  now?: () => number;
+}
+
+interface Cached {
+  value: RemoteValue;
+  at: number;
+}
+
+interface Pending {
+  ref: RemoteValueRef;
+  key: string;
+  resolve: (v: RemoteValue) => void;
+  reject: (e: unknown) => void;
+}
+
+const refKey = (storeId: string, r: RemoteValueRef) => `${storeId}\u0000${r.key}\u0000${r.version ?? ''}\u0000${r.metadataPolicy ?? 'None'}`;
+
+export class CoalescingReader {
+  private readonly o: Required<Omit<ReaderOptions, 'onCoalesced'>> & Pick<ReaderOptions, 'onCoalesced'>;
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<RemoteValue>>();
+  private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined }>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private sweepAt = 0;
+
+  constructor(opts: ReaderOptions = {}) {
+    this.o = { batchWindowMs: 5, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
+  }
+
+  /** Reads one value; `maxAgeMs` 0 forces a fresh provider read (still joined if in flight). */
+  read(store: StoreHandle, ref: RemoteValueRef, maxAgeMs: number): Promise<RemoteValue> {
+    const key = refKey(store.id, ref);
+    const now = this.o.now();
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at <= Math.min(maxAgeMs, this.o.maxCacheMs)) {
+      this.o.onCoalesced?.(store);
+      return Promise.resolve(hit.value);
+    }
+    const running = this.inflight.get(key);
+    if (running) {
+      this.o.onCoalesced?.(store);
+      return running;
+    }
+    const p = new Promise<RemoteValue>((resolve, reject) => this.enqueue(store, { ref, key, resolve, reject }));
+    this.inflight.set(key, p);
+    const clear = () => this.inflight.delete(key);
+    p.then(
+      (value) => {
+        clear();
+        this.cache.set(key, { value, at: this.o.now() });
+        this.sweep();
+      },
+      clear,
+    );
+    return p;
+  }
+
+  /** Drops every cached value of a store (its spec or credentials changed). */
+  invalidateStore(storeId: string): void {
+    for (const k of this.cache.keys()) if (k.startsWith(storeId + '\u0000')) this.cache.delete(k);
+  }
+
+  cachedCount(): number {
+    return this.cache.size;
+  }
+
+  /** Waits for the store's rate limit before one provider call. */
+  async acquire(store: StoreHandle): Promise<void> {
+    let b = this.buckets.get(store.id);
+    if (!b) this.buckets.set(store.id, (b = new TokenBucket(this.o.storeQps, this.o.storeBurst)));
+    await b.take();
+  }
+
+  private enqueue(store: StoreHandle, item: Pending): void {
+    let batch = this.batches.get(store.id);
+    if (!batch) {
+      batch = { store, items: [], timer: undefined };
+      this.batches.set(store.id, batch);
+    }
+    batch.items.push(item);
+    const b = batch;
+    if (!store.client.getValues || item.ref.version) {
+      // No batch API (or a versioned read, which batch APIs do not take): send on its own.
+      b.items.pop();
+      void this.sendOne(store, item);
+      return;
+    }
+    if (b.items.length >= this.o.maxBatch) {
+      this.flush(store.id);
+    } else if (!b.timer) {
+      b.timer = setTimeout(() => this.flush(store.id), this.o.batchWindowMs);
+    }
+  }
+
+  private flush(storeId: string): void {
+    const b = this.batches.get(storeId);
+    if (!b) return;
+    this.batches.delete(storeId);
+    if (b.timer) clearTimeout(b.timer);
+    if (b.items.length === 1) return void this.sendOne(b.store, b.items[0]!);
+    void this.sendBatch(b.store, b.items);
+  }
+
+  private async sendOne(store: StoreHandle, item: Pending): Promise<void> {
+    try {
+      await this.acquire(store);
+      item.resolve(await store.client.getValue(item.ref));
+    } catch (e) {
+      item.reject(e);
+    }
+  }
+
+  private async sendBatch(store: StoreHandle, items: Pending[]): Promise<void> {
+    try {
+      await this.acquire(store);
+      const results = await store.client.getValues!(items.map((i) => i.ref));
+      items.forEach((item, i) => {
+        const r = results[i];
+        if (r instanceof Error) item.reject(r);
+        else if (r) item.resolve(r);
+        else item.reject(new Error(`provider returned no result for key "${item.ref.key}"`));
+      });
+    } catch (e) {
+      for (const item of items) item.reject(e);
+    }
+  }
+
+  private sweep(): void {
+    const now = this.o.now();
+    if (now < this.sweepAt) return;
+    this.sweepAt = now + 30_000;
+    for (const [k, c] of this.cache) if (now - c.at > this.o.maxCacheMs) this.cache.delete(k);
+  }
+}

@@ -1,0 +1,57 @@
+// Shared helpers of the integration tier: an admin client for the local control plane,
+// throw-away namespaces, and polling.
+import { after } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { KubeClient } from '../../src/kube/client.ts';
+import { core } from '../../src/kube/types.ts';
+import { ensurePeers, type PeerName, type PeersEnv } from '../peers/index.ts';
+
+let env: PeersEnv | undefined;
+
+/** Starts (or reuses) the peers this test file needs. Throws, never skips, when one is missing. */
+export async function peers(names: PeerName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager']): Promise<PeersEnv> {
+  env = await ensurePeers(names);
+  return env;
+}
+
+export async function adminClient(fieldManager = 'tessera-test'): Promise<KubeClient> {
+  const e = env ?? (await peers());
+  const c = await KubeClient.create({ kubeconfig: e.KUBECONFIG, qps: 500, burst: 1000, fieldManager });
+  after(() => c.close());
+  return c;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Creates a namespace that is deleted when the test file ends. */
+export async function freshNamespace(client: KubeClient, prefix = 'it'): Promise<string> {
+  const name = uniqueName(prefix);
+  await client.create(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  after(async () => {
+    await client.delete(core.namespaces, undefined, name).catch(() => undefined);
+  });
+  return name;
+}
+
+/** Polls `fn` until it returns a truthy value; fails with the last error or value on timeout. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
