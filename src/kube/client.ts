@@ -66,6 +66,8 @@ export interface WatchOptions {
   allowWatchBookmarks?: boolean;
   timeoutSeconds?: number;
   signal?: AbortSignal;
+  /** Called once the server has accepted the watch (response headers received). */
+  onOpen?: () => void;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -252,6 +254,7 @@ export class KubeClient {
       const body = await readBody(res);
       throw new ApiError(res.statusCode ?? 0, parseStatus(body), 'WATCH', path);
     }
+    opts.onOpen?.();
     res.setEncoding('utf8');
     let buf = '';
     for await (const chunk of res as AsyncIterable<string>) {

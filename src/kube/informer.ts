@@ -257,14 +257,10 @@ export class Informer<T extends KubeObject> {
       allowWatchBookmarks: true,
       timeoutSeconds,
       signal: AbortSignal.any([signal, this.watchAbort.signal]),
+      onOpen: () => this.markWatching(),
     });
     informerMetrics.watches.inc({ resource: this.metricLabel });
-    let announced = false;
     for await (const ev of stream) {
-      if (!announced) {
-        announced = true;
-        this.markWatching();
-      }
       informerMetrics.events.inc({ resource: this.metricLabel, type: ev.type });
       const rv = ev.object.metadata?.resourceVersion;
       if (ev.type === 'BOOKMARK') {
@@ -289,7 +285,6 @@ export class Informer<T extends KubeObject> {
       if (rv) this.resourceVersion = rv;
       informerMetrics.objects.set({ resource: this.metricLabel }, this.items.size);
     }
-    if (!announced) this.markWatching();
   }
 
   /**

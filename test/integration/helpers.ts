@@ -8,6 +8,13 @@ import { ensurePeers, type PeerName, type PeersEnv } from '../peers/index.ts';
 
 let env: PeersEnv | undefined;
 
+// Cleanup is registered once, at the top level of the importing test file: an after() inside a
+// before() hook would run as soon as that hook ends.
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+after(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
 /** Starts (or reuses) the peers this test file needs. Throws, never skips, when one is missing. */
 export async function peers(names: PeerName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager']): Promise<PeersEnv> {
   env = await ensurePeers(names);
@@ -17,7 +24,7 @@ export async function peers(names: PeerName[] = ['etcd', 'kube-apiserver', 'kube
 export async function adminClient(fieldManager = 'tessera-test'): Promise<KubeClient> {
   const e = env ?? (await peers());
   const c = await KubeClient.create({ kubeconfig: e.KUBECONFIG, qps: 500, burst: 1000, fieldManager });
-  after(() => c.close());
+  cleanups.push(() => c.close());
   return c;
 }
 
@@ -29,9 +36,7 @@ export function uniqueName(prefix: string): string {
 export async function freshNamespace(client: KubeClient, prefix = 'it'): Promise<string> {
   const name = uniqueName(prefix);
   await client.create(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  after(async () => {
-    await client.delete(core.namespaces, undefined, name).catch(() => undefined);
-  });
+  cleanups.push(() => client.delete(core.namespaces, undefined, name).catch(() => undefined));
   return name;
 }
 

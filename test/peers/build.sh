@@ -11,6 +11,11 @@ cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
 mkdir -p "$cache"
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
+# One build at a time per cache: concurrent `peers:up` calls (parallel test files, several
+# shells) wait here instead of compiling the same thing twice.
+exec 9>"$cache/.build.lock"
+flock 9
+
 log() { printf '[peers:build] %s\n' "$*" >&2; }
 
 etcd_version() { sed -n 's/^require go.etcd.io\/etcd\/server\/v3 \(v[^ ]*\)$/\1/p' "$here/go/etcd/go.mod"; }

@@ -1,0 +1,86 @@
+// Names that are API: they must match External Secrets Operator exactly, because manifests,
+// RBAC rules, label selectors and existing Secrets written by ESO carry them.
+
+export const GROUP = 'external-secrets.io';
+/** The version objects are stored in. */
+export const STORAGE_VERSION = 'v1';
+/** Every served version, newest first. */
+export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
+export type ApiVersionName = (typeof SERVED_VERSIONS)[number];
+
+export const API_VERSION_V1 = `${GROUP}/v1`;
+export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
+
+export const KIND_EXTERNAL_SECRET = 'ExternalSecret';
+export const KIND_SECRET_STORE = 'SecretStore';
+export const KIND_CLUSTER_SECRET_STORE = 'ClusterSecretStore';
+export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE;
+export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE];
+
+export interface ResourceNames {
+  kind: ApiKind;
+  listKind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  scope: 'Namespaced' | 'Cluster';
+}
+
+export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
+  ExternalSecret: {
+    kind: 'ExternalSecret',
+    listKind: 'ExternalSecretList',
+    plural: 'externalsecrets',
+    singular: 'externalsecret',
+    shortNames: ['es'],
+    scope: 'Namespaced',
+  },
+  SecretStore: {
+    kind: 'SecretStore',
+    listKind: 'SecretStoreList',
+    plural: 'secretstores',
+    singular: 'secretstore',
+    shortNames: ['ss'],
+    scope: 'Namespaced',
+  },
+  ClusterSecretStore: {
+    kind: 'ClusterSecretStore',
+    listKind: 'ClusterSecretStoreList',
+    plural: 'clustersecretstores',
+    singular: 'clustersecretstore',
+    shortNames: ['css'],
+    scope: 'Cluster',
+  },
+};
+
+/** kubectl get external-secrets lists every kind of the group. */
+export const CATEGORY = 'external-secrets';
+
+/** Label ESO puts on its CRDs. */
+export const LABEL_COMPONENT = 'external-secrets.io/component';
+
+/** Every Secret written for an ExternalSecret carries this label with value "true". */
+export const LABEL_MANAGED = 'reconcile.external-secrets.io/managed';
+export const LABEL_MANAGED_VALUE = 'true';
+/**
+ * With creationPolicy=Owner, ESO labels the Secret with a hash of "<namespace>/<name>" of the
+ * ExternalSecret (sha3-224, hex), to find Secrets left behind when target.name changes.
+ */
+export const LABEL_CREATED_BY = 'reconcile.external-secrets.io/created-by';
+/** Hash of the Secret content written by the controller; a mismatch means drift. */
+export const ANNOTATION_DATA_HASH = 'reconcile.external-secrets.io/data-hash';
+/**
+ * ESO's documented way to force a refresh is `kubectl annotate es NAME force-sync=$(date +%s)
+ * --overwrite`: any change of the ExternalSecret's labels or annotations triggers a sync, and
+ * this is the annotation name the docs use.
+ */
+export const ANNOTATION_FORCE_SYNC = 'force-sync';
+/** Server-side-apply field manager ESO uses per ExternalSecret; reused so ownership carries over. */
+export const FIELD_MANAGER_PREFIX = 'externalsecrets.external-secrets.io/';
+export function fieldManagerFor(externalSecretName: string): string {
+  return `${FIELD_MANAGER_PREFIX}${externalSecretName}`;
+}
+
+/** status.conditions[].type values. */
+export const CONDITION_READY = 'Ready';
+export const CONDITION_DELETED = 'Deleted';

@@ -1,0 +1,449 @@
+// desiredSecret: the pure heart of a sync. Given an ExternalSecret (v1), the raw values the
+// providers returned and the Secret that exists now, decide what to write, delete or leave.
+// Order and rules follow ESO: dataFrom entries first (in order, later wins), then data[] (wins
+// over dataFrom); per dataFrom entry: rewrite, else conversionStrategy; key validation; decoding.
+import {
+  ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED, LABEL_MANAGED_VALUE, fieldManagerFor,
+} from '../api/constants.ts';
+import type {
+  ExternalSecret, ExternalSecretDataFromRemoteRef, ExternalSecretDataRemoteRef, ExternalSecretTemplate,
+} from '../api/types.generated.ts';
+import type { RemoteValue } from '../providers/provider.ts';
+import { decodeValue } from './decode.ts';
+import { ConditionReason, isSyncError, syncErrors, SyncError } from './errors.ts';
+import { gjsonGet, UnsupportedPathError } from './gjson.ts';
+import { objectMembers, parseRaw, rawToString } from './json-raw.ts';
+import { convertKey, isValidSecretKey } from './keys.ts';
+import { rewriteKeys, type RenderKeyTemplate } from './rewrite.ts';
+import {
+  bytesEqual, checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData,
+  encodeSecretData, managedFieldKeys, type Secret, type SecretData,
+} from './secret.ts';
+
+// --- inputs ----------------------------------------------------------------------------------
+
+/** What a provider said about one reference when the value does not exist (NotFoundError). */
+export interface NotFound {
+  readonly notFound: true;
+}
+export const NOT_FOUND: NotFound = Object.freeze({ notFound: true as const });
+
+/** spec.data[i]: the remote value, or NOT_FOUND. */
+export type FetchedValue = RemoteValue | NotFound;
+/**
+ * spec.dataFrom[i]: extract → the remote value; find / generator → every value by remote name;
+ * or NOT_FOUND.
+ */
+export type FetchedDataFrom = RemoteValue | ReadonlyMap<string, RemoteValue> | NotFound;
+
+export interface FetchedValues {
+  /** Index-aligned with spec.data. */
+  data: readonly FetchedValue[];
+  /** Index-aligned with spec.dataFrom. */
+  dataFrom: readonly FetchedDataFrom[];
+}
+
+export interface TemplateInput {
+  template: ExternalSecretTemplate;
+  /** The provider data after data/dataFrom processing: the template's values. */
+  data: ReadonlyMap<string, Uint8Array>;
+  externalSecret: ExternalSecret;
+}
+export interface TemplateOutput {
+  /** Rendered target.template.data (and templateFrom with target Data). */
+  data: Map<string, Uint8Array>;
+  /** Rendered template.metadata.labels (and templateFrom with target Labels). */
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+/**
+ * Renders target.template (the Go template engine lives in src/template). Throws on template
+ * errors; the error message must not contain secret values.
+ */
+export type RenderTemplate = (input: TemplateInput) => TemplateOutput;
+
+export interface DesiredSecretInput {
+  externalSecret: ExternalSecret;
+  fetched: FetchedValues;
+  /** The target Secret as it exists now, or undefined. */
+  existing?: Secret | undefined;
+  renderTemplate?: RenderTemplate | undefined;
+  renderKeyTemplate?: RenderKeyTemplate | undefined;
+}
+
+// --- outputs ---------------------------------------------------------------------------------
+
+export interface ReadyCondition {
+  type: 'Ready';
+  status: 'True' | 'False';
+  reason: ConditionReason;
+  message: string;
+}
+
+/** A reference skipped because the provider reported NotFound (deletionPolicy Delete/Merge). */
+export interface SkippedRef {
+  field: string;
+  message: string;
+}
+
+export type SyncPlan =
+  | {
+      action: 'write';
+      /** create when no Secret exists, update otherwise (for Merge always update). */
+      mode: 'create' | 'update';
+      creationPolicy: 'Owner' | 'Orphan' | 'Merge';
+      /** The complete Secret as it should be after the write. */
+      secret: Secret;
+      /** The content hash, also in the data-hash annotation. */
+      hash: string;
+      /** Data keys this ExternalSecret writes (with Merge, the others belong to someone else). */
+      ownedKeys: string[];
+      /** The existing Secret already has this content: no write needed. */
+      upToDate: boolean;
+      skipped: SkippedRef[];
+      condition: ReadyCondition;
+    }
+  | { action: 'delete'; name: string; namespace: string | undefined; skipped: SkippedRef[]; condition: ReadyCondition }
+  | { action: 'none'; reason: 'CreationPolicyNone' | 'ProviderDataEmpty'; skipped: SkippedRef[]; condition: ReadyCondition };
+
+export type DesiredSecretResult = { ok: true; plan: SyncPlan } | { ok: false; error: SyncError };
+
+/** Annotations never copied from the ExternalSecret to its Secret. */
+export const NOT_COPIED_ANNOTATIONS: ReadonlySet<string> = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const synced: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: 'Secret was synced' };
+
+// --- helpers ---------------------------------------------------------------------------------
+
+function isNotFound(v: unknown): v is NotFound {
+  return typeof v === 'object' && v !== null && (v as NotFound).notFound === true;
+}
+function isRemoteValue(v: unknown): v is RemoteValue {
+  return typeof v === 'object' && v !== null && (v as RemoteValue).value instanceof Uint8Array;
+}
+
+/** The target Secret's name: target.name, else the ExternalSecret's name. */
+export function targetName(es: ExternalSecret): string {
+  return es.spec.target?.name || es.metadata.name || '';
+}
+
+function escapeGjson(key: string): string {
+  return key.replace(/[\\.*?|#@]/g, (c) => `\\${c}`);
+}
+
+/** remoteRef.property: an exact top-level key first (ESO's AWS and Vault providers do so), then a gjson path. */
+export function extractProperty(value: Uint8Array, key: string, property: string, field: string): Uint8Array {
+  const doc = parseRaw(decoder.decode(value));
+  if (!doc) throw syncErrors.propertyOnNonJSON(field, key, property);
+  let found = doc.kind === 'object' ? gjsonGet(doc, escapeGjson(property)) : undefined;
+  if (found === undefined) {
+    try {
+      found = gjsonGet(doc, property);
+    } catch (err) {
+      if (err instanceof UnsupportedPathError) throw syncErrors.unsupportedPropertySyntax(field, property, err.what);
+      throw err;
+    }
+  }
+  if (found === undefined) throw syncErrors.propertyNotFound(field, key, property);
+  return encoder.encode(rawToString(found));
+}
+
+/** dataFrom.extract: a JSON object's members; strings unquoted, other values as written, null as "". */
+function extractMap(value: Uint8Array, key: string, field: string): SecretData {
+  const doc = parseRaw(decoder.decode(value));
+  if (!doc || doc.kind !== 'object') throw syncErrors.extractNotObject(field, key);
+  const out: SecretData = new Map();
+  for (const [k, v] of objectMembers(doc.raw)) out.set(k, encoder.encode(rawToString(v)));
+  return out;
+}
+
+function decodeOrThrow(strategy: ExternalSecretDataRemoteRef['decodingStrategy'], bytes: Uint8Array, field: string, what: string): Uint8Array {
+  const decoded = decodeValue(strategy, bytes);
+  if (decoded === undefined) throw syncErrors.decodeFailed(field, strategy ?? 'None', what);
+  return decoded;
+}
+
+function dataFromEntry(
+  ref: ExternalSecretDataFromRemoteRef,
+  fetched: Exclude<FetchedDataFrom, NotFound>,
+  field: string,
+  renderKeyTemplate: RenderKeyTemplate | undefined,
+): SecretData {
+  let map: SecretData;
+  let conversion: 'Default' | 'Unicode' | undefined;
+  let decoding: ExternalSecretDataRemoteRef['decodingStrategy'];
+  if (ref.extract) {
+    if (!isRemoteValue(fetched)) throw syncErrors.fetchedMismatch(`${field} is extract but was given a map`);
+    let bytes = fetched.value;
+    if (ref.extract.property) bytes = extractProperty(bytes, ref.extract.key, ref.extract.property, `${field}.extract.property`);
+    map = extractMap(bytes, ref.extract.key, `${field}.extract`);
+    conversion = ref.extract.conversionStrategy;
+    decoding = ref.extract.decodingStrategy;
+  } else if (ref.find || ref.sourceRef?.generatorRef) {
+    if (!(fetched instanceof Map)) throw syncErrors.fetchedMismatch(`${field} is find/generator but was given a single value`);
+    map = new Map([...fetched].map(([k, v]) => [k, v.value]));
+    conversion = ref.find?.conversionStrategy;
+    decoding = ref.find?.decodingStrategy;
+  } else {
+    return new Map(); // sourceRef.storeRef alone selects nothing (as in ESO)
+  }
+  if (ref.rewrite && ref.rewrite.length > 0) {
+    map = rewriteKeys(ref.rewrite, map, field, renderKeyTemplate);
+  } else if (ref.extract || ref.find) {
+    const converted: SecretData = new Map();
+    for (const [k, v] of map) {
+      const key = convertKey(conversion, k);
+      if (converted.has(key)) throw syncErrors.keyCollision(field, key);
+      converted.set(key, v);
+    }
+    map = converted;
+  }
+  const out: SecretData = new Map();
+  for (const [k, v] of map) {
+    if (k === '') continue; // ESO drops empty keys
+    if (!isValidSecretKey(k)) throw syncErrors.invalidSecretKey(field, k);
+    out.set(k, ref.sourceRef?.generatorRef && !ref.extract && !ref.find ? v : decodeOrThrow(decoding, v, field, `key ${JSON.stringify(k)}`));
+  }
+  return out;
+}
+
+/** Resolves data and dataFrom into the provider data map (before templating). */
+export function providerData(
+  es: ExternalSecret,
+  fetched: FetchedValues,
+  renderKeyTemplate?: RenderKeyTemplate,
+): { data: SecretData; skipped: SkippedRef[] } {
+  const spec = es.spec;
+  const dataRefs = spec.data ?? [];
+  const dataFromRefs = spec.dataFrom ?? [];
+  const retain = (spec.target?.deletionPolicy ?? 'Retain') === 'Retain';
+  if (fetched.data.length !== dataRefs.length || fetched.dataFrom.length !== dataFromRefs.length) {
+    throw syncErrors.fetchedMismatch(
+      `expected ${dataRefs.length} data and ${dataFromRefs.length} dataFrom values, got ${fetched.data.length} and ${fetched.dataFrom.length}`);
+  }
+  if (retain) {
+    const seen = new Set<string>();
+    dataRefs.forEach((ref, i) => {
+      if (seen.has(ref.secretKey)) throw syncErrors.duplicateSecretKey(`spec.data[${i}].secretKey`, ref.secretKey);
+      seen.add(ref.secretKey);
+    });
+  }
+  const data: SecretData = new Map();
+  const skipped: SkippedRef[] = [];
+  dataFromRefs.forEach((ref, i) => {
+    const field = `spec.dataFrom[${i}]`;
+    const value = fetched.dataFrom[i]!;
+    if (isNotFound(value)) {
+      if (retain) throw syncErrors.providerSecretNotFound(field, ref.extract?.key);
+      skipped.push({ field, message: `secret does not exist at provider using .dataFrom[${i}]` });
+      return;
+    }
+    for (const [k, v] of dataFromEntry(ref, value, field, renderKeyTemplate)) data.set(k, v);
+  });
+  dataRefs.forEach((ref, i) => {
+    const field = `spec.data[${i}]`;
+    const value = fetched.data[i]!;
+    if (isNotFound(value)) {
+      if (retain) throw syncErrors.providerSecretNotFound(field, ref.remoteRef.key);
+      skipped.push({ field, message: `secret does not exist at provider using .data[${i}] key=${ref.remoteRef.key}` });
+      return;
+    }
+    if (!isRemoteValue(value)) throw syncErrors.fetchedMismatch(`${field} was given a map`);
+    let bytes = value.value;
+    if (ref.remoteRef.property) bytes = extractProperty(bytes, ref.remoteRef.key, ref.remoteRef.property, `${field}.remoteRef.property`);
+    data.set(ref.secretKey, decodeOrThrow(ref.remoteRef.decodingStrategy, bytes, `${field}.remoteRef.decodingStrategy`, `remote key ${JSON.stringify(ref.remoteRef.key)}`));
+  });
+  return { data, skipped };
+}
+
+function literalMetadata(map: Record<string, string> | undefined, field: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map ?? {})) {
+    if (v.includes('{{')) throw syncErrors.templateUnavailable(field);
+    out[k] = v;
+  }
+  return out;
+}
+
+interface Rendered {
+  data: SecretData;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  type: string | undefined;
+}
+
+function applyTemplate(es: ExternalSecret, data: SecretData, renderTemplate: RenderTemplate | undefined): Rendered {
+  const template = es.spec.target?.template;
+  if (!template) {
+    const annotations: Record<string, string> = {};
+    for (const [k, v] of Object.entries(es.metadata.annotations ?? {})) if (!NOT_COPIED_ANNOTATIONS.has(k)) annotations[k] = v;
+    return { data, labels: { ...es.metadata.labels }, annotations, type: undefined };
+  }
+  const hasDataTemplates = Object.keys(template.data ?? {}).length > 0 || (template.templateFrom ?? []).length > 0;
+  if (!renderTemplate) {
+    if (hasDataTemplates) throw syncErrors.templateUnavailable('spec.target.template');
+    return {
+      data,
+      labels: literalMetadata(template.metadata?.labels, 'spec.target.template.metadata.labels'),
+      annotations: literalMetadata(template.metadata?.annotations, 'spec.target.template.metadata.annotations'),
+      type: template.type || undefined,
+    };
+  }
+  let out: TemplateOutput;
+  try {
+    out = renderTemplate({ template, data, externalSecret: es });
+  } catch (err) {
+    if (isSyncError(err)) throw err;
+    throw syncErrors.templateFailed('spec.target.template', err instanceof Error ? err.message : String(err));
+  }
+  let rendered: SecretData;
+  if (!hasDataTemplates) rendered = data; // ESO: no data templates → the provider data as is
+  else if ((template.mergePolicy ?? 'Replace') === 'Merge') rendered = new Map([...data, ...out.data]);
+  else rendered = new Map(out.data);
+  return { data: rendered, labels: { ...out.labels }, annotations: { ...out.annotations }, type: template.type || undefined };
+}
+
+function sameData(a: SecretData, b: SecretData): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (!bytesEqual(v, b.get(k))) return false;
+  return true;
+}
+
+function pick(rec: Record<string, string> | undefined, keys: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (rec?.[k] !== undefined) out[k] = rec[k];
+  return out;
+}
+
+// --- the decision ----------------------------------------------------------------------------
+
+function plan(input: DesiredSecretInput): SyncPlan {
+  const es = input.externalSecret;
+  const target = es.spec.target ?? {};
+  const creationPolicy = target.creationPolicy ?? 'Owner';
+  const deletionPolicy = target.deletionPolicy ?? 'Retain';
+  const name = targetName(es);
+  const namespace = es.metadata.namespace;
+  const existing = input.existing;
+
+  const { data: fromProvider, skipped } = providerData(es, input.fetched, input.renderKeyTemplate);
+
+  if (fromProvider.size === 0) {
+    if (deletionPolicy === 'Delete') {
+      if (creationPolicy !== 'Owner') throw syncErrors.deleteNotOwned(creationPolicy);
+      return {
+        action: 'delete', name, namespace, skipped,
+        condition: { type: 'Ready', status: 'True', reason: ConditionReason.SecretDeleted, message: 'secret deleted due to DeletionPolicy' },
+      };
+    }
+    if (deletionPolicy === 'Retain') return { action: 'none', reason: 'ProviderDataEmpty', skipped, condition: synced };
+    // Merge: write what is left (our keys removed).
+  }
+  if (creationPolicy === 'None') return { action: 'none', reason: 'CreationPolicyNone', skipped, condition: synced };
+
+  if (creationPolicy === 'Merge') {
+    if (!existing) throw syncErrors.mergeTargetMissing(name);
+  } else if (existing) {
+    const refused = checkOwnership(existing, es);
+    if (refused) throw refused;
+  }
+
+  const rendered = applyTemplate(es, fromProvider, input.renderTemplate);
+  const ourLabels: Record<string, string> = { ...rendered.labels, [LABEL_MANAGED]: LABEL_MANAGED_VALUE };
+  if (creationPolicy === 'Owner' && es.metadata.name && namespace) {
+    ourLabels[LABEL_CREATED_BY] = createdByLabelValue(namespace, es.metadata.name);
+  }
+  const ourAnnotations = { ...rendered.annotations };
+  delete ourAnnotations[ANNOTATION_DATA_HASH];
+
+  const existingType = existing?.type || undefined;
+  if (rendered.type && existingType && rendered.type !== existingType) throw syncErrors.typeChanged(name, existingType, rendered.type);
+  const type = rendered.type ?? existingType ?? 'Opaque';
+  const immutable = target.immutable === true;
+
+  // What we wrote last time (server-side apply field ownership), to drop what we no longer write.
+  const previous = existing ? managedFieldKeys(existing, fieldManagerFor(es.metadata.name ?? '')) : { data: [], labels: [], annotations: [] };
+  const existingData = decodeSecretData(existing);
+  let data: SecretData;
+  if (creationPolicy === 'Merge') {
+    data = new Map(existingData);
+    for (const k of previous.data) if (!rendered.data.has(k)) data.delete(k);
+    for (const [k, v] of rendered.data) data.set(k, v);
+  } else {
+    data = rendered.data;
+  }
+  const merge = (current: Record<string, string> | undefined, stale: string[], ours: Record<string, string>) => {
+    const out: Record<string, string> = { ...current };
+    for (const k of stale) if (!(k in ours)) delete out[k];
+    return Object.assign(out, ours);
+  };
+  const labels = merge(existing?.metadata.labels, previous.labels, ourLabels);
+  const hash = contentHash({ type, immutable, data: rendered.data, labels: ourLabels, annotations: ourAnnotations });
+  const annotations = merge(existing?.metadata.annotations, previous.annotations, { ...ourAnnotations, [ANNOTATION_DATA_HASH]: hash });
+
+  if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
+
+  let ownerReferences = existing?.metadata.ownerReferences;
+  const ref = creationPolicy === 'Owner' ? controllerReference(es) : undefined;
+  if (ref) ownerReferences = [...(ownerReferences ?? []).filter((r) => r.controller !== true), ref];
+
+  const secret: Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      ...(namespace ? { namespace } : {}),
+      labels,
+      annotations,
+      ...(ownerReferences && ownerReferences.length ? { ownerReferences } : {}),
+    },
+    type,
+    data: encodeSecretData(data),
+    ...(immutable || existing?.immutable ? { immutable: true } : {}),
+  };
+
+  let upToDate = false;
+  if (existing && existing.metadata.annotations?.[ANNOTATION_DATA_HASH] === hash) {
+    const ownedNow: SecretData = new Map();
+    for (const k of rendered.data.keys()) {
+      const v = existingData.get(k);
+      if (v !== undefined) ownedNow.set(k, v);
+    }
+    const existingHash = contentHash({
+      type: existing.type || 'Opaque',
+      immutable: existing.immutable === true,
+      data: creationPolicy === 'Merge' ? ownedNow : existingData,
+      labels: pick(existing.metadata.labels, Object.keys(ourLabels)),
+      annotations: pick(existing.metadata.annotations, Object.keys(ourAnnotations)),
+    });
+    const staleLeft = previous.data.some((k) => !rendered.data.has(k) && existingData.has(k))
+      || previous.labels.some((k) => !(k in ourLabels) && existing.metadata.labels?.[k] !== undefined)
+      || previous.annotations.some((k) => !(k in ourAnnotations) && k !== ANNOTATION_DATA_HASH && existing.metadata.annotations?.[k] !== undefined);
+    const ownerOk = !ref || (existing.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ref.uid);
+    upToDate = existingHash === hash && !staleLeft && ownerOk;
+  }
+
+  return {
+    action: 'write',
+    mode: existing ? 'update' : 'create',
+    creationPolicy,
+    secret,
+    hash,
+    ownedKeys: [...rendered.data.keys()].sort(),
+    upToDate,
+    skipped,
+    condition: synced,
+  };
+}
+
+/** Computes the Secret to write (or delete, or leave) for one ExternalSecret. Pure; never throws SyncError. */
+export function desiredSecret(input: DesiredSecretInput): DesiredSecretResult {
+  try {
+    return { ok: true, plan: plan(input) };
+  } catch (err) {
+    if (err instanceof SyncError) return { ok: false, error: err };
+    throw err;
+  }
+}

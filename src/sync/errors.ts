@@ -1,0 +1,140 @@
+// The catalog of sync outcomes: condition reasons (ESO's names, they are API) and the typed errors
+// desiredSecret returns. Messages name ExternalSecret fields, remote keys, properties and Secret
+// key names; they never contain a secret value. Documented in docs/errors.md.
+
+/** status.conditions[type=Ready].reason values, as ESO writes them. */
+export const ConditionReason = {
+  /** Ready=True: the Secret matches the provider data. */
+  SecretSynced: 'SecretSynced',
+  /** Ready=False: the last sync failed; the message says why. */
+  SecretSyncedError: 'SecretSyncedError',
+  /** Ready=True: the provider data is gone and deletionPolicy=Delete removed the Secret. */
+  SecretDeleted: 'SecretDeleted',
+  /** Ready=False: the target Secret is missing (e.g. deleted by hand) and will be recreated. */
+  SecretMissing: 'SecretMissing',
+} as const;
+export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
+
+/** Event reasons ESO emits on the ExternalSecret. */
+export const EventReason = {
+  Created: 'Created',
+  Updated: 'Updated',
+  Deleted: 'Deleted',
+  UpdateFailed: 'UpdateFailed',
+  Deprecated: 'ParameterDeprecated',
+  MissingProviderSecret: 'MissingProviderSecret',
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];
+
+export const SyncErrorCode = {
+  /** remoteRef.property does not exist in the remote value. */
+  PropertyNotFound: 'PropertyNotFound',
+  /** remoteRef.property is set but the remote value is not JSON. */
+  PropertyOnNonJSON: 'PropertyOnNonJSON',
+  /** remoteRef.property uses gjson syntax Tessera does not implement (queries, modifiers, pipes). */
+  UnsupportedPropertySyntax: 'UnsupportedPropertySyntax',
+  /** decodingStrategy Base64/Base64URL and the value is not valid base64. */
+  DecodeFailed: 'DecodeFailed',
+  /** dataFrom.extract needs a JSON object. */
+  ExtractNotJSONObject: 'ExtractNotJSONObject',
+  /** A resulting Secret key is not [-._a-zA-Z0-9]+ (or longer than 253). */
+  InvalidSecretKey: 'InvalidSecretKey',
+  /** conversionStrategy mapped two remote keys to one Secret key. */
+  KeyCollision: 'KeyCollision',
+  /** rewrite.regexp.source does not compile, or uses RE2 syntax with no JS equivalent. */
+  InvalidRewriteRegexp: 'InvalidRewriteRegexp',
+  /** rewrite.merge failed (not JSON, conflict, missing priority key, missing `into`). */
+  RewriteMergeFailed: 'RewriteMergeFailed',
+  /** A template (target.template or rewrite.transform) is used but no engine was supplied. */
+  TemplateEngineUnavailable: 'TemplateEngineUnavailable',
+  /** The template engine reported an error. */
+  TemplateFailed: 'TemplateFailed',
+  /** The provider reported NotFound and deletionPolicy=Retain. */
+  ProviderSecretNotFound: 'ProviderSecretNotFound',
+  /** creationPolicy Owner/Orphan and the target Secret exists without the managed label. */
+  SecretNotManaged: 'SecretNotManaged',
+  /** The target Secret is controlled by another ExternalSecret (or another controller). */
+  SecretOwnedByOther: 'SecretOwnedByOther',
+  /** creationPolicy=Merge and the target Secret does not exist. */
+  MergeTargetMissing: 'MergeTargetMissing',
+  /** deletionPolicy=Delete would delete a Secret this ExternalSecret does not own. */
+  DeleteNotOwned: 'DeleteNotOwned',
+  /** The target Secret is immutable and its content would change. */
+  ImmutableSecretChanged: 'ImmutableSecretChanged',
+  /** target.template.type differs from the existing Secret's type (the type is immutable). */
+  SecretTypeChanged: 'SecretTypeChanged',
+  /** Two spec.data entries write the same secretKey with deletionPolicy=Retain. */
+  DuplicateSecretKey: 'DuplicateSecretKey',
+  /** The fetched values do not line up with spec.data / spec.dataFrom (a caller bug). */
+  FetchedValuesMismatch: 'FetchedValuesMismatch',
+} as const;
+export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
+
+/**
+ * A sync failure that is the user's to fix (spec, remote data or cluster state); retrying without a
+ * change gives the same answer. The message is safe for status, events and logs.
+ */
+export class SyncError extends Error {
+  readonly code: SyncErrorCode;
+  /** The ExternalSecret field at fault, e.g. "spec.data[2].remoteRef.property". */
+  readonly field: string | undefined;
+  readonly reason = ConditionReason.SecretSyncedError;
+  constructor(code: SyncErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'SyncError';
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export function isSyncError(err: unknown): err is SyncError {
+  return err instanceof SyncError;
+}
+
+// Constructors: one place for each message's wording (docs/errors.md mirrors them).
+export const syncErrors = {
+  propertyNotFound: (field: string, key: string, property: string) =>
+    new SyncError(SyncErrorCode.PropertyNotFound, `property ${JSON.stringify(property)} not found in remote key ${JSON.stringify(key)}`, field),
+  propertyOnNonJSON: (field: string, key: string, property: string) =>
+    new SyncError(SyncErrorCode.PropertyOnNonJSON, `remote key ${JSON.stringify(key)} is not JSON, so property ${JSON.stringify(property)} cannot be read`, field),
+  unsupportedPropertySyntax: (field: string, property: string, what: string) =>
+    new SyncError(SyncErrorCode.UnsupportedPropertySyntax, `property ${JSON.stringify(property)} uses ${what}, which is not supported`, field),
+  decodeFailed: (field: string, strategy: string, key: string) =>
+    new SyncError(SyncErrorCode.DecodeFailed, `value of ${key} is not valid ${strategy} (decodingStrategy=${strategy})`, field),
+  extractNotObject: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.ExtractNotJSONObject, `remote key ${JSON.stringify(key)} is not a JSON object, so it cannot be extracted into keys`, field),
+  invalidSecretKey: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.InvalidSecretKey, key.length > 253
+      ? `secret key ${JSON.stringify(key.slice(0, 253))}… is longer than 253 characters`
+      : `secret key ${JSON.stringify(key)} is invalid: only alphanumeric characters, '-', '_' and '.' are allowed; convert it with rewrite or conversionStrategy`, field),
+  keyCollision: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.KeyCollision, `secret name collision during conversion: ${JSON.stringify(key)}`, field),
+  invalidRegexp: (field: string, detail: string) =>
+    new SyncError(SyncErrorCode.InvalidRewriteRegexp, `invalid rewrite regexp: ${detail}`, field),
+  mergeFailed: (field: string, detail: string) =>
+    new SyncError(SyncErrorCode.RewriteMergeFailed, `rewrite merge failed: ${detail}`, field),
+  templateUnavailable: (field: string) =>
+    new SyncError(SyncErrorCode.TemplateEngineUnavailable, 'a template is used but no template engine is available', field),
+  templateFailed: (field: string, detail: string) =>
+    new SyncError(SyncErrorCode.TemplateFailed, `could not render template: ${detail}`, field),
+  providerSecretNotFound: (field: string, key: string | undefined) =>
+    new SyncError(SyncErrorCode.ProviderSecretNotFound, key === undefined
+      ? `secret does not exist at provider using ${field} (deletionPolicy=Retain)`
+      : `secret does not exist at provider using ${field} key=${JSON.stringify(key)} (deletionPolicy=Retain)`, field),
+  secretNotManaged: (name: string) =>
+    new SyncError(SyncErrorCode.SecretNotManaged, `secret ${JSON.stringify(name)} exists and is not managed by this ExternalSecret; delete it, or use creationPolicy=Merge`, 'spec.target.name'),
+  secretOwnedByOther: (name: string, owner: string) =>
+    new SyncError(SyncErrorCode.SecretOwnedByOther, `secret ${JSON.stringify(name)} is owned by ${owner}`, 'spec.target.name'),
+  mergeTargetMissing: (name: string) =>
+    new SyncError(SyncErrorCode.MergeTargetMissing, `the desired secret ${JSON.stringify(name)} was not found. With creationPolicy=Merge the secret won't be created`, 'spec.target.creationPolicy'),
+  deleteNotOwned: (policy: string) =>
+    new SyncError(SyncErrorCode.DeleteNotOwned, `invalid creationPolicy=${policy}: deletionPolicy=Delete can only delete a Secret this ExternalSecret owns`, 'spec.target.deletionPolicy'),
+  immutableChanged: (name: string) =>
+    new SyncError(SyncErrorCode.ImmutableSecretChanged, `secret ${JSON.stringify(name)} is immutable and its content would change; delete it to let it be recreated`, 'spec.target.immutable'),
+  typeChanged: (name: string, from: string, to: string) =>
+    new SyncError(SyncErrorCode.SecretTypeChanged, `secret ${JSON.stringify(name)} has type ${JSON.stringify(from)} and cannot change to ${JSON.stringify(to)}; delete it to let it be recreated`, 'spec.target.template.type'),
+  duplicateSecretKey: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.DuplicateSecretKey, `duplicate secretKey found: ${JSON.stringify(key)}`, field),
+  fetchedMismatch: (detail: string) =>
+    new SyncError(SyncErrorCode.FetchedValuesMismatch, `fetched values do not match the spec: ${detail}`),
+};

@@ -1,0 +1,18 @@
+// Public surface of the pure sync core.
+export {
+  desiredSecret, providerData, extractProperty, targetName, NOT_FOUND, NOT_COPIED_ANNOTATIONS,
+  type DesiredSecretInput, type DesiredSecretResult, type SyncPlan, type FetchedValues, type FetchedValue,
+  type FetchedDataFrom, type NotFound, type RenderTemplate, type TemplateInput, type TemplateOutput,
+  type ReadyCondition, type SkippedRef,
+} from './desired.ts';
+export { ConditionReason, EventReason, SyncError, SyncErrorCode, isSyncError, syncErrors } from './errors.ts';
+export type { RenderKeyTemplate } from './rewrite.ts';
+export { rewriteKeys, goJsonMarshal } from './rewrite.ts';
+export { translateGoRegexp, goReplaceAll, RegexpTranslationError } from './go-regexp.ts';
+export { gjsonGet, splitPath, UnsupportedPathError } from './gjson.ts';
+export { decodeValue, type DecodingStrategy } from './decode.ts';
+export { convertKey, isValidSecretKey, SECRET_KEY_RE, type ConversionStrategy } from './keys.ts';
+export {
+  checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData, encodeSecretData,
+  managedFieldKeys, type Secret, type SecretData,
+} from './secret.ts';

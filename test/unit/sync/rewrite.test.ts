@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { goReplaceAll, translateGoRegexp } from '../../../src/sync/go-regexp.ts';
+import { goJsonMarshal, rewriteKeys } from '../../../src/sync/rewrite.ts';
+import { SyncError } from '../../../src/sync/errors.ts';
+
+const replace = (source: string, src: string, target: string) => goReplaceAll(translateGoRegexp(source), src, target);
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
+const map = (rec: Record<string, string>) => new Map(Object.entries(rec).map(([k, v]) => [k, enc(v)]));
+const keys = (m: Map<string, Uint8Array>) => [...m.keys()].sort();
+
+test('Go ReplaceAllString semantics', () => {
+  assert.equal(replace('^path/', 'path/db', ''), 'db');
+  assert.equal(replace('b*', 'abc', 'X'), 'XaXcX', 'no empty match right after a match');
+  assert.equal(replace('(\\w+)-(\\w+)', 'foo-bar', '${2}_${1}'), 'bar_foo');
+  assert.equal(replace('(\\w+)-(\\w+)', 'foo-bar', '$2_$1'), 'foo', 'Go reads $2_ as a group named "2_"');
+  assert.equal(replace('(?P<env>dev|prod)-(?P<app>\\w+)', 'prod-api', '$app.$env'), 'api.prod', 'a $name ends at the first non-word character');
+  assert.equal(replace('(?P<env>dev|prod)-(?P<app>\\w+)', 'prod-api', '${app}.${env}'), 'api.prod');
+  assert.equal(replace('x', 'axb', '$$'), 'a$b');
+  assert.equal(replace('x', 'axb', '$'), 'a$b', 'a lone $ is literal');
+});
+
+test('Go regexp syntax translated to JS', () => {
+  assert.equal(replace('(?i)FOO', 'foo', 'bar'), 'bar');
+  assert.equal(replace('[[:alpha:]]+', 'ab12cd', '_'), '_12_');
+  assert.equal(replace('\\A/', '/a/b', ''), 'a/b');
+  assert.equal(replace('/\\z', 'a/b/', ''), 'a/b');
+  assert.equal(replace('\\Q.*\\E', 'a.*b', '-'), 'a-b');
+  assert.equal(replace('\\pL+', 'ab1', 'L'), 'L1');
+  assert.equal(replace('\\/', 'a/b', '_'), 'a_b');
+  assert.equal(replace('\\_', 'a_b', '-'), 'a-b', 'Go allows escaping any punctuation');
+  assert.throws(() => translateGoRegexp('(?U)a+'), /ungreedy/);
+  assert.throws(() => translateGoRegexp('a(?i)b'), /only supported at the start/);
+  assert.throws(() => translateGoRegexp('(unclosed'));
+});
+
+test('rewrites apply in order', () => {
+  const out = rewriteKeys([
+    { regexp: { source: '^secret/', target: '' } },
+    { regexp: { source: '/', target: '_' } },
+  ], map({ 'secret/db/password': 'p', 'secret/db/user': 'u' }), 'spec.dataFrom[0]', undefined);
+  assert.deepEqual(keys(out), ['db_password', 'db_user']);
+  assert.equal(dec(out.get('db_password')), 'p');
+});
+
+test('transform needs a template engine; the hook receives each key', () => {
+  assert.throws(() => rewriteKeys([{ transform: { template: '{{ .value | upper }}' } }], map({ a: '1' }), 'spec.dataFrom[0]', undefined),
+    (err: SyncError) => err.code === 'TemplateEngineUnavailable' && err.field === 'spec.dataFrom[0].rewrite[0].transform.template');
+  const out = rewriteKeys([{ transform: { template: 't' } }], map({ a: '1' }), 'f', (_t, key) => key.toUpperCase());
+  assert.deepEqual(keys(out), ['A']);
+  assert.throws(() => rewriteKeys([{ transform: { template: 't' } }], map({ a: '1' }), 'f', () => { throw new Error('bad template'); }),
+    (err: SyncError) => err.code === 'TemplateFailed' && /bad template/.test(err.message));
+});
+
+test('invalid regexp is a typed error naming the field', () => {
+  assert.throws(() => rewriteKeys([{ regexp: { source: '(', target: '' } }], map({ a: '1' }), 'spec.dataFrom[2]', undefined),
+    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[2].rewrite[0].regexp.source');
+});
+
+test('merge rewrite (Extract and JSON strategies)', () => {
+  const input = map({ b: '{"x":"2","n":1.5,"o":{"z":1,"a":"<"}}', a: '{"y":"1"}' });
+  const extract = rewriteKeys([{ merge: {} }], input, 'f', undefined);
+  assert.deepEqual(keys(extract), ['n', 'o', 'x', 'y']);
+  assert.equal(dec(extract.get('n')), '1.5');
+  assert.equal(dec(extract.get('o')), '{"a":"\\u003c","z":1}', 'nested values are re-marshalled like Go (sorted, HTML-escaped)');
+  const json = rewriteKeys([{ merge: { strategy: 'JSON', into: 'all' } }], input, 'f', undefined);
+  assert.deepEqual(keys(json), ['a', 'all', 'b']);
+  assert.equal(dec(json.get('all')), '{"n":1.5,"o":{"a":"<","z":1},"x":"2","y":"1"}');
+  assert.throws(() => rewriteKeys([{ merge: { strategy: 'JSON' } }], input, 'f', undefined), /missing 'into'/);
+  const conflicting = map({ a: '{"k":"1"}', b: '{"k":"2"}' });
+  assert.throws(() => rewriteKeys([{ merge: {} }], conflicting, 'f', undefined), (err: SyncError) => err.code === 'RewriteMergeFailed' && /"k"/.test(err.message));
+  const prio = rewriteKeys([{ merge: { conflictPolicy: 'Ignore', priority: ['a'] } }], conflicting, 'f', undefined);
+  assert.equal(dec(prio.get('k')), '1', 'priority keys are merged last and win');
+  assert.throws(() => rewriteKeys([{ merge: { priority: ['zz'] } }], conflicting, 'f', undefined), /not found/);
+  assert.deepEqual(keys(rewriteKeys([{ merge: { priority: ['zz'], priorityPolicy: 'IgnoreNotFound', conflictPolicy: 'Ignore' } }], conflicting, 'f', undefined)), ['k']);
+  assert.throws(() => rewriteKeys([{ merge: {} }], map({ a: 'secret-not-json' }), 'f', undefined),
+    (err: SyncError) => err.code === 'RewriteMergeFailed' && !err.message.includes('secret-not-json'));
+});
+
+test('goJsonMarshal escapes like Go', () => {
+  assert.equal(goJsonMarshal({ b: '&', a: '\u2028' }, true), '{"a":"\\u2028","b":"\\u0026"}');
+  assert.equal(goJsonMarshal({ b: '&' }, false), '{"b":"&"}');
+});
