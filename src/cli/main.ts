@@ -1,12 +1,14 @@
 // The `tessera` command.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './flags.ts';
+import { render, renderUsage } from './render.ts';
 import { run, runUsage } from './run.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export const commands: Record<string, { summary: string; usage: string; main: (argv: string[]) => Promise<number> }> = {
   run: { summary: 'Start the controller.', usage: runUsage, main: run },
+  render: { summary: 'Print the Secret an ExternalSecret would produce, offline (values from a file).', usage: renderUsage, main: render },
 };
 
 export const mainUsage = `Usage: tessera <command> [flags]

@@ -5,7 +5,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
-import { type FlagSpec, type FlagValues, formatFlags, parseFlags } from './flags.ts';
+import { type FlagSpec, formatFlags, parseFlags } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; the in-cluster service account when absent.' },
@@ -23,6 +23,10 @@ export const runFlags: FlagSpec[] = [
   { name: 'log-level', type: 'string', default: 'info', aliases: ['loglevel'], help: 'One of fatal, error, warn, info, debug, trace.' },
   { name: 'client-qps', type: 'number', default: 50, help: 'Kubernetes API requests per second (client-side limit).' },
   { name: 'client-burst', type: 'number', default: 100, help: 'Burst above --client-qps.' },
+  { name: 'provider-cache-ttl', type: 'duration', default: '1m', help: 'Longest time a value read from a provider for one ExternalSecret is reused for others sharing the key (never longer than their refreshInterval; changed ExternalSecrets always read fresh).' },
+  { name: 'store-requeue-interval', type: 'duration', default: '5m', help: 'How often SecretStores and ClusterSecretStores are validated again.' },
+  { name: 'store-qps', type: 'number', default: 20, help: 'Provider API calls per second per store (each batch call counts once).' },
+  { name: 'store-burst', type: 'number', default: 40, help: 'Burst above --store-qps.' },
   { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles.' },
 ];
 
@@ -79,7 +83,20 @@ export async function run(argv: string[]): Promise<number> {
       retryPeriodMs: durationMs(String(f['retry-period'])),
     },
   });
-  await setupControllers(manager, { client, events, logger: log, flags: f as FlagValues });
+  await setupControllers(manager, {
+    client,
+    events,
+    logger: log,
+    config: {
+      namespace: str('namespace') || undefined,
+      controllerClass: String(f['controller-class']),
+      concurrent: Math.max(1, Number(f.concurrent)),
+      providerCacheTtlMs: durationMs(String(f['provider-cache-ttl'])),
+      storeRequeueIntervalMs: durationMs(String(f['store-requeue-interval'])),
+      storeQps: Number(f['store-qps']),
+      storeBurst: Number(f['store-burst']),
+    },
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -1,25 +1,32 @@
-// Wires the reconcilers into the manager. Each controller registers its informers and
-// workers here; the ExternalSecret and store controllers are added by their own modules.
+// Wires the reconcilers into the manager from the command-line configuration.
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Manager } from '../kube/manager.ts';
+import { setupExternalSecretController } from './externalsecret.ts';
+
+export interface ControllerConfig {
+  namespace?: string | undefined;
+  controllerClass: string;
+  concurrent: number;
+  providerCacheTtlMs: number;
+  storeRequeueIntervalMs: number;
+  storeQps: number;
+  storeBurst: number;
+}
 
 export interface ControllerDeps {
   client: KubeClient;
   events: EventRecorder;
   logger: Logger;
-  flags: Record<string, unknown>;
-}
-
-export type ControllerSetup = (manager: Manager, deps: ControllerDeps) => Promise<void> | void;
-
-const setups: ControllerSetup[] = [];
-
-export function registerController(setup: ControllerSetup): void {
-  setups.push(setup);
+  config: ControllerConfig;
 }
 
 export async function setupControllers(manager: Manager, deps: ControllerDeps): Promise<void> {
-  for (const s of setups) await s(manager, deps);
+  setupExternalSecretController(manager, {
+    kube: deps.client,
+    events: deps.events,
+    logger: deps.logger,
+    ...deps.config,
+  });
 }

@@ -95,6 +95,11 @@ export interface ProviderContext {
   namespace: string;
   /** Reads one key of a Secret; throws ProviderError('BadCredentials') when it is missing. */
   readSecretKey(ref: SecretKeySelector): Promise<string>;
+  /**
+   * Reads one key of a ConfigMap, with the same namespace rules as readSecretKey (caProvider of
+   * type ConfigMap). Optional: providers report InvalidRequest when a store needs it and it is absent.
+   */
+  readConfigMapKey?(ref: SecretKeySelector): Promise<string>;
   /** Issues a service-account token through the TokenRequest API. */
   createServiceAccountToken(ref: { name: string; namespace?: string | undefined; audiences?: string[] | undefined }): Promise<string>;
   /** Environment overrides (e.g. AWS_ENDPOINT_URL for tests); defaults to process.env. */

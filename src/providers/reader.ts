@@ -51,6 +51,8 @@ export class CoalescingReader {
   private readonly inflight = new Map<string, Promise<RemoteValue>>();
   private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined }>();
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly memoCache = new Map<string, { value: unknown; at: number }>();
+  private readonly memoInflight = new Map<string, Promise<unknown>>();
   private sweepAt = 0;
 
   constructor(opts: ReaderOptions = {}) {
@@ -85,9 +87,42 @@ export class CoalescingReader {
     return p;
   }
 
+  /**
+   * Coalesces any other read (e.g. dataFrom.find) by a caller-chosen key, with the same rules:
+   * joined while in flight, reused within `maxAgeMs`, errors not kept.
+   */
+  memo<T>(store: StoreHandle, what: string, maxAgeMs: number, fn: () => Promise<T>): Promise<T> {
+    const key = `${store.id}\u0000memo\u0000${what}`;
+    const now = this.o.now();
+    const hit = this.memoCache.get(key);
+    if (hit && now - hit.at <= Math.min(maxAgeMs, this.o.maxCacheMs)) {
+      this.o.onCoalesced?.(store);
+      return Promise.resolve(hit.value as T);
+    }
+    const running = this.memoInflight.get(key);
+    if (running) {
+      this.o.onCoalesced?.(store);
+      return running as Promise<T>;
+    }
+    const p = (async () => {
+      await this.acquire(store);
+      return fn();
+    })();
+    this.memoInflight.set(key, p);
+    p.then(
+      (value) => {
+        this.memoInflight.delete(key);
+        this.memoCache.set(key, { value, at: this.o.now() });
+      },
+      () => this.memoInflight.delete(key),
+    );
+    return p;
+  }
+
   /** Drops every cached value of a store (its spec or credentials changed). */
   invalidateStore(storeId: string): void {
     for (const k of this.cache.keys()) if (k.startsWith(storeId + '\u0000')) this.cache.delete(k);
+    for (const k of this.memoCache.keys()) if (k.startsWith(storeId + '\u0000')) this.memoCache.delete(k);
   }
 
   cachedCount(): number {
@@ -160,5 +195,6 @@ export class CoalescingReader {
     if (now < this.sweepAt) return;
     this.sweepAt = now + 30_000;
     for (const [k, c] of this.cache) if (now - c.at > this.o.maxCacheMs) this.cache.delete(k);
+    for (const [k, c] of this.memoCache) if (now - c.at > this.o.maxCacheMs) this.memoCache.delete(k);
   }
 }

@@ -5,6 +5,8 @@ import type { Provider } from './provider.ts';
 const loaders: Record<string, () => Promise<Provider>> = {
   fake: async () => (await import('./fake/index.ts')).fakeProvider as Provider,
   aws: async () => (await import('./aws/index.ts')).awsProvider as Provider,
+  vault: async () => (await import('./vault/index.ts')).vaultProvider as Provider,
+  kubernetes: async () => (await import('./kubernetes/index.ts')).kubernetesProvider as Provider,
 };
 
 const loaded = new Map<string, Provider>();

@@ -15,6 +15,11 @@ after(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** Runs `fn` when the test file ends (safe to call from hooks and tests alike). */
+export function onCleanup(fn: () => Promise<unknown> | unknown): void {
+  cleanups.push(fn);
+}
+
 /** Starts (or reuses) the peers this test file needs. Throws, never skips, when one is missing. */
 export async function peers(names: PeerName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager']): Promise<PeersEnv> {
   env = await ensurePeers(names);

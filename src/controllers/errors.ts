@@ -1,0 +1,67 @@
+// Controller-level outcomes: what the ExternalSecret and store reconcilers report in status
+// conditions and events when the problem is not in the pure sync (store lookup, namespace
+// conditions, provider failures). One place for each message; docs/errors.md mirrors them.
+// Messages name stores, keys and error codes, never secret values.
+import { ProviderError } from '../providers/provider.ts';
+
+/** SecretStore / ClusterSecretStore Ready condition reasons, as ESO writes them. */
+export const StoreReason = {
+  Valid: 'Valid',
+  InvalidStoreConfiguration: 'InvalidStoreConfiguration',
+  InvalidProviderConfig: 'InvalidProviderConfig',
+  ValidationFailed: 'ValidationFailed',
+} as const;
+
+export const ControllerErrorCode = {
+  StoreNotFound: 'StoreNotFound',
+  StoreNotReady: 'StoreNotReady',
+  NamespaceNotAllowed: 'NamespaceNotAllowed',
+  InvalidStoreConfiguration: 'InvalidStoreConfiguration',
+  ProviderUnavailable: 'ProviderUnavailable',
+  ProviderAccessDenied: 'ProviderAccessDenied',
+  ProviderBadCredentials: 'ProviderBadCredentials',
+  ProviderThrottled: 'ProviderThrottled',
+  ProviderError: 'ProviderError',
+  UnsupportedSource: 'UnsupportedSource',
+  SecretWriteFailed: 'SecretWriteFailed',
+} as const;
+export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
+
+/** A failure the ExternalSecret reports in its status; `retry` says whether backoff applies. */
+export class ControllerError extends Error {
+  readonly code: ControllerErrorCode;
+  readonly retry: boolean;
+  constructor(code: ControllerErrorCode, message: string, retry: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ControllerError';
+    this.code = code;
+    this.retry = retry;
+  }
+}
+
+export const controllerErrors = {
+  storeNotFound: (kind: string, name: string, namespace?: string) =>
+    new ControllerError(ControllerErrorCode.StoreNotFound, `${kind} ${JSON.stringify(name)}${namespace ? ` in namespace ${JSON.stringify(namespace)}` : ''} not found`, false),
+  namespaceNotAllowed: (store: string, namespace: string) =>
+    new ControllerError(ControllerErrorCode.NamespaceNotAllowed, `ClusterSecretStore ${JSON.stringify(store)} does not allow ExternalSecrets in namespace ${JSON.stringify(namespace)} (spec.conditions)`, false),
+  invalidStore: (store: string, problems: string[]) =>
+    new ControllerError(ControllerErrorCode.InvalidStoreConfiguration, `store ${store} is invalid: ${problems.join('; ')}`, false),
+  unsupportedSource: (field: string, what: string) =>
+    new ControllerError(ControllerErrorCode.UnsupportedSource, `${field}: ${what} is not supported`, false),
+  secretWriteFailed: (name: string, detail: string) =>
+    new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${detail}`, true),
+  /** Wraps a provider failure for status: the provider's message is already value-free. */
+  fromProvider: (store: string, err: unknown) => {
+    if (err instanceof ProviderError) {
+      const code =
+        err.kind === 'AccessDenied' ? ControllerErrorCode.ProviderAccessDenied
+        : err.kind === 'BadCredentials' ? ControllerErrorCode.ProviderBadCredentials
+        : err.kind === 'Throttled' ? ControllerErrorCode.ProviderThrottled
+        : err.kind === 'Unreachable' ? ControllerErrorCode.ProviderUnavailable
+        : ControllerErrorCode.ProviderError;
+      return new ControllerError(code, `could not get secret data from provider (store ${store}): ${err.message}`, true, { cause: err });
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    return new ControllerError(ControllerErrorCode.ProviderError, `could not get secret data from provider (store ${store}): ${msg}`, true, { cause: err });
+  },
+};

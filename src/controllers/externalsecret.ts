@@ -1,0 +1,369 @@
+// The ExternalSecret reconciler: wiring of watches → queue → reconcile, and the I/O around the
+// pure sync core (src/sync): resolve the store, fetch remote values, compute the desired Secret,
+// write it if its content changed, report status, events and metrics.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
+import { ANNOTATION_DATA_HASH, LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
+import { parseDurationMs } from '../api/duration.ts';
+import { desiredSecret, targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type RenderTemplate } from '../sync/desired.ts';
+import { ConditionReason, EventReason, isSyncError } from '../sync/errors.ts';
+import { contentHash, decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { isAlreadyExists, isConflict, isNotFound as isKubeNotFound } from '../kube/client.ts';
+import { Controller, type Result } from '../kube/controller.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import { Informer } from '../kube/informer.ts';
+import type { Manager } from '../kube/manager.ts';
+import { core, objectKey, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import { isNotFound as isProviderNotFound } from '../providers/provider.ts';
+import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
+import { secretMetrics } from '../metrics/index.ts';
+import { ControllerError, controllerErrors } from './errors.ts';
+import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
+import { makeStoreReconciler, namespaceAllowed, setCondition, storeHandledBy, StoreClients, type AnyStore, type StoreKind } from './stores.ts';
+
+type ES = ExternalSecret & KubeObject;
+type SS = SecretStore & KubeObject;
+type CSS = ClusterSecretStore & KubeObject;
+
+export interface ExternalSecretControllerOptions {
+  kube: KubeClient;
+  events: EventRecorder;
+  logger: Logger;
+  namespace?: string | undefined;
+  controllerClass: string;
+  concurrent: number;
+  /** Longest time a value read for one ExternalSecret is reused for another (ms). */
+  providerCacheTtlMs: number;
+  storeRequeueIntervalMs: number;
+  storeQps: number;
+  storeBurst: number;
+  /** Renders target.template; absent → templates are reported as unsupported. */
+  renderTemplateFor?: (es: ES, kube: KubeClient) => Promise<RenderTemplate | undefined>;
+  renderKeyTemplate?: (template: string, key: string) => string;
+  env?: Record<string, string | undefined>;
+}
+
+const refreshTimeNow = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** ESO's syncedResourceVersion: the generation plus a hash of labels and annotations. */
+export function syncedVersion(es: ES): string {
+  const meta = JSON.stringify([sortObj(es.metadata.labels), sortObj(es.metadata.annotations)]);
+  return `${es.metadata.generation ?? 0}-${createHash('sha256').update(meta).digest('hex').slice(0, 32)}`;
+}
+
+function sortObj(o: Record<string, string> | undefined): Array<[string, string]> {
+  return Object.entries(o ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function storeRefKey(ref: SecretStoreRef | undefined, namespace: string): string {
+  const kind = ref?.kind ?? 'SecretStore';
+  return kind === 'ClusterSecretStore' ? `ClusterSecretStore/${ref?.name ?? ''}` : `SecretStore/${namespace}/${ref?.name ?? ''}`;
+}
+
+/** Every store an ExternalSecret reads from (its secretStoreRef and per-item sourceRef.storeRef). */
+function storesOf(es: ES): string[] {
+  const ns = es.metadata.namespace!;
+  const out = new Set<string>([storeRefKey(es.spec.secretStoreRef, ns)]);
+  for (const d of es.spec.data ?? []) if (d.sourceRef?.storeRef) out.add(storeRefKey(d.sourceRef.storeRef, ns));
+  for (const d of es.spec.dataFrom ?? []) if (d.sourceRef?.storeRef) out.add(storeRefKey(d.sourceRef.storeRef, ns));
+  return [...out];
+}
+
+/** Has the Secret been edited since we wrote it? (its content no longer matches our hash) */
+function drifted(secret: Secret): boolean {
+  const want = secret.metadata?.annotations?.[ANNOTATION_DATA_HASH];
+  if (!want) return true;
+  const s = secret as unknown as SyncSecret;
+  const have = contentHash({
+    type: s.type ?? 'Opaque',
+    immutable: s.immutable ?? false,
+    data: decodeSecretData(s),
+    labels: s.metadata.labels ?? {},
+    annotations: s.metadata.annotations ?? {},
+  });
+  return have !== want;
+}
+
+export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader } {
+  const log = o.logger.child({ controller: 'externalsecret' });
+  const kube = o.kube;
+  const esInformer = new Informer<ES>(kube, externalSecrets, {
+    namespace: o.namespace,
+    indexers: {
+      store: (es) => storesOf(es),
+      target: (es) => [`${es.metadata.namespace}/${targetName(es)}`],
+    },
+  });
+  const ssInformer = new Informer<SS>(kube, secretStores, { namespace: o.namespace });
+  const cssInformer = new Informer<CSS>(kube, clusterSecretStores, {});
+  // Only Secrets we manage are watched and cached: memory follows what we manage, not the cluster.
+  const secretInformer = new Informer<Secret>(kube, core.secrets, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` });
+  // Namespace labels, for ClusterSecretStore namespaceSelector conditions; only labels are kept.
+  const nsInformer = new Informer<KubeObject>(kube, core.namespaces, {
+    transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels } }) as KubeObject,
+  });
+  for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
+
+  const clients = new StoreClients({ kube, logger: log, env: o.env });
+  const reader = new CoalescingReader({
+    storeQps: o.storeQps,
+    storeBurst: o.storeBurst,
+    onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
+  });
+
+  const controller = new Controller({ name: 'externalsecret', workers: o.concurrent, logger: o.logger, backoffBaseMs: 1000, backoffMaxMs: 5 * 60_000, reconcile: (key) => reconcile(key) });
+  const ssController = new Controller({
+    name: 'secretstore',
+    workers: 1,
+    logger: o.logger,
+    backoffBaseMs: 1000,
+    backoffMaxMs: 5 * 60_000,
+    reconcile: makeStoreReconciler('SecretStore', { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs }),
+  });
+  const cssController = new Controller({
+    name: 'clustersecretstore',
+    workers: 1,
+    logger: o.logger,
+    backoffBaseMs: 1000,
+    backoffMaxMs: 5 * 60_000,
+    reconcile: makeStoreReconciler('ClusterSecretStore', { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs }),
+  });
+
+  // ---- event → key mapping ------------------------------------------------------------------
+  const metaChanged = (a: ES, b: ES) =>
+    a.metadata.generation !== b.metadata.generation ||
+    JSON.stringify(sortObj(a.metadata.labels)) !== JSON.stringify(sortObj(b.metadata.labels)) ||
+    JSON.stringify(sortObj(a.metadata.annotations)) !== JSON.stringify(sortObj(b.metadata.annotations));
+  esInformer.addHandlers({
+    add: (es) => controller.enqueue(objectKey(es), 'high'),
+    // Our own status writes arrive as updates too; only spec, label and annotation changes count.
+    update: (a, b) => metaChanged(a, b) && controller.enqueue(objectKey(b), 'high'),
+    delete: (es) => {
+      controller.queue.cancelDelayed(objectKey(es));
+      o.events.forget(es.metadata.uid ?? '');
+      for (const s of ['True', 'False']) secretMetrics.statusCondition.remove({ name: es.metadata.name!, namespace: es.metadata.namespace!, condition: 'Ready', status: s });
+    },
+  });
+  const enqueueForSecret = (s: Secret) => {
+    for (const es of esInformer.byIndex('target', objectKey(s))) controller.enqueue(objectKey(es), 'high');
+  };
+  secretInformer.addHandlers({
+    update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion && enqueueForSecret(b),
+    delete: enqueueForSecret,
+  });
+  const onStore = (kind: StoreKind, ctrl: Controller) => ({
+    add: (s: AnyStore) => {
+      ctrl.enqueue(objectKey(s));
+      for (const es of esInformer.byIndex('store', `${kind}/${objectKey(s)}`)) controller.enqueue(objectKey(es), 'high');
+    },
+    update: (a: AnyStore, b: AnyStore) => {
+      if (a.metadata.generation === b.metadata.generation && JSON.stringify(a.metadata.labels) === JSON.stringify(b.metadata.labels)) return;
+      clients.evict(kind, b);
+      ctrl.enqueue(objectKey(b));
+      for (const es of esInformer.byIndex('store', `${kind}/${objectKey(b)}`)) controller.enqueue(objectKey(es), 'high');
+    },
+    delete: (s: AnyStore) => {
+      clients.evict(kind, s);
+      for (const es of esInformer.byIndex('store', `${kind}/${objectKey(s)}`)) controller.enqueue(objectKey(es), 'high');
+    },
+  });
+  ssInformer.addHandlers(onStore('SecretStore', ssController));
+  cssInformer.addHandlers(onStore('ClusterSecretStore', cssController));
+  nsInformer.addHandlers({
+    update: (a, b) => {
+      if (JSON.stringify(a.metadata?.labels) === JSON.stringify(b.metadata?.labels)) return;
+      // Namespace labels feed ClusterSecretStore conditions: re-check its ExternalSecrets.
+      for (const es of esInformer.list()) if (es.metadata.namespace === b.metadata?.name) controller.enqueue(objectKey(es), 'high');
+    },
+  });
+
+  for (const c of [controller, ssController, cssController]) {
+    manager.add({ name: c.name, leaderOnly: true, start: () => c.start(), stop: () => c.stop() });
+  }
+  manager.add({ name: 'provider-clients', leaderOnly: false, start: () => undefined, stop: () => clients.closeAll() });
+
+  // ---- reconcile ------------------------------------------------------------------------------
+
+  function findStore(ref: SecretStoreRef | undefined, namespace: string): { kind: StoreKind; store: AnyStore | undefined; name: string } {
+    const kind = (ref?.kind ?? 'SecretStore') as StoreKind;
+    const name = ref?.name ?? '';
+    const store = kind === 'ClusterSecretStore' ? cssInformer.get(name) : ssInformer.get(`${namespace}/${name}`);
+    return { kind, store, name };
+  }
+
+  async function handleFor(ref: SecretStoreRef | undefined, namespace: string): Promise<{ handle: StoreHandle; label: string } | 'skip'> {
+    const { kind, store, name } = findStore(ref, namespace);
+    if (!store) throw controllerErrors.storeNotFound(kind, name, kind === 'SecretStore' ? namespace : undefined);
+    if (!storeHandledBy(store, o.controllerClass)) return 'skip';
+    if (kind === 'ClusterSecretStore') {
+      const labels = nsInformer.get(namespace)?.metadata?.labels;
+      if (!namespaceAllowed(store.spec.conditions, namespace, labels)) throw controllerErrors.namespaceNotAllowed(name, namespace);
+    }
+    const label = kind === 'ClusterSecretStore' ? `ClusterSecretStore ${JSON.stringify(name)}` : `SecretStore ${JSON.stringify(name)}`;
+    try {
+      return { handle: await clients.clientFor(kind, store, namespace), label };
+    } catch (e) {
+      throw controllerErrors.fromProvider(label, e);
+    }
+  }
+
+  /** Reads every remote value the ExternalSecret needs, through the coalescing reader. */
+  async function fetchRemoteValues(es: ES, maxAgeMs: number): Promise<{ data: FetchedValue[]; dataFrom: FetchedDataFrom[] } | 'skip'> {
+    const ns = es.metadata.namespace!;
+    const main = await handleFor(es.spec.secretStoreRef, ns);
+    if (main === 'skip') return 'skip';
+    const storeFor = async (sourceRef: { storeRef?: SecretStoreRef; generatorRef?: unknown } | undefined, field: string) => {
+      if (sourceRef?.generatorRef) throw controllerErrors.unsupportedSource(`${field}.sourceRef.generatorRef`, 'generators');
+      if (!sourceRef?.storeRef) return main;
+      const h = await handleFor(sourceRef.storeRef, ns);
+      if (h === 'skip') throw controllerErrors.unsupportedSource(`${field}.sourceRef.storeRef`, 'a store handled by another controller class');
+      return h;
+    };
+    const guard = async <T>(label: string, p: Promise<T>): Promise<T | typeof NOT_FOUND> => {
+      try {
+        return await p;
+      } catch (e) {
+        if (isProviderNotFound(e)) return NOT_FOUND;
+        throw controllerErrors.fromProvider(label, e);
+      }
+    };
+    const data = Promise.all(
+      (es.spec.data ?? []).map(async (d, i) => {
+        const h = await storeFor(d.sourceRef, `spec.data[${i}]`);
+        const ref = { key: d.remoteRef.key, version: d.remoteRef.version, metadataPolicy: d.remoteRef.metadataPolicy as 'None' | 'Fetch' | undefined };
+        return guard(h.label, reader.read(h.handle, ref, maxAgeMs));
+      }),
+    );
+    const dataFrom = Promise.all(
+      (es.spec.dataFrom ?? []).map(async (d, i): Promise<FetchedDataFrom> => {
+        const h = await storeFor(d.sourceRef, `spec.dataFrom[${i}]`);
+        if (d.extract) {
+          const ref = { key: d.extract.key, version: d.extract.version, metadataPolicy: d.extract.metadataPolicy as 'None' | 'Fetch' | undefined };
+          return guard(h.label, reader.read(h.handle, ref, maxAgeMs));
+        }
+        if (d.find) {
+          const query = { path: d.find.path, name: d.find.name?.regexp !== undefined ? { regexp: d.find.name.regexp } : undefined, tags: d.find.tags };
+          return guard(h.label, reader.memo(h.handle, `find:${JSON.stringify(query)}`, maxAgeMs, () => h.handle.client.findValues(query)));
+        }
+        throw controllerErrors.unsupportedSource(`spec.dataFrom[${i}]`, 'an entry without extract or find');
+      }),
+    );
+    return { data: await data, dataFrom: await dataFrom };
+  }
+
+  async function writeStatus(es: ES, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: boolean): Promise<void> {
+    const ns = es.metadata.namespace!;
+    const name = es.metadata.name!;
+    for (const s of ['True', 'False']) secretMetrics.statusCondition.set({ name, namespace: ns, condition: 'Ready', status: s }, s === cond.status ? 1 : 0);
+    const conditions = setCondition(es.status?.conditions as Condition[] | undefined, { type: 'Ready', ...cond });
+    const status: Record<string, unknown> = { conditions, binding: { name: targetName(es) } };
+    if (synced) {
+      status.refreshTime = refreshTimeNow();
+      status.syncedResourceVersion = syncedVersion(es);
+    } else {
+      const cur = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
+      // An unchanged failure is not written again: a hot retry loop must not hammer the API.
+      if (cur && cur.status === cond.status && cur.reason === cond.reason && cur.message === cond.message) return;
+    }
+    try {
+      await kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status' });
+    } catch (e) {
+      if (!isKubeNotFound(e)) throw e;
+    }
+  }
+
+  async function fail(es: ES, err: unknown): Promise<never> {
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = isSyncError(err) ? err.code : err instanceof ControllerError ? err.code : 'Error';
+    secretMetrics.syncErrors.inc({ namespace: es.metadata.namespace!, reason });
+    o.events.warning(es, EventReason.UpdateFailed, message);
+    await writeStatus(es, { status: 'False', reason: ConditionReason.SecretSyncedError, message }, false).catch((e: Error) =>
+      log.warn({ es: objectKey(es), err: e.message }, 'status update failed'),
+    );
+    log.warn({ es: objectKey(es), reason, err: message }, 'sync failed');
+    throw err;
+  }
+
+  async function reconcile(key: string): Promise<Result> {
+    const es = esInformer.get(key);
+    if (!es || es.metadata.deletionTimestamp) return {};
+    const t0 = performance.now();
+    const ns = es.metadata.namespace!;
+    const { store } = findStore(es.spec.secretStoreRef, ns);
+    if (store && !storeHandledBy(store, o.controllerClass)) return {};
+
+    const refreshMs = parseDurationMs(es.spec.refreshInterval ?? '1h');
+    const policy = es.spec.refreshPolicy ?? 'Periodic';
+    const creation = es.spec.target?.creationPolicy ?? 'Owner';
+    const target = targetName(es);
+    const cached = secretInformer.get(`${ns}/${target}`);
+    const lastRefresh = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : NaN;
+    const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    const specChanged = es.status?.syncedResourceVersion !== syncedVersion(es);
+    const ownsWholeSecret = creation === 'Owner' || creation === 'Orphan';
+    const targetBroken = ownsWholeSecret && (!cached || drifted(cached));
+    const elapsed = Date.now() - lastRefresh;
+    let due: boolean;
+    if (Number.isNaN(lastRefresh) || ready?.status !== 'True') due = true;
+    else if (policy === 'CreatedOnce') due = targetBroken && !cached;
+    else if (policy === 'OnChange') due = specChanged || targetBroken;
+    else due = specChanged || targetBroken || (refreshMs > 0 && elapsed >= refreshMs);
+    const nextRefresh = (): Result => {
+      if (policy !== 'Periodic' || refreshMs <= 0) return {};
+      // Jitter within the last tenth of the interval spreads refreshes that started together.
+      const base = Number.isNaN(lastRefresh) || due ? refreshMs : Math.max(1000, refreshMs - elapsed);
+      return { requeueAfter: Math.max(1000, base - Math.random() * 0.1 * base) };
+    };
+    if (!due) return nextRefresh();
+
+    secretMetrics.syncCalls.inc({ namespace: ns });
+    try {
+      // A change (or a repair) reads fresh values; a periodic refresh may share a recent read.
+      const maxAge = specChanged || targetBroken ? 0 : Math.min(o.providerCacheTtlMs, refreshMs > 0 ? refreshMs : o.providerCacheTtlMs);
+      const fetched = await fetchRemoteValues(es, maxAge);
+      if (fetched === 'skip') return {};
+      const existing = cached ?? (await kube.tryGet<Secret>(core.secrets, ns, target));
+      const renderTemplate = es.spec.target?.template ? await o.renderTemplateFor?.(es, kube) : undefined;
+      const result = desiredSecret({
+        externalSecret: es,
+        fetched,
+        existing: existing as unknown as SyncSecret | undefined,
+        renderTemplate,
+        renderKeyTemplate: o.renderKeyTemplate,
+      });
+      if (!result.ok) throw result.error;
+      const plan = result.plan;
+      if (plan.action === 'write' && !plan.upToDate) {
+        try {
+          if (plan.mode === 'create' && !existing) {
+            await kube.create(core.secrets, plan.secret as unknown as Secret);
+            o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+          } else {
+            const body = { ...plan.secret, metadata: { ...plan.secret.metadata, resourceVersion: existing?.metadata?.resourceVersion } };
+            await kube.update(core.secrets, body as unknown as Secret);
+            o.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
+          }
+        } catch (e) {
+          // Lost a race with another writer: read again and retry with backoff.
+          if (isConflict(e) || isAlreadyExists(e)) throw controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
+          throw controllerErrors.secretWriteFailed(target, (e as Error).message);
+        }
+      } else if (plan.action === 'delete') {
+        await kube.delete(core.secrets, plan.namespace ?? ns, plan.name, existing?.metadata?.uid ? { preconditions: { uid: existing.metadata.uid } } : {}).catch((e) => {
+          if (!isKubeNotFound(e)) throw e;
+        });
+        o.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
+      }
+      await writeStatus(es, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
+      secretMetrics.reconcileDuration.observe({ namespace: ns }, (performance.now() - t0) / 1000);
+      return nextRefresh();
+    } catch (e) {
+      // Every failure is reported in status and an event, then retried with backoff.
+      return await fail(es, e);
+    }
+  }
+
+  return { controller, reader };
+}

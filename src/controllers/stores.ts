@@ -1,0 +1,294 @@
+// Stores: resolving a SecretStore / ClusterSecretStore for an ExternalSecret, the namespace
+// conditions of ClusterSecretStores, provider clients (built once per store and credentials,
+// shared by every ExternalSecret that can share them), and the store reconciler that reports
+// Ready and capabilities.
+import type { Logger } from 'pino';
+import type { ClusterSecretStore, ClusterSecretStoreCondition, SecretStore } from '../api/types.generated.ts';
+import { translateGoRegexp } from '../sync/go-regexp.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { isNotFound as isKubeNotFound } from '../kube/client.ts';
+import { labelSelectorMatches } from '../kube/selectors.ts';
+import { core, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import type { Informer } from '../kube/informer.ts';
+import { getProvider, providerName } from '../providers/registry.ts';
+import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
+import type { StoreHandle } from '../providers/reader.ts';
+import { secretMetrics } from '../metrics/index.ts';
+import { StoreReason } from './errors.ts';
+import { clusterSecretStores, secretStores } from './resources.ts';
+
+export type AnyStore = (SecretStore | ClusterSecretStore) & KubeObject;
+export type StoreKind = 'SecretStore' | 'ClusterSecretStore';
+
+export function storeId(kind: StoreKind, store: AnyStore): string {
+  return kind === 'ClusterSecretStore' ? `ClusterSecretStore/${store.metadata.name}` : `SecretStore/${store.metadata.namespace}/${store.metadata.name}`;
+}
+
+/** Does this controller handle the store? `spec.controller` empty, or equal to our class. */
+export function storeHandledBy(store: AnyStore, controllerClass: string): boolean {
+  const c = store.spec.controller ?? '';
+  return c === '' || c === controllerClass;
+}
+
+/**
+ * ClusterSecretStore `spec.conditions`, as ESO: with no conditions every namespace may use it;
+ * otherwise a namespace is allowed when any condition matches it by name, by an (unanchored)
+ * RE2 regular expression, or by label selector.
+ */
+export function namespaceAllowed(conditions: ClusterSecretStoreCondition[] | undefined, namespace: string, namespaceLabels: Record<string, string> | undefined): boolean {
+  if (!conditions || conditions.length === 0) return true;
+  for (const c of conditions) {
+    if (c.namespaces?.includes(namespace)) return true;
+    for (const re of c.namespaceRegexes ?? []) {
+      try {
+        if (translateGoRegexp(re).test(namespace)) return true;
+      } catch {
+        /* an invalid expression matches nothing */
+      }
+    }
+    if (c.namespaceSelector && namespaceLabels && labelSelectorMatches(c.namespaceSelector, namespaceLabels)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a ClusterSecretStore's provider config refers to a Secret or ServiceAccount without a
+ * namespace: such references resolve in each ExternalSecret's own namespace, so a client cannot
+ * be shared across namespaces (tenant isolation).
+ */
+export function hasNamespaceRelativeRefs(config: unknown): boolean {
+  const visit = (node: unknown, key: string): boolean => {
+    if (Array.isArray(node)) return node.some((n) => visit(n, key));
+    if (!node || typeof node !== 'object') return false;
+    const o = node as Record<string, unknown>;
+    if (/(Ref|SecretRef|secretRef|serviceAccountRef)$/.test(key) && typeof o.name === 'string' && !o.namespace) return true;
+    return Object.entries(o).some(([k, v]) => visit(v, k));
+  };
+  return visit(config, '');
+}
+
+interface CachedClient {
+  handle: StoreHandle;
+  version: string;
+  created: number;
+}
+
+export interface StoreClientsOptions {
+  kube: KubeClient;
+  logger: Logger;
+  /** Rebuild clients after this long, to pick up rotated credentials (ms). */
+  clientTtlMs?: number;
+  env?: Record<string, string | undefined>;
+}
+
+/** Builds and caches provider clients per store (and per namespace where credentials demand it). */
+export class StoreClients {
+  private readonly o: StoreClientsOptions;
+  private readonly clients = new Map<string, CachedClient>();
+  private readonly building = new Map<string, Promise<CachedClient>>();
+
+  constructor(o: StoreClientsOptions) {
+    this.o = o;
+  }
+
+  /** The provider client for `store`, used from an ExternalSecret in `namespace`. */
+  async clientFor(kind: StoreKind, store: AnyStore, namespace: string): Promise<StoreHandle> {
+    const name = providerName(store.spec as { provider?: Record<string, unknown> });
+    const config = (store.spec.provider as Record<string, unknown>)[name];
+    const perNamespace = kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config);
+    const base = storeId(kind, store);
+    const cacheKey = perNamespace ? `${base}#${namespace}` : base;
+    const version = `${store.metadata.uid}:${store.metadata.generation ?? store.metadata.resourceVersion}`;
+    const ttl = this.o.clientTtlMs ?? 15 * 60_000;
+    const hit = this.clients.get(cacheKey);
+    if (hit && hit.version === version && performance.now() - hit.created < ttl) return hit.handle;
+    const pending = this.building.get(cacheKey);
+    if (pending) return (await pending).handle;
+    const build = (async () => {
+      const provider = await getProvider(name);
+      const problems = provider.validateConfig(config);
+      if (problems.length) throw new ProviderError('InvalidRequest', problems.join('; '));
+      const client = await provider.newClient(config, this.context(kind, store, namespace, name));
+      const entry: CachedClient = { handle: { id: `${cacheKey}@${version}`, provider: name, client }, version, created: performance.now() };
+      const old = this.clients.get(cacheKey);
+      this.clients.set(cacheKey, entry);
+      // Let reads in flight on the old client finish before closing it.
+      if (old) setTimeout(() => void old.handle.client.close().catch(() => undefined), 60_000).unref();
+      return entry;
+    })();
+    this.building.set(cacheKey, build);
+    try {
+      return (await build).handle;
+    } finally {
+      this.building.delete(cacheKey);
+    }
+  }
+
+  /** Builds a client without caching it (store validation). */
+  async probe(kind: StoreKind, store: AnyStore): Promise<{ provider: Provider; client?: ProviderClient; problems: string[] }> {
+    const name = providerName(store.spec as { provider?: Record<string, unknown> });
+    const provider = await getProvider(name);
+    const config = (store.spec.provider as Record<string, unknown>)[name];
+    const problems = provider.validateConfig(config);
+    if (problems.length) return { provider, problems };
+    if (kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config)) {
+      // Credentials live in each ExternalSecret's namespace: nothing to check until one uses it.
+      return { provider, problems };
+    }
+    const ns = store.metadata.namespace ?? 'default';
+    return { provider, client: await provider.newClient(config, this.context(kind, store, ns, name)), problems };
+  }
+
+  /** Forgets the clients of a deleted or changed store. */
+  evict(kind: StoreKind, store: AnyStore): void {
+    const base = storeId(kind, store);
+    for (const [k, c] of this.clients) {
+      if (k === base || k.startsWith(base + '#')) {
+        this.clients.delete(k);
+        void c.handle.client.close().catch(() => undefined);
+      }
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.handle.client.close().catch(() => undefined)));
+    this.clients.clear();
+  }
+
+  /** What a provider may ask of the cluster, with ESO's namespace rules applied. */
+  private context(kind: StoreKind, store: AnyStore, esNamespace: string, provider: string): ProviderContext {
+    const kube = this.o.kube;
+    const storeName = storeId(kind, store);
+    // A SecretStore reads only its own namespace; a ClusterSecretStore reads the namespace the
+    // reference names, else the ExternalSecret's.
+    const nsFor = (ref: { namespace?: string | undefined }): string => {
+      if (kind === 'SecretStore') {
+        const own = store.metadata.namespace!;
+        if (ref.namespace && ref.namespace !== own) {
+          throw new ProviderError('InvalidRequest', `${storeName}: a SecretStore may only reference Secrets in its own namespace (got namespace ${JSON.stringify(ref.namespace)})`);
+        }
+        return own;
+      }
+      return ref.namespace || esNamespace;
+    };
+    return {
+      namespace: kind === 'SecretStore' ? store.metadata.namespace! : esNamespace,
+      env: this.o.env ?? process.env,
+      readSecretKey: async (ref: SecretKeySelector) => {
+        const ns = nsFor(ref);
+        let secret: Secret | undefined;
+        try {
+          secret = await kube.tryGet<Secret>(core.secrets, ns, ref.name);
+        } catch (e) {
+          throw new ProviderError('BadCredentials', `${storeName}: cannot read credentials secret ${ns}/${ref.name}: ${(e as Error).message}`);
+        }
+        if (!secret) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} not found`);
+        const key = ref.key ?? '';
+        const v = secret.data?.[key];
+        if (v === undefined) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} has no key ${JSON.stringify(key)}`);
+        return Buffer.from(v, 'base64').toString('utf8');
+      },
+      createServiceAccountToken: async (ref) => {
+        const ns = nsFor(ref);
+        try {
+          const res = await kube.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(ref.name)}/token`, {
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ref.audiences ?? [], expirationSeconds: 600 } },
+          });
+          return res.status.token;
+        } catch (e) {
+          throw new ProviderError('BadCredentials', `${storeName}: cannot issue a token for service account ${ns}/${ref.name}: ${(e as Error).message}`);
+        }
+      },
+      readServiceAccountAnnotations: async (ref: { name: string; namespace?: string | undefined }) => {
+        const ns = nsFor(ref);
+        try {
+          const sa = await kube.get<KubeObject>(core.serviceAccounts, ns, ref.name);
+          return sa.metadata?.annotations ?? {};
+        } catch (e) {
+          if (isKubeNotFound(e)) throw new ProviderError('BadCredentials', `${storeName}: service account ${ns}/${ref.name} not found`);
+          throw e;
+        }
+      },
+      onApiCall: (operation: string, detail?: { provider?: string; status?: string }) => {
+        secretMetrics.providerCalls.inc({ provider: detail?.provider ?? provider, store: storeName, call: operation, status: detail?.status ?? 'success' });
+      },
+    } as ProviderContext;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store reconciler: validates config and credentials; sets Ready and capabilities.
+
+export interface StoreReconcilerDeps {
+  kube: KubeClient;
+  clients: StoreClients;
+  controllerClass: string;
+  logger: Logger;
+  secretStoreInformer: Informer<SecretStore & KubeObject>;
+  clusterSecretStoreInformer: Informer<ClusterSecretStore & KubeObject>;
+  /** How often a Ready store is validated again (ms). */
+  requeueIntervalMs: number;
+}
+
+const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function setCondition(conditions: Condition[] | undefined, next: Omit<Condition, 'lastTransitionTime'>): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === next.type);
+  const prev = i >= 0 ? list[i] : undefined;
+  const cond: Condition = {
+    ...next,
+    lastTransitionTime: prev && prev.status === next.status ? (prev.lastTransitionTime ?? nowTime()) : nowTime(),
+  };
+  if (i >= 0) list[i] = cond;
+  else list.push(cond);
+  return list;
+}
+
+export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
+  const rt = kind === 'SecretStore' ? secretStores : clusterSecretStores;
+  const informer = (kind === 'SecretStore' ? d.secretStoreInformer : d.clusterSecretStoreInformer) as Informer<AnyStore>;
+  return async (key: string): Promise<{ requeueAfter?: number }> => {
+    const store = informer.get(key);
+    if (!store) return {};
+    if (!storeHandledBy(store, d.controllerClass)) return {};
+    let status: 'True' | 'False' = 'True';
+    let reason: string = StoreReason.Valid;
+    let message = 'store validated';
+    let capabilities = 'ReadOnly';
+    try {
+      const { provider, client, problems } = await d.clients.probe(kind, store);
+      capabilities = provider.capabilities((store.spec.provider as Record<string, unknown>)[provider.name]);
+      if (problems.length) {
+        status = 'False';
+        reason = StoreReason.InvalidProviderConfig;
+        message = problems.join('; ');
+      } else if (client) {
+        try {
+          await client.validate();
+        } finally {
+          await client.close().catch(() => undefined);
+        }
+      }
+    } catch (e) {
+      status = 'False';
+      const invalid = e instanceof ProviderError && (e.kind === 'InvalidRequest');
+      reason = invalid ? StoreReason.InvalidProviderConfig : e instanceof ProviderError ? StoreReason.ValidationFailed : StoreReason.InvalidStoreConfiguration;
+      message = `unable to validate store: ${(e as Error).message}`;
+    }
+    d.clients.evict(kind, store); // config may have changed: the next read builds a fresh client
+    const ns = store.metadata.namespace;
+    const name = store.metadata.name!;
+    for (const s of ['True', 'False']) secretMetrics.storeStatus.set({ name, namespace: ns ?? '', kind, condition: 'Ready', status: s }, s === status ? 1 : 0);
+    const cur = (store.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    if (!cur || cur.status !== status || cur.reason !== reason || cur.message !== message || store.status?.capabilities !== capabilities) {
+      await d.kube.updateStatusWithRetry<AnyStore>(rt, ns, name, (obj) => ({
+        ...obj,
+        status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
+      }));
+    }
+    d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
+    // Invalid configuration waits for a change; failed validation is retried on the interval.
+    return reason === StoreReason.InvalidProviderConfig ? {} : { requeueAfter: d.requeueIntervalMs };
+  };
+}

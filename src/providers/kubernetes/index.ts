@@ -1,0 +1,275 @@
+// spec.provider.kubernetes: Secrets of another namespace of this cluster, or of another cluster,
+// read with the store's own credentials (bearer token, ServiceAccount token, client certificate
+// or a kubeconfig in a Secret). Values are what ESO returns: a Secret's data as a JSON object of
+// strings (so remoteRef.property picks one key), or its labels and annotations with
+// metadataPolicy: Fetch.
+import { readFile } from 'node:fs/promises';
+import { ProviderError } from '../provider.ts';
+import type { FindQuery, Provider, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef, SecretKeySelector } from '../provider.ts';
+import { translateGoRegexp } from '../../sync/go-regexp.ts';
+import { readCAProvider } from '../vault/config.ts';
+import { validateKubernetesConfig } from './config.ts';
+import type { KubernetesProvider } from './config.ts';
+import { KubeTransport } from './http.ts';
+
+export type { KubernetesProvider } from './config.ts';
+export { validateKubernetesConfig } from './config.ts';
+
+const field = 'spec.provider.kubernetes';
+const enc = new TextEncoder();
+export const IN_CLUSTER_CA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
+/** A ServiceAccount token is requested again after this long (TokenRequest tokens live ≥ 10 min). */
+const SA_TOKEN_REUSE_MS = 5 * 60_000;
+
+interface SecretObject {
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** ESO's esutils.JSONMarshal of a map[string]string: sorted keys, no HTML escaping; nil → null. */
+export function marshalStringMap(m: Record<string, string> | undefined): string {
+  if (m === undefined || m === null) return 'null';
+  const parts = Object.keys(m)
+    .sort(byUtf8)
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k])}`);
+  return `{${parts.join(',')}}`.replace(/[\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16)}`);
+}
+
+/** The value of a Secret as ESO returns it without a property: {key: string(bytes)}. */
+export function secretDataJson(s: SecretObject): string {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.data ?? {})) out[k] = Buffer.from(v, 'base64').toString('utf8');
+  return marshalStringMap(out);
+}
+
+/** metadataPolicy: Fetch: {"annotations": {...}, "labels": {...}}. */
+export function secretMetadataJson(s: SecretObject): string {
+  return `{"annotations":${marshalStringMap(s.metadata?.annotations)},"labels":${marshalStringMap(s.metadata?.labels)}}`;
+}
+
+/** find.tags as a label selector (equality only, as ESO's labels.SelectorFromSet). */
+export function labelSelector(tags: Record<string, string>): string {
+  const keyRe = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+  const valueRe = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+  return Object.keys(tags)
+    .sort()
+    .map((k) => {
+      const v = tags[k]!;
+      if (!keyRe.test(k) || !valueRe.test(v) || v.length > 63) throw new ProviderError('InvalidRequest', `find.tags: ${JSON.stringify(k)}=${JSON.stringify(v)} is not a valid label selector term`);
+      return `${k}=${v}`;
+    })
+    .join(',');
+}
+
+async function readKey(ctx: ProviderContext, ref: SecretKeySelector, path: string): Promise<string> {
+  try {
+    return await ctx.readSecretKey(ref);
+  } catch (err) {
+    if (err instanceof ProviderError) throw new ProviderError(err.kind === 'NotFound' ? 'BadCredentials' : err.kind, `${path}: ${err.message}`, { cause: err });
+    throw new ProviderError('BadCredentials', `${path}: could not read Secret ${JSON.stringify(ref.name)}`, { cause: err });
+  }
+}
+
+interface Connection {
+  server: string;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  token?: ((fresh: boolean) => Promise<string>) | undefined;
+}
+
+function inClusterServer(env: Record<string, string | undefined>): string {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  if (host) return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return 'https://kubernetes.default.svc';
+}
+
+/** server, CA and credentials from a kubeconfig held in a Secret (inline data only). */
+async function fromKubeconfig(text: string): Promise<Connection> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(text);
+  } catch (err) {
+    throw new ProviderError('InvalidRequest', `${field}.authRef: the referenced key is not a kubeconfig`, { cause: err });
+  }
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  if (!cluster?.server) throw new ProviderError('InvalidRequest', `${field}.authRef: the kubeconfig has no current cluster with a server`);
+  const b64 = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : undefined);
+  if (user?.exec || user?.authProvider) throw new ProviderError('InvalidRequest', `${field}.authRef: exec and auth-provider users are not supported; use a token or client certificate`);
+  const token = user?.token;
+  return {
+    server: cluster.server,
+    ca: b64(cluster.caData),
+    cert: b64(user?.certData),
+    key: b64(user?.keyData),
+    token: token ? async () => token : undefined,
+  };
+}
+
+async function connection(config: KubernetesProvider, ctx: ProviderContext): Promise<Connection> {
+  const env = ctx.env ?? process.env;
+  if (config.authRef) {
+    return fromKubeconfig(await readKey(ctx, config.authRef, `${field}.authRef`));
+  }
+  const server = config.server?.url || inClusterServer(env);
+  let ca: string | undefined;
+  if (config.server?.caBundle) {
+    ca = Buffer.from(config.server.caBundle, 'base64').toString('utf8');
+    if (!ca.includes('-----BEGIN')) throw new ProviderError('InvalidRequest', `${field}.server.caBundle: is not a base64-encoded PEM bundle`);
+  } else if (config.server?.caProvider) {
+    ca = await readCAProvider(config.server.caProvider, ctx, `${field}.server.caProvider`);
+  } else if (!config.server?.url) {
+    ca = await readFile(IN_CLUSTER_CA_PATH, 'utf8').catch(() => undefined);
+  }
+  const auth = config.auth ?? {};
+  if (auth.cert) {
+    const cert = await readKey(ctx, auth.cert.clientCert!, `${field}.auth.cert.clientCert`);
+    const key = await readKey(ctx, auth.cert.clientKey!, `${field}.auth.cert.clientKey`);
+    return { server, ca, cert, key };
+  }
+  if (auth.token) {
+    const bearer = (await readKey(ctx, auth.token.bearerToken!, `${field}.auth.token.bearerToken`)).trim();
+    return { server, ca, token: async () => bearer };
+  }
+  if (auth.serviceAccount) {
+    const sa = auth.serviceAccount;
+    let cached: { token: string; at: number } | undefined;
+    let inflight: Promise<string> | undefined;
+    const token = async (fresh: boolean): Promise<string> => {
+      if (!fresh && cached && Date.now() - cached.at < SA_TOKEN_REUSE_MS) return cached.token;
+      inflight ??= ctx
+        .createServiceAccountToken({ name: sa.name, namespace: sa.namespace, audiences: sa.audiences })
+        .then((t) => {
+          cached = { token: t, at: Date.now() };
+          return t;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof ProviderError) throw new ProviderError(err.kind, `${field}.auth.serviceAccount: ${err.message}`, { cause: err });
+          throw new ProviderError('BadCredentials', `${field}.auth.serviceAccount: could not create a token for ServiceAccount ${JSON.stringify(sa.name)}`, { cause: err });
+        })
+        .finally(() => (inflight = undefined));
+      return inflight;
+    };
+    return { server, ca, token };
+  }
+  throw new ProviderError('InvalidRequest', `${field}: one of auth.cert, auth.token, auth.serviceAccount or authRef is required`);
+}
+
+export class KubernetesSecretsClient implements ProviderClient {
+  private readonly t: KubeTransport;
+  readonly namespace: string;
+  private readonly inflight = new Map<string, Promise<SecretObject>>();
+  coalescedReads = 0;
+
+  constructor(transport: KubeTransport, namespace: string) {
+    this.t = transport;
+    this.namespace = namespace;
+  }
+
+  private secretsPath(name?: string): string {
+    return `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  private getSecret(name: string): Promise<SecretObject> {
+    const running = this.inflight.get(name);
+    if (running) {
+      this.coalescedReads++;
+      return running;
+    }
+    const p = this.t
+      .request<SecretObject>({ operation: 'GetSecret', what: `secret ${JSON.stringify(`${this.namespace}/${name}`)}` }, 'GET', this.secretsPath(name))
+      .finally(() => this.inflight.delete(name));
+    this.inflight.set(name, p);
+    return p;
+  }
+
+  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+    if (ref.key === '' || ref.key.includes('/')) throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
+    const s = await this.getSecret(ref.key);
+    return { value: enc.encode(ref.metadataPolicy === 'Fetch' ? secretMetadataJson(s) : secretDataJson(s)) };
+  }
+
+  private async list(selector: string | undefined): Promise<SecretObject[]> {
+    const items: SecretObject[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await this.t.request<{ items?: SecretObject[]; metadata?: { continue?: string } }>(
+        { operation: 'ListSecrets', what: `secrets in namespace ${JSON.stringify(this.namespace)} (find needs the list permission)` },
+        'GET',
+        this.secretsPath(),
+        undefined,
+        { labelSelector: selector, limit: '500', continue: cont },
+      );
+      items.push(...(page.items ?? []));
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return items;
+  }
+
+  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+    // As ESO: tags (a label selector) win over name; one of them is required.
+    let items: SecretObject[];
+    if (query.tags) {
+      items = await this.list(labelSelector(query.tags));
+    } else if (query.name?.regexp !== undefined) {
+      let re: RegExp;
+      try {
+        const g = translateGoRegexp(query.name.regexp);
+        re = new RegExp(g.source, g.flags.replace('g', ''));
+      } catch (err) {
+        throw new ProviderError('InvalidRequest', `find.name.regexp: ${JSON.stringify(query.name.regexp)} is not a supported regular expression`, { cause: err });
+      }
+      items = (await this.list(undefined)).filter((s) => re.test(s.metadata?.name ?? ''));
+    } else {
+      throw new ProviderError('InvalidRequest', 'Kubernetes: dataFrom.find needs name or tags');
+    }
+    const out = new Map<string, RemoteValue>();
+    for (const s of items) if (s.metadata?.name) out.set(s.metadata.name, { value: enc.encode(secretDataJson(s)) });
+    return out;
+  }
+
+  /** Whether the store's identity may `verb` secrets in the remote namespace. */
+  async can(verb: 'get' | 'list' | 'watch'): Promise<boolean> {
+    const out = await this.t.request<{ status?: { allowed?: boolean } }>(
+      { operation: 'CreateSelfSubjectAccessReview', what: `${verb} secrets in namespace ${JSON.stringify(this.namespace)}` },
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: this.namespace, verb, resource: 'secrets' } } },
+    );
+    return out.status?.allowed === true;
+  }
+
+  /** The credentials work and may get Secrets in remoteNamespace (find also needs list). */
+  async validate(): Promise<void> {
+    if (!(await this.can('get'))) {
+      throw new ProviderError('AccessDenied', `Kubernetes: the store's credentials may not get secrets in namespace ${JSON.stringify(this.namespace)} (missing permission: get secrets)`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.t.close();
+  }
+}
+
+export async function newKubernetesClient(config: KubernetesProvider, ctx: ProviderContext): Promise<KubernetesSecretsClient> {
+  const problems = validateKubernetesConfig(config);
+  if (problems.length > 0) throw new ProviderError('InvalidRequest', problems.join('; '));
+  const conn = await connection(config, ctx);
+  const transport = new KubeTransport({ ...conn, onApiCall: ctx.onApiCall });
+  return new KubernetesSecretsClient(transport, config.remoteNamespace || 'default');
+}
+
+export const kubernetesProvider: Provider<KubernetesProvider> = {
+  name: 'kubernetes',
+  validateConfig: (config) => validateKubernetesConfig(config),
+  // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
+  capabilities: () => 'ReadOnly',
+  newClient: (config, ctx): Promise<ProviderClient> => newKubernetesClient(config, ctx),
+};

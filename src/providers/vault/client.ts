@@ -1,0 +1,219 @@
+// The KV reader of one store: reads (v1 and v2, versions, custom metadata), find (recursive LIST
+// by path, name regexp, custom_metadata tags) and validation, with the store's login.
+import { NotFoundError, ProviderError, isNotFound } from '../provider.ts';
+import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { translateGoRegexp } from '../../sync/go-regexp.ts';
+import type { AuthPlan } from './auth.ts';
+import type { VaultKVStoreVersion } from './config.ts';
+import { isSealed, vaultHttpError } from './errors.ts';
+import type { VaultCallSite } from './errors.ts';
+import { goMarshal, goPrintValue } from './gojson.ts';
+import type { CallOptions, VaultResponse, VaultTransport } from './http.ts';
+import { dataPath, metadataPath } from './paths.ts';
+import type { LoginCache } from './tokens.ts';
+
+const enc = new TextEncoder();
+/** Parallel reads during find; Vault handles far more, but one store should not flood it. */
+const FIND_CONCURRENCY = 8;
+
+export interface VaultKvClientOptions {
+  transport: VaultTransport;
+  auth: AuthPlan;
+  logins: LoginCache;
+  /** The KV mount (spec.provider.vault.path), without slashes. */
+  mount: string | undefined;
+  version: VaultKVStoreVersion;
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** KV v2 answers a deleted or destroyed version with 404 and its metadata. */
+function isDeletedVersion(body: Record<string, unknown> | undefined): boolean {
+  const meta = (body?.data as { metadata?: { deletion_time?: unknown; destroyed?: unknown } } | null | undefined)?.metadata;
+  return !!meta && ((typeof meta.deletion_time === 'string' && meta.deletion_time !== '') || meta.destroyed === true);
+}
+
+export class VaultKvClient implements ProviderClient {
+  private readonly t: VaultTransport;
+  private readonly auth: AuthPlan;
+  private readonly logins: LoginCache;
+  private readonly mount: string | undefined;
+  private readonly version: VaultKVStoreVersion;
+  private readonly inflight = new Map<string, Promise<RemoteValue>>();
+  /** Reads answered by an identical read already in flight (for tests and metrics). */
+  coalescedReads = 0;
+
+  constructor(o: VaultKvClientOptions) {
+    this.t = o.transport;
+    this.auth = o.auth;
+    this.logins = o.logins;
+    this.mount = o.mount;
+    this.version = o.version;
+  }
+
+  private async token(): Promise<string> {
+    return this.auth.kind === 'token' ? this.auth.token : this.logins.token(this.auth, this.t);
+  }
+
+  /** True when Vault refuses the token itself (lookup-self denied), not just one path. */
+  private async tokenRejected(token: string): Promise<boolean> {
+    const res = await this.t.send({ operation: 'LookupSelf', path: 'auth/token/lookup-self' }, 'GET', 'auth/token/lookup-self', { token });
+    return res.status === 403 || res.status === 401;
+  }
+
+  private rejectedToken(site: VaultCallSite, res: VaultResponse): ProviderError {
+    const how = this.auth.kind === 'token' ? 'the token from tokenSecretRef' : `the token from the ${this.auth.method} login`;
+    return new ProviderError('BadCredentials', `Vault ${site.operation} ${JSON.stringify(site.path)}: ${how} is invalid, expired or revoked (HTTP ${res.status})`);
+  }
+
+  /**
+   * Sends a request with the store's token. A 403 is looked into: a rejected token is
+   * BadCredentials (after one fresh login, for login methods), a refused path stays a 403.
+   */
+  private async authed(site: VaultCallSite, method: string, path: string, opts: CallOptions = {}): Promise<VaultResponse> {
+    const token = await this.token();
+    const res = await this.t.send(site, method, path, { ...opts, token });
+    if (res.status !== 403 || isSealed(res.errors)) return res;
+    if (!(await this.tokenRejected(token))) return res;
+    if (this.auth.kind === 'token') throw this.rejectedToken(site, res);
+    this.logins.invalidate(this.auth.cacheKey, token);
+    const fresh = await this.token();
+    const again = await this.t.send(site, method, path, { ...opts, token: fresh });
+    if (again.status === 403 && !isSealed(again.errors) && (await this.tokenRejected(fresh))) throw this.rejectedToken(site, again);
+    return again;
+  }
+
+  getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+    const fetch = ref.metadataPolicy === 'Fetch';
+    const id = `${fetch ? 'M' : 'D'}\u0000${ref.version ?? ''}\u0000${ref.key}`;
+    const running = this.inflight.get(id);
+    if (running) {
+      this.coalescedReads++;
+      return running;
+    }
+    const p = (fetch ? this.readMetadataJson(ref.key) : this.readData(ref.key, ref.version)).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, p);
+    return p;
+  }
+
+  private async readData(key: string, version: string | undefined): Promise<RemoteValue> {
+    const path = dataPath(this.mount, this.version, key);
+    const site = { operation: 'ReadSecretData', path };
+    if (version !== undefined && version !== '' && !/^\d+$/.test(version)) {
+      throw new ProviderError('InvalidRequest', `Vault ReadSecretData ${JSON.stringify(path)}: version ${JSON.stringify(version)} must be a KV v2 version number`);
+    }
+    const res = await this.authed(site, 'GET', path, { query: { version: version || undefined } });
+    if (res.status === 404 && isDeletedVersion(res.body)) {
+      throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}${version ? ` version ${version}` : ''}: not found (deleted or destroyed)`);
+    }
+    if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
+    let data = res.body?.data as unknown;
+    if (this.version === 'v2') {
+      if (!data || typeof data !== 'object' || !('data' in data)) {
+        throw new ProviderError('Unknown', `Vault ReadSecretData ${JSON.stringify(path)}: the answer has no data field: is the mount KV v1? (set spec.provider.vault.version: v1)`);
+      }
+      data = (data as { data: unknown }).data;
+      // A deleted or destroyed version answers with data: null.
+      if (data === null) throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}${version ? ` version ${version}` : ''}: not found (deleted or destroyed)`);
+    }
+    if (data === null || data === undefined) throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}: not found`);
+    return { value: enc.encode(goMarshal(data)) };
+  }
+
+  /** custom_metadata of a KV v2 secret, as strings (ESO formats non-strings with %v). */
+  private async readMetadata(key: string): Promise<Record<string, string>> {
+    if (this.version === 'v1') throw new ProviderError('InvalidRequest', 'Vault: metadataPolicy Fetch and find by tags need a KV v2 store (spec.provider.vault.version is v1)');
+    const path = metadataPath(this.mount, this.version, key);
+    const site = { operation: 'ReadSecretData', path };
+    const res = await this.authed(site, 'GET', path);
+    if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
+    const custom = (res.body?.data as { custom_metadata?: unknown } | undefined)?.custom_metadata;
+    const out: Record<string, string> = {};
+    if (custom && typeof custom === 'object') for (const [k, v] of Object.entries(custom)) out[k] = goPrintValue(v);
+    return out;
+  }
+
+  private async readMetadataJson(key: string): Promise<RemoteValue> {
+    return { value: enc.encode(goMarshal(await this.readMetadata(key))) };
+  }
+
+  /** Every secret name under `prefix` (ending in "/" or empty), recursively, relative to the mount. */
+  private async list(prefix: string): Promise<string[]> {
+    const path = this.version === 'v2' ? `${this.mount}/metadata/${prefix}` : `${this.mount}/${prefix}`;
+    const site = { operation: 'ListSecrets', path };
+    const res = await this.authed(site, 'GET', path.replace(/\/$/, ''), { query: { list: 'true' } });
+    if (res.status === 404) return []; // nothing under this prefix
+    if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
+    const keys = ((res.body?.data as { keys?: unknown } | undefined)?.keys ?? []) as unknown[];
+    const names: string[] = [];
+    const folders: string[] = [];
+    for (const k of keys) {
+      if (typeof k !== 'string') continue;
+      if (k.endsWith('/')) folders.push(prefix + k);
+      else names.push(prefix + k);
+    }
+    const nested = await mapLimit(folders, FIND_CONCURRENCY, (f) => this.list(f));
+    return names.concat(...nested);
+  }
+
+  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+    if (this.version === 'v1' && query.tags && Object.keys(query.tags).length > 0) {
+      throw new ProviderError('InvalidRequest', 'Vault: find by tags needs a KV v2 store (spec.provider.vault.version is v1)');
+    }
+    if (!this.mount) throw new ProviderError('InvalidRequest', 'Vault: dataFrom.find needs spec.provider.vault.path (the KV mount to list)');
+    const prefix = query.path ? `${query.path.replace(/^\/+|\/+$/g, '')}/` : '';
+    let candidates = await this.list(prefix);
+    // As ESO: a name regexp, when given, is the only filter; tags apply otherwise.
+    if (query.name?.regexp !== undefined) {
+      let re: RegExp;
+      try {
+        const g = translateGoRegexp(query.name.regexp);
+        re = new RegExp(g.source, g.flags.replace('g', '')); // test() on a global RegExp is stateful
+      } catch (err) {
+        throw new ProviderError('InvalidRequest', `find.name.regexp: ${JSON.stringify(query.name.regexp)} is not a supported regular expression`, { cause: err });
+      }
+      candidates = candidates.filter((n) => re.test(n));
+    } else if (query.tags && Object.keys(query.tags).length > 0) {
+      const tags = Object.entries(query.tags);
+      const metas = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.readMetadata(n).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))));
+      candidates = candidates.filter((_, i) => {
+        const m = metas[i];
+        return m !== undefined && tags.every(([k, v]) => m[k] === v);
+      });
+    }
+    const values = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.getValue({ key: n }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    const out = new Map<string, RemoteValue>();
+    candidates.forEach((n, i) => {
+      const v = values[i];
+      if (v) out.set(n, v);
+    });
+    return out;
+  }
+
+  async validate(): Promise<void> {
+    const token = await this.token();
+    const site = { operation: 'LookupSelf', path: 'auth/token/lookup-self' };
+    const res = await this.t.send(site, 'GET', site.path, { token });
+    if (res.status >= 200 && res.status < 300) return;
+    if ((res.status === 403 || res.status === 401) && !isSealed(res.errors)) {
+      if (this.auth.kind === 'login') this.logins.invalidate(this.auth.cacheKey, token);
+      throw this.rejectedToken(site, res);
+    }
+    throw vaultHttpError(site, res.status, res.errors);
+  }
+
+  async close(): Promise<void> {
+    this.t.close();
+  }
+}

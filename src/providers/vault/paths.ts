@@ -1,0 +1,46 @@
+// Turns remoteRef.key into Vault API paths with ESO's rules (providers/v1/vault/client_get.go):
+// - with a store path (the mount): a key that already starts with "<mount>/" has it cut, and on
+//   KV v2 a following "data/" too; the result goes under "<mount>/data/" (v2) or "<mount>/" (v1);
+// - without a store path: the key's first segment is the mount; KV v2 inserts "data" after it
+//   unless the key already contains "/data/".
+import { ProviderError } from '../provider.ts';
+import type { VaultKVStoreVersion } from './config.ts';
+
+function stripMount(mount: string, key: string, version: VaultKVStoreVersion): string {
+  const cut = `${mount}/`;
+  if (!key.startsWith(cut)) return key;
+  let out = key.slice(cut.length);
+  if (version === 'v2' && out.startsWith('data/')) out = out.slice('data/'.length);
+  return out;
+}
+
+/** The path of a secret's data: GET /v1/<this>. */
+export function dataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
+  if (mount !== undefined && mount !== '') {
+    const rest = stripMount(mount, key, version);
+    return version === 'v2' ? `${mount}/data/${rest}` : `${mount}/${rest}`;
+  }
+  if (version === 'v2' && !key.includes('/data/')) {
+    const i = key.indexOf('/');
+    return i < 0 ? `${key}/data` : `${key.slice(0, i)}/data/${key.slice(i + 1)}`;
+  }
+  return key;
+}
+
+/** The path of a KV v2 secret's metadata (custom_metadata, versions), or of a v1 key. */
+export function metadataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
+  if (version === 'v1') return mount ? `${mount}/${stripMount(mount, key, version)}` : key;
+  if (mount !== undefined && mount !== '') return `${mount}/metadata/${stripMount(mount, key, version)}`;
+  if (!key.includes('/data/')) {
+    throw new ProviderError('InvalidRequest', `Vault: remote key ${JSON.stringify(key)} is not a KV v2 path: set spec.provider.vault.path or write the key as <mount>/data/<name>`);
+  }
+  return key.replace('/data/', '/metadata/');
+}
+
+/** Encodes each path segment for a URL, keeping the slashes. */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
+}

@@ -1,0 +1,33 @@
+// ESO's path rules (providers/v1/vault/client_get.go buildPath / buildMetadataPath).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dataPath, encodePath, metadataPath } from '../../../../src/providers/vault/paths.ts';
+import { ProviderError } from '../../../../src/providers/provider.ts';
+
+test('dataPath with a store path (mount)', () => {
+  assert.equal(dataPath('secret/path', 'v2', 'foo'), 'secret/path/data/foo');
+  assert.equal(dataPath('secret/path', 'v1', 'foo'), 'secret/path/foo');
+  assert.equal(dataPath('secret/path', 'v2', 'secret/path/foo'), 'secret/path/data/foo');
+  assert.equal(dataPath('secret/path', 'v2', 'secret/path/data/foo'), 'secret/path/data/foo');
+  assert.equal(dataPath('secret/path', 'v1', 'secret/path/foo'), 'secret/path/foo');
+  assert.equal(dataPath('secret', 'v1', 'secret/data/foo'), 'secret/data/foo', 'v1 keeps a data/ segment');
+});
+
+test('dataPath without a store path: the first segment is the mount', () => {
+  assert.equal(dataPath(undefined, 'v2', 'secret/path/foo'), 'secret/data/path/foo');
+  assert.equal(dataPath(undefined, 'v2', 'secret/path/data/foo'), 'secret/path/data/foo');
+  assert.equal(dataPath(undefined, 'v1', 'secret/path/foo'), 'secret/path/foo');
+  assert.equal(dataPath(undefined, 'v2', 'secret'), 'secret/data');
+});
+
+test('metadataPath', () => {
+  assert.equal(metadataPath('secret', 'v2', 'app/db'), 'secret/metadata/app/db');
+  assert.equal(metadataPath('secret', 'v2', 'secret/data/app/db'), 'secret/metadata/app/db');
+  assert.equal(metadataPath(undefined, 'v2', 'secret/data/app/db'), 'secret/metadata/app/db');
+  assert.equal(metadataPath('kv', 'v1', 'kv/app'), 'kv/app');
+  assert.throws(() => metadataPath(undefined, 'v2', 'secret/app'), (e: unknown) => e instanceof ProviderError && e.kind === 'InvalidRequest');
+});
+
+test('encodePath keeps slashes and escapes segments', () => {
+  assert.equal(encodePath('secret/data/a b/c?d'), 'secret/data/a%20b/c%3Fd');
+});
