@@ -188,6 +188,16 @@ export class StoreClients {
         if (v === undefined) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} has no key ${JSON.stringify(key)}`);
         return Buffer.from(v, 'base64').toString('utf8');
       },
+      readConfigMapKey: async (ref: SecretKeySelector) => {
+        const ns = nsFor(ref);
+        const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, ref.name).catch((e: Error) => {
+          throw new ProviderError('InvalidRequest', `${storeName}: cannot read configmap ${ns}/${ref.name}: ${e.message}`);
+        });
+        if (!cm) throw new ProviderError('InvalidRequest', `${storeName}: configmap ${ns}/${ref.name} not found`);
+        const v = cm.data?.[ref.key ?? ''];
+        if (v === undefined) throw new ProviderError('InvalidRequest', `${storeName}: configmap ${ns}/${ref.name} has no key ${JSON.stringify(ref.key ?? '')}`);
+        return v;
+      },
       createServiceAccountToken: async (ref) => {
         const ns = nsFor(ref);
         try {

@@ -45,23 +45,6 @@ export async function freshNamespace(client: KubeClient, prefix = 'it'): Promise
   return name;
 }
 
-/** Polls `fn` until it returns a truthy value; fails with the last error or value on timeout. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { waitFor } from '../peers/operator.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

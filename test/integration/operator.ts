@@ -1,133 +1,13 @@
-// Runs the operator as users run it: a separate `tessera run` process, under its own
-// ServiceAccount with the RBAC we ship (deploy/rbac), after the CRDs (deploy/crds) are installed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+// The operator process for integration tests: started once per file, stopped when it ends.
 import type { KubeClient } from '../../src/kube/client.ts';
-import { applyManifests, parseManifests, resetDiscovery } from '../../src/kube/manifests.ts';
-import type { KubeObject } from '../../src/kube/types.ts';
-import { repoRoot, stateDir, type PeersEnv } from '../peers/index.ts';
-import { onCleanup, waitFor } from './helpers.ts';
+import type { PeersEnv } from '../peers/index.ts';
+import { startOperator as start, type Operator } from '../peers/operator.ts';
+import { onCleanup } from './helpers.ts';
 
-export function manifestsIn(dir: string): KubeObject[] {
-  const abs = path.join(repoRoot, dir);
-  return readdirSync(abs)
-    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .sort()
-    .flatMap((f) => parseManifests(readFileSync(path.join(abs, f), 'utf8')));
-}
+export { installTessera, operatorKubeconfig, manifestsIn, type Operator } from '../peers/operator.ts';
 
-/** Installs the CRDs and the controller's RBAC (idempotent) and waits for the API to serve them. */
-export async function installTessera(admin: KubeClient): Promise<void> {
-  await applyManifests(admin, manifestsIn('deploy/crds'));
-  await waitFor('external-secrets.io CRDs to be served', async () => {
-    const r = await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/external-secrets.io/v1').catch(() => undefined);
-    return r && ['externalsecrets', 'secretstores', 'clustersecretstores'].every((n) => r.resources.some((x) => x.name === n));
-  });
-  await waitFor('v1beta1 to be served', () => admin.request('GET', '/apis/external-secrets.io/v1beta1').then(() => true, () => false));
-  resetDiscovery(admin);
-  const rbac = manifestsIn('deploy/rbac');
-  // The namespace must exist before the namespaced objects in it.
-  await applyManifests(admin, rbac.filter((o) => o.kind === 'Namespace'));
-  await applyManifests(admin, rbac.filter((o) => o.kind !== 'Namespace'));
-}
-
-/** A kubeconfig that authenticates as tessera-system/tessera with a TokenRequest token. */
-export async function operatorKubeconfig(admin: KubeClient, env: PeersEnv): Promise<string> {
-  const res = await admin.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/tessera-system/serviceaccounts/tessera/token', {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } },
-  });
-  const ca = readFileSync(path.join(stateDir, 'pki', 'ca.crt')).toString('base64');
-  const file = path.join(stateDir, 'tessera-operator.kubeconfig');
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster:
-    server: ${env.KUBE_APISERVER_URL}
-    certificate-authority-data: ${ca}
-users:
-- name: tessera
-  user:
-    token: ${res.status.token}
-contexts:
-- name: tessera
-  context: { cluster: local, user: tessera }
-current-context: tessera
-`,
-    { mode: 0o600 },
-  );
-  return file;
-}
-
-export interface Operator {
-  child: ChildProcess;
-  /** Every line the process wrote (stdout and stderr). */
-  logs: string[];
-  metricsUrl: string;
-  healthUrl: string;
-  metrics(): Promise<string>;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `tessera run` with the operator's kubeconfig and the peers' AWS endpoint. */
 export async function startOperator(admin: KubeClient, env: PeersEnv, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<Operator> {
-  const kubeconfig = await operatorKubeconfig(admin, env);
-  const logs: string[] = [];
-  mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
-  const logFile = createWriteStream(path.join(stateDir, 'logs', `tessera-${process.pid}-${Date.now()}.log`));
-  const childEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    AWS_REGION: env.AWS_REGION,
-    ...extraEnv,
-  };
-  const child = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin/tessera.js'), 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', '--log-level=debug', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv },
-  );
-  const collect = (d: string) => {
-    logFile.write(d);
-    logs.push(...d.split('\n').filter(Boolean));
-  };
-  child.stdout!.setEncoding('utf8').on('data', collect);
-  child.stderr!.setEncoding('utf8').on('data', collect);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const started = await waitFor(
-    'tessera run to start',
-    () => {
-      if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${logs.slice(-20).join('\n')}`);
-      for (const l of logs) {
-        try {
-          const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string };
-          if (j.msg === 'started') return j;
-        } catch {
-          /* not JSON */
-        }
-      }
-      return undefined;
-    },
-    60_000,
-  );
-  const op: Operator = {
-    child,
-    logs,
-    metricsUrl: `http://${started.metrics}/metrics`,
-    healthUrl: `http://${started.health}`,
-    metrics: async () => (await fetch(`http://${started.metrics}/metrics`)).text(),
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const code = await exited;
-      logFile.end();
-      return code;
-    },
-  };
+  const op = await start(admin, env, args, extraEnv);
   onCleanup(() => op.stop());
   return op;
 }

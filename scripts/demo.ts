@@ -1,0 +1,108 @@
+// `npm run demo`: the platform team's example, end to end, on the local peers.
+//  1. starts the peers (building them the first time) and installs the CRDs and RBAC;
+//  2. stores the example's secret in the AWS emulator and starts the controller;
+//  3. applies examples/aws/registry-db.yaml unchanged and prints the Secret and the status;
+//  4. changes the value in AWS, forces a sync and prints the new value;
+//  5. does the same from OpenBao (Vault API) with examples/vault/app-credentials.yaml.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { KubeClient } from '../src/kube/client.ts';
+import { applyManifests, parseManifests } from '../src/kube/manifests.ts';
+import { core, type KubeObject, type Secret } from '../src/kube/types.ts';
+import { externalSecrets } from '../src/controllers/resources.ts';
+import { peersUp, repoRoot, stateDir } from '../test/peers/index.ts';
+import { installTessera, startOperator, waitFor } from '../test/peers/operator.ts';
+
+interface ES extends KubeObject {
+  status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; refreshTime?: string; syncedResourceVersion?: string; binding?: { name: string } };
+}
+
+const say = (s: string) => process.stdout.write(`\n\x1b[1m▶ ${s}\x1b[0m\n`);
+const example = (f: string) => readFileSync(path.join(repoRoot, 'examples', f), 'utf8');
+
+function printSecret(s: Secret): void {
+  console.log(`Secret ${s.metadata?.namespace}/${s.metadata?.name} (type ${s.type}):`);
+  for (const [k, v] of Object.entries(s.data ?? {})) console.log(`  ${k} = ${Buffer.from(v, 'base64').toString('utf8')}`);
+}
+
+function printStatus(es: ES): void {
+  const ready = es.status?.conditions?.find((c) => c.type === 'Ready');
+  console.log(`ExternalSecret ${es.metadata?.namespace}/${es.metadata?.name}:`);
+  console.log(`  Ready=${ready?.status} reason=${ready?.reason} message="${ready?.message}"`);
+  console.log(`  refreshTime=${es.status?.refreshTime} syncedResourceVersion=${es.status?.syncedResourceVersion} binding=${es.status?.binding?.name}`);
+}
+
+async function waitReady(kube: KubeClient, ns: string, name: string): Promise<ES> {
+  return waitFor(`${ns}/${name} to be Ready`, async () => {
+    const es = await kube.tryGet<ES>(externalSecrets, ns, name);
+    return es?.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'True') ? es : undefined;
+  }, 60_000);
+}
+
+say('Starting the local peers (the first run builds them; see README)');
+const env = await peersUp();
+const kube = await KubeClient.create({ kubeconfig: env.KUBECONFIG, fieldManager: 'tessera-demo' });
+
+say('Installing the external-secrets.io CRDs and the controller RBAC');
+await installTessera(kube);
+
+say('Storing the example secret in AWS Secrets Manager (moto, us-west-2)');
+const sm = new SecretsManagerClient({ region: 'us-west-2', endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+const put = async (value: Record<string, string>) => {
+  const SecretString = JSON.stringify(value);
+  await sm.send(new CreateSecretCommand({ Name: 'model-registries-db-credentials', SecretString })).catch(() =>
+    sm.send(new PutSecretValueCommand({ SecretId: 'model-registries-db-credentials', SecretString })),
+  );
+};
+await put({ 'database-password': 'correct-horse-battery-staple', 'database-user': 'registry' });
+
+say('Starting the controller (tessera run) under its own ServiceAccount');
+const op = await startOperator(kube, env, ['--concurrent=4'], {}, { logLevel: 'info' });
+console.log(`controller logs: ${path.join(stateDir, 'logs')}/tessera-*.log; metrics: ${op.metricsUrl}`);
+
+/** A re-run starts from a clean slate, so what it prints is what this run synced. */
+async function removeIfPresent(ns: string, name: string): Promise<void> {
+  await kube.delete(externalSecrets, ns, name).catch(() => undefined);
+  await waitFor(`old ${ns}/${name} to be gone`, async () => !(await kube.tryGet(externalSecrets, ns, name)));
+  await kube.delete(core.secrets, ns, name).catch(() => undefined);
+}
+
+try {
+  await removeIfPresent('rhoai-model-registries', 'registry-db-secrets');
+  await removeIfPresent('demo-vault', 'app-credentials');
+  say('Applying examples/aws/registry-db.yaml unchanged (ClusterSecretStore + ExternalSecret, v1beta1)');
+  await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rhoai-model-registries' } });
+  await applyManifests(kube, parseManifests(example('aws/registry-db.yaml')));
+  const es = await waitReady(kube, 'rhoai-model-registries', 'registry-db-secrets');
+  printSecret(await kube.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets'));
+  printStatus(es);
+
+  say('Refresh: changing the password in AWS and forcing a sync (annotation force-sync)');
+  await put({ 'database-password': 'rotated-password-2', 'database-user': 'registry' });
+  await kube.patch(externalSecrets, 'rhoai-model-registries', 'registry-db-secrets', 'merge', { metadata: { annotations: { 'force-sync': String(Date.now()) } } });
+  const rotated = await waitFor('the new value', async () => {
+    const s = await kube.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets');
+    return Buffer.from(s.data?.MYSQL_ROOT_PASSWORD ?? '', 'base64').toString() === 'rotated-password-2' ? s : undefined;
+  });
+  printSecret(rotated);
+
+  say('Vault (OpenBao): a SecretStore with a token and an ExternalSecret reading KV v2');
+  const kv = await fetch(`${env.VAULT_ADDR}/v1/secret/data/apps/billing`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': env.VAULT_TOKEN, 'content-type': 'application/json' },
+    body: JSON.stringify({ data: { username: 'billing', password: 'from-openbao' } }),
+  });
+  if (!kv.ok) throw new Error(`writing to OpenBao failed: ${kv.status} ${await kv.text()}`);
+  await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo-vault' } });
+  await kube.apply(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vault-token', namespace: 'demo-vault' }, stringData: { token: env.VAULT_TOKEN } } as Secret);
+  await applyManifests(kube, parseManifests(example('vault/app-credentials.yaml')));
+  const v = await waitReady(kube, 'demo-vault', 'app-credentials');
+  printSecret(await kube.get<Secret>(core.secrets, 'demo-vault', 'app-credentials'));
+  printStatus(v);
+  say('Done. The peers keep running: `source .peers/env` to use them, `npm run peers:down` to stop them.');
+} finally {
+  await op.stop();
+  sm.destroy();
+  kube.close();
+}
