@@ -14,7 +14,6 @@ export const StoreReason = {
 
 export const ControllerErrorCode = {
   StoreNotFound: 'StoreNotFound',
-  StoreNotReady: 'StoreNotReady',
   NamespaceNotAllowed: 'NamespaceNotAllowed',
   InvalidStoreConfiguration: 'InvalidStoreConfiguration',
   ProviderUnavailable: 'ProviderUnavailable',
