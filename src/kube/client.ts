@@ -68,6 +68,11 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Called once the server has accepted the watch (response headers received). */
   onOpen?: () => void;
+  /**
+   * Abort the stream when nothing (not even a bookmark) arrives for this long: a peer that
+   * vanished without closing the connection must not leave the watch hanging forever.
+   */
+  idleTimeoutMs?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -256,21 +261,34 @@ export class KubeClient {
     }
     opts.onOpen?.();
     res.setEncoding('utf8');
+    const idleMs = opts.idleTimeoutMs ?? ((opts.timeoutSeconds ?? 600) + 90) * 1000;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => res.destroy(new Error(`watch idle for ${Math.round(idleMs / 1000)} s`)), idleMs);
+      idle.unref();
+    };
+    arm();
     let buf = '';
-    for await (const chunk of res as AsyncIterable<string>) {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        const ev = JSON.parse(line) as WatchEvent<T>;
-        if (ev.type === 'ERROR') {
-          const st = ev.object as unknown as Status;
-          throw new ApiError(st.code ?? 500, st, 'WATCH', path);
+    try {
+      for await (const chunk of res as AsyncIterable<string>) {
+        arm();
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const ev = JSON.parse(line) as WatchEvent<T>;
+          if (ev.type === 'ERROR') {
+            const st = ev.object as unknown as Status;
+            throw new ApiError(st.code ?? 500, st, 'WATCH', path);
+          }
+          yield ev;
         }
-        yield ev;
       }
+    } finally {
+      clearTimeout(idle);
     }
   }
 
