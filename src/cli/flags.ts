@@ -79,7 +79,7 @@ export function formatFlags(specs: FlagSpec[]): string {
   const rows = specs.map((s) => {
     const left = `  --${s.name}${s.type === 'boolean' ? '' : ` ${s.type === 'duration' ? 'duration' : s.type}`}`;
     const def = s.default !== undefined && s.default !== '' ? ` (default ${JSON.stringify(s.default)})` : '';
-    const alias = s.aliases?.length ? ` [also: ${s.aliases.map((a) => '--' + a).join(', ')}]` : '';
+    const alias = s.aliases?.length ? ` [also: ${s.aliases.map((a) => (a.length === 1 ? '-' : '--') + a).join(', ')}]` : '';
     return [left, `${s.help}${def}${alias}`] as const;
   });
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;

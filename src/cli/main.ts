@@ -1,14 +1,21 @@
 // The `tessera` command.
 import { readFileSync } from 'node:fs';
 import { UsageError } from './flags.ts';
-import { render, renderUsage } from './render.ts';
-import { run, runUsage } from './run.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export const commands: Record<string, { summary: string; usage: string; main: (argv: string[]) => Promise<number> }> = {
-  run: { summary: 'Start the controller.', usage: runUsage, main: run },
-  render: { summary: 'Print the Secret an ExternalSecret would produce, offline (values from a file).', usage: renderUsage, main: render },
+interface Command {
+  usage: string;
+  main: (argv: string[]) => Promise<number>;
+}
+
+// Commands load on demand: `tessera render` does not pay for the controller's modules.
+export const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'Start the controller.', load: async () => { const m = await import('./run.ts'); return { usage: m.runUsage, main: m.run }; } },
+  render: {
+    summary: 'Print the Secret an ExternalSecret would produce, offline (values from a file).',
+    load: async () => { const m = await import('./render.ts'); return { usage: m.renderUsage, main: m.render }; },
+  },
 };
 
 export const mainUsage = `Usage: tessera <command> [flags]
@@ -28,18 +35,19 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     const topic = cmd === 'help' ? rest[0] : undefined;
-    process.stdout.write(topic && commands[topic] ? commands[topic].usage : mainUsage);
+    process.stdout.write(topic && commands[topic] ? (await commands[topic].load()).usage : mainUsage);
     return 0;
   }
   if (cmd === 'version' || cmd === '--version') {
     process.stdout.write(`tessera ${pkg.version} (node ${process.versions.node})\n`);
     return 0;
   }
-  const c = commands[cmd];
-  if (!c) {
+  const entry = commands[cmd];
+  if (!entry) {
     process.stderr.write(`tessera: unknown command "${cmd}"\n\n${mainUsage}`);
     return 2;
   }
+  const c = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(c.usage);
     return 0;

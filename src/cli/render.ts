@@ -102,8 +102,14 @@ function templatePosition(at: Located, field: string, message: string): string {
   const m = /template: [^:\s]+:(\d+)(?::(\d+))?: /.exec(message);
   if (m && where.node && where.node.type === 'BLOCK_LITERAL') {
     const line = where.line + Number(m[1]);
-    const text = readLine(at, line);
-    const indent = text.length - text.trimStart().length;
+    // The block's indentation is that of its first non-empty line (YAML's auto-detection).
+    let indent = 0;
+    for (let l = where.line + 1; l <= at.lines.lineStarts.length; l++) {
+      const text = readLine(at, l);
+      if (text.trim() === '') continue;
+      indent = text.length - text.trimStart().length;
+      break;
+    }
     const col = m[2] !== undefined ? indent + Number(m[2]) + 1 : indent + 1;
     return `${line}:${col}`;
   }
@@ -381,7 +387,8 @@ export async function render(argv: string[]): Promise<number> {
     const doc = rendered.length === 1 ? rendered[0] : { apiVersion: 'v1', items: rendered, kind: 'List' };
     if (rendered.length) process.stdout.write(`${JSON.stringify(doc, null, 4)}\n`);
   } else {
-    process.stdout.write(rendered.map((s) => YAML.stringify(s, { lineWidth: 0 })).join('---\n'));
+    // YAML 1.1 quoting, so kubectl and other go-yaml readers keep "on", "yes", "0777" as strings.
+    process.stdout.write(rendered.map((s) => YAML.stringify(s, { version: '1.1', lineWidth: 0 })).join('---\n'));
   }
   for (const n of notes) process.stderr.write(`tessera render: ${n}\n`);
   return failed > 0 ? 1 : 0;

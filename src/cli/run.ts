@@ -1,5 +1,6 @@
 // `tessera run`: the controller process.
 import { readFileSync } from 'node:fs';
+import { collectDefaultMetrics } from 'prom-client';
 import { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { Manager } from '../kube/manager.ts';
@@ -59,6 +60,7 @@ function inClusterNamespace(): string | undefined {
 export async function run(argv: string[]): Promise<number> {
   const { values: f } = parseFlags(runFlags, argv);
   const log = createLogger(String(f['log-level']));
+  collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
   const client = await KubeClient.create({
     kubeconfig: str('kubeconfig'),

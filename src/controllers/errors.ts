@@ -22,6 +22,7 @@ export const ControllerErrorCode = {
   ProviderThrottled: 'ProviderThrottled',
   ProviderError: 'ProviderError',
   UnsupportedSource: 'UnsupportedSource',
+  TemplateSourceNotFound: 'TemplateSourceNotFound',
   SecretWriteFailed: 'SecretWriteFailed',
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
@@ -47,6 +48,8 @@ export const controllerErrors = {
     new ControllerError(ControllerErrorCode.InvalidStoreConfiguration, `store ${store} is invalid: ${problems.join('; ')}`, false),
   unsupportedSource: (field: string, what: string) =>
     new ControllerError(ControllerErrorCode.UnsupportedSource, `${field}: ${what} is not supported`, false),
+  templateSourceNotFound: (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) =>
+    new ControllerError(ControllerErrorCode.TemplateSourceNotFound, `spec.target.template.templateFrom: ${kind} ${namespace}/${name} not found`, true),
   secretWriteFailed: (name: string, detail: string) =>
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${detail}`, true),
   /** Wraps a provider failure for status: the provider's message is already value-free. */

@@ -3,6 +3,10 @@ import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Manager } from '../kube/manager.ts';
+import { core, type KubeObject, type Secret } from '../kube/types.ts';
+import { makeRenderTemplate, renderKeyTemplate, templateRefs } from '../sync/template.ts';
+import type { ExternalSecret } from '../api/types.generated.ts';
+import { controllerErrors } from './errors.ts';
 import { setupExternalSecretController } from './externalsecret.ts';
 
 export interface ControllerConfig {
@@ -28,5 +32,24 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     events: deps.events,
     logger: deps.logger,
     ...deps.config,
+    renderTemplateFor: async (es, kube) => {
+      // templateFrom reads ConfigMaps and Secrets by name from the ExternalSecret's namespace.
+      const ns = es.metadata.namespace!;
+      const refs = templateRefs(es as ExternalSecret);
+      const configMaps = new Map<string, Record<string, string>>();
+      const secrets = new Map<string, Record<string, Uint8Array>>();
+      for (const name of refs.configMaps) {
+        const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, name);
+        if (!cm) throw controllerErrors.templateSourceNotFound('ConfigMap', ns, name);
+        configMaps.set(name, cm.data ?? {});
+      }
+      for (const name of refs.secrets) {
+        const s = await kube.tryGet<Secret>(core.secrets, ns, name);
+        if (!s) throw controllerErrors.templateSourceNotFound('Secret', ns, name);
+        secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])));
+      }
+      return makeRenderTemplate({ configMaps, secrets });
+    },
+    renderKeyTemplate,
   });
 }

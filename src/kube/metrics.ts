@@ -1,16 +1,6 @@
 // Metrics of the controller runtime. Names follow controller-runtime and client-go where they
 // have one, because dashboards and alerts are written against them.
-import { Counter, Gauge, Histogram, register } from 'prom-client';
-
-function counter(name: string, help: string, labelNames: string[]): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
-}
-function gauge(name: string, help: string, labelNames: string[]): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
-}
-function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
-  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets });
-}
+import { counter, gauge, histogram } from '../metrics/registry.ts';
 
 const durationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

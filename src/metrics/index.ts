@@ -1,16 +1,6 @@
 // Metrics of the secret domain. Names are API: ESO's names are kept where ESO has them, so
 // existing dashboards and alerts keep working.
-import { Counter, Gauge, Histogram, register } from 'prom-client';
-
-function counter(name: string, help: string, labelNames: string[]): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
-}
-function gauge(name: string, help: string, labelNames: string[]): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
-}
-function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
-  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets });
-}
+import { counter, gauge, histogram } from './registry.ts';
 
 export const secretMetrics = {
   /** ESO: externalsecret_sync_calls_total{name,namespace}. */

@@ -32,23 +32,33 @@ interface Variable {
   value: unknown;
 }
 
+// Text accumulates in one string (V8 concatenation is cheaper than collecting and joining
+// pieces); raw bytes (non-UTF-8 Go strings) switch to a list of chunks.
 export class Output {
-  chunks: (string | Uint8Array)[] = [];
-  binary = false;
+  private text = '';
+  private chunks: (string | Uint8Array)[] | null = null;
   write(s: string): void {
-    this.chunks.push(s);
+    this.text += s;
   }
   writeBytes(b: Uint8Array): void {
-    this.binary = true;
-    this.chunks.push(b);
+    (this.chunks ??= []).push(this.text, b);
+    this.text = '';
   }
   toString(): string {
-    if (!this.binary) return this.chunks.join('');
+    if (this.chunks === null) return this.text;
     return this.toBuffer().toString('utf8');
   }
   toBuffer(): Buffer {
-    return Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
+    if (this.chunks === null) return Buffer.from(this.text, 'utf8');
+    return Buffer.concat([...this.chunks, this.text].map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
   }
+}
+
+/** A function name resolved against a template's function table (cached on the node). */
+interface Resolved {
+  fn: GoFunc;
+  /** 1 and, 2 or (short-circuit builtins), 3 call, 0 anything else */
+  special: number;
 }
 
 const maxExecDepth = 100000;
@@ -111,11 +121,15 @@ export class State {
     this.depth = depth;
   }
 
-  errorf(msg: string): never {
+  errorf(msg: string, func?: string, funcMessage?: string): never {
     const name = this.tmplName;
-    if (this.node === null) throw new TemplateError('exec', `template: ${name}: ${msg}`);
-    const [location, context] = errorContext(this.node);
-    throw new TemplateError('exec', `template: ${location}: executing ${quote(name)} at <${context}>: ${msg}`);
+    let prefix: string;
+    if (this.node === null) prefix = `template: ${name}: `;
+    else {
+      const [location, context] = errorContext(this.node);
+      prefix = `template: ${location}: executing ${quote(name)} at <${context}>: `;
+    }
+    throw new TemplateError('exec', prefix + msg, { prefix, func, funcMessage });
   }
 
   at(n: Node): void {
@@ -164,9 +178,11 @@ export class State {
       case 'if': case 'with':
         this.walkIfOrWith(node, dot);
         return;
-      case 'list':
-        for (const n of node.nodes) this.walk(dot, n);
+      case 'list': {
+        const nodes = node.nodes;
+        for (let i = 0; i < nodes.length; i++) this.walk(dot, nodes[i]!);
         return;
+      }
       case 'range':
         this.walkRange(dot, node);
         return;
@@ -273,13 +289,15 @@ export class State {
     if (pipe === null) return INVALID;
     this.at(pipe);
     let value: unknown = MISSING;
-    for (const cmd of pipe.cmds) {
-      value = this.evalCommand(dot, cmd, value);
+    const cmds = pipe.cmds;
+    for (let i = 0; i < cmds.length; i++) {
+      value = this.evalCommand(dot, cmds[i]!, value);
       if (value === null || value === undefined) value = INVALID;
     }
-    for (const v of pipe.decl) {
-      if (pipe.isAssign) this.setVar(v.ident[0]!, value);
-      else this.push(v.ident[0]!, value);
+    const decl = pipe.decl;
+    for (let i = 0; i < decl.length; i++) {
+      if (pipe.isAssign) this.setVar(decl[i]!.ident[0]!, value);
+      else this.push(decl[i]!.ident[0]!, value);
     }
     return value;
   }
@@ -314,13 +332,17 @@ export class State {
 
   idealConstant(c: NumberNode): unknown {
     this.at(c);
+    if (c.ideal !== undefined) return c.ideal;
     if (c.isComplex) this.errorf(`complex constants are not supported: ${c.text}`);
     const isHexInt = c.text.length > 2 && c.text[0] === '0' && (c.text[1] === 'x' || c.text[1] === 'X') && !/[pP]/.test(c.text);
     const isRuneInt = c.text[0] === "'";
-    if (c.isFloat && !isHexInt && !isRuneInt && /[.eEpP]/.test(c.text)) return c.float64;
-    if (c.isInt) return c.int64;
-    if (c.isUint) this.errorf(`${c.text} overflows int`);
-    return INVALID;
+    let v: unknown;
+    if (c.isFloat && !isHexInt && !isRuneInt && /[.eEpP]/.test(c.text)) v = c.float64;
+    else if (c.isInt) v = c.int64;
+    else if (c.isUint) this.errorf(`${c.text} overflows int`);
+    else v = INVALID;
+    c.ideal = v;
+    return v;
   }
 
   evalFieldNode(dot: unknown, field: FieldNode, args: Node[] | null, final: unknown): unknown {
@@ -359,15 +381,22 @@ export class State {
 
   evalFunction(dot: unknown, node: IdentifierNode, cmd: Node, args: Node[] | null, final: unknown): unknown {
     this.at(node);
-    const name = node.ident;
-    let fn = this.env.funcs.get(name);
-    let isBuiltin = false;
-    if (fn === undefined) {
-      fn = this.env.builtins.get(name);
-      isBuiltin = true;
+    let r: Resolved;
+    if (node.fnEnv === this.env) r = node.fn as Resolved;
+    else {
+      const name = node.ident;
+      let fn = this.env.funcs.get(name);
+      let special = 0;
+      if (fn === undefined) {
+        fn = this.env.builtins.get(name);
+        special = name === 'and' ? 1 : name === 'or' ? 2 : name === 'call' ? 3 : 0;
+      }
+      if (fn === undefined) this.errorf(`${quote(name)} is not a defined function`);
+      r = { fn, special };
+      node.fn = r;
+      node.fnEnv = this.env;
     }
-    if (fn === undefined) this.errorf(`${quote(name)} is not a defined function`);
-    return this.evalCall(dot, fn, isBuiltin, cmd, name, args, final);
+    return this.evalCall(dot, r.fn, r.special, cmd, node.ident, args, final);
   }
 
   evalField(dot: unknown, fieldName: string, node: Node, args: Node[] | null, final: unknown, receiver: unknown, iface = false): unknown {
@@ -377,17 +406,7 @@ export class State {
     }
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${fieldName}`);
     const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
-    if (receiver instanceof GoStruct) {
-      const m = receiver.methods.get(fieldName);
-      if (m) return this.evalCall(dot, m, false, node, fieldName, args, final);
-      if (receiver.fields.has(fieldName)) {
-        if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
-        return receiver.fields.get(fieldName);
-      }
-    } else if (receiver instanceof GoTime) {
-      const m = goTimeMethods(receiver).get(fieldName);
-      if (m) return this.evalCall(dot, m, false, node, fieldName, args, final);
-    } else if (receiver instanceof Map) {
+    if (receiver instanceof Map) {
       if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
       const result = receiver.get(fieldName);
       if (result === undefined && !receiver.has(fieldName)) {
@@ -400,58 +419,82 @@ export class State {
       }
       return result;
     }
+    if (receiver instanceof GoStruct) {
+      const m = receiver.methods.get(fieldName);
+      if (m) return this.evalCall(dot, m, 0, node, fieldName, args, final);
+      if (receiver.fields.has(fieldName)) {
+        if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
+        return receiver.fields.get(fieldName);
+      }
+    } else if (receiver instanceof GoTime) {
+      const m = goTimeMethods(receiver).get(fieldName);
+      if (m) return this.evalCall(dot, m, 0, node, fieldName, args, final);
+    }
     this.errorf(`can't evaluate field ${fieldName} in type ${iface ? 'interface {}' : typeName(receiver)}`);
   }
 
-  evalCall(dot: unknown, fn: GoFunc, isBuiltin: boolean, node: Node, name: string, argNodes: Node[] | null, final: unknown): unknown {
-    const args = argNodes !== null ? argNodes.slice(1) : [];
+  // argNodes[0] is the function (or field) node itself; the arguments follow it.
+  evalCall(dot: unknown, fn: GoFunc, special: number, node: Node, name: string, argNodes: Node[] | null, final: unknown): unknown {
+    const nArgs = argNodes !== null ? argNodes.length - 1 : 0;
     const params = fn.params;
-    let numIn = args.length;
-    if (final !== MISSING) numIn++;
-    let numFixed = args.length;
+    const hasFinal = final !== MISSING;
+    const numIn = hasFinal ? nArgs + 1 : nArgs;
+    let numFixed = nArgs;
     if (fn.variadic) {
       numFixed = params.length - 1;
-      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${params.length - 1} got ${args.length}`);
+      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${params.length - 1} got ${nArgs}`);
     } else if (numIn !== params.length) {
       this.errorf(`wrong number of args for ${name}: want ${params.length} got ${numIn}`);
     }
-    if (isBuiltin && (name === 'and' || name === 'or')) {
+    if (special === 1 || special === 2) {
+      // and / or: evaluate arguments lazily, stop at the first false / true one
       let v: unknown = INVALID;
-      for (const arg of args) {
-        v = this.evalArg(dot, 'reflect.Value', arg);
-        if (isTrue(v)[0] === (name === 'or')) return v;
+      for (let i = 1; i <= nArgs; i++) {
+        v = this.evalArg(dot, 'reflect.Value', argNodes![i]!);
+        if (isTrue(v)[0] === (special === 2)) return v;
       }
-      if (final !== MISSING) v = this.validateType(final, 'reflect.Value');
+      if (hasFinal) v = this.validateType(final, 'reflect.Value');
       return v;
     }
     const argv: unknown[] = new Array(numIn);
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv[i] = this.evalArg(dot, params[i], args[i]!);
+    for (; i < numFixed && i < nArgs; i++) argv[i] = this.evalArg(dot, params[i], argNodes![i + 1]!);
     if (fn.variadic) {
       const argType = params[params.length - 1];
-      for (; i < args.length; i++) argv[i] = this.evalArg(dot, argType, args[i]!);
+      for (; i < nArgs; i++) argv[i] = this.evalArg(dot, argType, argNodes![i + 1]!);
     }
-    if (final !== MISSING) {
+    if (hasFinal) {
       let t = params[params.length - 1]!;
       if (fn.variadic && numIn - 1 < numFixed) t = params[numIn - 1]!;
       argv[i] = this.validateType(final, t);
     }
-    if (isBuiltin && name === 'call') {
-      const calleeName = args.length === 0 ? formatValue(final) : nodeString(args[0]!);
+    if (special === 3) {
+      const calleeName = nArgs === 0 ? formatValue(final) : nodeString(argNodes![1]!);
       argv.unshift(calleeName);
     }
     try {
-      return fn.fn(...argv);
+      const f = fn.fn;
+      switch (argv.length) {
+        case 0: return f();
+        case 1: return f(argv[0]);
+        case 2: return f(argv[0], argv[1]);
+        case 3: return f(argv[0], argv[1], argv[2]);
+        default: return f(...argv);
+      }
     } catch (e) {
       if (e instanceof TemplateError) throw e;
       if (e === walkBreak || e === walkContinue) throw e;
       this.at(node);
       const msg = e instanceof Error ? e.message : String(e);
-      this.errorf(`error calling ${name}: ${msg}`);
+      this.errorf(`error calling ${name}: ${msg}`, name, msg);
     }
   }
 
   validateType(value: unknown, typ: string | undefined): unknown {
+    // fast paths: the common exact matches
+    if (typeof value === 'string') {
+      if (typ === 'string' || typ === undefined || typ === 'interface {}' || typ === 'reflect.Value') return value;
+    } else if (typeof value === 'bigint' && typ === 'int') return value;
     if (value === INVALID || value === undefined) {
       if (typ === undefined) return INVALID;
       if (canBeNil(typ)) return zeroOf(typ);
@@ -538,6 +581,14 @@ export class State {
     }
     if (typeof v === 'string') {
       this.out.write(v);
+      return;
+    }
+    if (typeof v === 'bigint') {
+      this.out.write(v.toString());
+      return;
+    }
+    if (v instanceof TypedInt) {
+      this.out.write(v.v.toString()); // %v of any integer kind is its decimal value
       return;
     }
     if (v instanceof GoBytes) {

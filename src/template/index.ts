@@ -16,6 +16,8 @@ import type { GoFunc } from './values.ts';
 import { esoFuncs } from './funcs/index.ts';
 
 export { TemplateError } from './parse.ts';
+export type { TemplateErrorParts } from './parse.ts';
+export { redactTemplateError, REDACTED } from './redact.ts';
 export { GoError } from './exec.ts';
 export type { MissingKey } from './exec.ts';
 export type { GoFunc } from './values.ts';

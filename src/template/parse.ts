@@ -475,7 +475,13 @@ export interface ListNode extends NodeBase { type: 'list'; nodes: Node[] }
 export interface PipeNode extends NodeBase { type: 'pipe'; isAssign: boolean; decl: VariableNode[]; cmds: CommandNode[]; line: number }
 export interface ActionNode extends NodeBase { type: 'action'; pipe: PipeNode; line: number }
 export interface CommandNode extends NodeBase { type: 'command'; args: Node[] }
-export interface IdentifierNode extends NodeBase { type: 'identifier'; ident: string }
+export interface IdentifierNode extends NodeBase {
+  type: 'identifier';
+  ident: string;
+  /** Executor cache: the function this name resolved to in `fnEnv` (a template's function table). */
+  fnEnv: object | null;
+  fn: unknown;
+}
 export interface VariableNode extends NodeBase { type: 'variable'; ident: string[] }
 export interface DotNode extends NodeBase { type: 'dot' }
 export interface NilNode extends NodeBase { type: 'nil' }
@@ -486,6 +492,8 @@ export interface NumberNode extends NodeBase {
   type: 'number';
   isInt: boolean; isUint: boolean; isFloat: boolean; isComplex: boolean;
   int64: bigint; uint64: bigint; float64: number; text: string;
+  /** Executor cache: the constant's value once evaluated (constants never change). */
+  ideal: unknown;
 }
 export interface StringNode extends NodeBase { type: 'string'; quoted: string; text: string }
 export interface EndNode extends NodeBase { type: 'end' }
@@ -540,12 +548,31 @@ export function nodeString(n: Node): string {
 
 // ---------------------------------------------------------------- errors
 
+export interface TemplateErrorParts {
+  /** Everything before the message, e.g. `template: k:1:3: executing "k" at <.x>: `. */
+  prefix: string;
+  /** The function whose call failed (`error calling NAME: ...`), if any. */
+  func?: string;
+  /** That function's own error text. */
+  funcMessage?: string;
+}
+
 export class TemplateError extends Error {
   readonly kind: 'parse' | 'exec';
-  constructor(kind: 'parse' | 'exec', message: string) {
+  /** message = prefix + detail; detail is the part that can contain data (see redactTemplateError). */
+  readonly prefix: string;
+  readonly detail: string;
+  readonly func: string | undefined;
+  readonly funcMessage: string | undefined;
+  constructor(kind: 'parse' | 'exec', message: string, parts?: TemplateErrorParts) {
     super(message);
     this.name = 'TemplateError';
     this.kind = kind;
+    const prefix = parts && message.startsWith(parts.prefix) ? parts.prefix : '';
+    this.prefix = prefix;
+    this.detail = message.slice(prefix.length);
+    this.func = parts?.func;
+    this.funcMessage = parts?.funcMessage;
   }
 }
 
@@ -574,7 +601,7 @@ export type TreeSet = Map<string, Tree>;
 const maxStackDepth = 10000;
 
 function newNumber(tr: TreeRef, pos: number, text: string, typ: ItemType): NumberNode {
-  const n: NumberNode = { type: 'number', pos, tr, isInt: false, isUint: false, isFloat: false, isComplex: false, int64: 0n, uint64: 0n, float64: 0, text };
+  const n: NumberNode = { type: 'number', pos, tr, isInt: false, isUint: false, isFloat: false, isComplex: false, int64: 0n, uint64: 0n, float64: 0, text, ideal: undefined };
   if (typ === T.CharConstant) {
     const { value, tail } = unquoteChar(text.slice(1), text.charCodeAt(0));
     if (tail !== "'") throw new ParseMsg(`malformed character constant: ${text}`);
@@ -1048,7 +1075,7 @@ class Parser {
     switch (token.typ) {
       case T.Identifier:
         if (!this.opts.hasFunction(token.val)) this.errorf(`function ${quote(token.val)} not defined`);
-        return { type: 'identifier', pos: token.pos, tr: this.ref, ident: token.val };
+        return { type: 'identifier', pos: token.pos, tr: this.ref, ident: token.val, fnEnv: null, fn: null };
       case T.Dot: return { type: 'dot', pos: token.pos, tr: this.ref };
       case T.Nil: return { type: 'nil', pos: token.pos, tr: this.ref };
       case T.Variable: return this.useVar(token.pos, token.val);

@@ -7,7 +7,9 @@ const decoder = new TextDecoder('utf-8');
 export class SyntaxError_ extends Error {}
 
 export function utf8Bytes(s: string): Uint8Array {
-  return encoder.encode(s);
+  // Buffer.from is ~10x faster than TextEncoder for short strings; return a plain Uint8Array view.
+  const b = Buffer.from(s, 'utf8');
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 export function bytesToString(b: Uint8Array): string {
@@ -115,16 +117,23 @@ function appendEscapedRune(out: string[], r: number, quote: number, asciiOnly: b
 }
 
 // strconv.Quote / QuoteToASCII / QuoteToGraphic
+const plainQuotable = /^[ !#-[\]-~]*$/; // printable ASCII except " and \
+
 export function quote(s: string, asciiOnly = false, graphicOnly = false): string {
+  if (plainQuotable.test(s)) return '"' + s + '"';
+  // Copy runs of plain characters as slices; escape the rest rune by rune.
   const out: string[] = ['"'];
-  for (const ch of s) {
-    const r = ch.codePointAt(0)!;
-    if (r < 0x80 && r !== 0x22 && r !== 0x5c && r >= 0x20 && r < 0x7f) {
-      out.push(ch);
-      continue;
-    }
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x7f && c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
+    if (i > start) out.push(s.slice(start, i));
+    const r = s.codePointAt(i)!;
+    if (r > 0xffff) i++;
     appendEscapedRune(out, r, 0x22, asciiOnly, graphicOnly);
+    start = i + 1;
   }
+  if (start < s.length) out.push(s.slice(start));
   out.push('"');
   return out.join('');
 }

@@ -54,12 +54,12 @@ function externalSecret(ns: string, name: string, spec: Record<string, unknown>,
   return { apiVersion, kind: 'ExternalSecret', metadata: { name, namespace: ns }, spec };
 }
 
-async function createStore(ns: string, name: string, provider: Record<string, unknown>): Promise<void> {
+async function createStore(ns: string, name: string, provider: Record<string, unknown>, controller?: string): Promise<void> {
   await admin.apply({ group: 'external-secrets.io', version: 'v1', plural: 'secretstores', kind: 'SecretStore', namespaced: true }, {
     apiVersion: 'external-secrets.io/v1',
     kind: 'SecretStore',
     metadata: { name, namespace: ns },
-    spec: { provider },
+    spec: { provider, ...(controller ? { controller } : {}) },
   } as KubeObject);
 }
 
@@ -275,6 +275,15 @@ describe('sync behaviour and safety', () => {
     await putSecret(k, 'after-outage');
     await waitFor('recovery', async () => decode(await admin.get<Secret>(core.secrets, ns, 'outage')).v === 'after-outage', 120_000);
     await waitCondition(ns, 'outage', 'True', /./, 30_000);
+  });
+
+  it('leaves ExternalSecrets of a store with another controller class alone', async () => {
+    await createStore(ns, 'elsewhere', awsStore, 'another-class');
+    await admin.create(externalSecrets, externalSecret(ns, 'not-mine', { secretStoreRef: { name: 'elsewhere' }, data: [{ secretKey: 'u', remoteRef: { key, property: 'user' } }] }));
+    await sleep(3000);
+    const es = await admin.get<ES>(externalSecrets, ns, 'not-mine');
+    assert.equal(es.status?.conditions, undefined, 'no status written for another controller class');
+    assert.equal(await admin.tryGet(core.secrets, ns, 'not-mine'), undefined);
   });
 
   it('garbage-collects an Owner Secret with its ExternalSecret and keeps an Orphan one', async () => {

@@ -11,7 +11,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -23,7 +22,6 @@ import (
 	"time"
 
 	"github.com/Masterminds/sprig/v3"
-	"golang.org/x/crypto/pkcs12"
 	"sigs.k8s.io/yaml"
 )
 
@@ -92,58 +90,6 @@ func filterPEM(pemType, input string) (string, error) {
 	return string(out), nil
 }
 
-func parseAnyPrivateKey(der []byte) (any, error) {
-	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParseECPrivateKey(der); err == nil {
-		return k, nil
-	}
-	return nil, errors.New("unable to parse private key type")
-}
-
-func pkcs12keyPass(pass, input string) (string, error) {
-	blocks, err := pkcs12.ToPEM([]byte(input), pass)
-	if err != nil {
-		return "", fmt.Errorf("unable to decode pkcs12 with password: %s", err)
-	}
-	var out []byte
-	for _, b := range blocks {
-		b.Headers = nil
-		if b.Type == "CERTIFICATE" {
-			continue
-		}
-		key, err := parseAnyPrivateKey(b.Bytes)
-		if err != nil {
-			return "", err
-		}
-		if b.Bytes, err = x509.MarshalPKCS8PrivateKey(key); err != nil {
-			return "", err
-		}
-		out = append(out, pem.EncodeToMemory(b)...)
-	}
-	return string(out), nil
-}
-
-func pkcs12certPass(pass, input string) (string, error) {
-	blocks, err := pkcs12.ToPEM([]byte(input), pass)
-	if err != nil {
-		return "", fmt.Errorf("unable to decode pkcs12 certificate with password: %s", err)
-	}
-	var out []byte
-	for _, b := range blocks {
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		b.Headers = nil
-		out = append(out, pem.EncodeToMemory(b)...)
-	}
-	return string(out), nil
-}
-
 func funcMap(library string) template.FuncMap {
 	if library == "none" {
 		return template.FuncMap{}
@@ -154,10 +100,9 @@ func funcMap(library string) template.FuncMap {
 	fm["toYaml"] = toYAML
 	fm["fromYaml"] = fromYAML
 	fm["filterPEM"] = filterPEM
-	fm["pkcs12keyPass"] = pkcs12keyPass
-	fm["pkcs12key"] = func(in string) (string, error) { return pkcs12keyPass("", in) }
-	fm["pkcs12certPass"] = pkcs12certPass
-	fm["pkcs12cert"] = func(in string) (string, error) { return pkcs12certPass("", in) }
+	for k, v := range esoCertFuncs() {
+		fm[k] = v
+	}
 	return fm
 }
 

@@ -17,7 +17,7 @@ export class CorruptInputError extends GoError {
 }
 
 export function b64encode(b: Uint8Array): string {
-  return Buffer.from(b).toString('base64');
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
 }
 
 export function b64decode(src: Uint8Array): Uint8Array {

@@ -1,13 +1,17 @@
 // External Secrets Operator's own template functions (pkg/template/v2).
 
-import { createPublicKey, createPrivateKey } from 'node:crypto';
+import { constants, createPublicKey, createPrivateKey, privateDecrypt } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import * as YAML from 'yaml';
 import type { GoFunc } from '../values.ts';
-import { GoBytes, TypedInt, GoTime, mkSlice, str } from '../values.ts';
+import { GoBytes, goStringFromBytes, str, strBytes } from '../values.ts';
 import { GoError } from '../exec.ts';
 import { b64decode } from './encoding.ts';
 import { jsonMarshal } from './conv.ts';
 import { goYamlMarshal, jsonToYamlValue } from './goyaml.ts';
+import { decodeChain, encodePkcs12, encodeTrustStore, parsePkcs8 } from './pkcs12.ts';
+import { bytesEqual, parseCertificate } from './x509.ts';
+import type { Cert } from './x509.ts';
 
 // ------------------------------------------------------------ encoding/pem
 
@@ -123,10 +127,19 @@ export function filterPEM(pemType: string, input: string | GoBytes): string {
 
 // ------------------------------------------------------------ JWK
 
+// JSON.parse's messages quote the input; the key material must not reach an error message.
+function parseJwk(jwk: string): import('node:crypto').JsonWebKey {
+  try {
+    return JSON.parse(jwk) as import('node:crypto').JsonWebKey;
+  } catch {
+    throw new Error('invalid JSON');
+  }
+}
+
 export function jwkPublicKeyPem(jwk: string): string {
   let key;
   try {
-    key = createPublicKey({ key: JSON.parse(jwk) as import('node:crypto').JsonWebKey, format: 'jwk' });
+    key = createPublicKey({ key: parseJwk(jwk), format: 'jwk' });
   } catch (e) {
     throw new GoError(`failed to parse key: ${(e as Error).message}`);
   }
@@ -136,7 +149,7 @@ export function jwkPublicKeyPem(jwk: string): string {
 export function jwkPrivateKeyPem(jwk: string): string {
   let key;
   try {
-    key = createPrivateKey({ key: JSON.parse(jwk) as import('node:crypto').JsonWebKey, format: 'jwk' });
+    key = createPrivateKey({ key: parseJwk(jwk), format: 'jwk' });
   } catch (e) {
     throw new GoError(`failed to parse key: ${(e as Error).message}`);
   }
@@ -194,14 +207,207 @@ export function fromYAML(s: string): Map<string, unknown> {
   return g;
 }
 
-function unsupportedPkcs12(name: string): GoFunc {
-  return {
-    params: ['interface {}'],
-    variadic: true,
-    fn: () => {
-      throw new GoError(`${name}: PKCS#12 support is not available in this build of Tessera`);
-    },
-  };
+// ------------------------------------------------------------ PKCS#12, certificate chains, RSA
+
+// A Go function that dereferences a nil *pem.Block panics; text/template reports the recovered
+// runtime error as the call's error.
+const nilDeref = 'runtime error: invalid memory address or nil pointer dereference';
+
+function bytesOf(v: string | GoBytes): Uint8Array {
+  return strBytes(v);
+}
+
+function pemBlock(type: string, der: Uint8Array): string {
+  return pemEncode({ type, headers: new Map(), bytes: der });
+}
+
+/** pem.Decode over bytes; returns the block and the remaining bytes. */
+function pemDecodeBytes(data: Uint8Array): [PemBlock | null, Uint8Array] {
+  const [block, rest] = pemDecode(Buffer.from(data).toString('latin1'));
+  return [block, new Uint8Array(Buffer.from(rest, 'latin1'))];
+}
+
+/** ESO's parsePrivateKey: PKCS#1, then PKCS#8, then SEC 1 (EC). */
+function parsePrivateKey(der: Uint8Array): KeyObject {
+  for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
+    let key: KeyObject;
+    try {
+      key = type === 'pkcs8' ? parsePkcs8(der) : createPrivateKey({ key: Buffer.from(der), format: 'der', type });
+    } catch {
+      continue;
+    }
+    if (type === 'pkcs1' && key.asymmetricKeyType !== 'rsa') continue;
+    if (type === 'sec1' && !['secp224r1', 'prime256v1', 'secp384r1', 'secp521r1'].includes(key.asymmetricKeyDetails?.namedCurve ?? '')) continue;
+    return key;
+  }
+  throw new GoError('unable to parse private key type');
+}
+
+function pkcs8Pem(key: KeyObject): string {
+  return pemBlock('PRIVATE KEY', new Uint8Array(key.export({ format: 'der', type: 'pkcs8' })));
+}
+
+export function pkcs12keyPass(pass: string | GoBytes, input: string | GoBytes): string {
+  let chain;
+  try {
+    chain = decodeChain(bytesOf(input), str(pass));
+  } catch (e) {
+    throw new GoError(`unable to decode pkcs12 with password: ${(e as Error).message}`);
+  }
+  return pkcs8Pem(chain.key);
+}
+
+export function pkcs12certPass(pass: string | GoBytes, input: string | GoBytes): string {
+  let chain;
+  try {
+    chain = decodeChain(bytesOf(input), str(pass));
+  } catch (e) {
+    throw new GoError(`unable to decode pkcs12 certificate with password: ${(e as Error).message}`);
+  }
+  const certs = [chain.cert, ...chain.caCerts];
+  // Order leaf → intermediates → root when the chain is unambiguous, else keep the file's order.
+  let ordered: Cert[];
+  try {
+    ordered = orderChain(certs);
+  } catch {
+    ordered = certs;
+  }
+  return ordered.map((c) => pemBlock('CERTIFICATE', c.raw)).join('');
+}
+
+/** ESO's fetchX509CertChains: link certificates by AuthorityKeyId → SubjectKeyId, leaf first. */
+function orderChain(certs: Cert[]): Cert[] {
+  const parent = new Array<number>(certs.length).fill(-1);
+  const isParent = new Array<boolean>(certs.length).fill(false);
+  for (let i = 0; i < certs.length; i++) {
+    for (let j = 0; j < certs.length; j++) {
+      if (i === j) continue;
+      // bytes.Equal: a missing identifier equals a missing (or empty) one.
+      if (bytesEqual(certs[i]!.authorityKeyId, certs[j]!.subjectKeyId)) {
+        isParent[j] = true;
+        parent[i] = j;
+        break;
+      }
+    }
+  }
+  let leaf = -1;
+  for (let i = 0; i < certs.length; i++) {
+    if (!isParent[i]) {
+      if (leaf >= 0) throw new GoError('found multiple leaf or disjunct certificates');
+      leaf = i;
+    }
+  }
+  if (leaf < 0) throw new GoError('no leaf certificate found');
+  const out: Cert[] = [];
+  for (let n = leaf; n >= 0; n = parent[n]!) {
+    if (out.length >= certs.length) throw new GoError('constructing chain resulted in cycle');
+    out.push(certs[n]!);
+  }
+  return out;
+}
+
+function pemCertificates(data: Uint8Array): Cert[] {
+  const out: Cert[] = [];
+  let rest = data;
+  for (;;) {
+    let block: PemBlock | null;
+    [block, rest] = pemDecodeBytes(rest);
+    if (block === null) return out;
+    out.push(parseCertificate(block.bytes));
+  }
+}
+
+const isRoot = (c: Cert) => c.authorityKeyId === undefined || bytesEqual(c.authorityKeyId, c.subjectKeyId);
+
+export function filterCertChain(certType: string, input: string | GoBytes): string {
+  const ordered = orderChain(pemCertificates(bytesOf(input)));
+  switch (certType) {
+    case 'leaf': {
+      const c = ordered[0]!;
+      if (c.authorityKeyId !== undefined && !bytesEqual(c.authorityKeyId, c.subjectKeyId)) return pemBlock('CERTIFICATE', c.raw);
+      break;
+    }
+    case 'intermediate': {
+      if (ordered.length < 2) return '';
+      let out = '';
+      for (const c of ordered.slice(1)) {
+        if (isRoot(c)) break;
+        out += pemBlock('CERTIFICATE', c.raw);
+      }
+      return out;
+    }
+    case 'root': {
+      const c = ordered[ordered.length - 1]!;
+      if (isRoot(c)) return pemBlock('CERTIFICATE', c.raw);
+      break;
+    }
+  }
+  return '';
+}
+
+/** The first PEM block must exist (ESO dereferences it unchecked). */
+function firstPem(data: string | GoBytes): [PemBlock, Uint8Array] {
+  const [block, rest] = pemDecodeBytes(bytesOf(data));
+  if (block === null) throw new GoError(nilDeref);
+  return [block, rest];
+}
+
+/** ESO's parseCaCerts: every remaining byte must belong to a PEM certificate. */
+function parseCaCerts(data: Uint8Array): Cert[] {
+  const out: Cert[] = [];
+  let rest = data;
+  while (rest.length > 0) {
+    let block: PemBlock | null;
+    [block, rest] = pemDecodeBytes(rest);
+    if (block === null) throw new GoError(nilDeref);
+    out.push(parseCertificate(block.bytes));
+  }
+  return out;
+}
+
+function certsKeyToPkcs12(cert: Cert, key: string | GoBytes, caCerts: Cert[], pass: string | GoBytes): string {
+  const [keyBlock] = firstPem(key);
+  const parsed = parsePrivateKey(keyBlock.bytes);
+  return Buffer.from(encodePkcs12(parsed, cert, caCerts, str(pass))).toString('base64');
+}
+
+export function pemToPkcs12Pass(cert: string | GoBytes, key: string | GoBytes, pass: string | GoBytes): string {
+  const [certBlock] = firstPem(cert);
+  return certsKeyToPkcs12(parseCertificate(certBlock.bytes), key, [], pass);
+}
+
+export function fullPemToPkcs12Pass(cert: string | GoBytes, key: string | GoBytes, pass: string | GoBytes): string {
+  const [certBlock, rest] = firstPem(cert);
+  const leaf = parseCertificate(certBlock.bytes);
+  return certsKeyToPkcs12(leaf, key, parseCaCerts(rest), pass);
+}
+
+export function pemTruststoreToPKCS12Pass(cert: string | GoBytes, pass: string | GoBytes): string {
+  return Buffer.from(encodeTrustStore(parseCaCerts(bytesOf(cert)), str(pass))).toString('base64');
+}
+
+const oaepHashes: Record<string, string> = { None: 'sha256', SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' };
+
+export function rsaDecrypt(scheme: string | GoBytes, hash: string | GoBytes, input: string | GoBytes, privateKey: string | GoBytes): string | GoBytes {
+  const s = str(scheme);
+  if (s === 'None') return input;
+  if (s !== 'RSA-OAEP') throw new GoError(`decryption scheme ${s} is not supported`);
+  const [block] = pemDecodeBytes(bytesOf(privateKey));
+  if (block === null) throw new GoError('failed to decode PEM block');
+  let key: KeyObject;
+  try {
+    key = parsePrivateKey(block.bytes);
+  } catch (e) {
+    throw new GoError(`could not parse private key: ${(e as Error).message}`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new GoError('could not parse RSA private key');
+  let out: Buffer;
+  try {
+    out = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHashes[str(hash)] ?? 'sha256' }, bytesOf(input));
+  } catch {
+    throw new GoError('error decrypting data with RSA: crypto/rsa: decryption error');
+  }
+  return goStringFromBytes(out);
 }
 
 export function esoOwnFuncs(): Map<string, GoFunc> {
@@ -210,20 +416,25 @@ export function esoOwnFuncs(): Map<string, GoFunc> {
     ['toYaml', { params: ['interface {}'], fn: toYAML }],
     ['fromYaml', { params: [S], fn: fromYAML }],
     ['filterPEM', { params: [S, S], fn: filterPEM }],
+    ['filterCertChain', { params: [S, S], fn: filterCertChain }],
     ['jwkPublicKeyPem', { params: [S], fn: jwkPublicKeyPem }],
     ['jwkPrivateKeyPem', { params: [S], fn: jwkPrivateKeyPem }],
-    ['pkcs12key', unsupportedPkcs12('pkcs12key')],
-    ['pkcs12keyPass', unsupportedPkcs12('pkcs12keyPass')],
-    ['pkcs12cert', unsupportedPkcs12('pkcs12cert')],
-    ['pkcs12certPass', unsupportedPkcs12('pkcs12certPass')],
-    ['pemToPkcs12', unsupportedPkcs12('pemToPkcs12')],
-    ['pemToPkcs12Pass', unsupportedPkcs12('pemToPkcs12Pass')],
-    ['fullPemToPkcs12', unsupportedPkcs12('fullPemToPkcs12')],
-    ['fullPemToPkcs12Pass', unsupportedPkcs12('fullPemToPkcs12Pass')],
+    ['pkcs12key', { params: [S], fn: (input: string | GoBytes) => pkcs12keyPass('', input) }],
+    ['pkcs12keyPass', { params: [S, S], fn: pkcs12keyPass }],
+    ['pkcs12cert', { params: [S], fn: (input: string | GoBytes) => pkcs12certPass('', input) }],
+    ['pkcs12certPass', { params: [S, S], fn: pkcs12certPass }],
+    ['pemToPkcs12', { params: [S, S], fn: (cert: string | GoBytes, key: string | GoBytes) => pemToPkcs12Pass(cert, key, '') }],
+    ['pemToPkcs12Pass', { params: [S, S, S], fn: pemToPkcs12Pass }],
+    ['fullPemToPkcs12', { params: [S, S], fn: (cert: string | GoBytes, key: string | GoBytes) => fullPemToPkcs12Pass(cert, key, '') }],
+    ['fullPemToPkcs12Pass', { params: [S, S, S], fn: fullPemToPkcs12Pass }],
+    ['pemTruststoreToPKCS12', { params: [S], fn: (cert: string | GoBytes) => pemTruststoreToPKCS12Pass(cert, '') }],
+    ['pemTruststoreToPKCS12Pass', { params: [S, S], fn: pemTruststoreToPKCS12Pass }],
+    ['rsaDecrypt', { params: [S, S, S, S], fn: rsaDecrypt }],
+    ['getSecretKey', {
+      params: [S, S, S],
+      fn: () => {
+        throw new GoError('getSecretKey reads Secrets from the cluster while rendering, which Tessera does not allow; use spec.data with the kubernetes provider, or templateFrom');
+      },
+    }],
   ]);
 }
-
-void str;
-void TypedInt;
-void GoTime;
-void mkSlice;

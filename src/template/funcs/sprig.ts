@@ -1,6 +1,6 @@
 // Sprig v3.3.0 function library (TxtFuncMap) over the Go value model.
 
-import { createHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
+import { createHash, hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
 import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys, compareGoStrings } from '../values.ts';
 import type { GoFunc } from '../values.ts';
 import { GoError } from '../exec.ts';
@@ -487,8 +487,9 @@ function adler32(b: Uint8Array): number {
   return ((s << 16) | a) >>> 0;
 }
 
-function hexHash(alg: string, v: string): string {
-  return createHash(alg).update(strBytes(v)).digest('hex');
+function hexHash(alg: string, v: string | GoBytes): string {
+  // crypto.hash is the one-shot form (no Hash object); strings are hashed as UTF-8.
+  return cryptoHash(alg, typeof v === 'string' ? v : v.b, 'hex');
 }
 
 // ------------------------------------------------------------ lists
@@ -1006,7 +1007,10 @@ export function sprigFuncs(): Map<string, GoFunc> {
   def('contains', [S, S], (sub: string, s: string) => s.includes(sub));
   def('hasPrefix', [S, S], (sub: string, s: string) => s.startsWith(sub));
   def('hasSuffix', [S, S], (sub: string, s: string) => s.endsWith(sub));
-  def('quote', [A], (...a: unknown[]) => a.filter((x) => !isNil(x)).map((x) => goQuote(strval(x))).join(' '), true);
+  def('quote', [A], (...a: unknown[]) => {
+    if (a.length === 1) return isNil(a[0]) ? '' : goQuote(strval(a[0]));
+    return a.filter((x) => !isNil(x)).map((x) => goQuote(strval(x))).join(' ');
+  }, true);
   def('squote', [A], (...a: unknown[]) => a.filter((x) => !isNil(x)).map((x) => sprintf("'%v'", [x])).join(' '), true);
   def('cat', [A], (...a: unknown[]) => {
     const v = a.filter((x) => !isNil(x));

@@ -61,7 +61,3 @@ test('jwkPublicKeyPem / jwkPrivateKeyPem match node:crypto (openssl) output', ()
   }
   assert.throws(() => parseTemplate('k', '{{ jwkPublicKeyPem "{}" }}').execute(esoData({})), /error calling jwkPublicKeyPem/);
 });
-
-test('PKCS#12 functions report that they are unavailable', () => {
-  assert.throws(() => parseTemplate('k', '{{ pkcs12key "x" }}').execute(esoData({})), /PKCS#12 support is not available/);
-});

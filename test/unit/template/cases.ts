@@ -540,4 +540,14 @@ e('apiVersion: v1\nkind: Config\nusers:\n- name: {{ .user }}\n  token: {{ .pass 
 e('{{ .num | int | add 1 }} {{ .flt | float64 | mulf 2 }} {{ .neg | atoi }}', sd);
 e('{{ if and (hasKey . "user") (ne .user "") }}ok{{ end }}', sd);
 
+// ---------------------------------------------------------------- executor fast paths (caches, quoting, integer printing)
+e('{{ quote "plain" }} {{ quote "a\\"b\\\\c" }} {{ quote "tab\\there" }} {{ quote "é日\\U0001F600" }} {{ quote "\\x01\\x7f" }} {{ .html | quote }} {{ .uni | quote }}', sd);
+e('{{ range $i, $e := list 1 2.5 "x" }}{{ add $i 10 }}|{{ mul $i 1.5 }}|{{ quote $e }}|{{ sub 3 $i }};{{ end }}', sd);
+e('{{ range until 3 }}{{ 0x1F }} {{ 1e3 }} {{ -7 }} {{ \'a\' }} {{ 2.50 }};{{ end }}', sd);
+e('{{ range until 2 }}{{ 18446744073709551615 }}{{ end }}', sd);
+e('{{ define "t" }}{{ upper . }}{{ end }}{{ range list "a" "b" }}{{ template "t" . }}{{ upper . | lower }}{{ end }}', sd);
+e('{{ int64 5 }} {{ int64 -5 | add 1 }} {{ len .user }} {{ atoi .num }} {{ int .neg }} {{ max 1 7 3 }} {{ toDecimal "0777" }}', sd);
+e('{{ $x := 1 }}{{ range until 4 }}{{ $x = add $x $x }}{{ end }}{{ $x }} {{ printf "%T" $x }}', sd);
+e('{{ with $a := .user }}{{ range $i := until 2 }}{{ $a }}{{ $i }}{{ end }}{{ end }} {{ .missing }}', sd, { missingKey: 'default' });
+
 export { cases };

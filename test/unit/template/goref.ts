@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,8 @@ function findGo(): string {
 
 export function refBinary(): string {
   const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) h.update(readFileSync(join(refDir, f)));
+  const files = ['go.mod', 'go.sum', ...readdirSync(refDir).filter((f) => f.endsWith('.go')).sort()];
+  for (const f of files) h.update(f).update(readFileSync(join(refDir, f)));
   const hash = h.digest('hex').slice(0, 16);
   const cache = process.env['TESSERA_CACHE'] || join(homedir(), '.cache', 'tessera');
   const dir = join(cache, `template-ref-${hash}`);

@@ -1,0 +1,15 @@
+// Get-or-create helpers on prom-client's default registry: a module may be loaded twice (tests,
+// tools), and a metric name must be registered once.
+import { Counter, Gauge, Histogram, register } from 'prom-client';
+
+export function counter(name: string, help: string, labelNames: string[]): Counter {
+  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
+}
+
+export function gauge(name: string, help: string, labelNames: string[]): Gauge {
+  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
+}
+
+export function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {
+  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, labelNames, buckets });
+}

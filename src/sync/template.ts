@@ -1,0 +1,233 @@
+// target.template (engine v2) and dataFrom[].rewrite[].transform, rendered as ESO does
+// (pkg/controllers/externalsecret ApplyTemplate, pkg/controllers/templating, pkg/template/v2):
+//
+//   1. templateFrom[], in order; per entry its configMap items, then its secret items, then literal.
+//      target Data (default) | Labels | Annotations; templateAs Values (default): the item's key is
+//      the output key and its value the template; KeysAndValues: the rendered text is YAML, a map
+//      of output keys to values.
+//   2. template.data: each value is a template, its key the output key (wins over templateFrom).
+//   3. template.metadata.labels, then .annotations: each value is a template.
+// mergePolicy and type are applied by desiredSecret (src/sync/desired.ts).
+//
+// Templates see the provider data as map[string]string, with missingkey=error. Pure: the
+// ConfigMaps and Secrets that templateFrom names are passed in (templateRefs lists them).
+import * as YAML from 'yaml';
+import type { ExternalSecret, ExternalSecretTemplate, TemplateFrom, TemplateRefItem } from '../api/types.generated.ts';
+import { esoData, parseTemplate, redactTemplateError, TemplateError } from '../template/index.ts';
+import type { Template, TemplateOptions } from '../template/index.ts';
+import type { RenderTemplate, TemplateInput, TemplateOutput } from './desired.ts';
+import { syncErrors, type SyncError } from './errors.ts';
+import { isValidSecretKey } from './keys.ts';
+import type { RenderKeyTemplate } from './rewrite.ts';
+
+/** The ConfigMaps and Secrets (by name, in the ExternalSecret's namespace) templateFrom reads. */
+export interface TemplateSources {
+  configMaps?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  secrets?: ReadonlyMap<string, Readonly<Record<string, Uint8Array>>>;
+}
+
+export interface TemplateRefs {
+  configMaps: string[];
+  secrets: string[];
+}
+
+export interface RenderOptions {
+  /** ESO's --template-left-delimiter / --template-right-delimiter (default {{ and }}). */
+  leftDelim?: string;
+  rightDelim?: string;
+}
+
+/** What the controller must fetch before rendering: templateFrom's ConfigMap and Secret names. */
+export function templateRefs(es: ExternalSecret): TemplateRefs {
+  const configMaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const from of es.spec.target?.template?.templateFrom ?? []) {
+    if (from.configMap) configMaps.add(from.configMap.name);
+    if (from.secret) secrets.add(from.secret.name);
+  }
+  return { configMaps: [...configMaps].sort(), secrets: [...secrets].sort() };
+}
+
+// --- parsed-template cache -------------------------------------------------------------------
+
+// Parsing dominates for big templates (a 2,000-line template parses in ~20 ms and renders in a
+// few). Templates are immutable once parsed, so reconciles share them.
+const CACHE_LIMIT = 512;
+const cache = new Map<string, Template>();
+
+function cachedTemplate(name: string, text: string, opts: TemplateOptions): Template {
+  const key = `${opts.missingKey ?? ''}\u0000${opts.leftDelim ?? ''}\u0000${opts.rightDelim ?? ''}\u0000${name}\u0000${text}`;
+  let t = cache.get(key);
+  if (t) {
+    cache.delete(key); // refresh LRU position
+  } else {
+    t = parseTemplate(name, text, opts);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, t);
+  return t;
+}
+
+// --- field paths for errors ------------------------------------------------------------------
+
+function keyPath(base: string, key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+// --- rendering -------------------------------------------------------------------------------
+
+type Target = 'data' | 'labels' | 'annotations';
+
+class Renderer {
+  readonly data: Map<string, unknown>;
+  readonly values: Uint8Array[];
+  readonly opts: TemplateOptions;
+  readonly out: { data: Map<string, Uint8Array>; labels: Record<string, string>; annotations: Record<string, string> };
+
+  constructor(data: ReadonlyMap<string, Uint8Array>, opts: RenderOptions) {
+    const record: Record<string, Uint8Array> = {};
+    for (const [k, v] of data) record[k] = v;
+    this.data = esoData(record);
+    this.values = [...data.values()];
+    this.opts = { missingKey: 'error', leftDelim: opts.leftDelim, rightDelim: opts.rightDelim };
+    this.out = { data: new Map(), labels: {}, annotations: {} };
+  }
+
+  fail(field: string, err: unknown): never {
+    if (err instanceof TemplateError) throw syncErrors.templateFailed(field, redactTemplateError(err, this.values));
+    throw err;
+  }
+
+  /** Renders one template; errors become TemplateFailed naming `field`, with data redacted. */
+  execute(name: string, text: string, field: string): Buffer {
+    try {
+      return cachedTemplate(name, text, this.opts).executeBytes(this.data);
+    } catch (err) {
+      this.fail(field, err);
+    }
+  }
+
+  set(target: Target, key: string, value: Uint8Array, field: string): void {
+    if (target === 'data') {
+      if (!isValidSecretKey(key)) throw syncErrors.invalidSecretKey(field, key);
+      this.out.data.set(key, value);
+    } else {
+      this.out[target][key] = Buffer.from(value).toString('utf8');
+    }
+  }
+
+  /** templateAs Values: the template's key is the output key. */
+  values_(target: Target, key: string, text: string, field: string): void {
+    this.set(target, key, this.execute(key, text, field), field);
+  }
+
+  /** templateAs KeysAndValues: the rendered text is a YAML map of output keys to values. */
+  keysAndValues(target: Target, name: string, text: string, field: string): void {
+    const rendered = this.execute(name, text, field).toString('utf8');
+    for (const [k, v] of yamlStringMap(rendered, field)) this.set(target, k, Buffer.from(v, 'utf8'), field);
+  }
+}
+
+function targetOf(from: TemplateFrom, field: string): Target {
+  const t = (from.target ?? 'Data').toLowerCase();
+  if (t === 'data' || t === 'labels' || t === 'annotations') return t;
+  throw syncErrors.templateFailed(`${field}.target`, `templateFrom target ${JSON.stringify(from.target)} is not supported for a Secret: use Data, Labels or Annotations`);
+}
+
+/**
+ * ESO unmarshals a KeysAndValues result into map[string]string (YAML 1.1 → JSON → Go): strings
+ * are kept, null becomes "", anything else (numbers, booleans, yes/no, nested values) is an error.
+ * Messages name lines and types, never the rendered (secret) text.
+ */
+function yamlStringMap(text: string, field: string): Map<string, string> {
+  const bad = (why: string): SyncError => syncErrors.templateFailed(field, `could not unmarshal template to 'map[string][]byte': ${why}`);
+  let doc: YAML.Document.Parsed;
+  try {
+    doc = YAML.parseDocument(text, { version: '1.1', uniqueKeys: false });
+  } catch {
+    throw bad('yaml: invalid YAML');
+  }
+  const err = doc.errors[0];
+  if (err) throw bad(`yaml: line ${err.linePos?.[0].line ?? 0}: ${err.code.toLowerCase().replace(/_/g, ' ')}`);
+  const value: unknown = doc.toJS({ mapAsMap: true });
+  const out = new Map<string, string>();
+  if (value === null || value === undefined) return out;
+  const kind = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v === 'number' || typeof v === 'bigint' ? 'number'
+    : typeof v === 'boolean' ? 'bool' : typeof v === 'string' ? 'string' : v instanceof Date ? 'string' : 'object');
+  if (!(value instanceof Map)) throw bad(`json: cannot unmarshal ${kind(value)} into Go value of type map[string]string`);
+  for (const [k, v] of value) {
+    if (v === null || v === undefined) out.set(String(k), '');
+    else if (typeof v === 'string') out.set(String(k), v);
+    else if (v instanceof Date) out.set(String(k), v.toISOString().replace('.000Z', 'Z'));
+    else throw bad(`json: cannot unmarshal ${kind(v)} into Go value of type string`);
+  }
+  return out;
+}
+
+function renderTemplateFrom(r: Renderer, from: TemplateFrom, i: number, sources: TemplateSources): void {
+  const field = `spec.target.template.templateFrom[${i}]`;
+  const target = targetOf(from, field);
+  const items = (
+    kind: 'configMap' | 'secret',
+    name: string,
+    list: readonly TemplateRefItem[],
+    content: Readonly<Record<string, string | Uint8Array>> | undefined,
+  ) => {
+    if (!content) throw syncErrors.templateFailed(`${field}.${kind}.name`, `error fetching templateFrom data: ${kind === 'configMap' ? 'configmap' : 'secret'} ${JSON.stringify(name)} not found`);
+    list.forEach((item, j) => {
+      const itemField = `${field}.${kind}.items[${j}]`;
+      const raw = Object.hasOwn(content, item.key) ? content[item.key] : undefined;
+      if (raw === undefined) {
+        throw syncErrors.templateFailed(`${itemField}.key`, `error in ${kind === 'configMap' ? 'configmap' : 'secret'} ${name}: missing key ${item.key}`);
+      }
+      const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+      if ((item.templateAs ?? 'Values') === 'KeysAndValues') r.keysAndValues(target, item.key, text, itemField);
+      else r.values_(target, item.key, text, itemField);
+    });
+  };
+  if (from.configMap) items('configMap', from.configMap.name, from.configMap.items, sources.configMaps?.get(from.configMap.name));
+  if (from.secret) items('secret', from.secret.name, from.secret.items, sources.secrets?.get(from.secret.name));
+  if (from.literal !== undefined) r.keysAndValues(target, 'literal', from.literal, `${field}.literal`);
+}
+
+function sortedEntries(rec: Record<string, string> | undefined): Array<[string, string]> {
+  return Object.entries(rec ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Renders an ExternalSecret's target.template against the provider data. Throws SyncError. */
+export function renderTemplate(input: TemplateInput, sources: TemplateSources = {}, opts: RenderOptions = {}): TemplateOutput {
+  const template: ExternalSecretTemplate = input.template;
+  const r = new Renderer(input.data, opts);
+  (template.templateFrom ?? []).forEach((from, i) => renderTemplateFrom(r, from, i, sources));
+  // Go ranges over maps in random order; only which error comes first could differ. Sorted here.
+  for (const [k, v] of sortedEntries(template.data)) r.values_('data', k, v, keyPath('spec.target.template.data', k));
+  for (const [k, v] of sortedEntries(template.metadata?.labels)) r.values_('labels', k, v, keyPath('spec.target.template.metadata.labels', k));
+  for (const [k, v] of sortedEntries(template.metadata?.annotations)) r.values_('annotations', k, v, keyPath('spec.target.template.metadata.annotations', k));
+  return { data: r.out.data, labels: r.out.labels, annotations: r.out.annotations };
+}
+
+/** The RenderTemplate hook for desiredSecret, over the fetched templateFrom sources. */
+export function makeRenderTemplate(sources: TemplateSources = {}, opts: RenderOptions = {}): RenderTemplate {
+  return (input) => renderTemplate(input, sources, opts);
+}
+
+/**
+ * The RenderKeyTemplate hook: rewrite[].transform.template with `.value` = the key. As in ESO the
+ * template is named "transform", uses ESO's functions and the default missingkey behaviour
+ * (a missing key prints "<no value>"). Errors are redacted (the key may come from the provider).
+ * Transforms always use the default delimiters, as in ESO.
+ */
+export function makeRenderKeyTemplate(): RenderKeyTemplate {
+  // ESO parses transforms with the default delimiters, whatever --template-*-delimiter say.
+  const topts: TemplateOptions = { missingKey: 'default' };
+  return (template, key) => {
+    try {
+      return cachedTemplate('transform', template, topts).execute(esoData({ value: key }));
+    } catch (err) {
+      if (err instanceof TemplateError) throw new Error(redactTemplateError(err, [key]));
+      throw err;
+    }
+  };
+}
+
+export const renderKeyTemplate: RenderKeyTemplate = makeRenderKeyTemplate();

@@ -1,0 +1,218 @@
+// `tessera render`, exercised through the real command line (bin/tessera.js).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import * as YAML from 'yaml';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const bin = join(root, 'bin/tessera.js');
+const dir = mkdtempSync(join(tmpdir(), 'tessera-render-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function tessera(args: string[], stdin?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [bin, ...args], { cwd: dir, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+    if (stdin !== undefined) child.stdin!.end(stdin);
+    else child.stdin!.end();
+  });
+}
+
+function file(name: string, text: string): string {
+  writeFileSync(join(dir, name), text);
+  return name;
+}
+
+const secretOf = (r: Run) => YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>);
+const text = (s: Record<string, any>, key: string) => Buffer.from(s['data'][key] as string, 'base64').toString('utf8');
+
+const es = (name: string, spec: string, meta = '') => `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: ${name}
+${meta}spec:
+  secretStoreRef: {name: store}
+${spec}`;
+
+const values = file('values.yaml', `db/user: admin
+db/password: hunter2-secret
+db/json: {host: db.local, port: 5432, tags: [a, b]}
+db/list: [1, two]
+db/password@v1: old-password
+app/feature-a: "on"
+app/feature-b: "off"
+app/other: x
+bin/blob: !!binary AP+ACg==
+$tags:
+  app/feature-a: {team: x}
+$generators:
+  Password/pw: {password: generated-pw}
+`);
+
+describe('tessera render', { concurrency: true }, () => {
+  test('the worked example in examples/render renders as documented', async () => {
+    const r = await tessera(['render', '-f', join(root, 'examples/render/externalsecret.yaml'), '--values', join(root, 'examples/render/values.yaml')]);
+    assert.equal(r.stderr, '');
+    assert.equal(r.code, 0);
+    const golden = readFileSync(join(root, 'examples/render/secret.yaml'), 'utf8');
+    const noHash = (s: string) => s.replace(/(data-hash: )[0-9a-f]+/, '$1…');
+    assert.equal(noHash(r.stdout), noHash(golden));
+  });
+
+  test('stdin, several documents, other kinds ignored; values: maps, lists, versions, binary', async () => {
+    const input = [
+      es('one', `  data:
+    - {secretKey: user, remoteRef: {key: db/user}}
+    - {secretKey: host, remoteRef: {key: db/json, property: host}}
+    - {secretKey: tag, remoteRef: {key: db/json, property: tags.1}}
+    - {secretKey: list, remoteRef: {key: db/list}}
+    - {secretKey: old, remoteRef: {key: db/password, version: v1}}
+    - {secretKey: current, remoteRef: {key: db/password, version: v9}}
+    - {secretKey: blob, remoteRef: {key: bin/blob}}
+`, '  namespace: team-a\n'),
+      'apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata: {name: store}\nspec: {provider: {fake: {data: []}}}\n',
+      es('two', '  dataFrom:\n    - extract: {key: db/json}\n'),
+    ].join('---\n');
+    const r = await tessera(['render', '-f', '-', '--values', values, '-n', 'other'], input);
+    assert.equal(r.code, 0, r.stderr);
+    const [one, two] = secretOf(r);
+    assert.equal(one!['metadata'].namespace, 'team-a');
+    assert.equal(text(one!, 'user'), 'admin');
+    assert.equal(text(one!, 'host'), 'db.local');
+    assert.equal(text(one!, 'tag'), 'b');
+    assert.equal(text(one!, 'list'), '[1,"two"]');
+    assert.equal(text(one!, 'old'), 'old-password');
+    assert.equal(text(one!, 'current'), 'hunter2-secret', 'an unknown version falls back to the plain key');
+    assert.deepEqual([...Buffer.from(one!['data']['blob'], 'base64')], [0, 0xff, 0x80, 0x0a]);
+    assert.equal(two!['metadata'].namespace, 'other');
+    assert.deepEqual(Object.keys(two!['data']), ['host', 'port', 'tags']);
+    assert.equal(text(two!, 'port'), '5432');
+  });
+
+  test('dataFrom.find by path, name.regexp and tags; generators; rewrite transform', async () => {
+    const r = await tessera(['render', '-f', file('find.yaml', es('f', `  dataFrom:
+    - find: {path: app/, name: {regexp: "feature-[a-z]$"}}
+      rewrite: [{transform: {template: "{{ .value | replace \\"app/\\" \\"\\" | upper }}"}}]
+    - find: {tags: {team: x}}
+      rewrite: [{regexp: {source: "/", target: "_"}}]
+    - sourceRef: {generatorRef: {kind: Password, name: pw}}
+`)), '--values', values]);
+    assert.equal(r.code, 0, r.stderr);
+    const [s] = secretOf(r);
+    assert.deepEqual(Object.keys(s!['data']).sort(), ['FEATURE-A', 'FEATURE-B', 'app_feature-a', 'password']);
+    assert.equal(text(s!, 'password'), 'generated-pw');
+  });
+
+  test('templateFrom reads ConfigMaps and Secrets from other -f files; -o json and --decode', async () => {
+    const sources = file('sources.yaml', `apiVersion: v1
+kind: ConfigMap
+metadata: {name: tpl}
+data:
+  cfg: "user={{ .user }}"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: stpl}
+stringData:
+  kv: "k1: {{ .user | upper }}"
+`);
+    const main = file('tf.yaml', es('tf', `  data: [{secretKey: user, remoteRef: {key: db/user}}]
+  target:
+    template:
+      templateFrom:
+        - configMap: {name: tpl, items: [{key: cfg}]}
+        - secret: {name: stpl, items: [{key: kv, templateAs: KeysAndValues}]}
+`));
+    const r = await tessera(['render', '-f', main, '-f', sources, '--values', values, '-o', 'json', '--decode']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as Record<string, any>;
+    assert.deepEqual(s['stringData'], { cfg: 'user=admin', k1: 'ADMIN' });
+    assert.equal(s['data'], undefined);
+  });
+
+  test('an invalid ExternalSecret is refused with file:line:col and the field', async () => {
+    const r = await tessera(['render', '-f', file('invalid.yaml', es('bad', `  refreshInterval: 1 hour
+  data:
+    - secretKey: a
+      remoteRef: {}
+`)), '--values', values]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^tessera render: invalid\.yaml:7:20: ExternalSecret default\/bad: spec\.refreshInterval: Invalid value: "1 hour"/m);
+    assert.match(r.stderr, /^tessera render: invalid\.yaml:10:18: ExternalSecret default\/bad: spec\.data\[0\]\.remoteRef\.key: Required value$/m);
+  });
+
+  test('template errors point at the template line and column in the file, without secret values', async () => {
+    const r = await tessera(['render', '-f', file('tpl.yaml', es('t', `  data: [{secretKey: password, remoteRef: {key: db/password}}]
+  target:
+    template:
+      data:
+        config: |
+          user=admin
+            {{ range .password }}{{ end }}
+`)), '--values', values]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'tessera render: tpl.yaml:13:22: ExternalSecret default/t: spec.target.template.data.config: could not render template: '
+      + 'template: config:2:11: executing "config" at <.password>: range can\'t iterate over [redacted]\n');
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+
+  test('a template error inside a ConfigMap points into the ConfigMap', async () => {
+    const cm = file('cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tpl}\ndata:\n  cfg: |\n    a\n    {{ .nope }}\n');
+    const main = file('cmes.yaml', es('c', `  data: [{secretKey: user, remoteRef: {key: db/user}}]
+  target: {template: {templateFrom: [{configMap: {name: tpl, items: [{key: cfg}]}}]}}
+`));
+    const r = await tessera(['render', '-f', main, '-f', cm, '--values', values]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^tessera render: cm\.yaml:7:8: ExternalSecret default\/c: spec\.target\.template\.templateFrom\[0\]\.configMap\.items\[0\]: could not render template: template: cfg:2:3: executing "cfg" at <\.nope>: map has no entry for key "nope"$/m);
+  });
+
+  test('missing remote keys follow deletionPolicy; Merge uses a Secret from the input', async () => {
+    const retain = await tessera(['render', '-f', file('missing.yaml', es('m', '  data: [{secretKey: a, remoteRef: {key: no/such}}]\n')), '--values', values]);
+    assert.equal(retain.code, 1);
+    assert.match(retain.stderr, /spec\.data\[0\]: secret does not exist at provider using spec\.data\[0\] key="no\/such" \(deletionPolicy=Retain\)/);
+    const del = await tessera(['render', '-f', file('del.yaml', es('d', '  target: {deletionPolicy: Delete}\n  data: [{secretKey: a, remoteRef: {key: no/such}}]\n')), '--values', values]);
+    assert.equal(del.code, 0);
+    assert.equal(del.stdout, '');
+    assert.match(del.stderr, /deletionPolicy=Delete would delete Secret default\/d/);
+    const merge = await tessera(['render', '-f', file('merge.yaml', es('mg', '  target: {creationPolicy: Merge}\n  data: [{secretKey: user, remoteRef: {key: db/user}}]\n')
+      + '---\napiVersion: v1\nkind: Secret\nmetadata: {name: mg, labels: {keep: me}}\ndata: {other: b3RoZXI=}\n'), '--values', values]);
+    assert.equal(merge.code, 0, merge.stderr);
+    const [s] = secretOf(merge);
+    assert.deepEqual(Object.keys(s!['data']).sort(), ['other', 'user']);
+    assert.equal(s!['metadata'].labels.keep, 'me');
+  });
+
+  test('usage errors exit 2; unreadable input and no ExternalSecret exit 1', async () => {
+    const none = await tessera(['render']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /-f is required/);
+    const flag = await tessera(['render', '-f', 'x.yaml', '--nope']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /unknown flag --nope/);
+    const output = await tessera(['render', '-f', 'x.yaml', '-o', 'xml']);
+    assert.equal(output.code, 2);
+    const missing = await tessera(['render', '-f', 'does-not-exist.yaml']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /does-not-exist\.yaml: no such file/);
+    const empty = await tessera(['render', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n');
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /no ExternalSecret found/);
+    const broken = await tessera(['render', '-f', '-'], 'a: [\n');
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /<stdin>:2:1: invalid YAML/);
+    const help = await tessera(['render', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--values/);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hasNamespaceRelativeRefs, namespaceAllowed, storeHandledBy, setCondition, type AnyStore } from '../../../src/controllers/stores.ts';
+import { labelSelectorMatches } from '../../../src/kube/selectors.ts';
+
+describe('ClusterSecretStore conditions', () => {
+  it('allows every namespace without conditions', () => {
+    assert.equal(namespaceAllowed(undefined, 'any', {}), true);
+    assert.equal(namespaceAllowed([], 'any', {}), true);
+  });
+  it('matches by name, by unanchored RE2 regex, or by label selector; any condition suffices', () => {
+    const conds = [{ namespaces: ['cert-manager', 'rhoai-model-registries'] }, { namespaceRegexes: ['^team-[a-z]+$', 'prod'] }, { namespaceSelector: { matchLabels: { tier: 'gold' } } }];
+    assert.equal(namespaceAllowed(conds, 'rhoai-model-registries', {}), true);
+    assert.equal(namespaceAllowed(conds, 'team-blue', {}), true);
+    assert.equal(namespaceAllowed(conds, 'team-42', {}), false);
+    assert.equal(namespaceAllowed(conds, 'eu-prod-1', {}), true, 'unanchored, as Go regexp.MatchString');
+    assert.equal(namespaceAllowed(conds, 'other', { tier: 'gold' }), true);
+    assert.equal(namespaceAllowed(conds, 'other', { tier: 'silver' }), false);
+    assert.equal(namespaceAllowed(conds, 'other', undefined), false);
+  });
+  it('an invalid regex matches nothing instead of everything', () => {
+    assert.equal(namespaceAllowed([{ namespaceRegexes: ['(unclosed'] }], 'unclosed', {}), false);
+  });
+});
+
+describe('label selectors', () => {
+  it('supports matchLabels and In, NotIn, Exists, DoesNotExist', () => {
+    const sel = {
+      matchLabels: { a: '1' },
+      matchExpressions: [
+        { key: 'env', operator: 'In', values: ['prod', 'stage'] },
+        { key: 'legacy', operator: 'DoesNotExist' },
+        { key: 'team', operator: 'Exists' },
+        { key: 'zone', operator: 'NotIn', values: ['x'] },
+      ],
+    };
+    assert.equal(labelSelectorMatches(sel, { a: '1', env: 'prod', team: 't' }), true);
+    assert.equal(labelSelectorMatches(sel, { a: '1', env: 'dev', team: 't' }), false);
+    assert.equal(labelSelectorMatches(sel, { a: '1', env: 'prod', team: 't', legacy: '' }), false);
+    assert.equal(labelSelectorMatches(sel, { a: '1', env: 'prod', team: 't', zone: 'x' }), false);
+    assert.equal(labelSelectorMatches({}, {}), true);
+    assert.throws(() => labelSelectorMatches({ matchExpressions: [{ key: 'a', operator: 'Near' }] }, {}), /Near/);
+  });
+});
+
+describe('stores', () => {
+  const store = (controller?: string) => ({ metadata: { name: 's' }, spec: { controller, provider: { fake: {} } } }) as unknown as AnyStore;
+  it('honours spec.controller against the controller class', () => {
+    assert.equal(storeHandledBy(store(), 'default'), true);
+    assert.equal(storeHandledBy(store('default'), 'default'), true);
+    assert.equal(storeHandledBy(store('other'), 'default'), false);
+  });
+  it('finds credential references that resolve in the ExternalSecret namespace', () => {
+    assert.equal(hasNamespaceRelativeRefs({ service: 'SecretsManager', region: 'x' }), false, 'default chain: shareable');
+    assert.equal(hasNamespaceRelativeRefs({ auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id' } } } }), true);
+    assert.equal(hasNamespaceRelativeRefs({ auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id', namespace: 'ops' } } } }), false);
+    assert.equal(hasNamespaceRelativeRefs({ auth: { jwt: { serviceAccountRef: { name: 'sa' } } } }), true);
+    assert.equal(hasNamespaceRelativeRefs({ auth: { tokenSecretRef: { name: 't', key: 'token' } } }), true);
+  });
+  it('keeps lastTransitionTime while the status does not change', () => {
+    const first = setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Valid', message: 'ok' });
+    const t = first[0]!.lastTransitionTime;
+    const same = setCondition([{ ...first[0]!, lastTransitionTime: '2020-01-01T00:00:00Z' }], { type: 'Ready', status: 'True', reason: 'Valid', message: 'still ok' });
+    assert.equal(same[0]!.lastTransitionTime, '2020-01-01T00:00:00Z');
+    assert.equal(same[0]!.message, 'still ok');
+    const flipped = setCondition(same, { type: 'Ready', status: 'False', reason: 'ValidationFailed', message: 'no' });
+    assert.notEqual(flipped[0]!.lastTransitionTime, '2020-01-01T00:00:00Z');
+    assert.ok(t);
+  });
+});
