@@ -299,6 +299,8 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     }
     d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
     // Invalid configuration waits for a change; failed validation is retried on the interval.
-    return reason === StoreReason.InvalidProviderConfig ? {} : { requeueAfter: d.requeueIntervalMs };
+    // spec.refreshInterval (seconds) overrides the controller's --store-requeue-interval, as in ESO.
+    const every = store.spec.refreshInterval && store.spec.refreshInterval > 0 ? store.spec.refreshInterval * 1000 : d.requeueIntervalMs;
+    return reason === StoreReason.InvalidProviderConfig ? {} : { requeueAfter: every };
   };
 }
