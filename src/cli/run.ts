@@ -9,7 +9,7 @@ import { setupControllers } from '../controllers/index.ts';
 import { type FlagSpec, formatFlags, parseFlags } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; the in-cluster service account when absent.' },
+  { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
   { name: 'namespace', type: 'string', default: '', help: 'Watch ExternalSecrets and SecretStores in this namespace only; all namespaces when empty.' },
   { name: 'concurrent', type: 'number', default: 4, help: 'Number of ExternalSecrets reconciled in parallel.' },
   { name: 'controller-class', type: 'string', default: 'default', help: 'Handle only stores whose spec.controller is empty or equals this value.' },
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
   const client = await KubeClient.create({
-    kubeconfig: str('kubeconfig'),
+    kubeconfig: str('kubeconfig') || process.env.KUBECONFIG || undefined,
     qps: Number(f['client-qps']),
     burst: Number(f['client-burst']),
     fieldManager: 'tessera',
