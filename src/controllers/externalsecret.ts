@@ -286,6 +286,26 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     throw err;
   }
 
+  /** Creates or updates the target Secret; a lost race is retried with backoff. */
+  async function writeSecret(es: ES, secret: unknown, existing: Secret | undefined): Promise<void> {
+    const target = targetName(es);
+    try {
+      if (!existing) {
+        await kube.create(core.secrets, secret as Secret);
+        o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+      } else {
+        const s = secret as Secret;
+        const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
+        await kube.update(core.secrets, body as Secret);
+        o.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
+      }
+    } catch (e) {
+      // Lost a race with another writer: read again and retry with backoff.
+      if (isConflict(e) || isAlreadyExists(e)) throw controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
+      throw controllerErrors.secretWriteFailed(target, (e as Error).message);
+    }
+  }
+
   async function reconcile(key: string): Promise<Result> {
     const es = esInformer.get(key);
     if (!es || es.metadata.deletionTimestamp) return {};
@@ -320,36 +340,51 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
 
     secretMetrics.syncCalls.inc({ namespace: ns });
     try {
-      // A change (or a repair) reads fresh values; a periodic refresh may share a recent read.
-      const maxAge = specChanged || targetBroken ? 0 : Math.min(o.providerCacheTtlMs, refreshMs > 0 ? refreshMs : o.providerCacheTtlMs);
+      // A change of an already synced ExternalSecret (or a repair) reads fresh values. A periodic
+      // refresh, and the first sync of a new ExternalSecret, may share a read made for another
+      // ExternalSecret within the cache TTL: the values are then as fresh as those of every other
+      // ExternalSecret using the key, and a burst of new ExternalSecrets (a restore, a new
+      // cluster, a big Argo CD sync) costs one read per distinct key instead of one per object.
+      const firstSync = es.status?.syncedResourceVersion === undefined && !cached;
+      const maxAge = (specChanged && !firstSync) || (targetBroken && !firstSync) ? 0 : Math.min(o.providerCacheTtlMs, refreshMs > 0 ? refreshMs : o.providerCacheTtlMs);
       const fetched = await fetchRemoteValues(es, maxAge);
       if (fetched === 'skip') return {};
-      const existing = cached ?? (await kube.tryGet<Secret>(core.secrets, ns, target));
+      // Secrets we manage are all in the cache. When the target is not, it usually does not exist:
+      // create it without a GET first; a Secret we do not manage turns up as AlreadyExists and is
+      // read then. (Merge needs the existing Secret, so it always reads.)
+      const blindCreate = !cached && ownsWholeSecret && secretInformer.synced;
+      let existing = cached ?? (blindCreate ? undefined : await kube.tryGet<Secret>(core.secrets, ns, target));
       const renderTemplate = es.spec.target?.template ? await o.renderTemplateFor?.(es, kube) : undefined;
-      const result = desiredSecret({
-        externalSecret: es,
-        fetched,
-        existing: existing as unknown as SyncSecret | undefined,
-        renderTemplate,
-        renderKeyTemplate: o.renderKeyTemplate,
-      });
-      if (!result.ok) throw result.error;
-      const plan = result.plan;
-      if (plan.action === 'write' && !plan.upToDate) {
+      const planFor = (current: Secret | undefined) => {
+        const result = desiredSecret({
+          externalSecret: es,
+          fetched,
+          existing: current as unknown as SyncSecret | undefined,
+          renderTemplate,
+          renderKeyTemplate: o.renderKeyTemplate,
+        });
+        if (!result.ok) throw result.error;
+        return result.plan;
+      };
+      let plan = planFor(existing);
+      if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
+        let created = false;
         try {
-          if (plan.mode === 'create' && !existing) {
-            await kube.create(core.secrets, plan.secret as unknown as Secret);
-            o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
-          } else {
-            const body = { ...plan.secret, metadata: { ...plan.secret.metadata, resourceVersion: existing?.metadata?.resourceVersion } };
-            await kube.update(core.secrets, body as unknown as Secret);
-            o.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
-          }
+          await kube.create(core.secrets, plan.secret as unknown as Secret);
+          created = true;
         } catch (e) {
-          // Lost a race with another writer: read again and retry with backoff.
-          if (isConflict(e) || isAlreadyExists(e)) throw controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
-          throw controllerErrors.secretWriteFailed(target, (e as Error).message);
+          if (!(blindCreate && isAlreadyExists(e))) {
+            if (isConflict(e) || isAlreadyExists(e)) throw controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
+            throw controllerErrors.secretWriteFailed(target, (e as Error).message);
+          }
+          // A Secret we do not manage (or not in the cache yet): read it and decide again.
+          existing = await kube.tryGet<Secret>(core.secrets, ns, target);
+          plan = planFor(existing);
         }
+        if (created) o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+        else if (plan.action === 'write' && !plan.upToDate) await writeSecret(es, plan.secret, existing);
+      } else if (plan.action === 'write' && !plan.upToDate) {
+        await writeSecret(es, plan.secret, existing);
       } else if (plan.action === 'delete') {
         await kube.delete(core.secrets, plan.namespace ?? ns, plan.name, existing?.metadata?.uid ? { preconditions: { uid: existing.metadata.uid } } : {}).catch((e) => {
           if (!isKubeNotFound(e)) throw e;

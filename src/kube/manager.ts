@@ -146,9 +146,15 @@ export class Manager {
       }
     };
     const metrics = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/metrics') return void res.writeHead(404).end();
       try {
-        const body = await register.metrics();
+        // `?name=a&name=b` serves only those metrics: a cheap scrape for frequent sampling (the
+        // per-ExternalSecret gauges make a full scrape large at scale).
+        const names = url.searchParams.getAll('name');
+        const body = names.length
+          ? (await Promise.all(names.filter((n) => register.getSingleMetric(n)).map((n) => register.getSingleMetricAsString(n)))).join('\n') + '\n'
+          : await register.metrics();
         res.writeHead(200, { 'content-type': register.contentType }).end(body);
       } catch (e) {
         res.writeHead(500).end((e as Error).message);

@@ -5,6 +5,10 @@
 //   ExternalSecrets sharing a key during one refresh window cost one read;
 // - reads of one store that arrive together are grouped and sent through the provider's batch
 //   API when it has one (AWS BatchGetSecretValue, 20 ids a call);
+// - a batch with room left is filled up with the store's oldest cached values that are past half
+//   their allowed age (refresh-ahead): the next refreshes of those keys then find them in the
+//   cache, so a steady refresh cycle costs about one batch call per 20 keys instead of one call
+//   per key, whatever the jitter spreads the refreshes over;
 // - each store has a token bucket, so a restart cannot burst past the provider's rate limits.
 // Errors are never cached: the next reader tries again.
 import type { ProviderClient, RemoteValue, RemoteValueRef } from './provider.ts';
@@ -18,8 +22,14 @@ export interface StoreHandle {
 }
 
 export interface ReaderOptions {
-  /** How long to collect reads of one store before sending them as a batch (ms). */
+  /**
+   * How long to collect reads of one store before sending them as a batch (ms). Reads that may
+   * use a cached value (refreshes, first syncs) wait up to `batchWindowMs`, so that keys read
+   * near each other in time share a call; fresh reads (a changed ExternalSecret) wait at most
+   * `freshBatchWindowMs`.
+   */
   batchWindowMs?: number;
+  freshBatchWindowMs?: number;
   /** Largest batch handed to the provider's getValues. */
   maxBatch?: number;
   /** Provider calls per second per store, and burst. */
@@ -34,6 +44,11 @@ export interface ReaderOptions {
 interface Cached {
   value: RemoteValue;
   at: number;
+  ref: RemoteValueRef;
+  /** The largest age a reader accepted for this value: refresh-ahead starts at half of it. */
+  maxAgeMs: number;
+  /** Last time a reader asked for it: values nobody reads any more are not refreshed ahead. */
+  usedAt: number;
 }
 
 interface Pending {
@@ -41,6 +56,8 @@ interface Pending {
   key: string;
   resolve: (v: RemoteValue) => void;
   reject: (e: unknown) => void;
+  /** Latest time the read may be sent (batch window). */
+  sendBy?: number;
 }
 
 const refKey = (storeId: string, r: RemoteValueRef) => `${storeId}\u0000${r.key}\u0000${r.version ?? ''}\u0000${r.metadataPolicy ?? 'None'}`;
@@ -49,14 +66,14 @@ export class CoalescingReader {
   private readonly o: Required<Omit<ReaderOptions, 'onCoalesced'>> & Pick<ReaderOptions, 'onCoalesced'>;
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<RemoteValue>>();
-  private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined }>();
+  private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined; sendBy: number }>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly memoCache = new Map<string, { value: unknown; at: number }>();
   private readonly memoInflight = new Map<string, Promise<unknown>>();
   private sweepAt = 0;
 
   constructor(opts: ReaderOptions = {}) {
-    this.o = { batchWindowMs: 5, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
+    this.o = { batchWindowMs: 400, freshBatchWindowMs: 10, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
   }
 
   /** Reads one value; `maxAgeMs` 0 forces a fresh provider read (still joined if in flight). */
@@ -64,6 +81,10 @@ export class CoalescingReader {
     const key = refKey(store.id, ref);
     const now = this.o.now();
     const hit = this.cache.get(key);
+    if (hit) {
+      hit.maxAgeMs = Math.max(hit.maxAgeMs, maxAgeMs);
+      hit.usedAt = now;
+    }
     if (hit && now - hit.at <= Math.min(maxAgeMs, this.o.maxCacheMs)) {
       this.o.onCoalesced?.(store);
       return Promise.resolve(hit.value);
@@ -73,18 +94,43 @@ export class CoalescingReader {
       this.o.onCoalesced?.(store);
       return running;
     }
-    const p = new Promise<RemoteValue>((resolve, reject) => this.enqueue(store, { ref, key, resolve, reject }));
+    const sendBy = now + (maxAgeMs > 0 ? this.o.batchWindowMs : this.o.freshBatchWindowMs);
+    return this.start(store, ref, key, Math.max(maxAgeMs, hit?.maxAgeMs ?? 0), (item) => this.enqueue(store, { ...item, sendBy }));
+  }
+
+  /** Registers an in-flight read of `key` whose result goes to the cache (in age order). */
+  private start(store: StoreHandle, ref: RemoteValueRef, key: string, maxAgeMs: number, send: (item: Pending) => void, usedAt?: number): Promise<RemoteValue> {
+    const p = new Promise<RemoteValue>((resolve, reject) => send({ ref, key, resolve, reject }));
     this.inflight.set(key, p);
     const clear = () => this.inflight.delete(key);
     p.then(
       (value) => {
         clear();
-        this.cache.set(key, { value, at: this.o.now() });
+        // Delete first: Map order is then oldest read first, which refresh-ahead relies on.
+        this.cache.delete(key);
+        this.cache.set(key, { value, at: this.o.now(), ref, maxAgeMs, usedAt: usedAt ?? this.o.now() });
         this.sweep();
       },
       clear,
     );
     return p;
+  }
+
+  /** Cached values of the store due for refresh-ahead (oldest first), as batch items. */
+  private refreshAhead(storeId: string, room: number): Pending[] {
+    const out: Pending[] = [];
+    if (room <= 0) return out;
+    const now = this.o.now();
+    const prefix = storeId + '\u0000';
+    for (const [key, c] of this.cache) {
+      if (out.length >= room) break;
+      const age = now - c.at;
+      const limit = Math.min(c.maxAgeMs, this.o.maxCacheMs);
+      if (limit <= 0 || age < limit / 2 || now - c.usedAt > limit) continue;
+      if (!key.startsWith(prefix) || this.inflight.has(key) || c.ref.version || (c.ref.metadataPolicy ?? 'None') !== 'None') continue;
+      this.start({ id: storeId } as StoreHandle, c.ref, key, c.maxAgeMs, (item) => out.push(item), c.usedAt).catch(() => undefined);
+    }
+    return out;
   }
 
   /**
@@ -139,7 +185,7 @@ export class CoalescingReader {
   private enqueue(store: StoreHandle, item: Pending): void {
     let batch = this.batches.get(store.id);
     if (!batch) {
-      batch = { store, items: [], timer: undefined };
+      batch = { store, items: [], timer: undefined, sendBy: Infinity };
       this.batches.set(store.id, batch);
     }
     batch.items.push(item);
@@ -152,8 +198,11 @@ export class CoalescingReader {
     }
     if (b.items.length >= this.o.maxBatch) {
       this.flush(store.id);
-    } else if (!b.timer) {
-      b.timer = setTimeout(() => this.flush(store.id), this.o.batchWindowMs);
+    } else if (!b.timer || (item.sendBy ?? 0) < b.sendBy) {
+      // The batch goes when its most impatient read must go.
+      if (b.timer) clearTimeout(b.timer);
+      b.sendBy = item.sendBy ?? this.o.now();
+      b.timer = setTimeout(() => this.flush(store.id), Math.max(0, b.sendBy - this.o.now()));
     }
   }
 
@@ -162,6 +211,7 @@ export class CoalescingReader {
     if (!b) return;
     this.batches.delete(storeId);
     if (b.timer) clearTimeout(b.timer);
+    if (b.store.client.getValues) b.items.push(...this.refreshAhead(storeId, this.o.maxBatch - b.items.length));
     if (b.items.length === 1) return void this.sendOne(b.store, b.items[0]!);
     void this.sendBatch(b.store, b.items);
   }

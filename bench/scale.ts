@@ -1,0 +1,435 @@
+// Scale and provider-cost benchmark: N ExternalSecrets over M namespaces reading K keys of AWS
+// Secrets Manager (moto), U unmanaged Secrets beside them, the controller as a separate
+// `tessera run` process; measured against the floor of the same apiserver (a plain client doing
+// the N Secret creates and N status updates the controller must do, at the same concurrency).
+//
+//   npm run bench -- --external-secrets 10000 --namespaces 100 --remote-keys 1000 --unmanaged-secrets 20000
+//
+// Definitions (also in docs/performance.md):
+// - all-Ready time: from the first ExternalSecret create request (controller already running,
+//   caches synced) until the watcher has seen Ready=True on every one of them;
+// - per-ExternalSecret latency: create request sent (bench clock, ms) → watch event showing
+//   Ready=True received (same clock, ms); also creationTimestamp → Ready lastTransitionTime
+//   (apiserver clock, whole seconds);
+// - provider calls: the controller's externalsecret_provider_api_calls_count, by call; busiest
+//   second: largest increase over any 1 s window of samples taken every --sample-ms;
+// - apiserver requests: apiserver_request_total diffs by verb and resource (every client,
+//   including this bench's creates and watch);
+// - controller memory and CPU: /proc/<pid>/status VmHWM and /proc/<pid>/stat utime+stime;
+// - refresh cycle: from all-Ready until every ExternalSecret has been refreshed once more (its
+//   status.refreshTime changed); a new ExternalSecret is created halfway through it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { KubeClient } from '../src/kube/client.ts';
+import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
+import { ensurePeers, repoRoot } from '../test/peers/index.ts';
+import { requestsByVerbResource } from './lib/apiserver.ts';
+import { installTessera, poll, startController, type Controller } from './lib/operator.ts';
+import { mapLimit, retry } from './lib/pool.ts';
+import { procStat, type ProcStat } from './lib/proc.ts';
+import { diff, parseProm, sumBy, total } from './lib/prom.ts';
+
+const externalSecrets: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
+const clusterSecretStores: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
+const BENCH_LABEL = 'tessera.dev/bench';
+
+interface ES extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }>; refreshTime?: string };
+}
+
+const { values: a } = parseArgs({
+  options: {
+    'external-secrets': { type: 'string', default: '1000' },
+    namespaces: { type: 'string', default: '10' },
+    'remote-keys': { type: 'string', default: '100' },
+    'unmanaged-secrets': { type: 'string', default: '0' },
+    concurrent: { type: 'string', default: '16' },
+    'create-concurrency': { type: 'string', default: '' },
+    'refresh-interval': { type: 'string', default: '1m' },
+    'skip-refresh': { type: 'boolean', default: false },
+    'ready-timeout': { type: 'string', default: '1800' },
+    'sample-ms': { type: 'string', default: '200' },
+    'controller-arg': { type: 'string', multiple: true, default: [] },
+    'keep': { type: 'boolean', default: false },
+    out: { type: 'string', default: '' },
+  },
+});
+const N = Number(a['external-secrets']);
+const M = Number(a.namespaces);
+const K = Number(a['remote-keys']);
+const U = Number(a['unmanaged-secrets']);
+const C = Number(a.concurrent);
+const CREATE_C = Number(a['create-concurrency'] || C);
+const REFRESH = a['refresh-interval']!;
+const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
+const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
+const SAMPLE_MS = Number(a['sample-ms']);
+const controllerArgs = [
+  `--concurrent=${C}`,
+  '--client-qps=1000',
+  '--client-burst=2000',
+  ...(a['controller-arg'] ?? []),
+];
+
+const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
+const run = Date.now().toString(36);
+const nsName = (i: number) => `bench-${run}-${i}`;
+const floorNs = `bench-${run}-floor`;
+const keyName = (k: number) => `bench-${run}/key-${k}`;
+const secs = (ms: number) => Math.round(ms) / 1000;
+
+function percentile(xs: number[], p: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+function externalSecret(i: number, name = `es-${i}`): ES {
+  const key = keyName(i % K);
+  // A mix of data (properties of the JSON value) and dataFrom.extract (the whole value): both read
+  // the same remote value, so every key is shared by about N/K ExternalSecrets either way.
+  const spec: Record<string, unknown> = {
+    refreshInterval: REFRESH,
+    secretStoreRef: { kind: 'ClusterSecretStore', name: `bench-${run}` },
+    target: { name },
+  };
+  if (i % 2 === 0) spec.data = [{ secretKey: 'user', remoteRef: { key, property: 'user' } }, { secretKey: 'password', remoteRef: { key, property: 'password' } }];
+  else spec.dataFrom = [{ extract: { key } }];
+  return { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: nsName(i % M) }, spec };
+}
+
+/** Samples the controller's provider-call counter and /proc figures every SAMPLE_MS. */
+class Sampler {
+  readonly calls: Array<{ t: number; byCall: Record<string, number> }> = [];
+  readonly proc: Array<{ t: number } & ProcStat> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private readonly ctl: Controller;
+  constructor(ctl: Controller) {
+    this.ctl = ctl;
+  }
+  start(): void {
+    this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
+  }
+  async sample(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const t = Date.now();
+      const p = procStat(this.ctl.pid);
+      if (p) this.proc.push({ t, ...p });
+      const text = await this.ctl.metrics(['externalsecret_provider_api_calls_count']);
+      // Only this run's store: other objects in the cluster are not part of the figures.
+      this.calls.push({ t, byCall: sumBy(parseProm(text), 'externalsecret_provider_api_calls_count', ['call'], (l) => l.store === `ClusterSecretStore/bench-${run}`) });
+    } catch {
+      /* the process may be stopping */
+    } finally {
+      this.busy = false;
+    }
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+  /** Provider calls by operation between two instants, and the busiest 1 s window. */
+  window(from: number, to: number): { byCall: Record<string, number>; total: number; busiestSecond: number } {
+    const s = this.calls.filter((c) => c.t >= from && c.t <= to);
+    const before = [...this.calls].reverse().find((c) => c.t < from)?.byCall ?? {};
+    const last = s[s.length - 1]?.byCall ?? before;
+    const tot = (r: Record<string, number>) => total(r);
+    let busiest = 0;
+    const all = [{ t: from, byCall: before }, ...s];
+    for (let j = 0, i = 0; j < all.length; j++) {
+      while (all[j]!.t - all[i]!.t > 1000) i++;
+      // Compare with the last sample at or before the window's start (covers ≥ 1 s).
+      const base = i > 0 ? all[i - 1]! : all[0]!;
+      busiest = Math.max(busiest, tot(all[j]!.byCall) - tot(base.byCall));
+    }
+    const byCall = diff(last, before);
+    return { byCall, total: total(byCall), busiestSecond: busiest };
+  }
+  procAt(from: number, to: number): { peakRssMb: number; cpuSeconds: number } {
+    const s = this.proc.filter((p) => p.t >= from && p.t <= to);
+    const before = [...this.proc].reverse().find((p) => p.t < from) ?? s[0];
+    const last = s[s.length - 1] ?? before;
+    return { peakRssMb: Math.round(Math.max(0, ...s.map((p) => p.hwmMb))), cpuSeconds: Math.round(((last?.cpuSeconds ?? 0) - (before?.cpuSeconds ?? 0)) * 100) / 100 };
+  }
+}
+
+/** Watches every ExternalSecret and records, with ms timestamps, when each becomes Ready and refreshes. */
+class ReadyWatcher {
+  readonly readyAt = new Map<string, number>();
+  readonly firstRefreshTime = new Map<string, string>();
+  readonly refreshedAt = new Map<string, number>();
+  readonly objects = new Map<string, { created?: string; transition?: string }>();
+  refreshFrom = Infinity;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private readonly admin: KubeClient;
+  constructor(admin: KubeClient) {
+    this.admin = admin;
+  }
+  async start(): Promise<void> {
+    const list = await this.admin.list<ES>(externalSecrets, undefined, { limit: 1 });
+    let rv = list.metadata.resourceVersion ?? '';
+    this.running = (async () => {
+      while (!this.abort.signal.aborted) {
+        try {
+          for await (const ev of this.admin.watch<ES>(externalSecrets, undefined, { resourceVersion: rv, timeoutSeconds: 3600, signal: this.abort.signal })) {
+            rv = ev.object.metadata?.resourceVersion ?? rv;
+            if (ev.type === 'BOOKMARK' || ev.type === 'DELETED') continue;
+            this.observe(ev.object);
+          }
+        } catch (e) {
+          if (this.abort.signal.aborted) return;
+          log(`watch error: ${(e as Error).message}; resuming`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    })();
+  }
+  private observe(es: ES): void {
+    const key = `${es.metadata?.namespace}/${es.metadata?.name}`;
+    const ready = es.status?.conditions?.find((c) => c.type === 'Ready');
+    const now = Date.now();
+    if (ready?.status !== 'True') return;
+    if (!this.readyAt.has(key)) {
+      this.readyAt.set(key, now);
+      this.objects.set(key, { created: es.metadata?.creationTimestamp, transition: ready.lastTransitionTime });
+    }
+    const rt = es.status?.refreshTime ?? '';
+    const first = this.firstRefreshTime.get(key);
+    if (now >= this.refreshFrom && first !== undefined && rt !== first && !this.refreshedAt.has(key)) this.refreshedAt.set(key, now);
+    if (now < this.refreshFrom || first === undefined) this.firstRefreshTime.set(key, rt);
+  }
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running?.catch(() => undefined);
+  }
+}
+
+async function cleanupOld(admin: KubeClient): Promise<void> {
+  const old = await admin.list<KubeObject>(core.namespaces, undefined, { labelSelector: BENCH_LABEL });
+  for (const n of old.items) if (!n.metadata?.deletionTimestamp) await admin.delete(core.namespaces, undefined, n.metadata!.name!).catch(() => undefined);
+  if (old.items.length) {
+    log(`waiting for ${old.items.length} namespaces of earlier runs to be deleted`);
+    await poll('earlier bench namespaces to be deleted', async () => (await admin.list(core.namespaces, undefined, { labelSelector: BENCH_LABEL })).items.length === 0, 30 * 60_000, 2000);
+  }
+  const stores = await admin.list<KubeObject>(clusterSecretStores, undefined, { labelSelector: BENCH_LABEL });
+  for (const s of stores.items) await admin.delete(clusterSecretStores, undefined, s.metadata!.name!).catch(() => undefined);
+}
+
+async function main(): Promise<void> {
+  const machine = { nproc: (await import('node:os')).availableParallelism(), memGiB: Math.round((await import('node:os')).totalmem() / 2 ** 30) };
+  log(`N=${N} M=${M} K=${K} U=${U} concurrent=${C} refresh=${REFRESH} on ${machine.nproc} cores, ${machine.memGiB} GiB`);
+  const env = await ensurePeers(['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto']);
+  const admin = await KubeClient.create({ kubeconfig: env.KUBECONFIG, qps: Infinity, burst: 1, fieldManager: 'tessera-bench' });
+  await installTessera(admin);
+  await cleanupOld(admin);
+
+  // ---- seed -----------------------------------------------------------------------------------
+  const sm = new SecretsManagerClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+  let t = Date.now();
+  await mapLimit(Array.from({ length: K }, (_, k) => k), 16, async (k) => {
+    const value = JSON.stringify({ user: `user-${k}`, password: `pw-${k}-${run}` });
+    await retry(() => sm.send(new CreateSecretCommand({ Name: keyName(k), SecretString: value })).catch(async (e: Error) => {
+      if (e.name !== 'ResourceExistsException') throw e;
+      await sm.send(new PutSecretValueCommand({ SecretId: keyName(k), SecretString: value }));
+    }));
+  });
+  log(`seeded ${K} keys in Secrets Manager in ${secs(Date.now() - t)} s`);
+  t = Date.now();
+  for (const name of [...Array.from({ length: M }, (_, i) => nsName(i)), floorNs]) {
+    await admin.create(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [BENCH_LABEL]: run } } });
+  }
+  await mapLimit(Array.from({ length: U }, (_, u) => u), 32, (u) =>
+    retry(() => admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `unmanaged-${u}`, namespace: nsName(u % M) }, data: { v: Buffer.from(`unmanaged ${u} `.repeat(8)).toString('base64') } } as Secret)),
+  );
+  log(`created ${M} namespaces and ${U} unmanaged Secrets in ${secs(Date.now() - t)} s`);
+  await admin.create(clusterSecretStores, {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ClusterSecretStore',
+    metadata: { name: `bench-${run}`, labels: { [BENCH_LABEL]: run } },
+    spec: { provider: { aws: { service: 'SecretsManager', region: env.AWS_REGION } } },
+  } as KubeObject);
+
+  // ---- controller -----------------------------------------------------------------------------
+  const ctl = await startController(admin, env, controllerArgs);
+  await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
+  const startedAt = Date.now();
+  log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
+  const sampler = new Sampler(ctl);
+  sampler.start();
+  const watcher = new ReadyWatcher(admin);
+  await watcher.start();
+  const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
+  const rest0 = sumBy(parseProm(await ctl.metrics(['rest_client_requests_total'])), 'rest_client_requests_total', ['method', 'code']);
+
+  // ---- initial sync -----------------------------------------------------------------------------
+  const createdAt = new Map<string, number>();
+  const t0 = Date.now();
+  const creating = mapLimit(Array.from({ length: N }, (_, i) => i), CREATE_C, async (i) => {
+    const es = externalSecret(i);
+    createdAt.set(`${es.metadata!.namespace}/${es.metadata!.name}`, Date.now());
+    await retry(() => admin.create(externalSecrets, es));
+  });
+  let lastLog = 0;
+  await creating;
+  const createdAll = Date.now();
+  log(`created ${N} ExternalSecrets in ${secs(createdAll - t0)} s`);
+  await poll(`all ${N} ExternalSecrets Ready`, () => {
+    if (Date.now() - lastLog > 5000) {
+      lastLog = Date.now();
+      log(`${watcher.readyAt.size}/${N} Ready after ${secs(Date.now() - t0)} s; controller ${JSON.stringify(procStat(ctl.pid))}`);
+    }
+    if (ctl.child.exitCode !== null) throw new Error(`controller exited (${ctl.child.exitCode}); see ${ctl.logFile}`);
+    return [...createdAt.keys()].every((k) => watcher.readyAt.has(k));
+  }, READY_TIMEOUT_MS, 100);
+  const tReady = Math.max(...[...createdAt.keys()].map((k) => watcher.readyAt.get(k)!));
+  watcher.refreshFrom = tReady;
+  await sampler.sample();
+  const api1 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
+  const rest1 = sumBy(parseProm(await ctl.metrics(['rest_client_requests_total'])), 'rest_client_requests_total', ['method', 'code']);
+  const latencies = [...createdAt].map(([k, c]) => watcher.readyAt.get(k)! - c);
+  const secondLatencies = [...createdAt.keys()].map((k) => {
+    const o = watcher.objects.get(k)!;
+    return Date.parse(o.transition ?? '') - Date.parse(o.created ?? '');
+  });
+  const initialProvider = sampler.window(t0, Date.now());
+  const initialProc = sampler.procAt(t0, Date.now());
+  const initial = {
+    allReadySeconds: secs(tReady - t0),
+    fromControllerSpawnSeconds: secs(tReady - ctl.spawnedAt),
+    createSeconds: secs(createdAll - t0),
+    latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+    latencySecondPrecision: { p50: percentile(secondLatencies, 50) / 1000, p99: percentile(secondLatencies, 99) / 1000 },
+    provider: initialProvider,
+    apiserver: diff(api1, api0),
+    controllerRequests: diff(rest1, rest0),
+    controller: initialProc,
+  };
+  log(`all ${N} Ready in ${initial.allReadySeconds} s; provider calls ${JSON.stringify(initialProvider.byCall)}`);
+
+  // ---- one refresh cycle, with a new ExternalSecret created halfway ------------------------------
+  let refresh: Record<string, unknown> | undefined;
+  if (!a['skip-refresh']) {
+    log(`waiting for one refresh cycle (${REFRESH})`);
+    await new Promise((r) => setTimeout(r, REFRESH_MS / 2));
+    const late = externalSecret(N, 'es-late');
+    const lateKey = `${late.metadata!.namespace}/es-late`;
+    const lateT = Date.now();
+    await admin.create(externalSecrets, late);
+    await poll('the new ExternalSecret Ready', () => watcher.readyAt.has(lateKey), 60_000, 20);
+    const lateMs = watcher.readyAt.get(lateKey)! - lateT;
+    log(`new ExternalSecret during the refresh cycle Ready in ${lateMs} ms`);
+    await poll('every ExternalSecret refreshed once', () => {
+      if (Date.now() - lastLog > 5000) {
+        lastLog = Date.now();
+        log(`${watcher.refreshedAt.size}/${N + 1} refreshed`);
+      }
+      return [...createdAt.keys()].every((k) => watcher.refreshedAt.has(k));
+    }, REFRESH_MS * 3, 200);
+    const tRefreshed = Math.max(...[...createdAt.keys()].map((k) => watcher.refreshedAt.get(k)!));
+    await sampler.sample();
+    const api2 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
+    const rest2 = sumBy(parseProm(await ctl.metrics(['rest_client_requests_total'])), 'rest_client_requests_total', ['method', 'code']);
+    const perSecond = sampler.calls.filter((c) => c.t > tReady && c.t <= tRefreshed);
+    refresh = {
+      cycleSeconds: secs(tRefreshed - tReady),
+      newExternalSecretReadyMs: lateMs,
+      provider: sampler.window(tReady, tRefreshed),
+      apiserver: diff(api2, api1),
+      controllerRequests: diff(rest2, rest1),
+      controller: sampler.procAt(tReady, tRefreshed),
+      providerSamples: perSecond.length,
+    };
+    log(`refresh cycle done in ${refresh.cycleSeconds} s`);
+  }
+  sampler.stop();
+  const peak = procStat(ctl.pid);
+  const full = parseProm(await ctl.metrics());
+  const coalesced = total(sumBy(full, 'tessera_provider_reads_coalesced_total', []));
+  // Mean queue wait and reconcile time of the ExternalSecret controller (whole run).
+  const mean = (m: string, lbl: Record<string, string>) => {
+    const f = (l: Record<string, string>) => Object.entries(lbl).every(([k, v]) => l[k] === v);
+    const sum = total(sumBy(full, `${m}_sum`, [], f));
+    const count = total(sumBy(full, `${m}_count`, [], f));
+    return count ? Math.round((sum / count) * 1e4) / 10 : 0;
+  };
+  const internals = {
+    meanQueueWaitMs: mean('workqueue_queue_duration_seconds', { name: 'externalsecret' }),
+    meanReconcileMs: mean('controller_runtime_reconcile_time_seconds', { controller: 'externalsecret' }),
+    reconciles: sumBy(full, 'controller_runtime_reconcile_total', ['result'], (l) => l.controller === 'externalsecret'),
+  };
+  await watcher.stop();
+  await ctl.stop();
+
+  // ---- the floor: what the apiserver itself needs for the controller's writes ------------------
+  log(`floor: ${N} Secret creates, then ${N} ExternalSecret status merge-patches, ${C} at a time`);
+  const f0 = Date.now();
+  await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
+    retry(() => admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${i}`, namespace: floorNs, labels: { [BENCH_LABEL]: run } }, data: { user: Buffer.from(`user-${i}`).toString('base64'), password: Buffer.from(`pw-${i}-${run}`).toString('base64') } } as Secret)),
+  );
+  const f1 = Date.now();
+  await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
+    retry(() => admin.patch(externalSecrets, nsName(i % M), `es-${i}`, 'merge', { status: { refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` } }, { subresource: 'status' })),
+  );
+  const f2 = Date.now();
+  const floor = { seconds: secs(f2 - f0), secretCreatesSeconds: secs(f1 - f0), statusPatchesSeconds: secs(f2 - f1), concurrency: C };
+  log(`floor ${floor.seconds} s (creates ${floor.secretCreatesSeconds} s, patches ${floor.statusPatchesSeconds} s)`);
+
+  const result = {
+    run,
+    at: new Date().toISOString(),
+    machine,
+    params: { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
+    initial,
+    refresh,
+    floor,
+    ratioToFloor: Math.round((initial.allReadySeconds / floor.seconds) * 100) / 100,
+    controller: { peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, logFile: ctl.logFile },
+  };
+  const out = a.out || path.join(repoRoot, 'bench', 'results', `scale-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+
+  const row = (k: string, v: unknown, target = '') => console.log(`${k.padEnd(46)} ${String(v).padEnd(28)} ${target}`);
+  console.log(`\nTessera scale bench: N=${N} M=${M} K=${K} U=${U} (${machine.nproc} cores)`);
+  row('figure', 'value', 'target');
+  row('all Ready after first create (s)', initial.allReadySeconds);
+  row('apiserver floor (s)', floor.seconds);
+  row('ratio to floor', result.ratioToFloor, '≤ 2');
+  row('latency create→Ready p50 / p99 (ms)', `${initial.latencyMs.p50} / ${initial.latencyMs.p99}`);
+  row('provider calls, initial sync', `${initialProvider.total} ${JSON.stringify(initialProvider.byCall)}`, `≤ ${Math.ceil(K / 10)}`);
+  row('busiest provider second, initial', initialProvider.busiestSecond);
+  if (refresh) {
+    const p = refresh.provider as { total: number; byCall: Record<string, number>; busiestSecond: number };
+    row('refresh cycle (s)', refresh.cycleSeconds);
+    row('provider calls, refresh cycle', `${p.total} ${JSON.stringify(p.byCall)}`);
+    row('busiest provider second, refresh', p.busiestSecond, '< --store-qps');
+    row('new ExternalSecret Ready during refresh (ms)', refresh.newExternalSecretReadyMs, '< 2000');
+  }
+  row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
+  row('controller CPU (s), whole run', result.controller.cpuSeconds);
+  row('apiserver requests, initial sync', total(initial.apiserver));
+  console.log(`result: ${out}`);
+
+  // ---- cleanup ----------------------------------------------------------------------------------
+  if (!a.keep) {
+    for (const name of [...Array.from({ length: M }, (_, i) => nsName(i)), floorNs]) await admin.delete(core.namespaces, undefined, name).catch(() => undefined);
+    await admin.delete(clusterSecretStores, undefined, `bench-${run}`).catch(() => undefined);
+    await mapLimit(Array.from({ length: K }, (_, k) => k), 16, (k) => sm.send(new DeleteSecretCommand({ SecretId: keyName(k), ForceDeleteWithoutRecovery: true })).catch(() => undefined));
+  }
+  sm.destroy();
+  admin.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    log(`failed: ${e.stack ?? e.message}`);
+    process.exit(1);
+  },
+);

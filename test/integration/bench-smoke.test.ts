@@ -1,0 +1,73 @@
+// A small run of the scale benchmark (bench/scale.ts) as a separate process, as `npm run bench`
+// runs it: it must complete, get every ExternalSecret Ready, write its JSON result, and show
+// the invariants the benchmark exists to protect (identical reads coalesced, no per-object
+// provider calls, no GET of target Secrets before creating them, a new ExternalSecret Ready fast
+// during a refresh cycle).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../peers/index.ts';
+
+const N = 200;
+const M = 4;
+const K = 20;
+const U = 50;
+
+interface Result {
+  params: { externalSecrets: number };
+  initial: {
+    allReadySeconds: number;
+    latencyMs: { p50: number; p99: number };
+    provider: { byCall: Record<string, number>; total: number; busiestSecond: number };
+    apiserver: Record<string, number>;
+    controllerRequests: Record<string, number>;
+  };
+  refresh: { newExternalSecretReadyMs: number; provider: { byCall: Record<string, number>; total: number; busiestSecond: number } };
+  floor: { seconds: number };
+  ratioToFloor: number;
+  controller: { peakRssMb: number; cpuSeconds: number; coalescedReads: number };
+}
+
+describe('bench/scale.ts smoke run', () => {
+  it(`syncs ${N} ExternalSecrets over ${M} namespaces from ${K} keys and reports sane figures`, { timeout: 180_000 }, async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'result.json');
+    const args = [
+      path.join(repoRoot, 'bench/scale.ts'),
+      `--external-secrets=${N}`, `--namespaces=${M}`, `--remote-keys=${K}`, `--unmanaged-secrets=${U}`,
+      '--refresh-interval=10s', '--ready-timeout=90', `--out=${out}`,
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
+    assert.match(output, new RegExp(`result: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.ok(existsSync(out), 'JSON result written');
+    const r = JSON.parse(readFileSync(out, 'utf8')) as Result;
+
+    assert.equal(r.params.externalSecrets, N);
+    assert.ok(r.initial.allReadySeconds > 0 && r.floor.seconds > 0 && r.ratioToFloor > 0);
+    assert.ok(r.initial.latencyMs.p50 > 0 && r.initial.latencyMs.p99 >= r.initial.latencyMs.p50);
+    // Every ExternalSecret was created and got a status write.
+    assert.ok((r.initial.apiserver['POST externalsecrets'] ?? 0) >= N, JSON.stringify(r.initial.apiserver));
+    assert.ok((r.initial.apiserver['PATCH externalsecrets/status'] ?? 0) >= N, JSON.stringify(r.initial.apiserver));
+
+    // Identical reads are coalesced and batched: the initial sync costs at most one provider
+    // call per distinct key (in practice a few BatchGetSecretValue calls), never one per object.
+    const reads = (r.initial.provider.byCall.GetSecretValue ?? 0) + (r.initial.provider.byCall.BatchGetSecretValue ?? 0);
+    assert.ok(reads >= 1 && reads <= K, `provider reads for the initial sync: ${JSON.stringify(r.initial.provider.byCall)} (K=${K})`);
+    assert.ok(r.controller.coalescedReads >= N - K, `coalesced reads ${r.controller.coalescedReads}`);
+    // Target Secrets are created without a GET first (they are not in the managed-Secret cache).
+    assert.ok((r.initial.controllerRequests['GET 404'] ?? 0) < N / 10, `controller GETs answered 404: ${JSON.stringify(r.initial.controllerRequests)}`);
+
+    // A steady refresh cycle reuses and batches reads; a new ExternalSecret does not wait for it.
+    assert.ok(r.refresh.provider.total <= K, `provider calls in the refresh cycle: ${JSON.stringify(r.refresh.provider.byCall)}`);
+    assert.ok(r.refresh.provider.busiestSecond <= 20, `busiest provider second ${r.refresh.provider.busiestSecond}`);
+    assert.ok(r.refresh.newExternalSecretReadyMs < 5000, `new ExternalSecret Ready after ${r.refresh.newExternalSecretReadyMs} ms`);
+    assert.ok(r.controller.peakRssMb > 0 && r.controller.peakRssMb < 400, `peak RSS ${r.controller.peakRssMb} MB`);
+  });
+});
