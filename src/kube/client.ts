@@ -1,11 +1,11 @@
 // A small Kubernetes API client over node:https.
 //
-// Configuration and authentication (kubeconfig, in-cluster service account, exec plugins) come
-// from @kubernetes/client-node's KubeConfig; requests, watch streams and patches are plain HTTP
-// so that the informer controls every byte of a watch and the client stays light.
+// Configuration and authentication (kubeconfig, in-cluster service account; exec plugins through
+// @kubernetes/client-node) come from config.ts; requests, watch streams and patches are plain
+// HTTP so that the informer controls every byte of a watch and the client stays light.
 import https from 'node:https';
 import http from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadClusterAuth, type ClusterAuth } from './config.ts';
 import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from './types.ts';
 import { TokenBucket } from './ratelimit.ts';
 import { clientMetrics } from './metrics.ts';
@@ -87,14 +87,14 @@ interface RequestOptions {
 export class KubeClient {
   readonly server: string;
   readonly fieldManager: string;
-  private readonly kc: KubeConfig;
+  private readonly auth: ClusterAuth;
   private readonly agent: https.Agent | http.Agent;
   private readonly limiter: TokenBucket;
   private readonly userAgent: string;
 
-  private constructor(kc: KubeConfig, server: string, agent: https.Agent | http.Agent, opts: KubeClientOptions) {
-    this.kc = kc;
-    this.server = server.replace(/\/+$/, '');
+  private constructor(auth: ClusterAuth, agent: https.Agent | http.Agent, opts: KubeClientOptions) {
+    this.auth = auth;
+    this.server = auth.server.replace(/\/+$/, '');
     this.agent = agent;
     this.fieldManager = opts.fieldManager ?? 'tessera';
     this.userAgent = opts.userAgent ?? 'tessera';
@@ -102,17 +102,11 @@ export class KubeClient {
   }
 
   static async create(opts: KubeClientOptions = {}): Promise<KubeClient> {
-    const kc = new KubeConfig();
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromCluster();
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const tls: https.RequestOptions = {};
-    await kc.applyToHTTPSOptions(tls);
-    const agent = cluster.server.startsWith('https:')
-      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true })
+    const auth = await loadClusterAuth(opts.kubeconfig);
+    const agent = auth.server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: auth.rejectUnauthorized, servername: auth.servername })
       : new http.Agent({ keepAlive: true, maxSockets: 64 });
-    return new KubeClient(kc, cluster.server, agent, opts);
+    return new KubeClient(auth, agent, opts);
   }
 
   /** A copy of this client with another field manager (same connection pool and limiter). */
@@ -309,10 +303,8 @@ export class KubeClient {
     await this.limiter.take(opts.signal);
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const auth: https.RequestOptions = { headers: {} };
-    await this.kc.applyToHTTPSOptions(auth);
     const headers: http.OutgoingHttpHeaders = {
-      ...(auth.headers as http.OutgoingHttpHeaders),
+      ...(await this.auth.headers()),
       accept: 'application/json',
       'user-agent': this.userAgent,
     };
