@@ -110,6 +110,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   const reader = new CoalescingReader({
     storeQps: o.storeQps,
     storeBurst: o.storeBurst,
+    maxCacheMs: Math.max(1000, o.providerCacheTtlMs),
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 

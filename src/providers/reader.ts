@@ -73,7 +73,7 @@ export class CoalescingReader {
   private sweepAt = 0;
 
   constructor(opts: ReaderOptions = {}) {
-    this.o = { batchWindowMs: 400, freshBatchWindowMs: 10, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
+    this.o = { batchWindowMs: 50, freshBatchWindowMs: 10, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
   }
 
   /** Reads one value; `maxAgeMs` 0 forces a fresh provider read (still joined if in flight). */
