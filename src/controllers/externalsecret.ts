@@ -20,6 +20,7 @@ import { isNotFound as isProviderNotFound } from '../providers/provider.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
 import { secretMetrics } from '../metrics/index.ts';
 import { ControllerError, controllerErrors } from './errors.ts';
+import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
 import { makeStoreReconciler, namespaceAllowed, setCondition, storeHandledBy, StoreClients, type AnyStore, type StoreKind } from './stores.ts';
 
@@ -325,17 +326,20 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     const specChanged = es.status?.syncedResourceVersion !== syncedVersion(es);
     const ownsWholeSecret = creation === 'Owner' || creation === 'Orphan';
     const targetBroken = ownsWholeSecret && (!cached || drifted(cached));
-    const elapsed = Date.now() - lastRefresh;
-    let due: boolean;
-    if (Number.isNaN(lastRefresh) || ready?.status !== 'True') due = true;
-    else if (policy === 'CreatedOnce') due = targetBroken && !cached;
-    else if (policy === 'OnChange') due = specChanged || targetBroken;
-    else due = specChanged || targetBroken || (refreshMs > 0 && elapsed >= refreshMs);
+    const state: RefreshState = {
+      policy,
+      refreshMs,
+      lastRefreshMs: lastRefresh,
+      ready: ready?.status === 'True',
+      specChanged,
+      targetBroken,
+      targetExists: !!cached,
+      now: Date.now(),
+    };
+    const due = refreshDue(state);
     const nextRefresh = (): Result => {
-      if (policy !== 'Periodic' || refreshMs <= 0) return {};
-      // Jitter within the last tenth of the interval spreads refreshes that started together.
-      const base = Number.isNaN(lastRefresh) || due ? refreshMs : Math.max(1000, refreshMs - elapsed);
-      return { requeueAfter: Math.max(1000, base - Math.random() * 0.1 * base) };
+      const after = nextRefreshDelay(state, due);
+      return after === undefined ? {} : { requeueAfter: after };
     };
     if (!due) return nextRefresh();
 
