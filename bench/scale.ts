@@ -56,6 +56,8 @@ const { values: a } = parseArgs({
     'ready-timeout': { type: 'string', default: '1800' },
     'sample-ms': { type: 'string', default: '200' },
     'controller-arg': { type: 'string', multiple: true, default: [] },
+    // e.g. --controller-node-options=--max-old-space-size=160, as a pod memory limit would set.
+    'controller-node-options': { type: 'string', default: '' },
     'keep': { type: 'boolean', default: false },
     out: { type: 'string', default: '' },
   },
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
     log(`created ${N} ExternalSecrets in ${createSeconds} s (controller not running yet)`);
   }
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
-  const ctl = await startController(admin, env, controllerArgs);
+  const ctl = await startController(admin, env, controllerArgs, a['controller-node-options']);
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
   log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
@@ -401,7 +403,7 @@ async function main(): Promise<void> {
     run,
     at: new Date().toISOString(),
     machine,
-    params: { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
+    params: { nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
     initial,
     refresh,
     floor,

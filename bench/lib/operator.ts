@@ -83,7 +83,7 @@ export interface Controller {
 }
 
 /** Spawns `tessera run` (info-level logs to a file) and waits for its "started" line. */
-export async function startController(admin: KubeClient, env: PeersEnv, args: string[]): Promise<Controller> {
+export async function startController(admin: KubeClient, env: PeersEnv, args: string[], nodeOptions = ''): Promise<Controller> {
   const kubeconfig = await operatorKubeconfig(admin, env);
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const logFile = path.join(stateDir, 'logs', `tessera-bench-${process.pid}-${Date.now()}.log`);
@@ -101,6 +101,8 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
         AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
         AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
         AWS_REGION: env.AWS_REGION,
+        // As a container memory limit would (Node sizes its heap to the cgroup limit).
+        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       },
     },
   );

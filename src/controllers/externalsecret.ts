@@ -112,6 +112,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     storeQps: o.storeQps,
     storeBurst: o.storeBurst,
     maxCacheMs: Math.max(1000, o.providerCacheTtlMs),
+    readAhead: (store, room, wanted) => readAhead(store, room, wanted),
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 
@@ -187,6 +188,33 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   manager.add({ name: 'provider-clients', leaderOnly: false, start: () => undefined, stop: () => clients.closeAll() });
 
   // ---- reconcile ------------------------------------------------------------------------------
+
+  /**
+   * Keys that ExternalSecrets of this store will read at their first sync: handed to the reader
+   * to fill batch calls (a new cluster, a restore or a big Argo CD sync creates thousands at once).
+   */
+  function readAhead(store: StoreHandle, room: number, wanted: (ref: { key: string }) => boolean): Array<{ key: string }> {
+    const base = store.id.split('@')[0]!;
+    const [storeKey, onlyNs] = base.split('#') as [string, string | undefined];
+    const out: Array<{ key: string }> = [];
+    const seen = new Set<string>();
+    for (const es of esInformer.byIndex('store', storeKey)) {
+      if (out.length >= room) break;
+      if (es.status?.syncedResourceVersion !== undefined) continue;
+      const ns = es.metadata.namespace!;
+      if (onlyNs !== undefined && ns !== onlyNs) continue;
+      if (storeRefKey(es.spec.secretStoreRef, ns) !== storeKey) continue;
+      const consider = (key: string, version?: string, metadataPolicy?: string) => {
+        if (out.length < room && !seen.has(key) && !version && (metadataPolicy ?? 'None') === 'None' && wanted({ key })) {
+          seen.add(key);
+          out.push({ key });
+        }
+      };
+      for (const d of es.spec.data ?? []) if (!d.sourceRef) consider(d.remoteRef.key, d.remoteRef.version, d.remoteRef.metadataPolicy);
+      for (const d of es.spec.dataFrom ?? []) if (d.extract && !d.sourceRef) consider(d.extract.key, d.extract.version, d.extract.metadataPolicy);
+    }
+    return out;
+  }
 
   function findStore(ref: SecretStoreRef | undefined, namespace: string): { kind: StoreKind; store: AnyStore | undefined; name: string } {
     const kind = (ref?.kind ?? 'SecretStore') as StoreKind;

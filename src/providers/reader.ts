@@ -38,6 +38,12 @@ export interface ReaderOptions {
   /** Upper bound on how long a value is kept for reuse (ms). */
   maxCacheMs?: number;
   onCoalesced?: (store: StoreHandle) => void;
+  /**
+   * Read-ahead: refs of this store that readers will ask for soon (e.g. ExternalSecrets waiting
+   * for their first sync). A batch sent with room left is filled with those not yet cached or in
+   * flight, so a burst of first syncs costs about one batch call per 20 distinct keys.
+   */
+  readAhead?: (store: StoreHandle, room: number, wanted: (ref: RemoteValueRef) => boolean) => RemoteValueRef[];
   now?: () => number;
 }
 
@@ -63,7 +69,7 @@ interface Pending {
 const refKey = (storeId: string, r: RemoteValueRef) => `${storeId}\u0000${r.key}\u0000${r.version ?? ''}\u0000${r.metadataPolicy ?? 'None'}`;
 
 export class CoalescingReader {
-  private readonly o: Required<Omit<ReaderOptions, 'onCoalesced'>> & Pick<ReaderOptions, 'onCoalesced'>;
+  private readonly o: Required<Omit<ReaderOptions, 'onCoalesced' | 'readAhead'>> & Pick<ReaderOptions, 'onCoalesced' | 'readAhead'>;
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, Promise<RemoteValue>>();
   private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined; sendBy: number }>();
@@ -129,6 +135,28 @@ export class CoalescingReader {
       if (limit <= 0 || age < limit / 2 || now - c.usedAt > limit) continue;
       if (!key.startsWith(prefix) || this.inflight.has(key) || c.ref.version || (c.ref.metadataPolicy ?? 'None') !== 'None') continue;
       this.start({ id: storeId } as StoreHandle, c.ref, key, c.maxAgeMs, (item) => out.push(item), c.usedAt).catch(() => undefined);
+    }
+    return out;
+  }
+
+  /** Refs the controller expects to be read soon, not cached or in flight, as batch items. */
+  private readAheadItems(store: StoreHandle, room: number, already: Pending[]): Pending[] {
+    const out: Pending[] = [];
+    if (room <= 0 || !this.o.readAhead) return out;
+    const now = this.o.now();
+    const taken = new Set(already.map((i) => i.key));
+    const wanted = (ref: RemoteValueRef) => {
+      if (ref.version || (ref.metadataPolicy ?? 'None') !== 'None') return false;
+      const key = refKey(store.id, ref);
+      if (taken.has(key) || this.inflight.has(key)) return false;
+      const c = this.cache.get(key);
+      return !c || now - c.at > this.o.maxCacheMs / 2;
+    };
+    for (const ref of this.o.readAhead(store, room, wanted)) {
+      if (out.length >= room || !wanted(ref)) continue;
+      const key = refKey(store.id, ref);
+      taken.add(key);
+      this.start(store, { key: ref.key }, key, this.o.maxCacheMs, (item) => out.push(item)).catch(() => undefined);
     }
     return out;
   }
@@ -211,7 +239,10 @@ export class CoalescingReader {
     if (!b) return;
     this.batches.delete(storeId);
     if (b.timer) clearTimeout(b.timer);
-    if (b.store.client.getValues) b.items.push(...this.refreshAhead(storeId, this.o.maxBatch - b.items.length));
+    if (b.store.client.getValues) {
+      b.items.push(...this.refreshAhead(storeId, this.o.maxBatch - b.items.length));
+      b.items.push(...this.readAheadItems(b.store, this.o.maxBatch - b.items.length, b.items));
+    }
     if (b.items.length === 1) return void this.sendOne(b.store, b.items[0]!);
     void this.sendBatch(b.store, b.items);
   }

@@ -68,4 +68,17 @@ describe('CoalescingReader', () => {
     assert.deepEqual(batches, []);
     assert.deepEqual(singles, ['fresh-only', 'unused', 'x']);
   });
+
+  it('fills a batch with keys the controller will read soon (read-ahead), 20 at a time', async () => {
+    const { store, batches, singles } = fakeStore();
+    const upcoming = Array.from({ length: 45 }, (_, i) => ({ key: `u${i}` }));
+    const r = new CoalescingReader({ batchWindowMs: 1, freshBatchWindowMs: 1, readAhead: (_s, room, wanted) => upcoming.filter(wanted).slice(0, room) });
+    await r.read(store, { key: 'u0' }, 60_000);
+    assert.deepEqual(batches[0], upcoming.slice(0, 20).map((u) => u.key), 'one call carries the read and 19 upcoming keys');
+    await Promise.all(upcoming.slice(0, 20).map((u) => r.read(store, u, 60_000)));
+    assert.equal(batches.length, 1, 'the upcoming keys are served from the cache');
+    await r.read(store, { key: 'u20' }, 60_000);
+    assert.deepEqual(batches[1], upcoming.slice(20, 40).map((u) => u.key));
+    assert.deepEqual(singles, []);
+  });
 });
