@@ -156,7 +156,8 @@ export class CoalescingReader {
       if (out.length >= room || !wanted(ref)) continue;
       const key = refKey(store.id, ref);
       taken.add(key);
-      this.start(store, { key: ref.key }, key, this.o.maxCacheMs, (item) => out.push(item)).catch(() => undefined);
+      // Allowed age unknown until a reader asks (0: not refreshed ahead before that).
+      this.start(store, { key: ref.key }, key, 0, (item) => out.push(item)).catch(() => undefined);
     }
     return out;
   }
