@@ -1,74 +1,17 @@
 // Starts the controller for a benchmark as users run it: CRDs and the RBAC we ship installed, a
-// separate `tessera run` process under its own ServiceAccount (tessera-system/tessera). Mirrors
-// test/integration/operator.ts without depending on node:test.
+// separate `tessera run` process under its own ServiceAccount (tessera-system/tessera), with
+// metrics sampling and NODE_OPTIONS on top of test/peers/operator.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.ts';
-import { applyManifests, parseManifests, resetDiscovery } from '../../src/kube/manifests.ts';
-import type { KubeObject } from '../../src/kube/types.ts';
 import { repoRoot, stateDir, type PeersEnv } from '../../test/peers/index.ts';
+import { installTessera, operatorKubeconfig, waitFor } from '../../test/peers/operator.ts';
 
-export async function poll<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+/** Polls until `fn` returns a truthy value (the launcher's waitFor, under the bench's name). */
+export const poll = waitFor;
 
-function manifestsIn(dir: string): KubeObject[] {
-  const abs = path.join(repoRoot, dir);
-  return readdirSync(abs)
-    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .sort()
-    .flatMap((f) => parseManifests(readFileSync(path.join(abs, f), 'utf8')));
-}
-
-export async function installTessera(admin: KubeClient): Promise<void> {
-  await applyManifests(admin, manifestsIn('deploy/crds'));
-  await poll('external-secrets.io CRDs to be served', async () => {
-    const r = await admin.request<{ resources: Array<{ name: string }> }>('GET', '/apis/external-secrets.io/v1').catch(() => undefined);
-    return r && ['externalsecrets', 'secretstores', 'clustersecretstores'].every((n) => r.resources.some((x) => x.name === n));
-  }, 60_000);
-  resetDiscovery(admin);
-  const rbac = manifestsIn('deploy/rbac');
-  await applyManifests(admin, rbac.filter((o) => o.kind === 'Namespace'));
-  await applyManifests(admin, rbac.filter((o) => o.kind !== 'Namespace'));
-}
-
-async function operatorKubeconfig(admin: KubeClient, env: PeersEnv): Promise<string> {
-  const res = await admin.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/tessera-system/serviceaccounts/tessera/token', {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } },
-  });
-  const ca = readFileSync(path.join(stateDir, 'pki', 'ca.crt')).toString('base64');
-  const file = path.join(stateDir, `tessera-bench-${process.pid}.kubeconfig`);
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: { server: ${JSON.stringify(env.KUBE_APISERVER_URL)}, certificate-authority-data: ${ca} }
-users:
-- name: tessera
-  user: { token: ${JSON.stringify(res.status.token)} }
-contexts:
-- name: tessera
-  context: { cluster: local, user: tessera }
-current-context: tessera
-`,
-    { mode: 0o600 },
-  );
-  return file;
-}
+export { installTessera };
 
 export interface Controller {
   child: ChildProcess;
