@@ -25,6 +25,10 @@ export async function installTessera(admin: KubeClient): Promise<void> {
     return r && ['externalsecrets', 'secretstores', 'clustersecretstores'].every((n) => r.resources.some((x) => x.name === n));
   });
   await waitFor('v1beta1 to be served', () => admin.request('GET', '/apis/external-secrets.io/v1beta1').then(() => true, () => false));
+  // A new CRD is in discovery a moment before its storage answers ("storage is (re)initializing").
+  for (const plural of ['externalsecrets', 'secretstores', 'clustersecretstores']) {
+    await waitFor(`${plural} to be listable`, () => admin.request('GET', `/apis/external-secrets.io/v1/${plural}?limit=1`).then(() => true, () => false));
+  }
   resetDiscovery(admin);
   const rbac = manifestsIn('deploy/rbac');
   // The namespace must exist before the namespaced objects in it.
