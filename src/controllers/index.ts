@@ -7,17 +7,13 @@ import { core, type KubeObject, type Secret } from '../kube/types.ts';
 import { makeRenderTemplate, renderKeyTemplate, templateRefs } from '../sync/template.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { controllerErrors } from './errors.ts';
-import { setupExternalSecretController } from './externalsecret.ts';
+import { setupExternalSecretController, type ExternalSecretControllerOptions } from './externalsecret.ts';
 
-export interface ControllerConfig {
-  namespace?: string | undefined;
-  controllerClass: string;
-  concurrent: number;
-  providerCacheTtlMs: number;
-  storeRequeueIntervalMs: number;
-  storeQps: number;
-  storeBurst: number;
-}
+/** The controller settings that come from the command line. */
+export type ControllerConfig = Pick<
+  ExternalSecretControllerOptions,
+  'namespace' | 'controllerClass' | 'concurrent' | 'providerCacheTtlMs' | 'storeRequeueIntervalMs' | 'storeQps' | 'storeBurst'
+>;
 
 export interface ControllerDeps {
   client: KubeClient;

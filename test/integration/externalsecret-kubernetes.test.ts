@@ -8,21 +8,13 @@ import type { KubeClient } from '../../src/kube/client.ts';
 import { core, type KubeObject, type Secret } from '../../src/kube/types.ts';
 import { externalSecrets, secretStores } from '../../src/controllers/resources.ts';
 import { stateDir, type PeersEnv } from '../peers/index.ts';
-import { adminClient, freshNamespace, peers, waitFor } from './helpers.ts';
+import { adminClient, decodeSecret, freshNamespace, peers, waitReady } from './helpers.ts';
 import { installTessera, startOperator } from './operator.ts';
 
 let env: PeersEnv;
 let admin: KubeClient;
 const rbac = (plural: string, kind: string, namespaced: boolean) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, kind, namespaced });
-const decode = (s: Secret | undefined) => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
-async function ready(ns: string, name: string, status: 'True' | 'False', match = /./) {
-  return waitFor(`${ns}/${name} Ready=${status} ${match}`, async () => {
-    const es = await admin.tryGet<KubeObject & { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(externalSecrets, ns, name);
-    const c = es?.status?.conditions?.find((x) => x.type === 'Ready');
-    return c && c.status === status && match.test(c.message ?? '') ? c : undefined;
-  });
-}
 
 before(async () => {
   env = await peers();
@@ -72,9 +64,9 @@ describe('Kubernetes provider through the operator', () => {
       } as KubeObject);
     await es('copied', 'shared');
     await es('denied', 'other');
-    await ready(app, 'copied', 'True');
-    assert.deepEqual(decode(await admin.get<Secret>(core.secrets, app, 'copied')), { DATABASE_URL: `postgres://${shared}` });
-    const c = await ready(app, 'denied', 'False', /forbidden|denied|permission/i);
+    await waitReady(admin, app, 'copied', 'True');
+    assert.deepEqual(decodeSecret(await admin.get<Secret>(core.secrets, app, 'copied')), { DATABASE_URL: `postgres://${shared}` });
+    const c = await waitReady(admin, app, 'denied', 'False', /forbidden|denied|permission/i);
     assert.ok(!(c.message ?? '').includes(`postgres://${other}`));
     assert.equal(await admin.tryGet(core.secrets, app, 'denied'), undefined);
   });

@@ -6,20 +6,12 @@ import assert from 'node:assert/strict';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { core, type KubeObject, type Secret } from '../../src/kube/types.ts';
 import { externalSecrets, secretStores } from '../../src/controllers/resources.ts';
-import { adminClient, freshNamespace, peers, waitFor } from './helpers.ts';
+import { adminClient, decodeSecret, freshNamespace, peers, waitReady } from './helpers.ts';
 import { installTessera, startOperator } from './operator.ts';
 
 let admin: KubeClient;
 let ns: string;
-const decode = (s: Secret | undefined) => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
-async function ready(name: string, status: 'True' | 'False', match = /./) {
-  return waitFor(`${ns}/${name} Ready=${status} ${match}`, async () => {
-    const es = await admin.tryGet<KubeObject & { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(externalSecrets, ns, name);
-    const c = es?.status?.conditions?.find((x) => x.type === 'Ready');
-    return c && c.status === status && match.test(c.message ?? '') ? c : undefined;
-  });
-}
 
 before(async () => {
   const env = await peers();
@@ -73,11 +65,11 @@ describe('templates through the operator', () => {
         },
       },
     } as KubeObject);
-    await ready('pull', 'True');
+    await waitReady(admin, ns, 'pull', 'True');
     const s = await admin.get<Secret>(core.secrets, ns, 'pull');
     assert.equal(s.type, 'kubernetes.io/dockerconfigjson');
     assert.equal(s.metadata?.labels?.team, 'robot-team');
-    const data = decode(s);
+    const data = decodeSecret(s);
     assert.deepEqual(JSON.parse(data['.dockerconfigjson']!), { auths: { 'registry.example.com': { auth: Buffer.from('robot:hunter2').toString('base64') } } });
     assert.equal(data['app.yaml'], 'database:\n  url: postgres://robot@REGISTRY.EXAMPLE.COM/app\n');
   });
@@ -92,8 +84,8 @@ describe('templates through the operator', () => {
         dataFrom: [{ find: { path: 'db/' }, rewrite: [{ regexp: { source: 'db/(.*)', target: '$1' } }, { transform: { template: 'DB_{{ .value | upper }}' } }] }],
       },
     } as KubeObject);
-    await ready('db', 'True');
-    assert.deepEqual(decode(await admin.get<Secret>(core.secrets, ns, 'db')), { DB_HOST: 'db.internal', DB_PORT: '5432' });
+    await waitReady(admin, ns, 'db', 'True');
+    assert.deepEqual(decodeSecret(await admin.get<Secret>(core.secrets, ns, 'db')), { DB_HOST: 'db.internal', DB_PORT: '5432' });
   });
 
   it('reports a template error with its line and column, and without the secret value', async () => {
@@ -107,7 +99,7 @@ describe('templates through the operator', () => {
         target: { template: { data: { out: 'line one\n{{ .password | nosuchfunc }}' } } },
       },
     } as KubeObject);
-    const c = await ready('broken', 'False', /template/);
+    const c = await waitReady(admin, ns, 'broken', 'False', /template/);
     assert.match(c.message ?? '', /:2:/);
     assert.ok(!(c.message ?? '').includes('hunter2'));
     assert.equal(await admin.tryGet(core.secrets, ns, 'broken'), undefined);

@@ -9,7 +9,7 @@ import type { KubeClient } from '../../src/kube/client.ts';
 import { core, type KubeObject, type Secret } from '../../src/kube/types.ts';
 import { externalSecrets, secretStores } from '../../src/controllers/resources.ts';
 import { stateDir, type PeersEnv } from '../peers/index.ts';
-import { adminClient, freshNamespace, peers, waitFor } from './helpers.ts';
+import { adminClient, decodeSecret, freshNamespace, peers, waitReady } from './helpers.ts';
 import { installTessera, startOperator } from './operator.ts';
 
 const run = Math.random().toString(36).slice(2, 7);
@@ -27,15 +27,7 @@ async function bao(method: string, p: string, body?: unknown): Promise<Record<st
   return t ? (JSON.parse(t) as Record<string, unknown>) : {};
 }
 
-const decode = (s: Secret | undefined) => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 
-async function ready(ns: string, name: string, status: 'True' | 'False', match = /./) {
-  return waitFor(`${ns}/${name} Ready=${status} ${match}`, async () => {
-    const es = await admin.tryGet<KubeObject & { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(externalSecrets, ns, name);
-    const c = es?.status?.conditions?.find((x) => x.type === 'Ready');
-    return c && c.status === status && match.test(c.message ?? '') ? c : undefined;
-  });
-}
 
 before(async () => {
   env = await peers(['etcd', 'kube-apiserver', 'kube-controller-manager', 'bao']);
@@ -68,15 +60,15 @@ describe('Vault through the operator', () => {
         dataFrom: [{ extract: { key: `${run}/db` } }],
       },
     } as KubeObject);
-    await ready(ns, 'db', 'True');
-    assert.deepEqual(decode(await admin.get<Secret>(core.secrets, ns, 'db')), { host: 'db.internal', username: 'app', password: 'vault-pw', nested: '{"host":"db.internal"}' });
+    await waitReady(admin, ns, 'db', 'True');
+    assert.deepEqual(decodeSecret(await admin.get<Secret>(core.secrets, ns, 'db')), { host: 'db.internal', username: 'app', password: 'vault-pw', nested: '{"host":"db.internal"}' });
     await admin.create(externalSecrets, {
       apiVersion: 'external-secrets.io/v1',
       kind: 'ExternalSecret',
       metadata: { name: 'denied', namespace: ns },
       spec: { secretStoreRef: { name: 'vault' }, data: [{ secretKey: 's', remoteRef: { key: `${run}-private/x` } }] },
     } as KubeObject);
-    const c = await ready(ns, 'denied', 'False', /permission denied|denied/i);
+    const c = await waitReady(admin, ns, 'denied', 'False', /permission denied|denied/i);
     assert.ok(!(c.message ?? '').includes(`private-${run}-value`));
     assert.equal(await admin.tryGet(core.secrets, ns, 'denied'), undefined);
   });
@@ -118,7 +110,7 @@ describe('Vault through the operator', () => {
       spec: { secretStoreRef: { name: 'vault' }, data: [{ secretKey: 'password', remoteRef: { key: `${run}/db`, property: 'password' } }] },
     } as KubeObject);
     // RBAC for the reviewer reaches the authorizer a moment after it is written; the operator retries.
-    await ready(ns, 'db', 'True');
-    assert.deepEqual(decode(await admin.get<Secret>(core.secrets, ns, 'db')), { password: 'vault-pw' });
+    await waitReady(admin, ns, 'db', 'True');
+    assert.deepEqual(decodeSecret(await admin.get<Secret>(core.secrets, ns, 'db')), { password: 'vault-pw' });
   });
 });

@@ -3,7 +3,9 @@
 import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { KubeClient } from '../../src/kube/client.ts';
-import { core } from '../../src/kube/types.ts';
+import { core, type KubeObject } from '../../src/kube/types.ts';
+import { externalSecrets } from '../../src/controllers/resources.ts';
+import { waitFor } from '../peers/operator.ts';
 import { ensurePeers, type PeerName, type PeersEnv } from '../peers/index.ts';
 
 let env: PeersEnv | undefined;
@@ -45,6 +47,22 @@ export async function freshNamespace(client: KubeClient, prefix = 'it'): Promise
   return name;
 }
 
-export { waitFor } from '../peers/operator.ts';
+export { waitFor };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A Secret's data, base64-decoded. */
+export function decodeSecret(s: { data?: Record<string, string> } | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+type ReadyCondition = { type: string; status: string; reason?: string; message?: string };
+
+/** Waits until the ExternalSecret's Ready condition has `status` and its message matches. */
+export async function waitReady(client: KubeClient, ns: string, name: string, status: 'True' | 'False', match = /./, timeoutMs = 30_000): Promise<ReadyCondition> {
+  return waitFor(`ExternalSecret ${ns}/${name} Ready=${status} ${match}`, async () => {
+    const es = await client.tryGet<KubeObject & { status?: { conditions?: ReadyCondition[] } }>(externalSecrets, ns, name);
+    const c = es?.status?.conditions?.find((x) => x.type === 'Ready');
+    return c && c.status === status && match.test(c.message ?? '') ? c : undefined;
+  }, timeoutMs);
+}
