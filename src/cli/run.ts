@@ -114,6 +114,11 @@ export async function run(argv: string[]): Promise<number> {
       process.exit(0);
     });
   };
+  // A stray rejection must not take the controller down (as controller-runtime recovers panics
+  // in reconcilers): log it loudly and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason instanceof Error ? reason.message : String(reason) }, 'unhandled promise rejection');
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   await manager.start();

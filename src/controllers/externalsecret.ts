@@ -280,7 +280,9 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
         throw controllerErrors.unsupportedSource(`spec.dataFrom[${i}]`, 'an entry without extract or find');
       }),
     );
-    return { data: await data, dataFrom: await dataFrom };
+    // Awaited together: a rejection of one must not leave the other's rejection unhandled.
+    const [d, df] = await Promise.all([data, dataFrom]);
+    return { data: d, dataFrom: df };
   }
 
   async function writeStatus(es: ES, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: boolean): Promise<void> {

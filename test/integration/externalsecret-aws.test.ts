@@ -259,7 +259,9 @@ describe('sync behaviour and safety', () => {
   it('keeps the Secret exactly as it was while the provider is down, says why, and recovers', async () => {
     const k = `tessera-${run}-outage`;
     await putSecret(k, 'before-outage');
-    await admin.create(externalSecrets, externalSecret(ns, 'outage', { refreshInterval: '1s', secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'v', remoteRef: { key: k } }] }));
+    await putSecret(`${k}-json`, JSON.stringify({ extra: 'e1' }));
+    // data and dataFrom both fail during the outage: neither failure may go unhandled.
+    await admin.create(externalSecrets, externalSecret(ns, 'outage', { refreshInterval: '1s', secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'v', remoteRef: { key: k } }], dataFrom: [{ extract: { key: `${k}-json` } }] }));
     await waitCondition(ns, 'outage', 'True');
     const before = await admin.get<Secret>(core.secrets, ns, 'outage');
     await stopPeer('moto');
@@ -273,8 +275,11 @@ describe('sync behaviour and safety', () => {
     }
     // moto keeps its state in memory: seed the value again after its restart.
     await putSecret(k, 'after-outage');
+    await putSecret(`${k}-json`, JSON.stringify({ extra: 'e2' }));
     await waitFor('recovery', async () => decode(await admin.get<Secret>(core.secrets, ns, 'outage')).v === 'after-outage', 120_000);
     await waitCondition(ns, 'outage', 'True', /./, 30_000);
+    assert.equal(op.child.exitCode, null, 'the controller survived the outage');
+    assert.ok(!op.logs.some((l) => l.includes('unhandled promise rejection')), 'no unhandled rejection');
   });
 
   it('leaves ExternalSecrets of a store with another controller class alone', async () => {

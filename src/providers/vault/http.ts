@@ -98,8 +98,8 @@ export class VaultTransport {
     }
     const mod = this.tls ? https : http;
     let res: { status: number; text: string; index: string | undefined };
-    try {
-      res = await new Promise((resolve, reject) => {
+    const attempt = () =>
+      new Promise<{ status: number; text: string; index: string | undefined }>((resolve, reject) => {
         const req = mod.request(url, { method, headers, agent: this.agentFor(opts.clientCert), timeout: this.o.timeoutMs ?? REQUEST_TIMEOUT_MS }, (r) => {
           let text = '';
           r.setEncoding('utf8');
@@ -115,6 +115,14 @@ export class VaultTransport {
         if (payload !== undefined) req.write(payload);
         req.end();
       });
+    try {
+      try {
+        res = await attempt();
+      } catch (err) {
+        // A kept-alive connection the server closed meanwhile: retry once on a new one.
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+        res = await attempt();
+      }
     } catch (err) {
       this.report(site.operation, 'error');
       throw vaultNetworkError(site, this.server, err);
