@@ -1,29 +1,9 @@
 // The few Kubernetes object shapes the runtime needs. Domain types live in src/api.
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+// Object metadata is shared with the API layer (kube → api is the allowed direction).
+import type { ObjectMeta, OwnerReference } from '../api/meta.ts';
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: unknown[];
-}
+export type { ObjectMeta, OwnerReference };
 
 export interface KubeObject {
   apiVersion?: string;
