@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { repoRoot, stateDir, type PeersEnv } from '../../test/peers/index.ts';
-import { installTessera, operatorKubeconfig, waitFor } from '../../test/peers/operator.ts';
+import { installTessera, operatorEnv, operatorKubeconfig, waitFor } from '../../test/peers/operator.ts';
 
 /** Polls until `fn` returns a truthy value (the launcher's waitFor, under the bench's name). */
 export const poll = waitFor;
@@ -37,16 +37,8 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
     [path.join(repoRoot, 'bin/tessera.js'), 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', '--log-level=info', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-        AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-        AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-        AWS_REGION: env.AWS_REGION,
-        // As a container memory limit would (Node sizes its heap to the cgroup limit).
-        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-      },
+      // NODE_OPTIONS as a pod's memory limit would set them.
+      env: operatorEnv(env, nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     },
   );
   let started: { metrics?: string; health?: string } | undefined;

@@ -66,6 +66,22 @@ current-context: tessera
   return file;
 }
 
+/**
+ * The controller's environment: nothing of the caller's but PATH and HOME, plus the AWS
+ * emulator as its default credential chain (as IRSA or instance credentials would be in a cluster).
+ */
+export function operatorEnv(env: PeersEnv, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
+    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    AWS_REGION: env.AWS_REGION,
+    ...extra,
+  };
+}
+
 export interface Operator {
   child: ChildProcess;
   /** Every line the process wrote (stdout and stderr). */
@@ -82,15 +98,7 @@ export async function startOperator(admin: KubeClient, env: PeersEnv, args: stri
   const logs: string[] = [];
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const logFile = createWriteStream(path.join(stateDir, 'logs', `tessera-${process.pid}-${Date.now()}.log`));
-  const childEnv: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL,
-    AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
-    AWS_REGION: env.AWS_REGION,
-    ...extraEnv,
-  };
+  const childEnv = operatorEnv(env, extraEnv);
   const child = spawn(
     process.execPath,
     [path.join(repoRoot, 'bin/tessera.js'), 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', `--log-level=${opts.logLevel ?? 'debug'}`, ...args],
