@@ -67,7 +67,14 @@ export class KubeTransport {
     if (res.status === 401 && this.o.token) res = await this.send(site, method, path, body, query, true);
     const ok = res.status >= 200 && res.status < 300;
     this.report(site.operation, ok ? 'success' : 'error');
-    if (ok) return JSON.parse(res.text) as T;
+    if (ok) {
+      try {
+        return JSON.parse(res.text) as T;
+      } catch {
+        // The body may be a Secret: a JSON parse error would quote its bytes, so it is not kept.
+        throw new ProviderError('Unknown', `Kubernetes ${site.operation}: the answer is not valid JSON (HTTP ${res.status})`);
+      }
+    }
     let st: Status | undefined;
     try {
       st = JSON.parse(res.text) as Status;

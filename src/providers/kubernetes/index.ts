@@ -95,8 +95,9 @@ async function fromKubeconfig(text: string): Promise<Connection> {
   const kc = new KubeConfig();
   try {
     kc.loadFromString(text);
-  } catch (err) {
-    throw new ProviderError('InvalidRequest', `${field}.authRef: the referenced key is not a kubeconfig`, { cause: err });
+  } catch {
+    // No cause: a YAML error can quote the kubeconfig, which holds credentials.
+    throw new ProviderError('InvalidRequest', `${field}.authRef: the referenced key is not a kubeconfig`);
   }
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
