@@ -10,7 +10,7 @@ import { applyManifests, parseManifests } from '../../src/kube/manifests.ts';
 import { core, type CoreEvent, type KubeObject, type Secret } from '../../src/kube/types.ts';
 import { externalSecrets } from '../../src/controllers/resources.ts';
 import { peersUp, stopPeer, type PeersEnv } from '../peers/index.ts';
-import { adminClient, freshNamespace, onCleanup, peers, sleep, uniqueName, waitFor } from './helpers.ts';
+import { adminClient, decodeSecret, freshNamespace, onCleanup, peers, sleep, uniqueName, waitFor, waitReady } from './helpers.ts';
 import { installTessera, startOperator, type Operator } from './operator.ts';
 
 interface ES extends KubeObject {
@@ -36,19 +36,14 @@ async function putSecret(name: string, value: string, region = 'us-west-2'): Pro
   }
 }
 
-const decode = (s: Secret | undefined) => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+const decode = decodeSecret;
 
 async function readyOf(ns: string, name: string) {
   const es = await admin.tryGet<ES>(externalSecrets, ns, name);
   return es?.status?.conditions?.find((c) => c.type === 'Ready');
 }
 
-async function waitCondition(ns: string, name: string, status: 'True' | 'False', match?: RegExp, timeoutMs = 30_000) {
-  return waitFor(`ExternalSecret ${ns}/${name} Ready=${status}${match ? ` ${match}` : ''}`, async () => {
-    const c = await readyOf(ns, name);
-    return c && c.status === status && (!match || match.test(c.message ?? '')) ? c : undefined;
-  }, timeoutMs);
-}
+const waitCondition = (ns: string, name: string, status: 'True' | 'False', match?: RegExp, timeoutMs = 30_000) => waitReady(admin, ns, name, status, match, timeoutMs);
 
 function externalSecret(ns: string, name: string, spec: Record<string, unknown>, apiVersion = 'external-secrets.io/v1'): ES {
   return { apiVersion, kind: 'ExternalSecret', metadata: { name, namespace: ns }, spec };
@@ -232,7 +227,7 @@ describe('sync behaviour and safety', () => {
     const before = await admin.get<Secret>(core.secrets, ns, 'shared');
     await admin.create(externalSecrets, externalSecret(ns, 'second', { secretStoreRef: { name: 'aws' }, target: { name: 'shared' }, data: [{ secretKey: 'other', remoteRef: { key, property: 'nested.port' } }] }));
     const c = await waitCondition(ns, 'second', 'False', /owned by ExternalSecret "first"/);
-    assert.ok(c);
+    assert.equal(c.reason, 'SecretSyncedError');
     const after = await admin.get<Secret>(core.secrets, ns, 'shared');
     assert.deepEqual(decode(after), decode(before));
     assert.equal(after.metadata?.resourceVersion, before.metadata?.resourceVersion);
