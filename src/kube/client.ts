@@ -40,7 +40,6 @@ export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.co
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
 export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
 export const isGone = (e: unknown): boolean => e instanceof ApiError && e.code === 410;
-export const isForbidden = (e: unknown): boolean => e instanceof ApiError && e.code === 403;
 
 export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 const patchContentType: Record<PatchType, string> = {

@@ -12,8 +12,6 @@ export interface Result {
   requeue?: boolean;
 }
 
-export const done: Result = Object.freeze({});
-
 /** An error that retrying cannot fix (bad input); the key waits for the next change. */
 export class TerminalError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

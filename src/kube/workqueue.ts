@@ -105,14 +105,6 @@ export class WorkQueue {
     return this.waiting.size;
   }
 
-  processingLen(): number {
-    return this.processing.size;
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
   add(key: string, priority: Priority = 'high'): void {
     if (this.shuttingDown) return;
     const was = this.dirty.get(key);

@@ -194,16 +194,6 @@ export class CoalescingReader {
     return p;
   }
 
-  /** Drops every cached value of a store (its spec or credentials changed). */
-  invalidateStore(storeId: string): void {
-    for (const k of this.cache.keys()) if (k.startsWith(storeId + '\u0000')) this.cache.delete(k);
-    for (const k of this.memoCache.keys()) if (k.startsWith(storeId + '\u0000')) this.memoCache.delete(k);
-  }
-
-  cachedCount(): number {
-    return this.cache.size;
-  }
-
   /** Waits for the store's rate limit before one provider call. */
   async acquire(store: StoreHandle): Promise<void> {
     let b = this.buckets.get(store.id);

@@ -1,7 +1,6 @@
 // Go strconv / unicode / utf8 helpers used by the template engine.
 // Strings are JS strings (UTF-16); Go counts bytes of their UTF-8 encoding.
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8');
 
 export class SyntaxError_ extends Error {}

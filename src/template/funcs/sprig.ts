@@ -1,6 +1,6 @@
 // Sprig v3.3.0 function library (TxtFuncMap) over the Go value model.
 
-import { createHash, hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
+import { hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
 import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys, compareGoStrings } from '../values.ts';
 import type { GoFunc } from '../values.ts';
 import { GoError } from '../exec.ts';
