@@ -6,6 +6,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
+import { parseDurationMs } from '../api/duration.ts';
 import { type FlagSpec, formatFlags, parseFlags } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
@@ -40,15 +41,6 @@ Flags:
 ${formatFlags(runFlags)}
 `;
 
-/** "1h30m", "500ms" → milliseconds. */
-export function durationMs(s: string): number {
-  if (s === '0') return 0;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * units[m[2]!]!;
-  return total;
-}
-
 function inClusterNamespace(): string | undefined {
   try {
     return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
@@ -80,9 +72,9 @@ export async function run(argv: string[]): Promise<number> {
       enabled: f['leader-elect'] === true,
       namespace: str('leader-election-namespace') ?? inClusterNamespace() ?? 'default',
       name: String(f['leader-election-id']),
-      leaseDurationMs: durationMs(String(f['lease-duration'])),
-      renewDeadlineMs: durationMs(String(f['renew-deadline'])),
-      retryPeriodMs: durationMs(String(f['retry-period'])),
+      leaseDurationMs: parseDurationMs(String(f['lease-duration'])),
+      renewDeadlineMs: parseDurationMs(String(f['renew-deadline'])),
+      retryPeriodMs: parseDurationMs(String(f['retry-period'])),
     },
   });
   await setupControllers(manager, {
@@ -93,8 +85,8 @@ export async function run(argv: string[]): Promise<number> {
       namespace: str('namespace') || undefined,
       controllerClass: String(f['controller-class']),
       concurrent: Math.max(1, Number(f.concurrent)),
-      providerCacheTtlMs: durationMs(String(f['provider-cache-ttl'])),
-      storeRequeueIntervalMs: durationMs(String(f['store-requeue-interval'])),
+      providerCacheTtlMs: parseDurationMs(String(f['provider-cache-ttl'])),
+      storeRequeueIntervalMs: parseDurationMs(String(f['store-requeue-interval'])),
       storeQps: Number(f['store-qps']),
       storeBurst: Number(f['store-burst']),
     },
@@ -107,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     const timeout = setTimeout(() => {
       log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, durationMs(String(f['shutdown-timeout'])) + 5000);
+    }, parseDurationMs(String(f['shutdown-timeout'])) + 5000);
     timeout.unref();
     void manager.stop().then(() => {
       log.flush();

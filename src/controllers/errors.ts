@@ -63,7 +63,8 @@ export const controllerErrors = {
         : ControllerErrorCode.ProviderError;
       return new ControllerError(code, `could not get secret data from provider (store ${store}): ${err.message}`, true, { cause: err });
     }
-    const msg = err instanceof Error ? err.message : String(err);
-    return new ControllerError(ControllerErrorCode.ProviderError, `could not get secret data from provider (store ${store}): ${msg}`, true, { cause: err });
+    // Not one of ours: its message may quote what the provider answered, so only its name is kept.
+    const name = err instanceof Error ? err.name : typeof err;
+    return new ControllerError(ControllerErrorCode.ProviderError, `could not get secret data from provider (store ${store}): unexpected ${name}`, true);
   },
 };

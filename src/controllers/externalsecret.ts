@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
-import { ANNOTATION_DATA_HASH, LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
+import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import { desiredSecret, targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type RenderTemplate } from '../sync/desired.ts';
 import { ConditionReason, EventReason, isSyncError } from '../sync/errors.ts';
@@ -15,7 +15,7 @@ import { Controller, type Result } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { Informer } from '../kube/informer.ts';
 import type { Manager } from '../kube/manager.ts';
-import { core, objectKey, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import { core, objectKey, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import { isNotFound as isProviderNotFound } from '../providers/provider.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
 import { secretMetrics } from '../metrics/index.ts';
@@ -46,7 +46,6 @@ export interface ExternalSecretControllerOptions {
   env?: Record<string, string | undefined>;
 }
 
-const refreshTimeNow = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** ESO's syncedResourceVersion: the generation plus a hash of labels and annotations. */
 export function syncedVersion(es: ES): string {
@@ -72,19 +71,10 @@ function storesOf(es: ES): string[] {
   return [...out];
 }
 
-/** Has the Secret been edited since we wrote it? (its content no longer matches our hash) */
-function drifted(secret: Secret): boolean {
-  const want = secret.metadata?.annotations?.[ANNOTATION_DATA_HASH];
-  if (!want) return true;
+/** What a hand edit of a Secret we wrote would change: type, immutability and data. */
+function contentDigest(secret: Secret | SyncSecret): string {
   const s = secret as unknown as SyncSecret;
-  const have = contentHash({
-    type: s.type ?? 'Opaque',
-    immutable: s.immutable ?? false,
-    data: decodeSecretData(s),
-    labels: s.metadata.labels ?? {},
-    annotations: s.metadata.annotations ?? {},
-  });
-  return have !== want;
+  return contentHash({ type: s.type || 'Opaque', immutable: s.immutable === true, data: decodeSecretData(s), labels: {}, annotations: {} });
 }
 
 export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader } {
@@ -108,6 +98,14 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
 
   const clients = new StoreClients({ kube, logger: log, env: o.env });
+  // Digest of each target Secret as we last wrote (or found it up to date), by namespace/name.
+  // Other tools may add labels and annotations to a Secret; only a change of what we wrote is drift.
+  const written = new Map<string, string>();
+  /** Has the Secret been edited since we wrote it? Unknown (after a restart) counts as edited once. */
+  const drifted = (secret: Secret): boolean => {
+    const known = written.get(objectKey(secret));
+    return known === undefined || known !== contentDigest(secret);
+  };
   const reader = new CoalescingReader({
     storeQps: o.storeQps,
     storeBurst: o.storeBurst,
@@ -135,16 +133,13 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
 
   // ---- event → key mapping ------------------------------------------------------------------
-  const metaChanged = (a: ES, b: ES) =>
-    a.metadata.generation !== b.metadata.generation ||
-    JSON.stringify(sortObj(a.metadata.labels)) !== JSON.stringify(sortObj(b.metadata.labels)) ||
-    JSON.stringify(sortObj(a.metadata.annotations)) !== JSON.stringify(sortObj(b.metadata.annotations));
   esInformer.addHandlers({
     add: (es) => controller.enqueue(objectKey(es), 'high'),
     // Our own status writes arrive as updates too; only spec, label and annotation changes count.
-    update: (a, b) => metaChanged(a, b) && controller.enqueue(objectKey(b), 'high'),
+    update: (a, b) => syncedVersion(a) !== syncedVersion(b) && controller.enqueue(objectKey(b), 'high'),
     delete: (es) => {
       controller.queue.cancelDelayed(objectKey(es));
+      written.delete(`${es.metadata.namespace}/${targetName(es)}`);
       o.events.forget(es.metadata.uid ?? '');
       for (const s of ['True', 'False']) secretMetrics.statusCondition.remove({ name: es.metadata.name!, namespace: es.metadata.namespace!, condition: 'Ready', status: s });
     },
@@ -292,7 +287,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     const conditions = setCondition(es.status?.conditions as Condition[] | undefined, { type: 'Ready', ...cond });
     const status: Record<string, unknown> = { conditions, binding: { name: targetName(es) } };
     if (synced) {
-      status.refreshTime = refreshTimeNow();
+      status.refreshTime = rfc3339();
       status.syncedResourceVersion = syncedVersion(es);
     } else {
       const cur = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
@@ -402,6 +397,10 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
         return result.plan;
       };
       let plan = planFor(existing);
+      const remember = () => {
+        if (plan.action === 'write') written.set(`${ns}/${target}`, contentDigest(plan.secret));
+        else written.delete(`${ns}/${target}`);
+      };
       if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
         let created = false;
         try {
@@ -426,6 +425,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
         });
         o.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
       }
+      remember();
       await writeStatus(es, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
       secretMetrics.reconcileDuration.observe({ namespace: ns }, (performance.now() - t0) / 1000);
       return nextRefresh();

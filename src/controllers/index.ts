@@ -5,6 +5,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, type KubeObject, type Secret } from '../kube/types.ts';
 import { makeRenderTemplate, renderKeyTemplate, templateRefs } from '../sync/template.ts';
+import { decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { controllerErrors } from './errors.ts';
 import { setupExternalSecretController, type ExternalSecretControllerOptions } from './externalsecret.ts';
@@ -42,7 +43,7 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
       for (const name of refs.secrets) {
         const s = await kube.tryGet<Secret>(core.secrets, ns, name);
         if (!s) throw controllerErrors.templateSourceNotFound('Secret', ns, name);
-        secrets.set(name, Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])));
+        secrets.set(name, Object.fromEntries(decodeSecretData(s as unknown as SyncSecret)));
       }
       return makeRenderTemplate({ configMaps, secrets });
     },

@@ -8,7 +8,7 @@ import { translateGoRegexp } from '../sync/go-regexp.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { labelSelectorMatches } from '../kube/selectors.ts';
-import { core, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import type { Informer } from '../kube/informer.ts';
 import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
@@ -240,7 +240,6 @@ export interface StoreReconcilerDeps {
   requeueIntervalMs: number;
 }
 
-const nowTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function setCondition(conditions: Condition[] | undefined, next: Omit<Condition, 'lastTransitionTime'>): Condition[] {
   const list = [...(conditions ?? [])];
@@ -248,7 +247,7 @@ export function setCondition(conditions: Condition[] | undefined, next: Omit<Con
   const prev = i >= 0 ? list[i] : undefined;
   const cond: Condition = {
     ...next,
-    lastTransitionTime: prev && prev.status === next.status ? (prev.lastTransitionTime ?? nowTime()) : nowTime(),
+    lastTransitionTime: prev && prev.status === next.status ? (prev.lastTransitionTime ?? rfc3339()) : rfc3339(),
   };
   if (i >= 0) list[i] = cond;
   else list.push(cond);
@@ -286,7 +285,6 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
       reason = invalid ? StoreReason.InvalidProviderConfig : e instanceof ProviderError ? StoreReason.ValidationFailed : StoreReason.InvalidStoreConfiguration;
       message = `unable to validate store: ${(e as Error).message}`;
     }
-    d.clients.evict(kind, store); // config may have changed: the next read builds a fresh client
     const ns = store.metadata.namespace;
     const name = store.metadata.name!;
     for (const s of ['True', 'False']) secretMetrics.storeStatus.set({ name, namespace: ns ?? '', kind, condition: 'Ready', status: s }, s === status ? 1 : 0);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClient } from './client.ts';
 import { isNotFound } from './client.ts';
 import type { CoreEvent, KubeObject } from './types.ts';
-import { core } from './types.ts';
+import { core, rfc3339 } from './types.ts';
 import { TokenBucket } from './ratelimit.ts';
 
 export interface EventRecorderOptions {
@@ -69,7 +69,7 @@ export class EventRecorder {
     }
     const aggKey = `${uid}\u0000${type}\u0000${reason}\u0000${message}`;
     const nowMs = Date.now();
-    const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339(new Date(nowMs));
     const prev = this.seen.get(aggKey);
     this.pruneSeen(nowMs);
     if (prev && nowMs - prev.last < this.o.aggregationWindowMs) {
