@@ -198,6 +198,18 @@ describe('sync behaviour and safety', () => {
     await waitFor('deleted Secret recreated', async () => decode(await admin.tryGet<Secret>(core.secrets, ns, 'app')).user === 'app');
   });
 
+  it('leaves a Secret alone when another tool only adds an annotation to it', async () => {
+    await admin.create(externalSecrets, externalSecret(ns, 'annotated', { refreshInterval: '1h', secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'u', remoteRef: { key, property: 'user' } }] }));
+    await waitCondition(ns, 'annotated', 'True');
+    await sleep(1100); // refreshTime has whole seconds: a new sync would show
+    const before = (await admin.get<ES>(externalSecrets, ns, 'annotated')).status!.refreshTime;
+    await admin.patch(core.secrets, ns, 'annotated', 'merge', { metadata: { annotations: { 'argocd.argoproj.io/tracking-id': 'app:/Secret:ns/annotated' } } });
+    await sleep(2500);
+    assert.equal((await admin.get<ES>(externalSecrets, ns, 'annotated')).status!.refreshTime, before, 'no re-sync for a foreign annotation');
+    const s = await admin.get<Secret>(core.secrets, ns, 'annotated');
+    assert.equal(s.metadata?.annotations?.['argocd.argoproj.io/tracking-id'], 'app:/Secret:ns/annotated');
+  });
+
   it('syncs at once on force-sync, and skips the write when nothing changed', async () => {
     await putSecret(key, JSON.stringify({ user: 'app2', password: PLANTED, nested: { port: 5432 } }));
     await admin.patch(externalSecrets, ns, 'app', 'merge', { metadata: { annotations: { 'force-sync': String(Date.now()) } } });
