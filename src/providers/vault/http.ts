@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import type { ApiCallDetail } from '../provider.ts';
-import { callLimits, exchange, reportCall, storeAgent } from '../common/http.ts';
+import { CallLimitError, callLimits, exchange, reportCall, storeAgent } from '../common/http.ts';
 import type { CallLimits, HttpAnswer } from '../common/http.ts';
 import { vaultHttpError, vaultNetworkError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
@@ -102,16 +102,19 @@ export class VaultTransport {
     const agent = this.agentFor(opts.clientCert);
     // One deadline for the call, the retry included: a retry must not double the time a
     // hostile server may hold the worker.
-    const signal = AbortSignal.timeout(this.limits.deadlineMs);
-    const attempt = () => exchange({ url, method, headers, payload, agent, limits: this.limits, signal });
+    const started = performance.now();
+    const attempt = (deadlineMs: number) => exchange({ url, method, headers, payload, agent, limits: { ...this.limits, deadlineMs } });
     let answer: HttpAnswer;
     try {
       try {
-        answer = await attempt();
+        answer = await attempt(this.limits.deadlineMs);
       } catch (err) {
         // A kept-alive connection the server closed meanwhile: retry once on a new one.
-        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || signal.aborted) throw err;
-        answer = await attempt();
+        const left = this.limits.deadlineMs - (performance.now() - started);
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || left < 1) throw err;
+        answer = await attempt(left).catch((e: unknown) => {
+          throw e instanceof CallLimitError && e.code === 'DEADLINE_EXCEEDED' ? new CallLimitError('DEADLINE_EXCEEDED', this.limits.deadlineMs) : e;
+        });
       }
     } catch (err) {
       this.report(site.operation, 'error');

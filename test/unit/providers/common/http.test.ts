@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { CallLimitError, exchange, networkError } from '../../../../src/providers/common/http.ts';
 import type { CallLimits } from '../../../../src/providers/common/http.ts';
 import { ProviderError } from '../../../../src/providers/provider.ts';
+import { VaultTransport } from '../../../../src/providers/vault/http.ts';
+import { KubeTransport } from '../../../../src/providers/kubernetes/http.ts';
 
 let server: http.Server;
 let base: string;
@@ -16,7 +18,7 @@ const agent = new http.Agent({ keepAlive: true });
 
 before(async () => {
   server = http.createServer((req, res) => {
-    const path = req.url ?? '/';
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/ok') {
       res.end('{"ok":true}');
     } else if (path === '/endless') {
@@ -96,4 +98,30 @@ test('networkError words: deadline and cap are named with their values', () => {
   const c = networkError('Kubernetes GetSecret "a/b"', 'http://h', new CallLimitError('RESPONSE_TOO_LARGE', 16 * 1024 * 1024));
   assert.equal(c.kind, 'Unknown');
   assert.match(c.message, /exceeds the response size cap of 16 MiB/);
+});
+
+test('both provider transports use the shared exchange: deadline and cap errors name the call and the limit', async () => {
+  const calls: string[] = [];
+  const onApiCall = (op: string, d?: { status: string }) => calls.push(`${op}:${d?.status}`);
+  // The Vault transport prefixes /v1/: point the whole path at the dripping handler.
+  const drip = new URL(base);
+  const vault = new VaultTransport({ server: `${drip.origin}/drip?`, deadlineMs: 500, onApiCall });
+  const started = performance.now();
+  await assert.rejects(vault.send({ operation: 'ReadSecretData', path: 'secret/data/x' }, 'GET', 'secret/data/x'), (e: unknown) => {
+    assert.ok(e instanceof ProviderError);
+    assert.equal(e.kind, 'Unreachable');
+    assert.match(e.message, /^Vault ReadSecretData "secret\/data\/x": deadline of 500ms exceeded waiting for /);
+    return true;
+  });
+  assert.ok(performance.now() - started < 1500);
+  vault.close();
+  const kube = new KubeTransport({ server: `${base}/endless?`, deadlineMs: 5000, onApiCall });
+  await assert.rejects(kube.request({ operation: 'GetSecret', what: 'secret "ns/x"' }, 'GET', ''), (e: unknown) => {
+    assert.ok(e instanceof ProviderError);
+    assert.equal(e.kind, 'Unknown');
+    assert.match(e.message, /^Kubernetes GetSecret secret "ns\/x": the answer of .* exceeds the response size cap of 16 MiB/);
+    return true;
+  });
+  kube.close();
+  assert.deepEqual(calls, ['ReadSecretData:error', 'GetSecret:error']);
 });
