@@ -191,7 +191,8 @@ export class KubernetesSecretsClient implements ProviderClient {
   }
 
   async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
-    if (ref.key === '' || ref.key.includes('/')) throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
+    // "." and ".." would be resolved by URL parsing into the namespace (or the API root) path.
+    if (ref.key === '' || ref.key.includes('/') || ref.key === '.' || ref.key === '..') throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
     const s = await this.getSecret(ref.key);
     return { value: enc.encode(ref.metadataPolicy === 'Fetch' ? secretMetadataJson(s) : secretDataJson(s)) };
   }

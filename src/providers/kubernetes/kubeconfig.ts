@@ -147,6 +147,7 @@ export function parseTenantKubeconfig(text: string): TenantConnection {
     throw new KubeconfigRefused(`${cluster.at}.server`, 'is not a URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new KubeconfigRefused(`${cluster.at}.server`, 'must be an https URL');
+  if (/[?#]/.test(server)) throw new KubeconfigRefused(`${cluster.at}.server`, 'must not contain a query or fragment');
   if (cluster.body['insecure-skip-tls-verify'] === true) throw new KubeconfigRefused(`${cluster.at}.insecure-skip-tls-verify`, 'is not supported; give certificate-authority-data');
   const out: TenantConnection = { server, ca: pemData(cluster.body, cluster.at, 'certificate-authority-data') };
   const userName = ctx.body.user;

@@ -131,3 +131,22 @@ test('the provider reports a refused kubeconfig as InvalidRequest naming spec.pr
     return true;
   });
 });
+
+test('a remote key of "." or ".." is not a Secret name (URL parsing would reach the namespace)', async () => {
+  const { KubernetesSecretsClient } = await import('../../../../src/providers/kubernetes/index.ts');
+  const { KubeTransport } = await import('../../../../src/providers/kubernetes/http.ts');
+  const t = new KubeTransport({ server: 'http://127.0.0.1:1' });
+  const c = new KubernetesSecretsClient(t, 'ns');
+  for (const key of ['.', '..']) await assert.rejects(c.getValue({ key }), /is not a Secret name/);
+  await c.close();
+});
+
+test('server URLs with a query or fragment are refused (they would swallow the request path)', async () => {
+  const { validateKubernetesConfig } = await import('../../../../src/providers/kubernetes/config.ts');
+  const { validateVaultConfig } = await import('../../../../src/providers/vault/config.ts');
+  const token = { token: { bearerToken: { name: 's', key: 'k' } } };
+  assert.ok(validateKubernetesConfig({ server: { url: 'http://169.254.169.254/latest/meta-data#' }, auth: token }).includes('spec.provider.kubernetes.server.url: must not contain a query or fragment'));
+  assert.deepEqual(validateKubernetesConfig({ server: { url: 'https://k:6443' }, auth: token }), []);
+  assert.ok(validateVaultConfig({ server: 'http://10.0.0.1/admin?x=', auth: { tokenSecretRef: { name: 's', key: 'k' } } }).includes('spec.provider.vault.server: must not contain a query or fragment'));
+  assert.equal(refusal(kubeconfig({ cluster: { server: 'https://k/x#' } })).field, 'clusters[0].cluster.server');
+});
