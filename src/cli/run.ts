@@ -7,7 +7,7 @@ import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
 import { parseDurationMs } from '../api/duration.ts';
-import { type FlagSpec, formatFlags, parseFlags } from './flags.ts';
+import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
@@ -29,6 +29,13 @@ export const runFlags: FlagSpec[] = [
   { name: 'store-requeue-interval', type: 'duration', default: '5m', help: 'How often SecretStores and ClusterSecretStores are validated again.' },
   { name: 'store-qps', type: 'number', default: 20, help: 'Provider API calls per second per store (each batch call counts once).' },
   { name: 'store-burst', type: 'number', default: 40, help: 'Burst above --store-qps.' },
+  { name: 'provider-timeout', type: 'duration', default: '30s', help: 'Total deadline of one provider call (Vault, Kubernetes, AWS), retries included; a server that answers slowly or not at all fails the call after it.' },
+  {
+    name: 'namespaced-store-controller-identity',
+    type: 'string',
+    default: 'allow',
+    help: "allow or deny: may a namespaced SecretStore use the controller's own identity (AWS with no auth, Vault kubernetes auth without serviceAccountRef or secretRef)? deny refuses such stores with status InvalidProviderConfig; ClusterSecretStores always may.",
+  },
   { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles.' },
 ];
 
@@ -51,6 +58,10 @@ function inClusterNamespace(): string | undefined {
 
 export async function run(argv: string[]): Promise<number> {
   const { values: f } = parseFlags(runFlags, argv);
+  const identity = String(f['namespaced-store-controller-identity']);
+  if (identity !== 'allow' && identity !== 'deny') throw new UsageError(`--namespaced-store-controller-identity: expected allow or deny, got ${JSON.stringify(identity)}`);
+  const providerTimeoutMs = parseDurationMs(String(f['provider-timeout']));
+  if (!(providerTimeoutMs > 0)) throw new UsageError('--provider-timeout: must be greater than zero');
   const log = createLogger(String(f['log-level']));
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
@@ -89,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
       storeRequeueIntervalMs: parseDurationMs(String(f['store-requeue-interval'])),
       storeQps: Number(f['store-qps']),
       storeBurst: Number(f['store-burst']),
+      providerTimeoutMs,
+      namespacedStoreControllerIdentity: identity,
     },
   });
   let stopping = false;

@@ -3,6 +3,7 @@
 // conditions, provider failures). One place for each message; docs/errors.md mirrors them.
 // Messages name stores, keys and error codes, never secret values.
 import { ProviderError } from '../providers/provider.ts';
+import { StoreProviderConfigError } from '../providers/registry.ts';
 
 /** SecretStore / ClusterSecretStore Ready condition reasons, as ESO writes them. */
 export const StoreReason = {
@@ -16,6 +17,7 @@ export const ControllerErrorCode = {
   StoreNotFound: 'StoreNotFound',
   NamespaceNotAllowed: 'NamespaceNotAllowed',
   InvalidStoreConfiguration: 'InvalidStoreConfiguration',
+  ControllerIdentityDenied: 'ControllerIdentityDenied',
   ProviderUnavailable: 'ProviderUnavailable',
   ProviderAccessDenied: 'ProviderAccessDenied',
   ProviderBadCredentials: 'ProviderBadCredentials',
@@ -46,6 +48,9 @@ export const controllerErrors = {
     new ControllerError(ControllerErrorCode.NamespaceNotAllowed, `ClusterSecretStore ${JSON.stringify(store)} does not allow ExternalSecrets in namespace ${JSON.stringify(namespace)} (spec.conditions)`, false),
   invalidStore: (store: string, problems: string[]) =>
     new ControllerError(ControllerErrorCode.InvalidStoreConfiguration, `store ${store} is invalid: ${problems.join('; ')}`, false),
+  /** A namespaced store would act as the controller itself, which the platform forbids. */
+  controllerIdentityDenied: (store: string, message: string) =>
+    new ControllerError(ControllerErrorCode.ControllerIdentityDenied, `store ${store}: ${message}`, false),
   unsupportedSource: (field: string, what: string) =>
     new ControllerError(ControllerErrorCode.UnsupportedSource, `${field}: ${what} is not supported`, false),
   templateSourceNotFound: (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) =>
@@ -54,6 +59,9 @@ export const controllerErrors = {
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${detail}`, true),
   /** Wraps a provider failure for status: the provider's message is already value-free. */
   fromProvider: (store: string, err: unknown) => {
+    if (err instanceof ControllerError) return err;
+    // No provider, several, or one this build lacks: the store is invalid, say which key.
+    if (err instanceof StoreProviderConfigError) return new ControllerError(ControllerErrorCode.InvalidStoreConfiguration, `store ${store} is invalid: ${err.message}`, false);
     if (err instanceof ProviderError) {
       const code =
         err.kind === 'AccessDenied' ? ControllerErrorCode.ProviderAccessDenied

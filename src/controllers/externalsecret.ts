@@ -22,7 +22,7 @@ import { secretMetrics } from '../metrics/index.ts';
 import { ControllerError, controllerErrors } from './errors.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
-import { makeStoreReconciler, namespaceAllowed, setCondition, storeHandledBy, StoreClients, type AnyStore, type StoreKind } from './stores.ts';
+import { makeStoreReconciler, namespaceAllowed, setCondition, storeHandledBy, StoreClients, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
 
 type ES = ExternalSecret & KubeObject;
 type SS = SecretStore & KubeObject;
@@ -44,6 +44,10 @@ export interface ExternalSecretControllerOptions {
   renderTemplateFor?: (es: ES, kube: KubeClient) => Promise<RenderTemplate | undefined>;
   renderKeyTemplate?: (template: string, key: string) => string;
   env?: Record<string, string | undefined>;
+  /** Total deadline of one provider call (ms), --provider-timeout. */
+  providerTimeoutMs?: number | undefined;
+  /** --namespaced-store-controller-identity. */
+  namespacedStoreControllerIdentity?: ControllerIdentityPolicy | undefined;
 }
 
 
@@ -97,7 +101,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
   for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
 
-  const clients = new StoreClients({ kube, logger: log, env: o.env });
+  const clients = new StoreClients({ kube, logger: log, env: o.env, callDeadlineMs: o.providerTimeoutMs, namespacedStoreControllerIdentity: o.namespacedStoreControllerIdentity });
   // Digest of each target Secret as we last wrote (or found it up to date), by namespace/name.
   // Other tools may add labels and annotations to a Secret; only a change of what we wrote is drift.
   const written = new Map<string, string>();

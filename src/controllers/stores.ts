@@ -14,7 +14,7 @@ import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { secretMetrics } from '../metrics/index.ts';
-import { StoreReason } from './errors.ts';
+import { controllerErrors, StoreReason } from './errors.ts';
 import { clusterSecretStores, secretStores } from './resources.ts';
 
 export type AnyStore = (SecretStore | ClusterSecretStore) & KubeObject;
@@ -79,6 +79,27 @@ export interface StoreClientsOptions {
   /** Rebuild clients after this long, to pick up rotated credentials (ms). */
   clientTtlMs?: number;
   env?: Record<string, string | undefined>;
+  /** Total deadline of one provider call (ms); the providers' default when absent. */
+  callDeadlineMs?: number | undefined;
+  /**
+   * May a namespaced SecretStore act as the controller itself (AWS default chain, the
+   * controller's own service-account token)? `--namespaced-store-controller-identity`.
+   * ClusterSecretStores are the platform's and always may.
+   */
+  namespacedStoreControllerIdentity?: ControllerIdentityPolicy | undefined;
+}
+
+export type ControllerIdentityPolicy = 'allow' | 'deny';
+
+/**
+ * Why a store may not be used under the controller-identity policy, or undefined when it may.
+ * Only namespaced SecretStores are restricted: their spec is tenant-written.
+ */
+export function controllerIdentityRefusal(kind: StoreKind, provider: Provider, config: unknown, policy: ControllerIdentityPolicy | undefined): string | undefined {
+  if (kind !== 'SecretStore' || policy !== 'deny') return undefined;
+  const ambient = provider.controllerIdentity?.(config);
+  if (!ambient) return undefined;
+  return `${ambient.field}: a SecretStore may not use ${ambient.uses}; the controller runs with --namespaced-store-controller-identity=deny (give the store its own credentials, or use a ClusterSecretStore)`;
 }
 
 /** Builds and caches provider clients per store (and per namespace where credentials demand it). */
@@ -108,6 +129,8 @@ export class StoreClients {
       const provider = await getProvider(name);
       const problems = provider.validateConfig(config);
       if (problems.length) throw new ProviderError('InvalidRequest', problems.join('; '));
+      const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
+      if (refused) throw controllerErrors.controllerIdentityDenied(storeId(kind, store), refused);
       const client = await provider.newClient(config, this.context(kind, store, namespace, name));
       const entry: CachedClient = { handle: { id: `${cacheKey}@${version}`, provider: name, client }, version, created: performance.now() };
       const old = this.clients.get(cacheKey);
@@ -131,6 +154,8 @@ export class StoreClients {
     const config = (store.spec.provider as Record<string, unknown>)[name];
     const problems = provider.validateConfig(config);
     if (problems.length) return { provider, problems };
+    const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
+    if (refused) return { provider, problems: [refused] };
     if (kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config)) {
       // Credentials live in each ExternalSecret's namespace: nothing to check until one uses it.
       return { provider, problems };
@@ -174,6 +199,7 @@ export class StoreClients {
     return {
       namespace: kind === 'SecretStore' ? store.metadata.namespace! : esNamespace,
       env: this.o.env ?? process.env,
+      callDeadlineMs: this.o.callDeadlineMs,
       readSecretKey: async (ref: SecretKeySelector) => {
         const ns = nsFor(ref);
         let secret: Secret | undefined;

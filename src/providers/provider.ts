@@ -115,6 +115,8 @@ export interface ProviderContext {
    * the remote operation (e.g. "GetSecretValue"); `detail` carries ESO's metric labels.
    */
   onApiCall?(operation: string, detail?: ApiCallDetail): void;
+  /** Total deadline of one remote call (ms); providers/common's default (30 s) when absent. */
+  callDeadlineMs?: number | undefined;
 }
 
 /** Labels of one remote API call, as ESO's externalsecret_provider_api_calls_count uses them. */
@@ -133,4 +135,12 @@ export interface Provider<Config = unknown> {
   /** What the store can do: ReadOnly, WriteOnly or ReadWrite. */
   capabilities(config: Config): 'ReadOnly' | 'WriteOnly' | 'ReadWrite';
   newClient(config: Config, ctx: ProviderContext): Promise<ProviderClient>;
+  /**
+   * When the config makes the store act as the controller itself (the AWS default credential
+   * chain, the controller's own service-account token): the field responsible and what it
+   * would use, for a status message. Undefined when every credential comes from the store's own
+   * references. The controller refuses such namespaced stores under
+   * `--namespaced-store-controller-identity=deny`.
+   */
+  controllerIdentity?(config: Config): { field: string; uses: string } | undefined;
 }

@@ -11,6 +11,17 @@ const loaders: Record<string, () => Promise<Provider>> = {
 
 const loaded = new Map<string, Provider>();
 
+/**
+ * A store's spec.provider names no provider, several, or one this build does not include. A
+ * configuration problem of the store, reported as such (not as a provider failure).
+ */
+export class StoreProviderConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreProviderConfigError';
+  }
+}
+
 export function supportedProviders(): string[] {
   return Object.keys(loaders).sort();
 }
@@ -19,7 +30,7 @@ export function supportedProviders(): string[] {
 export function providerName(spec: { provider?: Record<string, unknown> | undefined }): string {
   const keys = Object.keys(spec.provider ?? {}).filter((k) => spec.provider![k] != null);
   if (keys.length !== 1) {
-    throw new Error(keys.length === 0 ? 'spec.provider: no provider configured' : `spec.provider: exactly one provider expected, found ${keys.join(', ')}`);
+    throw new StoreProviderConfigError(keys.length === 0 ? 'spec.provider: no provider configured' : `spec.provider: exactly one provider expected, found ${keys.map((k) => JSON.stringify(k)).join(', ')}`);
   }
   return keys[0]!;
 }
@@ -27,8 +38,12 @@ export function providerName(spec: { provider?: Record<string, unknown> | undefi
 export async function getProvider(name: string): Promise<Provider> {
   const hit = loaded.get(name);
   if (hit) return hit;
-  const load = loaders[name];
-  if (!load) throw new Error(`spec.provider.${name}: provider not supported by this build (supported: ${supportedProviders().join(', ')})`);
+  const load = Object.hasOwn(loaders, name) ? loaders[name] : undefined;
+  if (!load) {
+    // The key is tenant-written: quoted and cut short.
+    const key = /^[A-Za-z0-9]{1,64}$/.test(name) ? name : JSON.stringify(name.slice(0, 64));
+    throw new StoreProviderConfigError(`spec.provider.${key}: the ${JSON.stringify(name.slice(0, 64))} provider is not supported by this build of tessera (supported: ${supportedProviders().join(', ')})`);
+  }
   const p = await load();
   loaded.set(name, p);
   return p;

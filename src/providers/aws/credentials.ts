@@ -10,7 +10,7 @@ import { ProviderError } from '../provider.ts';
 import type { ProviderContext } from '../provider.ts';
 import type { AWSProvider } from './config.ts';
 import { toProviderError } from './errors.ts';
-import { clientConfig, countApiCalls } from './sdk.ts';
+import { clientConfig, countApiCalls, withDeadline } from './sdk.ts';
 import type { AwsCredentials, CredentialProvider, SdkSettings } from './sdk.ts';
 
 type StsModule = typeof import('@aws-sdk/client-sts');
@@ -66,6 +66,7 @@ export function stsFactory(settings: SdkSettings): StsFactory {
       const { STSClient } = await load();
       const client = new STSClient(clientConfig(settings, 'sts', credentials));
       countApiCalls(client, 'sts', settings.onApiCall);
+      withDeadline(client, settings.deadlineMs);
       clients.push(client);
       return client;
     },

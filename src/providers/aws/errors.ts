@@ -3,6 +3,7 @@
 // service errors (which describe the request, not the payload) and is cut short.
 import { NotFoundError, ProviderError } from '../provider.ts';
 import type { ProviderErrorKind } from '../provider.ts';
+import { CallLimitError } from '../common/http.ts';
 
 /** Where a failure happened, for the message. */
 export interface AwsCallSite {
@@ -165,6 +166,7 @@ export function awsErrorMessage(site: AwsCallSite, kind: ProviderErrorKind, code
 /** Wraps any failure of an AWS call into a ProviderError (a NotFoundError for missing keys). */
 export function toProviderError(err: unknown, site: AwsCallSite): ProviderError {
   if (err instanceof ProviderError) return err;
+  if (err instanceof CallLimitError) return new ProviderError('Unreachable', awsErrorMessage(site, 'Unreachable', undefined, err.message), { cause: err });
   const code = awsErrorCode(err);
   const status = httpStatus(err);
   const rawMessage = err instanceof Error ? err.message : undefined;

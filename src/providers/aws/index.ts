@@ -6,7 +6,7 @@ import { validateAwsConfig } from './config.ts';
 import type { AWSProvider } from './config.ts';
 import { storeCredentials, stsFactory } from './credentials.ts';
 import { regionFrom } from './refs.ts';
-import { clientConfig, countApiCalls } from './sdk.ts';
+import { clientConfig, countApiCalls, withDeadline } from './sdk.ts';
 import type { SdkSettings } from './sdk.ts';
 
 export type { AWSProvider } from './config.ts';
@@ -20,7 +20,7 @@ async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<
   if (region === undefined) {
     throw new ProviderError('InvalidRequest', 'spec.provider.aws.region: is required (or set AWS_REGION in the operator environment)');
   }
-  const settings: SdkSettings = { region, env, onApiCall: ctx.onApiCall };
+  const settings: SdkSettings = { region, env, onApiCall: ctx.onApiCall, deadlineMs: ctx.callDeadlineMs };
   const sts = stsFactory(settings);
   const credentials = await storeCredentials(config, ctx, env, sts);
   const prefix = config.prefix ?? '';
@@ -29,11 +29,13 @@ async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<
     const [sdk, { SecretsManagerReader }] = await Promise.all([import('@aws-sdk/client-secrets-manager'), import('./secretsmanager.ts')]);
     const client = new sdk.SecretsManagerClient(clientConfig(settings, 'secretsmanager', credentials));
     countApiCalls(client, 'secretsmanager', ctx.onApiCall);
+    withDeadline(client, settings.deadlineMs);
     return new SecretsManagerReader(sdk, client, { prefix, onClose: () => sts.close() });
   }
   const [sdk, { ParameterStoreReader }] = await Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]);
   const client = new sdk.SSMClient(clientConfig(settings, 'ssm', credentials));
   countApiCalls(client, 'ssm', ctx.onApiCall);
+  withDeadline(client, settings.deadlineMs);
   return new ParameterStoreReader(sdk, client, { prefix, onClose: () => sts.close() });
 }
 
@@ -43,4 +45,16 @@ export const awsProvider: Provider<AWSProvider> = {
   // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
   capabilities: () => 'ReadOnly',
   newClient: newAwsClient,
+  controllerIdentity: (config) => awsControllerIdentity(config),
 };
+
+/**
+ * Without auth.secretRef or auth.jwt, the base credentials are the controller's own: its
+ * environment (AWS_ACCESS_KEY_ID, AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN) or the SDK's default
+ * chain (shared config profile, instance or container role). role and additionalRoles are then
+ * assumed with the controller's identity too. No store field selects a profile or a file.
+ */
+export function awsControllerIdentity(config: AWSProvider): { field: string; uses: string } | undefined {
+  if (config?.auth?.secretRef || config?.auth?.jwt) return undefined;
+  return { field: 'spec.provider.aws.auth', uses: "the controller's own AWS credentials (auth is not set, so the default credential chain of the controller applies: its environment, web identity token, shared config or instance role)" };
+}

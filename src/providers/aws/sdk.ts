@@ -1,6 +1,7 @@
 // What every AWS SDK client of this provider shares: region, endpoint override, credentials,
 // fail-fast retry and timeout settings, and the API-call counter hook.
 import type { ApiCallDetail } from '../provider.ts';
+import { CallLimitError, callLimits } from '../common/http.ts';
 import { endpointFromEnv } from './refs.ts';
 import type { AwsServiceId } from './refs.ts';
 
@@ -19,12 +20,18 @@ export interface SdkSettings {
   region: string;
   env: Record<string, string | undefined>;
   onApiCall?: OnApiCall | undefined;
+  /** Total deadline of one command, retries included (ms); providers/common's default when absent. */
+  deadlineMs?: number | undefined;
 }
 
 /** Three attempts in all and short timeouts: a dead endpoint should fail a reconcile in seconds. */
 export const MAX_ATTEMPTS = 3;
 export const CONNECTION_TIMEOUT_MS = 5_000;
-/** AWS answers reads in well under a second; 5 s without a response means the endpoint is stuck. */
+/**
+ * AWS answers reads in well under a second; 5 s without a response means the endpoint is stuck.
+ * This is the SDK's socket timeout (an idle timeout, reset by every byte); the total deadline of a
+ * command is withDeadline's.
+ */
 export const REQUEST_TIMEOUT_MS = 5_000;
 
 /** ESO's provider label for the metric, per service. */
@@ -88,4 +95,32 @@ function safeReport(onApiCall: OnApiCall, operation: string, detail: ApiCallDeta
   } catch {
     // A metrics hook must never fail a read.
   }
+}
+
+interface SendsCommands {
+  send(command: never, options?: unknown): Promise<unknown>;
+}
+
+/**
+ * Gives every command of `client` a total deadline, retries included: the SDK's own timeouts are
+ * per attempt and reset by each byte, so an endpoint that answers slowly (a frozen moto, a proxy
+ * dripping bytes) would otherwise hold a reconcile worker without end. A command that runs past
+ * it is aborted and fails with a CallLimitError (toProviderError: Unreachable, "deadline of 30s
+ * exceeded"). The client's send is wrapped once, here, rather than at each call site.
+ */
+export function withDeadline(client: SendsCommands, deadlineMs: number | undefined): void {
+  const { deadlineMs: ms } = callLimits(deadlineMs);
+  const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+  const wrapped = async (command: unknown, options?: unknown): Promise<unknown> => {
+    const deadline = AbortSignal.timeout(ms);
+    const given = (options as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
+    const abortSignal = given ? AbortSignal.any([deadline, given]) : deadline;
+    try {
+      return await send(command, { ...(typeof options === 'object' && options !== null ? options : {}), abortSignal });
+    } catch (err) {
+      if (deadline.aborted) throw new CallLimitError('DEADLINE_EXCEEDED', ms);
+      throw err;
+    }
+  };
+  (client as { send: unknown }).send = wrapped;
 }

@@ -63,6 +63,8 @@ export function validateKubernetesConfig(config: unknown): string[] {
           problems.push(`${field}.server.url: ${JSON.stringify(s.url)} is not a URL`);
         }
         if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`${field}.server.url: must be an https URL`);
+        // Request paths are appended to the URL: a query or fragment would swallow them.
+        if (url && /[?#]/.test(String(s.url))) problems.push(`${field}.server.url: must not contain a query or fragment`);
       }
       if (s.caBundle !== undefined && s.caBundle !== '' && (typeof s.caBundle !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(s.caBundle))) {
         problems.push(`${field}.server.caBundle: must be base64-encoded PEM`);

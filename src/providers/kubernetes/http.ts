@@ -1,20 +1,26 @@
 // A minimal client for the few Kubernetes API calls this provider makes (get and list Secrets,
 // SelfSubjectAccessReview), over node:https with the store's CA, client certificate or bearer
 // token. The operator's own KubeClient is not used: it talks to the operator's cluster with the
-// operator's identity, while a store names its own server and credentials.
-import http from 'node:http';
-import https from 'node:https';
+// operator's identity, while a store names its own server and credentials. The exchange itself
+// (total deadline, response size cap, error classification) is the shared one of providers/common.
+import type http from 'node:http';
+import type https from 'node:https';
 import { NotFoundError, ProviderError } from '../provider.ts';
 import type { ApiCallDetail, ProviderErrorKind } from '../provider.ts';
+import { callLimits, exchange, networkError, reportCall, storeAgent } from '../common/http.ts';
+import type { CallLimits } from '../common/http.ts';
 
 export const METRIC_PROVIDER = 'Kubernetes';
-export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface KubeTransportOptions {
   server: string;
   ca?: string | undefined;
   cert?: string | undefined;
   key?: string | undefined;
+  /** HTTP basic credentials (a kubeconfig user's inline username and password). */
+  basic?: { username: string; password: string } | undefined;
+  /** Total deadline of one call (ms); providers/common's default when absent. */
+  deadlineMs?: number | undefined;
   /** Returns the bearer token for a request; `fresh` asks for a new one after a 401. */
   token?: ((fresh: boolean) => Promise<string>) | undefined;
   onApiCall?: ((operation: string, detail?: ApiCallDetail) => void) | undefined;
@@ -32,8 +38,6 @@ interface Status {
   reason?: string;
 }
 
-const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
-
 export function classifyKube(status: number): ProviderErrorKind {
   if (status === 404) return 'NotFound';
   if (status === 401) return 'BadCredentials';
@@ -48,13 +52,13 @@ export class KubeTransport {
   readonly server: string;
   private readonly o: KubeTransportOptions;
   private readonly agent: http.Agent | https.Agent;
+  private readonly limits: CallLimits;
 
   constructor(o: KubeTransportOptions) {
     this.o = o;
     this.server = o.server.replace(/\/+$/, '');
-    this.agent = this.server.startsWith('https:')
-      ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(o.ca ? { ca: o.ca } : {}), ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}) })
-      : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.limits = callLimits(o.deadlineMs);
+    this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 16 });
   }
 
   close(): void {
@@ -95,45 +99,23 @@ export class KubeTransport {
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v);
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json', 'user-agent': 'tessera' };
     if (this.o.token) headers.authorization = `Bearer ${await this.o.token(fresh)}`;
+    else if (this.o.basic) headers.authorization = `Basic ${Buffer.from(`${this.o.basic.username}:${this.o.basic.password}`, 'utf8').toString('base64')}`;
     let payload: string | undefined;
     if (body !== undefined) {
       payload = JSON.stringify(body);
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    const mod = url.protocol === 'https:' ? https : http;
     try {
-      return await new Promise((resolve, reject) => {
-        const req = mod.request(url, { method, headers, agent: this.agent, timeout: REQUEST_TIMEOUT_MS }, (r) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (text += c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
-          r.on('error', reject);
-        });
-        req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-        req.on('error', reject);
-        if (payload !== undefined) req.write(payload);
-        req.end();
-      });
+      const answer = await exchange({ url, method, headers, payload, agent: this.agent, limits: this.limits });
+      return { status: answer.status, text: answer.text };
     } catch (err) {
       this.report(site.operation, 'error');
-      const code = (err as { code?: unknown }).code;
-      const c = typeof code === 'string' ? code : undefined;
-      const tls = c !== undefined && /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL)/.test(c);
-      const what = tls ? `TLS handshake with ${this.server} failed (${c})` : `server ${this.server} unreachable (${c ?? (err as Error).message.slice(0, 120)})`;
-      if (!tls && c !== undefined && !unreachableCodes.has(c)) {
-        throw new ProviderError('Unreachable', `Kubernetes ${site.operation} ${site.what}: request to ${this.server} failed (${c})`, { cause: err });
-      }
-      throw new ProviderError('Unreachable', `Kubernetes ${site.operation} ${site.what}: ${what}`, { cause: err });
+      throw networkError(`Kubernetes ${site.operation} ${site.what}`, this.server, err);
     }
   }
 
   private report(operation: string, status: 'success' | 'error'): void {
-    try {
-      this.o.onApiCall?.(operation, { provider: METRIC_PROVIDER, status });
-    } catch {
-      // A metrics hook must never fail a read.
-    }
+    reportCall(this.o.onApiCall, operation, METRIC_PROVIDER, status);
   }
 }

@@ -11,6 +11,8 @@ import { readCAProvider } from '../vault/config.ts';
 import { validateKubernetesConfig } from './config.ts';
 import type { KubernetesProvider } from './config.ts';
 import { KubeTransport } from './http.ts';
+import { KubeconfigRefused, parseTenantKubeconfig } from './kubeconfig.ts';
+import type { TenantConnection } from './kubeconfig.ts';
 
 export type { KubernetesProvider } from './config.ts';
 export { validateKubernetesConfig } from './config.ts';
@@ -18,6 +20,11 @@ export { validateKubernetesConfig } from './config.ts';
 const field = 'spec.provider.kubernetes';
 const enc = new TextEncoder();
 export const IN_CLUSTER_CA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
+/**
+ * Most Secrets one find may list. The server may be tenant-chosen: a hostile one could hand out
+ * `continue` tokens forever, each page within the call deadline. Far more than one Secret holds.
+ */
+export const MAX_LIST_ITEMS = 100_000;
 /** A ServiceAccount token is requested again after this long (TokenRequest tokens live ≥ 10 min). */
 const SA_TOKEN_REUSE_MS = 5 * 60_000;
 
@@ -80,6 +87,7 @@ interface Connection {
   cert?: string | undefined;
   key?: string | undefined;
   token?: ((fresh: boolean) => Promise<string>) | undefined;
+  basic?: { username: string; password: string } | undefined;
 }
 
 function inClusterServer(env: Record<string, string | undefined>): string {
@@ -89,29 +97,20 @@ function inClusterServer(env: Record<string, string | undefined>): string {
   return 'https://kubernetes.default.svc';
 }
 
-/** server, CA and credentials from a kubeconfig held in a Secret (inline data only). */
-async function fromKubeconfig(text: string): Promise<Connection> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
+/**
+ * server, CA and credentials from a kubeconfig held in a Secret. The kubeconfig is tenant input:
+ * it goes through the tenant parser, which reads no file and runs no command (kubeconfig.ts).
+ */
+function fromKubeconfig(text: string): Connection {
+  let c: TenantConnection;
   try {
-    kc.loadFromString(text);
-  } catch {
-    // No cause: a YAML error can quote the kubeconfig, which holds credentials.
+    c = parseTenantKubeconfig(text);
+  } catch (err) {
+    if (err instanceof KubeconfigRefused) throw new ProviderError('InvalidRequest', `${field}.authRef: kubeconfig ${err.message}`);
     throw new ProviderError('InvalidRequest', `${field}.authRef: the referenced key is not a kubeconfig`);
   }
-  const cluster = kc.getCurrentCluster();
-  const user = kc.getCurrentUser();
-  if (!cluster?.server) throw new ProviderError('InvalidRequest', `${field}.authRef: the kubeconfig has no current cluster with a server`);
-  const b64 = (v: string | undefined) => (v ? Buffer.from(v, 'base64').toString('utf8') : undefined);
-  if (user?.exec || user?.authProvider) throw new ProviderError('InvalidRequest', `${field}.authRef: exec and auth-provider users are not supported; use a token or client certificate`);
-  const token = user?.token;
-  return {
-    server: cluster.server,
-    ca: b64(cluster.caData),
-    cert: b64(user?.certData),
-    key: b64(user?.keyData),
-    token: token ? async () => token : undefined,
-  };
+  const token = c.token;
+  return { server: c.server, ca: c.ca, cert: c.cert, key: c.key, basic: c.basic, token: token ? async () => token : undefined };
 }
 
 async function connection(config: KubernetesProvider, ctx: ProviderContext): Promise<Connection> {
@@ -192,7 +191,8 @@ export class KubernetesSecretsClient implements ProviderClient {
   }
 
   async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
-    if (ref.key === '' || ref.key.includes('/')) throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
+    // "." and ".." would be resolved by URL parsing into the namespace (or the API root) path.
+    if (ref.key === '' || ref.key.includes('/') || ref.key === '.' || ref.key === '..') throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
     const s = await this.getSecret(ref.key);
     return { value: enc.encode(ref.metadataPolicy === 'Fetch' ? secretMetadataJson(s) : secretDataJson(s)) };
   }
@@ -208,7 +208,10 @@ export class KubernetesSecretsClient implements ProviderClient {
         undefined,
         { labelSelector: selector, limit: '500', continue: cont },
       );
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) items.push(item);
+      if (items.length > MAX_LIST_ITEMS) {
+        throw new ProviderError('InvalidRequest', `Kubernetes ListSecrets in namespace ${JSON.stringify(this.namespace)}: find matches more than ${MAX_LIST_ITEMS} Secrets; narrow dataFrom.find`);
+      }
       cont = page.metadata?.continue || undefined;
     } while (cont);
     return items;
@@ -263,7 +266,7 @@ export async function newKubernetesClient(config: KubernetesProvider, ctx: Provi
   const problems = validateKubernetesConfig(config);
   if (problems.length > 0) throw new ProviderError('InvalidRequest', problems.join('; '));
   const conn = await connection(config, ctx);
-  const transport = new KubeTransport({ ...conn, onApiCall: ctx.onApiCall });
+  const transport = new KubeTransport({ ...conn, deadlineMs: ctx.callDeadlineMs, onApiCall: ctx.onApiCall });
   return new KubernetesSecretsClient(transport, config.remoteNamespace || 'default');
 }
 

@@ -15,6 +15,12 @@ import type { LoginCache } from './tokens.ts';
 const enc = new TextEncoder();
 /** Parallel reads during find; Vault handles far more, but one store should not flood it. */
 const FIND_CONCURRENCY = 8;
+/**
+ * Most entries (names and folders) one find may list. The server is tenant-chosen: a hostile one
+ * could answer every LIST with one more folder and keep a worker listing forever, each call
+ * within its deadline. 100,000 names is far more than one Secret (≤ 1 MiB) can hold.
+ */
+export const MAX_FIND_ENTRIES = 100_000;
 
 export interface VaultKvClientOptions {
   transport: VaultTransport;
@@ -149,7 +155,7 @@ export class VaultKvClient implements ProviderClient {
   }
 
   /** Every secret name under `prefix` (ending in "/" or empty), recursively, relative to the mount. */
-  private async list(prefix: string): Promise<string[]> {
+  private async list(prefix: string, budget: { left: number } = { left: MAX_FIND_ENTRIES }): Promise<string[]> {
     const path = this.version === 'v2' ? `${this.mount}/metadata/${prefix}` : `${this.mount}/${prefix}`;
     const site = { operation: 'ListSecrets', path };
     const res = await this.authed(site, 'GET', path.replace(/\/$/, ''), { query: { list: 'true' } });
@@ -158,12 +164,16 @@ export class VaultKvClient implements ProviderClient {
     const keys = ((res.body?.data as { keys?: unknown } | undefined)?.keys ?? []) as unknown[];
     const names: string[] = [];
     const folders: string[] = [];
+    budget.left -= keys.length;
+    if (budget.left < 0) {
+      throw new ProviderError('InvalidRequest', `Vault ListSecrets ${JSON.stringify(path)}: find lists more than ${MAX_FIND_ENTRIES} entries; narrow dataFrom.find.path`);
+    }
     for (const k of keys) {
       if (typeof k !== 'string') continue;
       if (k.endsWith('/')) folders.push(prefix + k);
       else names.push(prefix + k);
     }
-    const nested = await mapLimit(folders, FIND_CONCURRENCY, (f) => this.list(f));
+    const nested = await mapLimit(folders, FIND_CONCURRENCY, (f) => this.list(f, budget));
     return names.concat(...nested);
   }
 

@@ -185,6 +185,9 @@ export function validateVaultConfig(config: unknown): string[] {
       problems.push(`${field}.server: ${JSON.stringify(c.server)} is not a URL`);
     }
     if (url && url.protocol !== 'http:' && url.protocol !== 'https:') problems.push(`${field}.server: must be an http or https URL`);
+    // Request paths are appended to the server URL: a query or fragment would swallow them and
+    // let the store choose any path of any host the controller can reach.
+    if (url && (url.search !== '' || url.hash !== '' || c.server.includes('#') || c.server.includes('?'))) problems.push(`${field}.server: must not contain a query or fragment`);
   }
   if (c.version !== undefined && c.version !== 'v1' && c.version !== 'v2') {
     problems.push(`${field}.version: must be v1 or v2 (got ${JSON.stringify(c.version)})`);

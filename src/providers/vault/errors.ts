@@ -3,6 +3,7 @@
 // request: "permission denied", "invalid role or secret ID"), never a secret value or a token.
 import { NotFoundError, ProviderError } from '../provider.ts';
 import type { ProviderErrorKind } from '../provider.ts';
+import { networkError } from '../common/http.ts';
 
 /** Where a failure happened. `operation` is ESO's metric call name (Login, ReadSecretData, …). */
 export interface VaultCallSite {
@@ -11,8 +12,6 @@ export interface VaultCallSite {
   path?: string | undefined;
 }
 
-const unreachableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'ABORT_ERR']);
-const tlsCodes = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL)/;
 
 const kindWords: Record<ProviderErrorKind, string> = {
   NotFound: 'not found',
@@ -69,17 +68,7 @@ export function vaultHttpError(site: VaultCallSite, status: number, errors: read
   return kind === 'NotFound' ? new NotFoundError(message) : new ProviderError(kind, message);
 }
 
-/** A network or TLS failure (no HTTP answer). */
+/** A network or TLS failure, a passed deadline or an oversized answer (no usable HTTP answer). */
 export function vaultNetworkError(site: VaultCallSite, server: string, err: unknown): ProviderError {
-  if (err instanceof ProviderError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  const c = typeof code === 'string' ? code : undefined;
-  const msg = err instanceof Error ? err.message : String(err);
-  if (c !== undefined && tlsCodes.test(c)) {
-    return new ProviderError('Unreachable', `${where(site)}: TLS handshake with ${server} failed (${c}: ${msg.slice(0, 160)})`, { cause: err });
-  }
-  const timeout = c === 'ETIMEDOUT' || /timed? ?out/i.test(msg);
-  if (c !== undefined && unreachableCodes.has(c)) return new ProviderError('Unreachable', `${where(site)}: server ${server} unreachable (${c})`, { cause: err });
-  if (timeout) return new ProviderError('Unreachable', `${where(site)}: server ${server} did not answer in time (ETIMEDOUT)`, { cause: err });
-  return new ProviderError('Unreachable', `${where(site)}: request to ${server} failed (${c ?? msg.slice(0, 160)})`, { cause: err });
+  return networkError(where(site), server, err);
 }

@@ -1,9 +1,12 @@
 // A minimal Vault HTTP API client over node:http(s): one keep-alive agent per store (CA bundle
 // and client certificate), the headers ESO's Vault client sends (namespace, read-your-writes,
-// forward-inconsistent, custom headers), short timeouts and the API-call counter.
-import http from 'node:http';
-import https from 'node:https';
+// forward-inconsistent, custom headers) and the API-call counter. The exchange itself (total
+// deadline, response size cap, error classification) is the shared one of providers/common.
+import type http from 'node:http';
+import type https from 'node:https';
 import type { ApiCallDetail } from '../provider.ts';
+import { CallLimitError, callLimits, exchange, reportCall, storeAgent } from '../common/http.ts';
+import type { CallLimits, HttpAnswer } from '../common/http.ts';
 import { vaultHttpError, vaultNetworkError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
 import { parseLossless } from './gojson.ts';
@@ -11,7 +14,6 @@ import { encodePath } from './paths.ts';
 
 /** ESO's provider label for externalsecret_provider_api_calls_count. */
 export const METRIC_PROVIDER = 'HashiCorp/Vault';
-export const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface TransportOptions {
   server: string;
@@ -23,7 +25,8 @@ export interface TransportOptions {
   key?: string | undefined;
   readYourWrites?: boolean | undefined;
   forwardInconsistent?: boolean | undefined;
-  timeoutMs?: number | undefined;
+  /** Total deadline of one call (ms); providers/common's default when absent. */
+  deadlineMs?: number | undefined;
   onApiCall?: ((operation: string, detail?: ApiCallDetail) => void) | undefined;
 }
 
@@ -51,6 +54,7 @@ export class VaultTransport {
   private readonly agent: http.Agent | https.Agent;
   private readonly certAgents = new Map<string, https.Agent>();
   private readonly tls: boolean;
+  private readonly limits: CallLimits;
   /** The last X-Vault-Index seen, sent back when readYourWrites is on. */
   private index: string | undefined;
 
@@ -58,9 +62,8 @@ export class VaultTransport {
     this.o = o;
     this.server = o.server.replace(/\/+$/, '');
     this.tls = this.server.startsWith('https:');
-    this.agent = this.tls
-      ? new https.Agent({ keepAlive: true, maxSockets: 32, ...(o.ca ? { ca: o.ca } : {}), ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}) })
-      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.limits = callLimits(o.deadlineMs);
+    this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 32 });
   }
 
   close(): void {
@@ -74,7 +77,7 @@ export class VaultTransport {
     const id = `${clientCert.cert}\u0000${clientCert.key}`;
     let a = this.certAgents.get(id);
     if (!a) {
-      a = new https.Agent({ keepAlive: false, ...(this.o.ca ? { ca: this.o.ca } : {}), cert: clientCert.cert, key: clientCert.key });
+      a = storeAgent(this.server, { ca: this.o.ca, cert: clientCert.cert, key: clientCert.key, maxSockets: 4, keepAlive: false }) as https.Agent;
       this.certAgents.set(id, a);
     }
     return a;
@@ -96,37 +99,29 @@ export class VaultTransport {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    const mod = this.tls ? https : http;
-    let res: { status: number; text: string; index: string | undefined };
-    const attempt = () =>
-      new Promise<{ status: number; text: string; index: string | undefined }>((resolve, reject) => {
-        const req = mod.request(url, { method, headers, agent: this.agentFor(opts.clientCert), timeout: this.o.timeoutMs ?? REQUEST_TIMEOUT_MS }, (r) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (text += c));
-          r.on('end', () => {
-            const idx = r.headers['x-vault-index'];
-            resolve({ status: r.statusCode ?? 0, text, index: Array.isArray(idx) ? idx[idx.length - 1] : idx });
-          });
-          r.on('error', reject);
-        });
-        req.on('timeout', () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
-        req.on('error', reject);
-        if (payload !== undefined) req.write(payload);
-        req.end();
-      });
+    const agent = this.agentFor(opts.clientCert);
+    // One deadline for the call, the retry included: a retry must not double the time a
+    // hostile server may hold the worker.
+    const started = performance.now();
+    const attempt = (deadlineMs: number) => exchange({ url, method, headers, payload, agent, limits: { ...this.limits, deadlineMs } });
+    let answer: HttpAnswer;
     try {
       try {
-        res = await attempt();
+        answer = await attempt(this.limits.deadlineMs);
       } catch (err) {
         // A kept-alive connection the server closed meanwhile: retry once on a new one.
-        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
-        res = await attempt();
+        const left = this.limits.deadlineMs - (performance.now() - started);
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || left < 1) throw err;
+        answer = await attempt(left).catch((e: unknown) => {
+          throw e instanceof CallLimitError && e.code === 'DEADLINE_EXCEEDED' ? new CallLimitError('DEADLINE_EXCEEDED', this.limits.deadlineMs) : e;
+        });
       }
     } catch (err) {
       this.report(site.operation, 'error');
       throw vaultNetworkError(site, this.server, err);
     }
+    const idx = answer.headers['x-vault-index'];
+    const res = { status: answer.status, text: answer.text, index: Array.isArray(idx) ? idx[idx.length - 1] : idx };
     if (this.o.readYourWrites && res.index) this.index = res.index;
     let body: Record<string, unknown> | undefined;
     if (res.text.trim() !== '') {
@@ -150,10 +145,6 @@ export class VaultTransport {
   }
 
   private report(operation: string, status: 'success' | 'error'): void {
-    try {
-      this.o.onApiCall?.(operation, { provider: METRIC_PROVIDER, status });
-    } catch {
-      // A metrics hook must never fail a read.
-    }
+    reportCall(this.o.onApiCall, operation, METRIC_PROVIDER, status);
   }
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { ProviderError } from '../provider.ts';
 import type { Provider, ProviderClient, ProviderContext, SecretKeySelector } from '../provider.ts';
-import { resolveAuth } from './auth.ts';
+import { IN_CLUSTER_TOKEN_PATH, resolveAuth } from './auth.ts';
 import { readCAProvider, validateVaultConfig } from './config.ts';
 import type { VaultProvider } from './config.ts';
 import { VaultKvClient } from './client.ts';
@@ -61,6 +61,7 @@ export async function newVaultClient(config: VaultProvider, ctx: ProviderContext
     key,
     readYourWrites: config.readYourWrites,
     forwardInconsistent: config.forwardInconsistent,
+    deadlineMs: ctx.callDeadlineMs,
     onApiCall: ctx.onApiCall,
   });
   try {
@@ -80,4 +81,16 @@ export const vaultProvider: Provider<VaultProvider> = {
   // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
   capabilities: () => 'ReadOnly',
   newClient: (config, ctx): Promise<ProviderClient> => newVaultClient(config, ctx),
+  controllerIdentity: (config) => vaultControllerIdentity(config),
 };
+
+/**
+ * Kubernetes auth with neither serviceAccountRef nor secretRef logs in with the controller's own
+ * service-account token (as ESO does): the one way a Vault store acts as the controller. The
+ * token then goes to the store's server, which the store's author chose.
+ */
+export function vaultControllerIdentity(config: VaultProvider): { field: string; uses: string } | undefined {
+  const k = config?.auth?.kubernetes;
+  if (!k || k.serviceAccountRef || k.secretRef) return undefined;
+  return { field: `${field}.auth.kubernetes`, uses: `the controller's own service-account token (${IN_CLUSTER_TOKEN_PATH}; neither serviceAccountRef nor secretRef is set)` };
+}

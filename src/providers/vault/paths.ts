@@ -37,10 +37,15 @@ export function metadataPath(mount: string | undefined, version: VaultKVStoreVer
   return key.replace('/data/', '/metadata/');
 }
 
-/** Encodes each path segment for a URL, keeping the slashes. */
+/**
+ * Encodes each path segment for a URL, keeping the slashes. "." and ".." segments are refused:
+ * URL parsing resolves them (encoded or not), so a key such as "../../other/data/x" would leave
+ * the store's mount, or /v1/ altogether.
+ */
 export function encodePath(path: string): string {
-  return path
-    .split('/')
-    .map((s) => encodeURIComponent(s))
-    .join('/');
+  const segments = path.split('/');
+  if (segments.some((s) => s === '.' || s === '..')) {
+    throw new ProviderError('InvalidRequest', `Vault: path ${JSON.stringify(path.slice(0, 200))} contains a "." or ".." segment`);
+  }
+  return segments.map((s) => encodeURIComponent(s)).join('/');
 }

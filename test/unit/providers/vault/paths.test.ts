@@ -31,3 +31,12 @@ test('metadataPath', () => {
 test('encodePath keeps slashes and escapes segments', () => {
   assert.equal(encodePath('secret/data/a b/c?d'), 'secret/data/a%20b/c%3Fd');
 });
+
+test('encodePath refuses "." and ".." segments, which URL parsing would resolve out of the mount', () => {
+  assert.equal(new URL(`http://v/v1/${encodePath('secret/data/a')}`).pathname, '/v1/secret/data/a');
+  for (const p of ['secret/data/../../sys/raw/x', 'secret/data/./x', '..', 'secret/..']) {
+    assert.throws(() => encodePath(p), /contains a "\." or "\.\." segment/);
+  }
+  // Dots inside a segment are names, not navigation.
+  assert.equal(encodePath('secret/data/a..b/.env'), 'secret/data/a..b/.env');
+});
