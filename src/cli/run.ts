@@ -6,7 +6,7 @@ import { EventRecorder } from '../kube/events.ts';
 import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
-import { parseDurationMs } from '../api/duration.ts';
+import { parseDurationMs, timerDelayMs } from '../api/duration.ts';
 import { type FlagSpec, formatFlags, parseFlags } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     const timeout = setTimeout(() => {
       log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, parseDurationMs(String(f['shutdown-timeout'])) + 5000);
+    }, timerDelayMs(parseDurationMs(String(f['shutdown-timeout'])) + 5000));
     timeout.unref();
     void manager.stop().then(() => {
       log.flush();
