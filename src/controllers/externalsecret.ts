@@ -35,6 +35,10 @@ export interface ExternalSecretControllerOptions {
   namespace?: string | undefined;
   controllerClass: string;
   concurrent: number;
+  /** Bulkhead: most ExternalSecrets of one SecretStore in progress; default max(1, concurrent/4). */
+  storeConcurrency?: number | undefined;
+  /** Bulkhead: most ExternalSecrets of one namespace in progress; default max(1, concurrent/2). */
+  namespaceConcurrency?: number | undefined;
   /** Longest time a value read for one ExternalSecret is reused for another (ms). */
   providerCacheTtlMs: number;
   storeRequeueIntervalMs: number;
@@ -77,6 +81,29 @@ function contentDigest(secret: Secret | SyncSecret): string {
   return contentHash({ type: s.type || 'Opaque', immutable: s.immutable === true, data: decodeSecretData(s), labels: {}, annotations: {} });
 }
 
+/** The bulkhead caps (see --store-concurrency, --namespace-concurrency in README). */
+export function bulkheadLimits(o: { concurrent: number; storeConcurrency?: number | undefined; namespaceConcurrency?: number | undefined }): { store: number; namespace: number; storeWorkers: number } {
+  const c = Math.max(1, o.concurrent);
+  return {
+    store: Math.max(1, o.storeConcurrency ?? Math.floor(c / 4)),
+    namespace: Math.max(1, o.namespaceConcurrency ?? Math.floor(c / 2)),
+    storeWorkers: Math.max(2, Math.ceil(c / 4)),
+  };
+}
+
+/**
+ * The bulkhead groups of an ExternalSecret key: its namespace, and its SecretStore when it reads
+ * from one (a tenant chooses a SecretStore's endpoint, so a slow one must only delay its own
+ * ExternalSecrets). A ClusterSecretStore is the platform's and shared: capping it would throttle
+ * every tenant together and protect none, so only the namespace cap applies.
+ */
+export function bulkheadGroups(es: ExternalSecret | undefined, key: string): string[] {
+  const ns = es?.metadata.namespace ?? key.split('/')[0]!;
+  const groups = [`ns/${ns}`];
+  if (es && (es.spec.secretStoreRef?.kind ?? 'SecretStore') === 'SecretStore') groups.push(storeRefKey(es.spec.secretStoreRef, ns));
+  return groups;
+}
+
 export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader } {
   const log = o.logger.child({ controller: 'externalsecret' });
   const kube = o.kube;
@@ -114,10 +141,24 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 
-  const controller = new Controller({ name: 'externalsecret', workers: o.concurrent, logger: o.logger, backoffBaseMs: 1000, backoffMaxMs: 5 * 60_000, reconcile: (key) => reconcile(key) });
+  const limits = bulkheadLimits(o);
+  const controller = new Controller({
+    name: 'externalsecret',
+    workers: o.concurrent,
+    logger: o.logger,
+    backoffBaseMs: 1000,
+    backoffMaxMs: 5 * 60_000,
+    reconcile: (key) => reconcile(key),
+    groupsOf: (key) => bulkheadGroups(esInformer.get(key), key),
+    groupLimit: (g) => (g.startsWith('SecretStore/') ? limits.store : limits.namespace),
+  });
+  // Store validation calls the provider too: several workers, at most half of them per namespace,
+  // so one tenant's hostile SecretStores cannot hold back the validation of everyone else's.
   const ssController = new Controller({
     name: 'secretstore',
-    workers: 1,
+    workers: limits.storeWorkers,
+    groupsOf: (key) => [`ns/${key.split('/')[0]}`],
+    groupLimit: () => Math.max(1, Math.floor(limits.storeWorkers / 2)),
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
@@ -125,7 +166,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
   const cssController = new Controller({
     name: 'clustersecretstore',
-    workers: 1,
+    workers: limits.storeWorkers,
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
@@ -216,6 +257,18 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     const name = ref?.name ?? '';
     const store = kind === 'ClusterSecretStore' ? cssInformer.get(name) : ssInformer.get(`${namespace}/${name}`);
     return { kind, store, name };
+  }
+
+  /** Is any store of the ExternalSecret deleted, or closed to its namespace? (From the caches.) */
+  function storeUnavailable(es: ES): boolean {
+    const ns = es.metadata.namespace!;
+    const sourceRefs = [...(es.spec.data ?? []), ...(es.spec.dataFrom ?? [])].flatMap((d) => (d.sourceRef?.storeRef ? [d.sourceRef.storeRef] : []));
+    for (const ref of [es.spec.secretStoreRef, ...sourceRefs]) {
+      const { kind, store } = findStore(ref, ns);
+      if (!store) return true;
+      if (kind === 'ClusterSecretStore' && !namespaceAllowed(store.spec.conditions, ns, nsInformer.get(ns)?.metadata?.labels)) return true;
+    }
+    return false;
   }
 
   async function handleFor(ref: SecretStoreRef | undefined, namespace: string): Promise<{ handle: StoreHandle; label: string } | 'skip'> {
@@ -359,6 +412,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       specChanged,
       targetBroken,
       targetExists: !!cached,
+      storeUnavailable: storeUnavailable(es),
       now: Date.now(),
     };
     const due = refreshDue(state);
