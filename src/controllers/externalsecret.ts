@@ -8,7 +8,7 @@ import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import { desiredSecret, targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type RenderTemplate } from '../sync/desired.ts';
 import { ConditionReason, EventReason, isSyncError } from '../sync/errors.ts';
-import { contentHash, decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
+import { contentHash, decodeSecretData, fieldOwnerFor, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isAlreadyExists, isConflict, isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { Controller, type Result } from '../kube/controller.ts';
@@ -366,17 +366,24 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     throw err;
   }
 
+  /**
+   * The client an ExternalSecret writes its Secret with: its own field manager, named as ESO
+   * names it, so the apiserver's managedFields tell who wrote what (and ESO reads them after a
+   * migration back). Tessera itself decides ownership on the write records (src/sync/secret.ts).
+   */
+  const secretWriter = (es: ES): KubeClient => kube.withFieldManager(fieldOwnerFor(es.metadata.name!));
+
   /** Creates or updates the target Secret; a lost race is retried with backoff. */
   async function writeSecret(es: ES, secret: unknown, existing: Secret | undefined): Promise<void> {
     const target = targetName(es);
     try {
       if (!existing) {
-        await kube.create(core.secrets, secret as Secret);
+        await secretWriter(es).create(core.secrets, secret as Secret);
         o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
       } else {
         const s = secret as Secret;
         const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        await kube.update(core.secrets, body as Secret);
+        await secretWriter(es).update(core.secrets, body as Secret);
         o.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
       }
     } catch (e) {
@@ -458,7 +465,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
         let created = false;
         try {
-          await kube.create(core.secrets, plan.secret as unknown as Secret);
+          await secretWriter(es).create(core.secrets, plan.secret as unknown as Secret);
           created = true;
         } catch (e) {
           if (!(blindCreate && isAlreadyExists(e))) {
