@@ -456,7 +456,7 @@ function plan(input: DesiredSecretInput): SyncPlan {
     data: merging ? [...rendered.data.keys()] : [],
     labels: Object.keys(ourLabels),
     annotations: Object.keys(ourAnnotations),
-    hash,
+    hash: merging ? hash : undefined,
   });
   // The one data-hash annotation belongs to the Secret's owner; merging ExternalSecrets keep
   // theirs in their records, so two of them do not overwrite each other's hash forever.

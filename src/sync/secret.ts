@@ -133,12 +133,18 @@ export interface WriteRecord {
   data: string[];
   labels: string[];
   annotations: string[];
-  /** contentHash of what it wrote (Merge: the only hash; there is one data-hash annotation). */
-  hash: string;
+  /**
+   * Merge only: contentHash of what it wrote. (The one data-hash annotation is the owner's; with
+   * Owner and Orphan the ExternalSecret is the owner and the annotation holds its hash.)
+   */
+  hash?: string | undefined;
 }
 
 export function encodeWriteRecord(r: WriteRecord): string {
-  return JSON.stringify({ externalSecret: r.externalSecret, data: [...r.data].sort(), labels: [...r.labels].sort(), annotations: [...r.annotations].sort(), hash: r.hash });
+  return JSON.stringify({
+    externalSecret: r.externalSecret, data: [...r.data].sort(), labels: [...r.labels].sort(), annotations: [...r.annotations].sort(),
+    ...(r.hash !== undefined ? { hash: r.hash } : {}),
+  });
 }
 
 /** The record an ExternalSecret left on the Secret; undefined when absent or unreadable. */
@@ -153,7 +159,7 @@ export function readWriteRecord(secret: Secret | undefined, externalSecretName: 
       data: strings(v.data),
       labels: strings(v.labels),
       annotations: strings(v.annotations),
-      hash: typeof v.hash === 'string' ? v.hash : '',
+      hash: typeof v.hash === 'string' ? v.hash : undefined,
     };
   } catch {
     return undefined; // edited by hand: treated as no record
