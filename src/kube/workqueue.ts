@@ -308,11 +308,16 @@ export class WorkQueue {
     for (const g of groups) {
       const list = this.parked.get(g);
       if (!list) continue;
-      this.parked.delete(g);
-      this.parkedCount -= list.length;
-      // Re-queued at their priority; enqueue parks again any that still do not fit (possibly
-      // under another full group), and hands the others to waiting workers.
-      for (const key of list) {
+      // Only as many as the group has room for: the rest stay parked, so a group with thousands
+      // of waiting keys costs O(1) per done, not a pass over all of them.
+      const room = Math.max(1, this.groupLimit(g)) - (this.inFlight.get(g) ?? 0);
+      if (room <= 0) continue;
+      const ready = list.splice(0, room);
+      if (list.length === 0) this.parked.delete(g);
+      this.parkedCount -= ready.length;
+      // Re-queued at their priority; enqueue parks again any that still do not fit (under another
+      // full group), and hands the others to waiting workers.
+      for (const key of ready) {
         const prio = this.dirty.get(key);
         if (prio !== undefined) this.enqueue(key, prio);
       }

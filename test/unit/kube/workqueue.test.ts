@@ -320,3 +320,28 @@ describe('bulkheads (per-group caps)', () => {
     await c.stop();
   });
 });
+
+describe('bulkheads at scale', () => {
+  it('10,000 keys of one capped group drain in linear time', async () => {
+    const q = new WorkQueue({ name: 'unit-bulkhead-scale', groupsOf: () => ['one'], groupLimit: () => 4 });
+    for (let i = 0; i < 10_000; i++) q.add(`k${i}`);
+    const t0 = performance.now();
+    let served = 0;
+    const inHand: string[] = [];
+    while (served < 10_000) {
+      while (inHand.length < 4) {
+        const k = await q.get();
+        inHand.push(k!);
+      }
+      assert.equal(q.inFlightOf('one'), 4);
+      q.done(inHand.shift()!);
+      served++;
+      if (q.len() === 0 && inHand.length === 0) break;
+      if (served + inHand.length >= 10_000) {
+        inHand.splice(0).forEach((k) => (q.done(k), served++));
+      }
+    }
+    assert.equal(served, 10_000);
+    assert.ok(performance.now() - t0 < 2000, `took ${Math.round(performance.now() - t0)} ms`);
+  });
+});
