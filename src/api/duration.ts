@@ -115,3 +115,21 @@ function fixed(value: bigint, div: bigint): string {
   const frac = rest.toString().padStart(digits, '0').replace(/0+$/, '');
   return `${whole}.${frac}`;
 }
+
+/**
+ * The longest delay Node's setTimeout honours: 2^31-1 ms (≈ 24.8 days). A larger delay (and
+ * NaN) makes Node fire the timer after 1 ms with a TimeoutOverflowWarning, so a refreshInterval
+ * of 597 h would reconcile ~800 times a second instead of never.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A delay that is safe to hand to setTimeout: clamped to [0, MAX_TIMER_MS]; NaN counts as the
+ * maximum (an unparseable or infinite delay must mean "later", never "now"). Every delay that
+ * comes from a spec, a flag or a backoff goes through here before it reaches a timer.
+ */
+export function timerDelayMs(ms: number): number {
+  if (Number.isNaN(ms)) return MAX_TIMER_MS;
+  if (ms <= 0) return 0;
+  return Math.min(ms, MAX_TIMER_MS);
+}

@@ -6,13 +6,15 @@ import { EventRecorder } from '../kube/events.ts';
 import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
-import { parseDurationMs } from '../api/duration.ts';
+import { parseDurationMs, timerDelayMs } from '../api/duration.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
   { name: 'namespace', type: 'string', default: '', help: 'Watch ExternalSecrets and SecretStores in this namespace only; all namespaces when empty.' },
   { name: 'concurrent', type: 'number', default: 16, help: 'Number of ExternalSecrets reconciled in parallel.' },
+  { name: 'store-concurrency', type: 'number', default: 0, help: 'Most ExternalSecrets of one SecretStore reconciled at once (a bulkhead: a slow or hostile tenant store holds at most this many of the --concurrent workers); 0 means max(1, concurrent/4). ClusterSecretStores are not capped per store.' },
+  { name: 'namespace-concurrency', type: 'number', default: 0, help: 'Most ExternalSecrets of one namespace reconciled at once (so many stores of one tenant cannot hold every worker either); 0 means max(1, concurrent/2).' },
   { name: 'controller-class', type: 'string', default: 'default', help: 'Handle only stores whose spec.controller is empty or equals this value.' },
   { name: 'leader-elect', type: 'boolean', default: false, aliases: ['enable-leader-election'], help: 'Elect one active replica through a coordination.k8s.io Lease.' },
   { name: 'leader-election-namespace', type: 'string', help: 'Namespace of the Lease; the pod namespace in-cluster, else "default".' },
@@ -96,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
       namespace: str('namespace') || undefined,
       controllerClass: String(f['controller-class']),
       concurrent: Math.max(1, Number(f.concurrent)),
+      storeConcurrency: Number(f['store-concurrency']) > 0 ? Number(f['store-concurrency']) : undefined,
+      namespaceConcurrency: Number(f['namespace-concurrency']) > 0 ? Number(f['namespace-concurrency']) : undefined,
       providerCacheTtlMs: parseDurationMs(String(f['provider-cache-ttl'])),
       storeRequeueIntervalMs: parseDurationMs(String(f['store-requeue-interval'])),
       storeQps: Number(f['store-qps']),
@@ -112,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     const timeout = setTimeout(() => {
       log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, parseDurationMs(String(f['shutdown-timeout'])) + 5000);
+    }, timerDelayMs(parseDurationMs(String(f['shutdown-timeout'])) + 5000));
     timeout.unref();
     void manager.stop().then(() => {
       log.flush();

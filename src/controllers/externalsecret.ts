@@ -8,7 +8,7 @@ import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import { desiredSecret, targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type RenderTemplate } from '../sync/desired.ts';
 import { ConditionReason, EventReason, isSyncError } from '../sync/errors.ts';
-import { contentHash, decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
+import { contentHash, decodeSecretData, fieldOwnerFor, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isAlreadyExists, isConflict, isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { Controller, type Result } from '../kube/controller.ts';
@@ -35,6 +35,10 @@ export interface ExternalSecretControllerOptions {
   namespace?: string | undefined;
   controllerClass: string;
   concurrent: number;
+  /** Bulkhead: most ExternalSecrets of one SecretStore in progress; default max(1, concurrent/4). */
+  storeConcurrency?: number | undefined;
+  /** Bulkhead: most ExternalSecrets of one namespace in progress; default max(1, concurrent/2). */
+  namespaceConcurrency?: number | undefined;
   /** Longest time a value read for one ExternalSecret is reused for another (ms). */
   providerCacheTtlMs: number;
   storeRequeueIntervalMs: number;
@@ -81,6 +85,29 @@ function contentDigest(secret: Secret | SyncSecret): string {
   return contentHash({ type: s.type || 'Opaque', immutable: s.immutable === true, data: decodeSecretData(s), labels: {}, annotations: {} });
 }
 
+/** The bulkhead caps (see --store-concurrency, --namespace-concurrency in README). */
+export function bulkheadLimits(o: { concurrent: number; storeConcurrency?: number | undefined; namespaceConcurrency?: number | undefined }): { store: number; namespace: number; storeWorkers: number } {
+  const c = Math.max(1, o.concurrent);
+  return {
+    store: Math.max(1, o.storeConcurrency ?? Math.floor(c / 4)),
+    namespace: Math.max(1, o.namespaceConcurrency ?? Math.floor(c / 2)),
+    storeWorkers: Math.max(2, Math.ceil(c / 4)),
+  };
+}
+
+/**
+ * The bulkhead groups of an ExternalSecret key: its namespace, and its SecretStore when it reads
+ * from one (a tenant chooses a SecretStore's endpoint, so a slow one must only delay its own
+ * ExternalSecrets). A ClusterSecretStore is the platform's and shared: capping it would throttle
+ * every tenant together and protect none, so only the namespace cap applies.
+ */
+export function bulkheadGroups(es: ExternalSecret | undefined, key: string): string[] {
+  const ns = es?.metadata.namespace ?? key.split('/')[0]!;
+  const groups = [`ns/${ns}`];
+  if (es && (es.spec.secretStoreRef?.kind ?? 'SecretStore') === 'SecretStore') groups.push(storeRefKey(es.spec.secretStoreRef, ns));
+  return groups;
+}
+
 export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader } {
   const log = o.logger.child({ controller: 'externalsecret' });
   const kube = o.kube;
@@ -118,10 +145,24 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 
-  const controller = new Controller({ name: 'externalsecret', workers: o.concurrent, logger: o.logger, backoffBaseMs: 1000, backoffMaxMs: 5 * 60_000, reconcile: (key) => reconcile(key) });
+  const limits = bulkheadLimits(o);
+  const controller = new Controller({
+    name: 'externalsecret',
+    workers: o.concurrent,
+    logger: o.logger,
+    backoffBaseMs: 1000,
+    backoffMaxMs: 5 * 60_000,
+    reconcile: (key) => reconcile(key),
+    groupsOf: (key) => bulkheadGroups(esInformer.get(key), key),
+    groupLimit: (g) => (g.startsWith('SecretStore/') ? limits.store : limits.namespace),
+  });
+  // Store validation calls the provider too: several workers, at most half of them per namespace,
+  // so one tenant's hostile SecretStores cannot hold back the validation of everyone else's.
   const ssController = new Controller({
     name: 'secretstore',
-    workers: 1,
+    workers: limits.storeWorkers,
+    groupsOf: (key) => [`ns/${key.split('/')[0]}`],
+    groupLimit: () => Math.max(1, Math.floor(limits.storeWorkers / 2)),
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
@@ -129,7 +170,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
   const cssController = new Controller({
     name: 'clustersecretstore',
-    workers: 1,
+    workers: limits.storeWorkers,
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
@@ -220,6 +261,18 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     const name = ref?.name ?? '';
     const store = kind === 'ClusterSecretStore' ? cssInformer.get(name) : ssInformer.get(`${namespace}/${name}`);
     return { kind, store, name };
+  }
+
+  /** Is any store of the ExternalSecret deleted, or closed to its namespace? (From the caches.) */
+  function storeUnavailable(es: ES): boolean {
+    const ns = es.metadata.namespace!;
+    const sourceRefs = [...(es.spec.data ?? []), ...(es.spec.dataFrom ?? [])].flatMap((d) => (d.sourceRef?.storeRef ? [d.sourceRef.storeRef] : []));
+    for (const ref of [es.spec.secretStoreRef, ...sourceRefs]) {
+      const { kind, store } = findStore(ref, ns);
+      if (!store) return true;
+      if (kind === 'ClusterSecretStore' && !namespaceAllowed(store.spec.conditions, ns, nsInformer.get(ns)?.metadata?.labels)) return true;
+    }
+    return false;
   }
 
   async function handleFor(ref: SecretStoreRef | undefined, namespace: string): Promise<{ handle: StoreHandle; label: string } | 'skip'> {
@@ -317,17 +370,24 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     throw err;
   }
 
+  /**
+   * The client an ExternalSecret writes its Secret with: its own field manager, named as ESO
+   * names it, so the apiserver's managedFields tell who wrote what (and ESO reads them after a
+   * migration back). Tessera itself decides ownership on the write records (src/sync/secret.ts).
+   */
+  const secretWriter = (es: ES): KubeClient => kube.withFieldManager(fieldOwnerFor(es.metadata.name!));
+
   /** Creates or updates the target Secret; a lost race is retried with backoff. */
   async function writeSecret(es: ES, secret: unknown, existing: Secret | undefined): Promise<void> {
     const target = targetName(es);
     try {
       if (!existing) {
-        await kube.create(core.secrets, secret as Secret);
+        await secretWriter(es).create(core.secrets, secret as Secret);
         o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
       } else {
         const s = secret as Secret;
         const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        await kube.update(core.secrets, body as Secret);
+        await secretWriter(es).update(core.secrets, body as Secret);
         o.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
       }
     } catch (e) {
@@ -363,6 +423,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       specChanged,
       targetBroken,
       targetExists: !!cached,
+      storeUnavailable: storeUnavailable(es),
       now: Date.now(),
     };
     const due = refreshDue(state);
@@ -408,7 +469,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
         let created = false;
         try {
-          await kube.create(core.secrets, plan.secret as unknown as Secret);
+          await secretWriter(es).create(core.secrets, plan.secret as unknown as Secret);
           created = true;
         } catch (e) {
           if (!(blindCreate && isAlreadyExists(e))) {

@@ -15,12 +15,21 @@ export interface RefreshState {
   targetBroken: boolean;
   /** The target Secret exists. */
   targetExists: boolean;
+  /**
+   * A store the ExternalSecret reads from was deleted, or a ClusterSecretStore no longer admits its
+   * namespace (spec.conditions, namespace labels). Absent: false.
+   */
+  storeUnavailable?: boolean;
   now: number;
 }
 
 export function refreshDue(s: RefreshState): boolean {
   // Never synced, or the last attempt failed: sync (errors are paced by the queue's backoff).
   if (Number.isNaN(s.lastRefreshMs) || !s.ready) return true;
+  // A Ready ExternalSecret whose store is gone or no longer admits it must say so now, whatever
+  // its policy or interval: the sync fails at once and reports why (Ready=False). The Secret is
+  // left as it is.
+  if (s.storeUnavailable === true) return true;
   switch (s.policy) {
     case 'CreatedOnce':
       return !s.targetExists;

@@ -7,6 +7,7 @@ import https from 'node:https';
 import http from 'node:http';
 import { loadClusterAuth, type ClusterAuth } from './config.ts';
 import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from './types.ts';
+import { timerDelayMs } from '../api/duration.ts';
 import { TokenBucket } from './ratelimit.ts';
 import { clientMetrics } from './metrics.ts';
 
@@ -348,7 +349,7 @@ function parseStatus(body: string): Status | undefined {
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
+    const t = setTimeout(done, timerDelayMs(ms));
     function done() {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);

@@ -1,5 +1,6 @@
 // Token buckets and per-key exponential backoff, as client-go's flowcontrol and workqueue
 // rate limiters.
+import { timerDelayMs } from '../api/duration.ts';
 
 /** A token bucket: `rate` tokens per second, holding at most `burst`. */
 export class TokenBucket {
@@ -35,7 +36,7 @@ export class TokenBucket {
     const wait = this.reserve();
     if (wait > 0) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
+        const t = setTimeout(resolve, timerDelayMs(wait));
         signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
       });
     }

@@ -8,6 +8,12 @@
 // - addAfter() delays a key (the earliest pending time wins); addRateLimited() delays it by the
 //   larger of a per-key exponential backoff and a global token bucket, as client-go's default
 //   controller rate limiter does; forget() resets the key's backoff.
+// - Bulkheads: keys may belong to groups (e.g. the store an ExternalSecret reads from, its
+//   namespace), each with a cap on keys in progress. A key whose group is at its cap is parked,
+//   not handed out, so a slow or hostile group holds at most its cap of workers and never a worker
+//   that merely waits; the key is handed out when a key of its group is done. Parking is not a
+//   failure: it does not grow the key's backoff.
+import { timerDelayMs } from '../api/duration.ts';
 import { ExponentialBackoff, TokenBucket } from './ratelimit.ts';
 import { queueMetrics } from './metrics.ts';
 
@@ -22,6 +28,13 @@ export interface WorkQueueOptions {
   retryQps?: number;
   retryBurst?: number;
   now?: () => number;
+  /**
+   * The bulkhead groups of a key, looked up when the key is about to be handed out (so a key that
+   * moves to another group is counted in its new one). No groups: no cap.
+   */
+  groupsOf?: (key: string) => readonly string[];
+  /** Most keys of a group in progress at once (≥ 1); Infinity or absent: no cap. */
+  groupLimit?: (group: string) => number;
 }
 
 /** A FIFO of strings with O(1) push/shift and lazy removal. */
@@ -79,6 +92,14 @@ export class WorkQueue {
   /** Keys that need processing, with their priority (waiting, or to re-run after processing). */
   private readonly dirty = new Map<string, Priority>();
   private readonly processing = new Map<string, number>();
+  /** Groups each in-progress key was counted in, and keys in progress per group. */
+  private readonly processingGroups = new Map<string, readonly string[]>();
+  private readonly inFlight = new Map<string, number>();
+  /** Keys waiting for room in a full group, oldest first, by the group that held them back. */
+  private readonly parked = new Map<string, string[]>();
+  private parkedCount = 0;
+  private readonly groupsOf: ((key: string) => readonly string[]) | undefined;
+  private readonly groupLimit: (group: string) => number;
   private readonly waiting = new Map<string, { at: number; timer: NodeJS.Timeout; priority: Priority }>();
   private readonly addedAt = new Map<string, number>();
   private readonly backoff: ExponentialBackoff;
@@ -93,11 +114,51 @@ export class WorkQueue {
     this.now = opts.now ?? (() => performance.now());
     this.backoff = new ExponentialBackoff(opts.backoffBaseMs ?? 5, opts.backoffMaxMs ?? 5 * 60_000);
     this.bucket = new TokenBucket(opts.retryQps ?? 10, opts.retryBurst ?? 100, this.now);
+    this.groupsOf = opts.groupsOf;
+    this.groupLimit = opts.groupLimit ?? (() => Infinity);
   }
 
   /** Keys waiting to be handed to a worker (not counting delayed or in-progress keys). */
   len(): number {
-    return this.queues.high.length + this.queues.low.length;
+    return this.queues.high.length + this.queues.low.length + this.parkedCount;
+  }
+
+  /** Keys held back because their group is at its cap. */
+  parkedLen(): number {
+    return this.parkedCount;
+  }
+
+  /** Keys of the group in progress now. */
+  inFlightOf(group: string): number {
+    return this.inFlight.get(group) ?? 0;
+  }
+
+  /** The first group of the key that is at its cap, or undefined when the key may run now. */
+  private fullGroup(key: string): { full: string | undefined; groups: readonly string[] } {
+    const groups = this.groupsOf?.(key) ?? [];
+    for (const g of groups) {
+      const limit = Math.max(1, this.groupLimit(g));
+      if ((this.inFlight.get(g) ?? 0) >= limit) return { full: g, groups };
+    }
+    return { full: undefined, groups };
+  }
+
+  private park(key: string, group: string): void {
+    const list = this.parked.get(group);
+    if (list) list.push(key);
+    else this.parked.set(group, [key]);
+    this.parkedCount++;
+  }
+
+  /** Takes the next key that may run now from the priority queues, parking those that may not. */
+  private takeRunnable(): { key: string; groups: readonly string[] } | undefined {
+    for (;;) {
+      const key = this.queues.high.shift() ?? this.queues.low.shift();
+      if (key === undefined) return undefined;
+      const { full, groups } = this.fullGroup(key);
+      if (full === undefined) return { key, groups };
+      this.park(key, full);
+    }
   }
 
   /** Keys scheduled with addAfter/addRateLimited and not yet due. */
@@ -125,10 +186,15 @@ export class WorkQueue {
   }
 
   private enqueue(key: string, priority: Priority): void {
-    const getter = this.getters.shift();
-    if (getter) {
+    if (this.getters.length > 0) {
+      const { full, groups } = this.fullGroup(key);
+      if (full !== undefined) {
+        this.park(key, full);
+        return;
+      }
+      const getter = this.getters.shift()!;
       this.dirty.delete(key);
-      this.startProcessing(key);
+      this.startProcessing(key, groups);
       getter(key);
       return;
     }
@@ -136,9 +202,14 @@ export class WorkQueue {
     this.updateDepth();
   }
 
-  /** Adds the key after `delayMs`. A key already waiting keeps the earlier of the two times. */
+  /**
+   * Adds the key after `delayMs`. A key already waiting keeps the earlier of the two times.
+   * Delays beyond Node's timer limit (≈ 24.8 days) are clamped to it: the reconciler looks again
+   * then and schedules the rest, instead of Node firing an overflowing timer at once.
+   */
   addAfter(key: string, delayMs: number, priority: Priority = 'low'): void {
     if (this.shuttingDown) return;
+    delayMs = timerDelayMs(delayMs);
     if (delayMs <= 0) {
       this.add(key, priority);
       return;
@@ -183,20 +254,25 @@ export class WorkQueue {
 
   /** Waits for the next key; undefined once the queue is shut down. */
   get(): Promise<string | undefined> {
-    const key = this.queues.high.shift() ?? this.queues.low.shift();
-    if (key !== undefined) {
-      this.dirty.delete(key);
-      this.startProcessing(key);
+    const next = this.takeRunnable();
+    if (next !== undefined) {
+      this.dirty.delete(next.key);
+      this.startProcessing(next.key, next.groups);
       this.updateDepth();
-      return Promise.resolve(key);
+      return Promise.resolve(next.key);
     }
+    this.updateDepth();
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.getters.push(resolve));
   }
 
-  private startProcessing(key: string): void {
+  private startProcessing(key: string, groups: readonly string[]): void {
     const t = this.now();
     this.processing.set(key, t);
+    if (groups.length > 0) {
+      this.processingGroups.set(key, groups);
+      for (const g of groups) this.inFlight.set(g, (this.inFlight.get(g) ?? 0) + 1);
+    }
     const added = this.addedAt.get(key);
     if (added !== undefined) {
       queueMetrics.queueDuration.observe({ name: this.name }, (t - added) / 1000);
@@ -209,9 +285,44 @@ export class WorkQueue {
     const started = this.processing.get(key);
     if (started !== undefined) queueMetrics.workDuration.observe({ name: this.name }, (this.now() - started) / 1000);
     this.processing.delete(key);
+    const groups = this.processingGroups.get(key);
+    this.processingGroups.delete(key);
+    // Keys parked behind this one go first: they have waited longer than its own re-run.
+    if (groups) this.releaseGroups(groups);
     const prio = this.dirty.get(key);
     if (prio !== undefined && !this.shuttingDown) this.enqueue(key, prio);
     if (this.processing.size === 0) this.drainWaiters.splice(0).forEach((f) => f());
+  }
+
+  /**
+   * A key of these groups is done: parked keys of the groups go to waiting workers while there is
+   * room, the rest back to the end of the queue (so other groups' keys waiting there go first).
+   */
+  private releaseGroups(groups: readonly string[]): void {
+    for (const g of groups) {
+      const n = (this.inFlight.get(g) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(g);
+      else this.inFlight.set(g, n);
+    }
+    if (this.shuttingDown) return;
+    for (const g of groups) {
+      const list = this.parked.get(g);
+      if (!list) continue;
+      // Only as many as the group has room for: the rest stay parked, so a group with thousands
+      // of waiting keys costs O(1) per done, not a pass over all of them.
+      const room = Math.max(1, this.groupLimit(g)) - (this.inFlight.get(g) ?? 0);
+      if (room <= 0) continue;
+      const ready = list.splice(0, room);
+      if (list.length === 0) this.parked.delete(g);
+      this.parkedCount -= ready.length;
+      // Re-queued at their priority; enqueue parks again any that still do not fit (under another
+      // full group), and hands the others to waiting workers.
+      for (const key of ready) {
+        const prio = this.dirty.get(key);
+        if (prio !== undefined) this.enqueue(key, prio);
+      }
+    }
+    this.updateDepth();
   }
 
   /** Stops handing out keys; waiting getters receive undefined. In-progress keys may finish. */
@@ -227,7 +338,7 @@ export class WorkQueue {
     this.shutDown();
     if (this.processing.size === 0) return true;
     return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs);
+      const t = setTimeout(() => resolve(false), timerDelayMs(timeoutMs));
       this.drainWaiters.push(() => (clearTimeout(t), resolve(true)));
     });
   }

@@ -3,7 +3,7 @@
 // Order and rules follow ESO: dataFrom entries first (in order, later wins), then data[] (wins
 // over dataFrom); per dataFrom entry: rewrite, else conversionStrategy; key validation; decoding.
 import {
-  ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED, LABEL_MANAGED_VALUE, fieldManagerFor,
+  ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED, LABEL_MANAGED_VALUE,
 } from '../api/constants.ts';
 import type {
   ExternalSecret, ExternalSecretDataFromRemoteRef, ExternalSecretDataRemoteRef, ExternalSecretTemplate,
@@ -16,8 +16,9 @@ import { objectMembers, parseRaw, rawToString } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
 import { rewriteKeys, type RenderKeyTemplate } from './rewrite.ts';
 import {
-  bytesEqual, checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData,
-  encodeSecretData, managedFieldKeys, type Secret, type SecretData,
+  WRITE_RECORD_PREFIX, bytesEqual, checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData,
+  encodeSecretData, encodeWriteRecord, fieldOwnerFor, managedFieldKeys, readWriteRecord, writeRecordKey,
+  type Secret, type SecretData,
 } from './secret.ts';
 
 // --- inputs ----------------------------------------------------------------------------------
@@ -317,6 +318,66 @@ function pick(rec: Record<string, string> | undefined, keys: Iterable<string>): 
   return out;
 }
 
+// --- ESO's privileged-template guard --------------------------------------------------------------
+// A Secret of type service-account-token bound to a ServiceAccount by annotation makes the
+// token controller mint a long-lived token for that ServiceAccount, and a bootstrap token
+// authenticates a node: either would hand a tenant credentials beyond its RBAC. ESO 2.9 refuses
+// both in its webhook and again before templating (validatePrivilegedTemplate); the words below
+// are ESO's.
+
+const SECRET_TYPE_SA_TOKEN = 'kubernetes.io/service-account-token';
+const SECRET_TYPE_BOOTSTRAP_TOKEN = 'bootstrap.kubernetes.io/token';
+const ANNOTATION_SA_NAME = 'kubernetes.io/service-account.name';
+
+/** ESO's check of target.template as written (type, metadata.annotations, templateFrom targets). */
+function checkPrivilegedTemplate(template: ExternalSecretTemplate | undefined): void {
+  if (!template) return;
+  const field = 'spec.target.template.type';
+  if (template.type === SECRET_TYPE_SA_TOKEN) {
+    if (template.metadata?.annotations && ANNOTATION_SA_NAME in template.metadata.annotations) {
+      throw syncErrors.privilegedSecretType(`template.type=${JSON.stringify(SECRET_TYPE_SA_TOKEN)} with annotation ${JSON.stringify(ANNOTATION_SA_NAME)} is not allowed`, field);
+    }
+    for (const tf of template.templateFrom ?? []) {
+      if ((tf.target ?? '').toLowerCase() === 'annotations') {
+        throw syncErrors.privilegedSecretType(`template.type=${JSON.stringify(SECRET_TYPE_SA_TOKEN)} with templateFrom target="Annotations" is not allowed`, field);
+      }
+    }
+  }
+  if (template.type === SECRET_TYPE_BOOTSTRAP_TOKEN) {
+    throw syncErrors.privilegedSecretType(`template.type=${JSON.stringify(SECRET_TYPE_BOOTSTRAP_TOKEN)} is not allowed`, field);
+  }
+}
+
+/**
+ * The same rule on the Secret as it would be written: the type may come from an existing Secret
+ * (Merge), and the annotation from the ExternalSecret's own annotations (copied when there is no
+ * template), a rendered template, or the existing Secret.
+ */
+function checkPrivilegedResult(type: string, annotations: Record<string, string>, fromExisting: boolean): void {
+  const origin = fromExisting ? ' (the existing Secret has this type)' : '';
+  const field = fromExisting ? 'spec.target.name' : 'spec.target.template.type';
+  if (type === SECRET_TYPE_BOOTSTRAP_TOKEN) {
+    throw syncErrors.privilegedSecretType(`template.type=${JSON.stringify(SECRET_TYPE_BOOTSTRAP_TOKEN)} is not allowed${origin}`, field);
+  }
+  if (type === SECRET_TYPE_SA_TOKEN && annotations[ANNOTATION_SA_NAME] !== undefined) {
+    throw syncErrors.privilegedSecretType(`template.type=${JSON.stringify(SECRET_TYPE_SA_TOKEN)} with annotation ${JSON.stringify(ANNOTATION_SA_NAME)} is not allowed${origin}`, field);
+  }
+}
+
+/**
+ * Labels and annotations only the controller sets: taken out of what an ExternalSecret's
+ * metadata or template asks for, so no manifest can make a Secret look managed, claim another
+ * ExternalSecret's creation, or forge a write record.
+ */
+function withoutReserved(rec: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rec)) {
+    if (k === LABEL_MANAGED || k === LABEL_CREATED_BY || k === ANNOTATION_DATA_HASH || k.startsWith(WRITE_RECORD_PREFIX)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
 // --- the decision ----------------------------------------------------------------------------
 
 function plan(input: DesiredSecretInput): SyncPlan {
@@ -327,6 +388,7 @@ function plan(input: DesiredSecretInput): SyncPlan {
   const name = targetName(es);
   const namespace = es.metadata.namespace;
   const existing = input.existing;
+  checkPrivilegedTemplate(target.template);
 
   const { data: fromProvider, skipped } = providerData(es, input.fetched, input.renderKeyTemplate);
 
@@ -351,23 +413,31 @@ function plan(input: DesiredSecretInput): SyncPlan {
   }
 
   const rendered = applyTemplate(es, fromProvider, input.renderTemplate);
-  const ourLabels: Record<string, string> = { ...rendered.labels, [LABEL_MANAGED]: LABEL_MANAGED_VALUE };
-  if (creationPolicy === 'Owner' && es.metadata.name && namespace) {
-    ourLabels[LABEL_CREATED_BY] = createdByLabelValue(namespace, es.metadata.name);
+  const esName = es.metadata.name ?? '';
+  const merging = creationPolicy === 'Merge';
+  // Merge writes into a Secret someone else owns: it never marks it managed or created by us, so
+  // no Owner/Orphan ExternalSecret can take it over afterwards (ADR 0004).
+  const ourLabels: Record<string, string> = withoutReserved(rendered.labels);
+  if (!merging) {
+    ourLabels[LABEL_MANAGED] = LABEL_MANAGED_VALUE;
+    // The creator, for Owner and Orphan alike: another ExternalSecret is refused this Secret.
+    if (esName && namespace) ourLabels[LABEL_CREATED_BY] = createdByLabelValue(namespace, esName);
   }
-  const ourAnnotations = { ...rendered.annotations };
-  delete ourAnnotations[ANNOTATION_DATA_HASH];
+  const ourAnnotations = withoutReserved(rendered.annotations);
 
   const existingType = existing?.type || undefined;
   if (rendered.type && existingType && rendered.type !== existingType) throw syncErrors.typeChanged(name, existingType, rendered.type);
   const type = rendered.type ?? existingType ?? 'Opaque';
   const immutable = target.immutable === true;
 
-  // What we wrote last time (server-side apply field ownership), to drop what we no longer write.
-  const previous = existing ? managedFieldKeys(existing, fieldManagerFor(es.metadata.name ?? '')) : { data: [], labels: [], annotations: [] };
+  // What this ExternalSecret wrote last time, to drop what it no longer writes: its write record;
+  // for a Secret ESO wrote, its field manager's fields (present only when read from the apiserver).
+  const recordKey = writeRecordKey(esName);
+  const previous = readWriteRecord(existing, esName)
+    ?? (existing ? managedFieldKeys(existing, fieldOwnerFor(esName)) : { data: [], labels: [], annotations: [] });
   const existingData = decodeSecretData(existing);
   let data: SecretData;
-  if (creationPolicy === 'Merge') {
+  if (merging) {
     data = new Map(existingData);
     for (const k of previous.data) if (!rendered.data.has(k)) data.delete(k);
     for (const [k, v] of rendered.data) data.set(k, v);
@@ -381,7 +451,19 @@ function plan(input: DesiredSecretInput): SyncPlan {
   };
   const labels = merge(existing?.metadata.labels, previous.labels, ourLabels);
   const hash = contentHash({ type, immutable, data: rendered.data, labels: ourLabels, annotations: ourAnnotations });
-  const annotations = merge(existing?.metadata.annotations, previous.annotations, { ...ourAnnotations, [ANNOTATION_DATA_HASH]: hash });
+  const record = encodeWriteRecord({
+    externalSecret: esName,
+    data: merging ? [...rendered.data.keys()] : [],
+    labels: Object.keys(ourLabels),
+    annotations: Object.keys(ourAnnotations),
+    hash: merging ? hash : undefined,
+  });
+  // The one data-hash annotation belongs to the Secret's owner; merging ExternalSecrets keep
+  // theirs in their records, so two of them do not overwrite each other's hash forever.
+  const annotations = merge(existing?.metadata.annotations, previous.annotations, {
+    ...ourAnnotations, [recordKey]: record, ...(merging ? {} : { [ANNOTATION_DATA_HASH]: hash }),
+  });
+  checkPrivilegedResult(type, annotations, !rendered.type && existingType !== undefined);
 
   if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
 
@@ -405,7 +487,8 @@ function plan(input: DesiredSecretInput): SyncPlan {
   };
 
   let upToDate = false;
-  if (existing && existing.metadata.annotations?.[ANNOTATION_DATA_HASH] === hash) {
+  const existingAnnotations = existing?.metadata.annotations ?? {};
+  if (existing && existingAnnotations[recordKey] === record && (merging || existingAnnotations[ANNOTATION_DATA_HASH] === hash)) {
     const ownedNow: SecretData = new Map();
     for (const k of rendered.data.keys()) {
       const v = existingData.get(k);
@@ -414,13 +497,13 @@ function plan(input: DesiredSecretInput): SyncPlan {
     const existingHash = contentHash({
       type: existing.type || 'Opaque',
       immutable: existing.immutable === true,
-      data: creationPolicy === 'Merge' ? ownedNow : existingData,
+      data: merging ? ownedNow : existingData,
       labels: pick(existing.metadata.labels, Object.keys(ourLabels)),
-      annotations: pick(existing.metadata.annotations, Object.keys(ourAnnotations)),
+      annotations: pick(existingAnnotations, Object.keys(ourAnnotations)),
     });
     const staleLeft = previous.data.some((k) => !rendered.data.has(k) && existingData.has(k))
       || previous.labels.some((k) => !(k in ourLabels) && existing.metadata.labels?.[k] !== undefined)
-      || previous.annotations.some((k) => !(k in ourAnnotations) && k !== ANNOTATION_DATA_HASH && existing.metadata.annotations?.[k] !== undefined);
+      || previous.annotations.some((k) => !(k in ourAnnotations) && existingAnnotations[k] !== undefined);
     const ownerOk = !ref || (existing.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ref.uid);
     upToDate = existingHash === hash && !staleLeft && ownerOk;
   }

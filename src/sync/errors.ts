@@ -65,6 +65,11 @@ export const SyncErrorCode = {
   SecretTypeChanged: 'SecretTypeChanged',
   /** Two spec.data entries write the same secretKey with deletionPolicy=Retain. */
   DuplicateSecretKey: 'DuplicateSecretKey',
+  /**
+   * ESO's privileged-template guard: a bootstrap token Secret, or a service-account-token Secret
+   * bound to a ServiceAccount by the kubernetes.io/service-account.name annotation.
+   */
+  PrivilegedSecretType: 'PrivilegedSecretType',
   /** The fetched values do not line up with spec.data / spec.dataFrom (a caller bug). */
   FetchedValuesMismatch: 'FetchedValuesMismatch',
 } as const;
@@ -135,6 +140,9 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.SecretTypeChanged, `secret ${JSON.stringify(name)} has type ${JSON.stringify(from)} and cannot change to ${JSON.stringify(to)}; delete it to let it be recreated`, 'spec.target.template.type'),
   duplicateSecretKey: (field: string, key: string) =>
     new SyncError(SyncErrorCode.DuplicateSecretKey, `duplicate secretKey found: ${JSON.stringify(key)}`, field),
+  /** `message` is ESO's wording (see desired.ts); it names types and annotation keys only. */
+  privilegedSecretType: (message: string, field: string) =>
+    new SyncError(SyncErrorCode.PrivilegedSecretType, message, field),
   fetchedMismatch: (detail: string) =>
     new SyncError(SyncErrorCode.FetchedValuesMismatch, `fetched values do not match the spec: ${detail}`),
 };

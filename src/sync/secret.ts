@@ -2,8 +2,8 @@
 // the ownership and change-detection decisions around it.
 import { createHash } from 'node:crypto';
 import {
-  ANNOTATION_DATA_HASH, API_VERSION_V1, FIELD_MANAGER_PREFIX, KIND_EXTERNAL_SECRET, LABEL_MANAGED,
-  LABEL_MANAGED_VALUE, fieldManagerFor,
+  ANNOTATION_DATA_HASH, API_VERSION_V1, FIELD_MANAGER_PREFIX, KIND_EXTERNAL_SECRET, LABEL_CREATED_BY, LABEL_MANAGED,
+  LABEL_MANAGED_VALUE,
 } from '../api/constants.ts';
 import type { ObjectMeta, OwnerReference } from '../api/meta.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
@@ -102,10 +102,94 @@ export function managedFieldKeys(secret: Secret, manager: string): { data: strin
 }
 
 /**
+ * The field manager an ExternalSecret writes its Secret with, as ESO names it
+ * ("externalsecrets.external-secrets.io/<name>", or ".../sha3/<sha3-224 hex>" when that is longer
+ * than 63 characters), so ownership carries over between ESO and Tessera in both directions.
+ */
+export function fieldOwnerFor(externalSecretName: string): string {
+  const fqdn = `${FIELD_MANAGER_PREFIX}${externalSecretName}`;
+  if (fqdn.length <= 63) return fqdn;
+  return `${FIELD_MANAGER_PREFIX}sha3/${createHash('sha3-224').update(externalSecretName).digest('hex')}`;
+}
+
+// --- what each ExternalSecret wrote ---------------------------------------------------------------
+// The informer strips managedFields from cached Secrets, so ownership cannot be decided from field
+// managers. Each ExternalSecret records, on the Secret itself, the data keys, labels and
+// annotations it wrote (names only, never values), under an annotation of its own: with Merge
+// several ExternalSecrets share one Secret, and each removes exactly what it wrote before.
+
+/** Annotations under this prefix are write records; one per ExternalSecret writing the Secret. */
+export const WRITE_RECORD_PREFIX = 'written-by.tessera.dev/';
+
+/** The write-record annotation of an ExternalSecret (the name part of a key is at most 63 chars). */
+export function writeRecordKey(externalSecretName: string): string {
+  const name = externalSecretName.length <= 63 ? externalSecretName : `sha3-${createHash('sha3-224').update(externalSecretName).digest('hex')}`;
+  return `${WRITE_RECORD_PREFIX}${name}`;
+}
+
+export interface WriteRecord {
+  /** The ExternalSecret's name (the record lives in its namespace's Secret). */
+  externalSecret: string;
+  data: string[];
+  labels: string[];
+  annotations: string[];
+  /**
+   * Merge only: contentHash of what it wrote. (The one data-hash annotation is the owner's; with
+   * Owner and Orphan the ExternalSecret is the owner and the annotation holds its hash.)
+   */
+  hash?: string | undefined;
+}
+
+export function encodeWriteRecord(r: WriteRecord): string {
+  return JSON.stringify({
+    externalSecret: r.externalSecret, data: [...r.data].sort(), labels: [...r.labels].sort(), annotations: [...r.annotations].sort(),
+    ...(r.hash !== undefined ? { hash: r.hash } : {}),
+  });
+}
+
+/** The record an ExternalSecret left on the Secret; undefined when absent or unreadable. */
+export function readWriteRecord(secret: Secret | undefined, externalSecretName: string): WriteRecord | undefined {
+  const raw = secret?.metadata.annotations?.[writeRecordKey(externalSecretName)];
+  if (raw === undefined) return undefined;
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    const strings = (x: unknown) => (Array.isArray(x) ? x.filter((e): e is string => typeof e === 'string') : []);
+    return {
+      externalSecret: typeof v.externalSecret === 'string' ? v.externalSecret : externalSecretName,
+      data: strings(v.data),
+      labels: strings(v.labels),
+      annotations: strings(v.annotations),
+      hash: typeof v.hash === 'string' ? v.hash : undefined,
+    };
+  } catch {
+    return undefined; // edited by hand: treated as no record
+  }
+}
+
+/** The name an ownership message gives the ExternalSecret that created a Secret, when known. */
+function creatorName(existing: Secret): string | undefined {
+  for (const [k, v] of Object.entries(existing.metadata.annotations ?? {})) {
+    if (!k.startsWith(WRITE_RECORD_PREFIX)) continue;
+    try {
+      const rec = JSON.parse(v) as { externalSecret?: unknown };
+      const ns = existing.metadata.namespace ?? '';
+      if (typeof rec.externalSecret === 'string' && createdByLabelValue(ns, rec.externalSecret) === existing.metadata.labels?.[LABEL_CREATED_BY]) return rec.externalSecret;
+    } catch {
+      /* not a record we can read */
+    }
+  }
+  return undefined;
+}
+
+/**
  * May this ExternalSecret write the existing Secret under creationPolicy Owner/Orphan?
- * Refuses a Secret someone else created (no managed label) and one another ExternalSecret or
- * controller owns. ESO silently takes such Secrets over; Tessera refuses, to never overwrite data
- * it did not write. Returns undefined when writing is allowed.
+ * Refuses a Secret someone else created (no managed label), one another controller or
+ * ExternalSecret controls (owner reference), and one another ExternalSecret created (the
+ * created-by label, set with Owner and Orphan, names its creator). ESO silently takes such Secrets
+ * over; Tessera refuses, to never overwrite data it did not write (ADR 0004). A managed Secret
+ * with no creator recorded (written by ESO with Orphan, or by an older Tessera) is adopted.
+ * Decided only on what the informer's cache holds (labels, annotations, owner references);
+ * managedFields count only when present (a Secret read from the apiserver). Undefined: allowed.
  */
 export function checkOwnership(existing: Secret, es: ExternalSecret): SyncError | undefined {
   const name = existing.metadata.name;
@@ -115,11 +199,18 @@ export function checkOwnership(existing: Secret, es: ExternalSecret): SyncError 
   }
   if (controllerRef) return undefined; // ours
   if (existing.metadata.labels?.[LABEL_MANAGED] !== LABEL_MANAGED_VALUE) return syncErrors.secretNotManaged(name);
-  // Managed but not controlled (creationPolicy=Orphan): whose is it? Field managers tell.
+  const createdBy = existing.metadata.labels?.[LABEL_CREATED_BY];
+  const esNamespace = es.metadata.namespace ?? existing.metadata.namespace ?? '';
+  if (createdBy !== undefined && createdBy !== createdByLabelValue(esNamespace, es.metadata.name ?? '')) {
+    const creator = creatorName(existing);
+    return syncErrors.secretOwnedByOther(name, creator !== undefined ? `ExternalSecret ${JSON.stringify(creator)}` : 'another ExternalSecret (reconcile.external-secrets.io/created-by)');
+  }
+  if (createdBy !== undefined) return undefined; // created by this ExternalSecret
+  // No creator recorded: ESO's field managers tell, when the Secret came from the apiserver.
   const managers = (existing.metadata.managedFields ?? [])
     .map((m) => m.manager ?? '')
     .filter((m) => m.startsWith(FIELD_MANAGER_PREFIX));
-  const mine = fieldManagerFor(es.metadata.name ?? '');
+  const mine = fieldOwnerFor(es.metadata.name ?? '');
   if (managers.length > 0 && !managers.includes(mine)) {
     return syncErrors.secretOwnedByOther(name, `ExternalSecret ${JSON.stringify(managers[0]!.slice(FIELD_MANAGER_PREFIX.length))}`);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDurationNs, isValidDuration, parseDurationMs, parseDurationNs } from '../../../src/api/duration.ts';
+import { MAX_TIMER_MS, formatDurationNs, isValidDuration, parseDurationMs, parseDurationNs, timerDelayMs } from '../../../src/api/duration.ts';
 import { DURATION_PATTERN } from '../../../src/api/schema.ts';
 
 test('parses Go durations', () => {
@@ -37,4 +37,20 @@ test('the CRD pattern accepts exactly the unsigned Go durations', () => {
     assert.ok(isValidDuration(ok), ok);
   }
   for (const bad of ['', '1', '1x', '-1s', '1d', 'h', '.s', ' 1h']) assert.equal(re.test(bad), false, bad);
+});
+
+test('timerDelayMs clamps at Node\'s timer limit and never returns a delay that fires at once', () => {
+  {
+    assert.equal(MAX_TIMER_MS, 2 ** 31 - 1);
+    assert.equal(timerDelayMs(2 ** 31 - 1), 2 ** 31 - 1);
+    assert.equal(timerDelayMs(2 ** 31), MAX_TIMER_MS);
+    assert.equal(timerDelayMs(parseDurationMs('597h')), MAX_TIMER_MS, '597 h is past the limit');
+    assert.equal(timerDelayMs(parseDurationMs('2562047h47m16.854775807s')), MAX_TIMER_MS, 'the largest Go duration');
+    assert.equal(timerDelayMs(2_147_484 * 1000), MAX_TIMER_MS, 'a store refreshInterval of 2,147,484 s');
+    assert.equal(timerDelayMs(Number.MAX_VALUE), MAX_TIMER_MS);
+    assert.equal(timerDelayMs(Infinity), MAX_TIMER_MS);
+    assert.equal(timerDelayMs(NaN), MAX_TIMER_MS, 'NaN means later, not now');
+    assert.equal(timerDelayMs(-5), 0);
+    assert.equal(timerDelayMs(1500), 1500);
+  }
 });

@@ -23,6 +23,14 @@ describe('refreshDue', () => {
     assert.equal(refreshDue(s({ policy: 'OnChange', specChanged: true })), true);
     assert.equal(refreshDue(s({ policy: 'OnChange', targetBroken: true })), true);
   });
+  it('a store deleted or closed to the namespace is reported at once, whatever the policy', () => {
+    for (const policy of ['Periodic', 'OnChange', 'CreatedOnce'] as const) {
+      assert.equal(refreshDue(s({ policy })), false, `${policy}: not due on its own`);
+      assert.equal(refreshDue(s({ policy, storeUnavailable: true })), true, `${policy}: due when the store is unavailable`);
+    }
+    assert.equal(refreshDue(s({ refreshMs: 0, storeUnavailable: true })), true, 'refreshInterval 0 too');
+    assert.equal(refreshDue(s({ storeUnavailable: false })), false);
+  });
   it('CreatedOnce: only when the Secret does not exist', () => {
     assert.equal(refreshDue(s({ policy: 'CreatedOnce', specChanged: true, targetBroken: true })), false);
     assert.equal(refreshDue(s({ policy: 'CreatedOnce', targetExists: false, targetBroken: true })), true);

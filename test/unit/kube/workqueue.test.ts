@@ -197,3 +197,151 @@ describe('rate limiters', () => {
     assert.equal(last, 300_000);
   });
 });
+
+describe('timer limits', () => {
+  it('a delayed add of 10,000 h does not fire (Node would fire an overflowing timer at once)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const q = new WorkQueue({ name: 'unit-overflow' });
+      q.addAfter('far', 10_000 * 3_600_000);
+      q.addAfter('nan', Number.NaN);
+      q.addAfter('inf', Number.POSITIVE_INFINITY);
+      await sleep(50);
+      assert.equal(q.len(), 0, 'nothing became due');
+      assert.equal(q.delayedLen(), 3, 'all three still wait');
+      q.shutDown();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.filter((w) => w === 'TimeoutOverflowWarning'), []);
+  });
+
+  it('a backoff capped far beyond the timer limit waits, it does not fire', async () => {
+    const q = new WorkQueue({ name: 'unit-overflow-backoff', backoffBaseMs: 2 ** 40, backoffMaxMs: Number.MAX_SAFE_INTEGER, retryQps: Infinity });
+    const delay = q.addRateLimited('k');
+    assert.ok(delay > 2 ** 31, 'the reported delay is the real one');
+    await sleep(50);
+    assert.equal(q.len(), 0);
+    assert.equal(q.delayedLen(), 1);
+    q.shutDown();
+  });
+
+  it('a Controller requeueAfter of 10,000 h runs the key once, not in a loop', async () => {
+    let runs = 0;
+    const c = new Controller({ name: 'unit-overflow-ctrl', workers: 2, logger: silent, reconcile: async () => (runs++, { requeueAfter: 10_000 * 3_600_000 }) });
+    c.start();
+    c.enqueue('k');
+    await sleep(80);
+    await c.stop();
+    assert.equal(runs, 1);
+  });
+});
+
+describe('bulkheads (per-group caps)', () => {
+  const groupOf = (key: string) => [`store:${key.split('/')[0]}`];
+
+  it('never hands out more keys of a group than its cap, and parked keys run when one is done', async () => {
+    const q = new WorkQueue({ name: 'unit-bulkhead', groupsOf: groupOf, groupLimit: () => 2 });
+    for (const k of ['slow/1', 'slow/2', 'slow/3', 'slow/4', 'fast/1', 'fast/2']) q.add(k);
+    const got = [await q.get(), await q.get(), await q.get(), await q.get()];
+    assert.deepEqual(got, ['slow/1', 'slow/2', 'fast/1', 'fast/2'], 'slow/3 and slow/4 wait; fast keys are served');
+    assert.equal(q.inFlightOf('store:slow'), 2);
+    assert.equal(q.parkedLen(), 2);
+    let fifth: string | undefined;
+    void q.get().then((k) => (fifth = k));
+    await tick();
+    assert.equal(fifth, undefined, 'no slow key while two are in progress');
+    q.done('fast/1');
+    await tick();
+    assert.equal(fifth, undefined, 'a fast key done frees no slow room');
+    q.done('slow/1');
+    await tick();
+    assert.equal(fifth, 'slow/3', 'the oldest parked key goes to the waiting worker');
+    assert.equal(q.inFlightOf('store:slow'), 2);
+    assert.equal(q.numRequeues('slow/4'), 0, 'parking is not a retry');
+  });
+
+  it('a key added while parked is held once and keeps its place', async () => {
+    const q = new WorkQueue({ name: 'unit-bulkhead-dup', groupsOf: groupOf, groupLimit: () => 1 });
+    q.add('s/1');
+    q.add('s/2');
+    assert.equal(await q.get(), 's/1');
+    q.add('t/1');
+    assert.equal(await q.get(), 't/1');
+    q.add('s/2', 'high');
+    q.add('s/2');
+    assert.equal(q.len(), 1);
+    q.done('s/1');
+    assert.equal(await q.get(), 's/2');
+    assert.equal(q.len(), 0);
+  });
+
+  it('fairness with the real queue and Controller: a store whose reconciles hang holds only its cap', async () => {
+    const release: Array<() => void> = [];
+    const finished: string[] = [];
+    let hungNow = 0;
+    let hungMax = 0;
+    const c = new Controller({
+      name: 'unit-bulkhead-ctrl',
+      workers: 8,
+      logger: silent,
+      groupsOf: groupOf,
+      groupLimit: () => 2,
+      reconcile: async (key) => {
+        if (key.startsWith('hostile/')) {
+          hungNow++;
+          hungMax = Math.max(hungMax, hungNow);
+          await new Promise<void>((r) => release.push(r));
+          hungNow--;
+        } else {
+          await sleep(2);
+        }
+        finished.push(key);
+        return {};
+      },
+    });
+    c.start();
+    // The hostile store's keys arrive first and outnumber the workers.
+    for (let i = 0; i < 20; i++) c.enqueue(`hostile/${i}`);
+    for (let i = 0; i < 30; i++) c.enqueue(`tenant-${i % 3}/${i}`);
+    const t0 = performance.now();
+    while (finished.filter((k) => !k.startsWith('hostile/')).length < 30 && performance.now() - t0 < 2000) await sleep(5);
+    assert.equal(finished.filter((k) => !k.startsWith('hostile/')).length, 30, 'every other store is served while one hangs');
+    assert.equal(hungMax, 2, 'the hanging store never held more than its cap of workers');
+    assert.equal(c.queue.parkedLen(), 18);
+    // Once the hanging reconciles return, the parked ones run.
+    while (finished.filter((k) => k.startsWith('hostile/')).length < 20 && performance.now() - t0 < 4000) {
+      release.splice(0).forEach((r) => r());
+      await sleep(2);
+    }
+    assert.equal(finished.filter((k) => k.startsWith('hostile/')).length, 20);
+    await c.stop();
+  });
+});
+
+describe('bulkheads at scale', () => {
+  it('10,000 keys of one capped group drain in linear time', async () => {
+    const q = new WorkQueue({ name: 'unit-bulkhead-scale', groupsOf: () => ['one'], groupLimit: () => 4 });
+    for (let i = 0; i < 10_000; i++) q.add(`k${i}`);
+    const t0 = performance.now();
+    let served = 0;
+    const inHand: string[] = [];
+    while (served < 10_000) {
+      while (inHand.length < 4) {
+        const k = await q.get();
+        inHand.push(k!);
+      }
+      assert.equal(q.inFlightOf('one'), 4);
+      q.done(inHand.shift()!);
+      served++;
+      if (q.len() === 0 && inHand.length === 0) break;
+      if (served + inHand.length >= 10_000) {
+        inHand.splice(0).forEach((k) => (q.done(k), served++));
+      }
+    }
+    assert.equal(served, 10_000);
+    assert.ok(performance.now() - t0 < 2000, `took ${Math.round(performance.now() - t0)} ms`);
+  });
+});
