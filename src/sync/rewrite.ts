@@ -1,7 +1,7 @@
 // dataFrom[].rewrite: applied in order (first to last) to the keys found by extract/find/generator.
 import type { ExternalSecretRewrite, ExternalSecretRewriteMerge } from '../api/types.generated.ts';
 import { syncErrors } from './errors.ts';
-import { goReplaceAll, RegexpTranslationError, translateGoRegexp } from './go-regexp.ts';
+import { compile, RegexpSyntaxError, replaceAllString, type GoRegexp } from '../go/regexp.ts';
 import { formatFloatF } from './json-raw.ts';
 
 /** Renders a rewrite.transform template for one key (`.value` is the key). Throws on template errors. */
@@ -20,14 +20,15 @@ export function rewriteKeys(
   rewrites.forEach((op, i) => {
     const at = `${field}.rewrite[${i}]`;
     if (op.regexp) {
-      let re: RegExp;
+      let re: GoRegexp;
       try {
-        re = translateGoRegexp(op.regexp.source);
+        re = compile(op.regexp.source);
       } catch (err) {
-        throw syncErrors.invalidRegexp(`${at}.regexp.source`, err instanceof RegexpTranslationError ? err.message : String(err));
+        if (!(err instanceof RegexpSyntaxError)) throw err;
+        throw syncErrors.invalidRegexp(`${at}.regexp.source`, err.message);
       }
       const next = new Map<string, Uint8Array>();
-      for (const [key, value] of current) next.set(goReplaceAll(re, key, op.regexp.target), value);
+      for (const [key, value] of current) next.set(replaceAllString(re, key, op.regexp.target), value);
       current = next;
     } else if (op.transform) {
       if (!renderKeyTemplate) throw syncErrors.templateUnavailable(`${at}.transform.template`);

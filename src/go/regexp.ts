@@ -1,0 +1,299 @@
+// Go's regexp package for every pattern a tenant writes (dataFrom.rewrite.regexp, find.name.regexp,
+// ClusterSecretStore namespaceRegexes, the template regex functions), written once.
+//
+// Why re2js and not a translation to JS RegExp: JS RegExp backtracks, so `(a+)+$` against a
+// 40-character key never finishes and stalls the one event loop for every tenant. re2js is a port
+// of RE2 (the engine behind Go's regexp): it accepts exactly Go's syntax, reports Go's syntax
+// errors in Go's words, and matches in time linear in the input (times the size of the compiled
+// pattern). What this module adds on top is Go's API semantics, which re2js does not all offer:
+// ReplaceAllString's `$1`/`${name}` expansion and its rule for empty matches, Split, QuoteMeta, and
+// the limits below.
+//
+// Positions are UTF-16 indices into JS strings (re2js matches on UTF-16 input directly); a
+// surrogate pair is one rune, as in Go's UTF-8 view of the same text.
+
+import { RE2JS, RE2JSException } from 're2js';
+
+/** A pattern Go's regexp.Compile refuses, or one over our limits. The message is Go's where Go has one. */
+export class RegexpSyntaxError extends Error {}
+
+/**
+ * Longest pattern accepted, in UTF-16 code units. Parsing and compiling cost time and memory in
+ * proportion to the pattern (about 2.5 ms per KiB for plain text, measured), and hand-written
+ * patterns (rewrite, find, namespace conditions) are far shorter; 64 KiB still leaves room for a
+ * template that matches against `regexQuoteMeta` of a long value. Go has no such limit; ESO's
+ * manifests never come near it.
+ */
+export const MAX_PATTERN_LENGTH = 64 * 1024;
+
+/**
+ * Largest compiled program accepted, in RE2 instructions. Matching costs up to (input length ×
+ * program size) steps, and a short pattern can compile to a large program (`(?:x{999}y){1000}`
+ * is 1,000,000 instructions and takes 1.4 s to compile). Go's own limit is about 3.3 million;
+ * 100,000 keeps a compile under about 0.2 s and covers any realistic pattern (a 64 KiB literal is
+ * about 65,000 instructions; `[a-z0-9]{1,1000}` about 2,000).
+ */
+export const MAX_PROGRAM_SIZE = 100_000;
+
+export interface GoRegexp {
+  /** The source pattern, as given. */
+  readonly expr: string;
+  /** Number of capturing groups (Go's NumSubexp). */
+  readonly numSubexp: number;
+  /** Group names by index; index 0 and unnamed groups are '' (Go's SubexpNames). */
+  readonly names: readonly string[];
+  readonly re: RE2JS;
+}
+
+// ---------------------------------------------------------------- compile and cache
+
+// A bounded LRU: compiled programs are reused across reconciles (the same rewrite runs on every
+// refresh) and syntax errors are remembered too, so a bad pattern repeated by many ExternalSecrets
+// is parsed once. Weighted by program size so that a few large programs cannot pin much memory.
+const CACHE_MAX_ENTRIES = 1000;
+const CACHE_MAX_WEIGHT = 2_000_000; // instructions in all cached programs together
+const cache = new Map<string, { value: GoRegexp | RegexpSyntaxError; weight: number }>();
+let cacheWeight = 0;
+
+function remember(expr: string, value: GoRegexp | RegexpSyntaxError, weight: number): void {
+  cache.set(expr, { value, weight });
+  cacheWeight += weight;
+  for (const [k, v] of cache) {
+    if (cache.size <= CACHE_MAX_ENTRIES && cacheWeight <= CACHE_MAX_WEIGHT) break;
+    cache.delete(k); // Map iterates in insertion order: the least recently used first
+    cacheWeight -= v.weight;
+  }
+}
+
+function compileUncached(expr: string): GoRegexp | RegexpSyntaxError {
+  if (expr.length > MAX_PATTERN_LENGTH) {
+    return new RegexpSyntaxError(`error parsing regexp: pattern too long: ${expr.length} characters, the limit is ${MAX_PATTERN_LENGTH}`);
+  }
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(expr);
+  } catch (err) {
+    if (err instanceof RE2JSException) return new RegexpSyntaxError(err.message);
+    if (err instanceof RangeError) return new RegexpSyntaxError('error parsing regexp: expression nests too deeply');
+    throw err;
+  }
+  const size = re.re2Input.numberOfInstructions() as number;
+  if (size > MAX_PROGRAM_SIZE) {
+    return new RegexpSyntaxError(`error parsing regexp: expression too large: ${size} instructions, the limit is ${MAX_PROGRAM_SIZE}`);
+  }
+  const numSubexp = re.groupCount();
+  const names = new Array<string>(numSubexp + 1).fill('');
+  for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
+  return { expr, numSubexp, names, re };
+}
+
+/** Go's regexp.Compile. Throws RegexpSyntaxError with Go's message ("error parsing regexp: …"). */
+export function compile(expr: string): GoRegexp {
+  let hit = cache.get(expr);
+  if (hit !== undefined) {
+    cache.delete(expr); // re-insert: most recently used
+    cache.set(expr, hit);
+  } else {
+    const value = compileUncached(expr);
+    hit = { value, weight: value instanceof RegexpSyntaxError ? 1 : (value.re.re2Input.numberOfInstructions() as number) };
+    remember(expr, hit.value, hit.weight);
+  }
+  if (hit.value instanceof RegexpSyntaxError) throw hit.value;
+  return hit.value;
+}
+
+/** Number of cached patterns (for tests of the bound). */
+export function cachedPatternCount(): number {
+  return cache.size;
+}
+
+// ---------------------------------------------------------------- matching
+
+/** Go's MatchString: whether s contains any match (unanchored). Uses RE2's DFA when it can. */
+export function matchString(r: GoRegexp, s: string): boolean {
+  return r.re.test(s);
+}
+
+/** Go's FindStringIndex: [start, end) of the leftmost match, or null. */
+export function findStringIndex(r: GoRegexp, s: string): [number, number] | null {
+  const a = r.re.re2Input.findIndex(s) as number[] | null;
+  return a === null ? null : [a[0]!, a[1]!];
+}
+
+/** Go's FindString: the leftmost match, '' when there is none. */
+export function findString(r: GoRegexp, s: string): string {
+  const a = findStringIndex(r, s);
+  return a === null ? '' : s.slice(a[0], a[1]);
+}
+
+/**
+ * Go's FindStringSubmatch: the match and its groups; a group that did not take part is undefined
+ * (Go gives "" there, and no way to tell the two apart but the Index variant). Null: no match.
+ */
+export function findStringSubmatch(r: GoRegexp, s: string): (string | undefined)[] | null {
+  const a = r.re.re2Input.findSubmatchIndex(s) as number[] | null;
+  return a === null ? null : groupsOf(s, a, r.numSubexp);
+}
+
+/** Go's FindAllStringIndex (n < 0: all). Empty matches abutting a previous match are skipped. Null: none. */
+export function findAllStringIndex(r: GoRegexp, s: string, n: number): [number, number][] | null {
+  if (n === 0) return null;
+  const all = r.re.re2Input.findAllIndex(s, n) as number[][] | null;
+  return all === null || all.length === 0 ? null : all.map((a) => [a[0]!, a[1]!]);
+}
+
+/** Go's FindAllString (n < 0: all). Null: no match (Go's nil slice). */
+export function findAllString(r: GoRegexp, s: string, n: number): string[] | null {
+  return findAllStringIndex(r, s, n)?.map(([a, b]) => s.slice(a, b)) ?? null;
+}
+
+/** Go's FindAllStringSubmatch (n < 0: all). Null: no match. */
+export function findAllStringSubmatch(r: GoRegexp, s: string, n: number): (string | undefined)[][] | null {
+  if (n === 0) return null;
+  const all = r.re.re2Input.findAllSubmatchIndex(s, n) as number[][] | null;
+  return all === null || all.length === 0 ? null : all.map((a) => groupsOf(s, a, r.numSubexp));
+}
+
+function groupsOf(s: string, a: readonly number[], numSubexp: number): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
+  for (let i = 0; i <= numSubexp; i++) {
+    const from = a[2 * i] ?? -1;
+    out.push(from >= 0 ? s.slice(from, a[2 * i + 1]) : undefined);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- replace
+
+/** The match at or after `pos` with all group positions (Go's doExecute from searchPos), or null. */
+function submatchFrom(r: GoRegexp, src: string, pos: number): number[] | null {
+  const [ok, groups] = r.re.re2Input.matchWithGroup(src, pos, src.length, 0 /* UNANCHORED */, r.numSubexp + 1) as [boolean, number[] | null];
+  return ok && groups ? groups : null;
+}
+
+/** Width in UTF-16 units of the rune at pos (Go advances by one rune, not one byte or unit). */
+function runeWidth(s: string, pos: number): number {
+  const c = s.charCodeAt(pos);
+  return c >= 0xd800 && c <= 0xdbff && pos + 1 < s.length ? 2 : 1;
+}
+
+// Go's Regexp.replaceAll: an empty match right after the previous match is not replaced
+// (`a*` on "baaac" gives "XbXcX", not "XbXXcX"), and the search restarts one rune further on.
+function replaceAllWith(r: GoRegexp, src: string, repl: (match: number[]) => string): string {
+  let out = '';
+  let lastMatchEnd = 0;
+  let searchPos = 0;
+  while (searchPos <= src.length) {
+    const a = submatchFrom(r, src, searchPos);
+    if (a === null) break;
+    const start = a[0]!;
+    const end = a[1]!;
+    out += src.slice(lastMatchEnd, start);
+    if (end > lastMatchEnd || start === 0) out += repl(a);
+    lastMatchEnd = end;
+    const width = searchPos < src.length ? runeWidth(src, searchPos) : 1;
+    if (searchPos + width > end) searchPos += width;
+    else if (searchPos + 1 > end) searchPos++;
+    else searchPos = end;
+  }
+  return out + src.slice(lastMatchEnd);
+}
+
+/** Go's ReplaceAllString: `$1`, `${1}`, `$name`, `${name}` and `$$` in repl are expanded (Go's Expand). */
+export function replaceAllString(r: GoRegexp, src: string, repl: string): string {
+  if (!repl.includes('$')) return replaceAllWith(r, src, () => repl);
+  return replaceAllWith(r, src, (a) => expand(r, repl, src, a));
+}
+
+/** Go's ReplaceAllLiteralString: repl is inserted as is. */
+export function replaceAllLiteralString(r: GoRegexp, src: string, repl: string): string {
+  return replaceAllWith(r, src, () => repl);
+}
+
+// Go's extract: a name is the longest run of letters, digits and '_'; `${...}` needs the brace
+// closed right after it. A number is a group index only when all digits and without a leading 0
+// (so `$01` names a group "01", which never exists, and expands to nothing, as in Go).
+function extract(str: string): { name: string; num: number; rest: string } | null {
+  if (str === '') return null;
+  let brace = false;
+  if (str[0] === '{') {
+    brace = true;
+    str = str.slice(1);
+  }
+  const m = /^[\p{L}\p{Nd}_]+/u.exec(str);
+  if (!m) return null;
+  const name = m[0];
+  let i = name.length;
+  if (brace) {
+    if (str[i] !== '}') return null;
+    i++;
+  }
+  let num = 0;
+  for (const ch of name) {
+    if (ch < '0' || ch > '9' || num >= 1e8) {
+      num = -1;
+      break;
+    }
+    num = num * 10 + (ch.charCodeAt(0) - 48);
+  }
+  if (name[0] === '0' && name.length > 1) num = -1;
+  return { name, num, rest: str.slice(i) };
+}
+
+/** Go's Regexp.Expand of `template` for the match positions `a` in `src`. */
+function expand(r: GoRegexp, template: string, src: string, a: readonly number[]): string {
+  const group = (i: number): string => {
+    const from = a[2 * i] ?? -1;
+    return from >= 0 ? src.slice(from, a[2 * i + 1]) : '';
+  };
+  let out = '';
+  while (template.length > 0) {
+    const k = template.indexOf('$');
+    if (k < 0) break;
+    out += template.slice(0, k);
+    template = template.slice(k + 1);
+    if (template[0] === '$') {
+      out += '$';
+      template = template.slice(1);
+      continue;
+    }
+    const x = extract(template);
+    if (x === null) {
+      out += '$'; // malformed: the '$' is kept
+      continue;
+    }
+    template = x.rest;
+    if (x.num >= 0) {
+      if (x.num <= r.numSubexp) out += group(x.num);
+    } else {
+      const index = r.names.indexOf(x.name);
+      if (index > 0) out += group(index);
+    }
+  }
+  return out + template;
+}
+
+// ---------------------------------------------------------------- split and quote
+
+/** Go's Regexp.Split: n > 0 at most n pieces, n == 0 null (nil), n < 0 all. */
+export function split(r: GoRegexp, s: string, n: number): string[] | null {
+  if (n === 0) return null;
+  if (r.expr.length > 0 && s.length === 0) return [''];
+  const matches = findAllStringIndex(r, s, n) ?? [];
+  const out: string[] = [];
+  let beg = 0;
+  let end = 0;
+  for (const [a, b] of matches) {
+    if (n > 0 && out.length === n - 1) break;
+    end = a;
+    if (b !== 0) out.push(s.slice(beg, end));
+    beg = b;
+  }
+  if (end !== s.length) out.push(s.slice(beg));
+  return out;
+}
+
+/** Go's QuoteMeta: escapes exactly `\.+*?()|[]{}^$`. */
+export function quoteMeta(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
