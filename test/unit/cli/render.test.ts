@@ -137,7 +137,8 @@ describe('tessera render', { concurrency: true }, () => {
 `)), '--values', longKey]);
     assert.equal(redos.code, 0, redos.stderr);
     assert.deepEqual(Object.keys(secretOf(redos)[0]!['data']).sort(), ['long', 'short']);
-    assert.ok(performance.now() - started < 10_000, 'a backtracking engine never finishes this');
+    // Wall time of a child process (a loaded machine slows it); a backtracking engine never finishes.
+    assert.ok(performance.now() - started < 60_000);
   });
 
   test('templateFrom reads ConfigMaps and Secrets from other -f files; -o json and --decode', async () => {

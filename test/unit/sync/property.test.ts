@@ -4,6 +4,7 @@ import { extractProperty } from '../../../src/sync/desired.ts';
 import { SyncError } from '../../../src/sync/errors.ts';
 import { formatFloatF } from '../../../src/sync/json-raw.ts';
 import { wildMatch } from '../../../src/sync/gjson.ts';
+import { cpuMillis } from '../../fixtures/cpu-time.ts';
 
 const doc = JSON.stringify({
   user: 'admin',
@@ -73,10 +74,10 @@ test('a wildcard key pattern made to backtrack runs in linear time', () => {
   // A backtracking matcher (or the RegExp of [\s\S]* runs this replaced) takes time of the order
   // of key length to the power of the number of stars here.
   const key = 'a'.repeat(100_000);
-  const started = performance.now();
-  assert.equal(wildMatch('*a*a*a*a*a*a*a*a*b', key), false);
-  assert.equal(wildMatch('*?*?*?*?*?*?*?*?*a', key), true);
-  const ms = performance.now() - started;
-  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
+  const ms = cpuMillis(() => {
+    assert.equal(wildMatch('*a*a*a*a*a*a*a*a*b', key), false);
+    assert.equal(wildMatch('*?*?*?*?*?*?*?*?*a', key), true);
+  });
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
   assert.equal(get('*a*a*a*a*a*b', JSON.stringify({ [key]: 1, ['a'.repeat(10) + 'b']: 2 })), '2');
 });
