@@ -205,6 +205,14 @@ export function replaceAllString(r: GoRegexp, src: string, repl: string): string
   return replaceAllWith(r, src, (a) => expand(r, repl, src, a));
 }
 
+/**
+ * Like Go's ReplaceAllStringFunc, but `fn` receives the match and its groups (as
+ * FindStringSubmatch gives them), for callers that rebuild text from groups.
+ */
+export function replaceAllStringSubmatchFunc(r: GoRegexp, src: string, fn: (groups: (string | undefined)[]) => string): string {
+  return replaceAllWith(r, src, (a) => fn(groupsOf(src, a, r.numSubexp)));
+}
+
 /** Go's ReplaceAllLiteralString: repl is inserted as is. */
 export function replaceAllLiteralString(r: GoRegexp, src: string, repl: string): string {
   return replaceAllWith(r, src, () => repl);
