@@ -4,6 +4,7 @@ import { NotFoundError, ProviderError, isNotFound } from '../provider.ts';
 import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
 import type { AuthPlan } from './auth.ts';
+import { trimSlashes } from '../common/slashes.ts';
 import type { VaultKVStoreVersion } from './config.ts';
 import { isSealed, vaultHttpError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
@@ -172,7 +173,7 @@ export class VaultKvClient implements ProviderClient {
       throw new ProviderError('InvalidRequest', 'Vault: find by tags needs a KV v2 store (spec.provider.vault.version is v1)');
     }
     if (!this.mount) throw new ProviderError('InvalidRequest', 'Vault: dataFrom.find needs spec.provider.vault.path (the KV mount to list)');
-    const prefix = query.path ? `${query.path.replace(/^\/+|\/+$/g, '')}/` : '';
+    const prefix = query.path ? `${trimSlashes(query.path)}/` : '';
     let candidates = await this.list(prefix);
     // As ESO: a name regexp, when given, is the only filter; tags apply otherwise.
     if (query.name?.regexp !== undefined) {
