@@ -9,7 +9,7 @@ import {
   desiredSecret, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
 } from '../sync/index.ts';
 import { makeRenderTemplate, renderKeyTemplate, type TemplateSources } from '../sync/template.ts';
-import { compile as compileRegexp, matchString, RegexpSyntaxError, type GoRegexp } from '../go/regexp.ts';
+import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
@@ -182,7 +182,7 @@ function find(values: Values, query: ExternalSecretFind, field: string): Map<str
     try {
       re = compileRegexp(query.name.regexp);
     } catch (e) {
-      if (!(e instanceof RegexpSyntaxError)) throw e;
+      if (!(e instanceof RegexpError)) throw e;
       throw new RenderError(`${field}.find.name.regexp: ${e.message}`);
     }
   }
@@ -191,7 +191,14 @@ function find(values: Values, query: ExternalSecretFind, field: string): Map<str
     const at = key.lastIndexOf('@');
     if (at > 0 && values.byKey.has(key.slice(0, at))) continue; // a version of another key
     if (query.path && !key.startsWith(query.path)) continue;
-    if (re && !matchString(re, key)) continue;
+    if (re) {
+      try {
+        if (!matchString(re, key)) continue;
+      } catch (e) {
+        if (!(e instanceof RegexpError)) throw e;
+        throw new RenderError(`${field}.find.name.regexp: ${e.message}`);
+      }
+    }
     if (query.tags) {
       const tags = values.tags.get(key) ?? {};
       if (!Object.entries(query.tags).every(([k, v]) => tags[k] === v)) continue;

@@ -4,7 +4,7 @@
 // Ready and capabilities.
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ClusterSecretStoreCondition, SecretStore } from '../api/types.generated.ts';
-import { compile as compileRegexp, matchString, RegexpSyntaxError } from '../go/regexp.ts';
+import { compile as compileRegexp, matchString, RegexpError } from '../go/regexp.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { labelSelectorMatches } from '../kube/selectors.ts';
@@ -45,7 +45,7 @@ export function namespaceAllowed(conditions: ClusterSecretStoreCondition[] | und
       } catch (err) {
         // An invalid expression matches nothing; the store's Ready condition names it
         // (conditionProblems).
-        if (!(err instanceof RegexpSyntaxError)) throw err;
+        if (!(err instanceof RegexpError)) throw err;
       }
     }
     if (c.namespaceSelector && namespaceLabels && labelSelectorMatches(c.namespaceSelector, namespaceLabels)) return true;
@@ -60,7 +60,7 @@ export function conditionProblems(conditions: ClusterSecretStoreCondition[] | un
     try {
       compileRegexp(re);
     } catch (err) {
-      if (!(err instanceof RegexpSyntaxError)) throw err;
+      if (!(err instanceof RegexpError)) throw err;
       problems.push(`spec.conditions[${i}].namespaceRegexes[${j}]: ${err.message}`);
     }
   }));

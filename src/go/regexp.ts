@@ -14,8 +14,14 @@
 
 import { RE2JS, RE2JSException } from 're2js';
 
+/** Any refusal of this module; callers catch this one class. */
+export class RegexpError extends Error {}
+
 /** A pattern Go's regexp.Compile refuses, or one over our limits. The message is Go's where Go has one. */
-export class RegexpSyntaxError extends Error {}
+export class RegexpSyntaxError extends RegexpError {}
+
+/** A match refused before it starts because it could cost more than MAX_MATCH_COST. */
+export class RegexpCostError extends RegexpError {}
 
 /**
  * Longest pattern accepted, in UTF-16 code units. Parsing and compiling cost time and memory in
@@ -27,13 +33,32 @@ export class RegexpSyntaxError extends Error {}
 export const MAX_PATTERN_LENGTH = 64 * 1024;
 
 /**
- * Largest compiled program accepted, in RE2 instructions. Matching costs up to (input length ×
- * program size) steps, and a short pattern can compile to a large program (`(?:x{999}y){1000}`
- * is 1,000,000 instructions and takes 1.4 s to compile). Go's own limit is about 3.3 million;
- * 100,000 keeps a compile under about 0.2 s and covers any realistic pattern (a 64 KiB literal is
- * about 65,000 instructions; `[a-z0-9]{1,1000}` about 2,000).
+ * Largest compiled program accepted, in RE2 instructions. A short pattern can compile to a large
+ * program (`(?:x{999}y){1000}` is 1,000,000 instructions and takes 1.4 s to compile; 21,000 `\pL`
+ * take 0.85 s). Go's own limit is about 3.3 million; 20,000 keeps a compile near 0.2 s and covers
+ * realistic patterns (`[a-z0-9]{1,1000}` is about 2,000; a 100-character literal about 100).
  */
-export const MAX_PROGRAM_SIZE = 100_000;
+export const MAX_PROGRAM_SIZE = 20_000;
+
+/**
+ * Largest (program size × input length) a single call may work on. RE2 is linear in the input,
+ * but the factor is the program: its NFA does up to one step per instruction per character, and
+ * with every thread alive (`(a?){1000}[bc]$`, `(?i)` + a long literal) that is 12–50 ns per step
+ * here, measured: a 65,000-instruction program took 76 s over 100,000 characters. 64 Mi steps
+ * (at most 1–3 s, usually far less) lets a pattern of 64 instructions scan the largest Secret
+ * value (1 MiB), and any pattern scan a key or a name. Go has no such limit.
+ */
+export const MAX_MATCH_COST = 64 * 1024 * 1024;
+
+/**
+ * CPU time one FindAll / ReplaceAll / Split may take. Each search is bounded by MAX_MATCH_COST,
+ * but these run one search per match, and a search may read far past the match it returns before
+ * leftmost-first semantics settle it: `x*y|x` over 20,000 `x` is 20,000 searches reading to the
+ * end, 11 s (Go does the same). Ordinary work stays far below: 300,000 matches in a 900 KB value
+ * take about 0.6 s. Counting CPU time of this thread, not wall time, keeps a loaded machine from
+ * failing ordinary work.
+ */
+export const MAX_MATCH_CPU_MS = 2000;
 
 export interface GoRegexp {
   /** The source pattern, as given. */
@@ -42,7 +67,36 @@ export interface GoRegexp {
   readonly numSubexp: number;
   /** Group names by index; index 0 and unnamed groups are '' (Go's SubexpNames). */
   readonly names: readonly string[];
+  /** Compiled program size, in instructions. */
+  readonly size: number;
   readonly re: RE2JS;
+}
+
+function threadCpuMs(): number {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** The CPU budget of one multi-search call (MAX_MATCH_CPU_MS), read every 16 searches. */
+class CpuBudget {
+  private readonly started = threadCpuMs();
+  private searches = 0;
+
+  spend(): void {
+    if ((++this.searches & 15) !== 0) return;
+    const used = threadCpuMs() - this.started;
+    if (used > MAX_MATCH_CPU_MS) {
+      throw new RegexpCostError(`regexp: too costly: stopped after ${this.searches} searches and ${Math.round(used)} ms of CPU, the limit is ${MAX_MATCH_CPU_MS} ms`);
+    }
+  }
+}
+
+/** Refuses a match whose worst case would hold the thread too long (see MAX_MATCH_COST). */
+function checkCost(r: GoRegexp, s: string): void {
+  const cost = r.size * (s.length + 1);
+  if (cost > MAX_MATCH_COST) {
+    throw new RegexpCostError(`regexp: too costly: a pattern of ${r.size} instructions against ${s.length} characters, more than ${MAX_MATCH_COST} steps`);
+  }
 }
 
 // ---------------------------------------------------------------- compile and cache
@@ -84,7 +138,7 @@ function compileUncached(expr: string): GoRegexp | RegexpSyntaxError {
   const numSubexp = re.groupCount();
   const names = new Array<string>(numSubexp + 1).fill('');
   for (const [name, index] of Object.entries(re.namedGroups())) names[index] = name;
-  return { expr, numSubexp, names, re };
+  return { expr, numSubexp, names, size, re };
 }
 
 /** Go's regexp.Compile. Throws RegexpSyntaxError with Go's message ("error parsing regexp: …"). */
@@ -95,7 +149,7 @@ export function compile(expr: string): GoRegexp {
     cache.set(expr, hit);
   } else {
     const value = compileUncached(expr);
-    hit = { value, weight: value instanceof RegexpSyntaxError ? 1 : (value.re.re2Input.numberOfInstructions() as number) };
+    hit = { value, weight: value instanceof RegexpSyntaxError ? 1 : value.size };
     remember(expr, hit.value, hit.weight);
   }
   if (hit.value instanceof RegexpSyntaxError) throw hit.value;
@@ -111,11 +165,13 @@ export function cachedPatternCount(): number {
 
 /** Go's MatchString: whether s contains any match (unanchored). Uses RE2's DFA when it can. */
 export function matchString(r: GoRegexp, s: string): boolean {
+  checkCost(r, s);
   return r.re.test(s);
 }
 
 /** Go's FindStringIndex: [start, end) of the leftmost match, or null. */
 export function findStringIndex(r: GoRegexp, s: string): [number, number] | null {
+  checkCost(r, s);
   const a = r.re.re2Input.findIndex(s) as number[] | null;
   return a === null ? null : [a[0]!, a[1]!];
 }
@@ -131,15 +187,16 @@ export function findString(r: GoRegexp, s: string): string {
  * (Go gives "" there, and no way to tell the two apart but the Index variant). Null: no match.
  */
 export function findStringSubmatch(r: GoRegexp, s: string): (string | undefined)[] | null {
+  checkCost(r, s);
   const a = r.re.re2Input.findSubmatchIndex(s) as number[] | null;
   return a === null ? null : groupsOf(s, a, r.numSubexp);
 }
 
 /** Go's FindAllStringIndex (n < 0: all). Empty matches abutting a previous match are skipped. Null: none. */
 export function findAllStringIndex(r: GoRegexp, s: string, n: number): [number, number][] | null {
-  if (n === 0) return null;
-  const all = r.re.re2Input.findAllIndex(s, n) as number[][] | null;
-  return all === null || all.length === 0 ? null : all.map((a) => [a[0]!, a[1]!]);
+  const out: [number, number][] = [];
+  allMatches(r, s, n, 1, (a) => out.push([a[0]!, a[1]!]));
+  return out.length === 0 ? null : out;
 }
 
 /** Go's FindAllString (n < 0: all). Null: no match (Go's nil slice). */
@@ -149,9 +206,38 @@ export function findAllString(r: GoRegexp, s: string, n: number): string[] | nul
 
 /** Go's FindAllStringSubmatch (n < 0: all). Null: no match. */
 export function findAllStringSubmatch(r: GoRegexp, s: string, n: number): (string | undefined)[][] | null {
-  if (n === 0) return null;
-  const all = r.re.re2Input.findAllSubmatchIndex(s, n) as number[][] | null;
-  return all === null || all.length === 0 ? null : all.map((a) => groupsOf(s, a, r.numSubexp));
+  const out: (string | undefined)[][] = [];
+  allMatches(r, s, n, r.numSubexp + 1, (a) => out.push(groupsOf(s, a, r.numSubexp)));
+  return out.length === 0 ? null : out;
+}
+
+// Go's Regexp.allMatches: up to n matches (n < 0: all); an empty match abutting the previous
+// match is skipped, and after an empty match the search moves one rune on.
+function allMatches(r: GoRegexp, s: string, n: number, ngroup: number, deliver: (a: number[]) => void): void {
+  if (n === 0) return;
+  checkCost(r, s);
+  const budget = new CpuBudget();
+  if (n < 0) n = s.length + 1;
+  let pos = 0;
+  let found = 0;
+  let prevMatchEnd = -1;
+  while (found < n && pos <= s.length) {
+    const a = matchFrom(r, s, pos, ngroup);
+    if (a === null) break;
+    let accept = true;
+    if (a[1] === pos) {
+      if (a[0] === prevMatchEnd) accept = false;
+      pos += pos < s.length ? runeWidth(s, pos) : 1;
+    } else {
+      pos = a[1]!;
+    }
+    prevMatchEnd = a[1]!;
+    if (accept) {
+      deliver(a);
+      found++;
+    }
+    budget.spend();
+  }
 }
 
 function groupsOf(s: string, a: readonly number[], numSubexp: number): (string | undefined)[] {
@@ -165,9 +251,13 @@ function groupsOf(s: string, a: readonly number[], numSubexp: number): (string |
 
 // ---------------------------------------------------------------- replace
 
-/** The match at or after `pos` with all group positions (Go's doExecute from searchPos), or null. */
-function submatchFrom(r: GoRegexp, src: string, pos: number): number[] | null {
-  const [ok, groups] = r.re.re2Input.matchWithGroup(src, pos, src.length, 0 /* UNANCHORED */, r.numSubexp + 1) as [boolean, number[] | null];
+/**
+ * The leftmost match at or after `pos` (Go's doExecute from a position: `^` and `\b` still see
+ * the text before it), as [start, end, group 1 start, group 1 end, …] for `ngroup` groups
+ * counting the whole match; a group that did not take part is -1, -1.
+ */
+function matchFrom(r: GoRegexp, src: string, pos: number, ngroup: number): number[] | null {
+  const [ok, groups] = r.re.re2Input.matchWithGroup(src, pos, src.length, 0 /* UNANCHORED */, ngroup) as [boolean, number[] | null];
   return ok && groups ? groups : null;
 }
 
@@ -179,12 +269,14 @@ function runeWidth(s: string, pos: number): number {
 
 // Go's Regexp.replaceAll: an empty match right after the previous match is not replaced
 // (`a*` on "baaac" gives "XbXcX", not "XbXXcX"), and the search restarts one rune further on.
-function replaceAllWith(r: GoRegexp, src: string, repl: (match: number[]) => string): string {
+function replaceAllWith(r: GoRegexp, src: string, ngroup: number, repl: (match: number[]) => string): string {
+  checkCost(r, src);
+  const budget = new CpuBudget();
   let out = '';
   let lastMatchEnd = 0;
   let searchPos = 0;
   while (searchPos <= src.length) {
-    const a = submatchFrom(r, src, searchPos);
+    const a = matchFrom(r, src, searchPos, ngroup);
     if (a === null) break;
     const start = a[0]!;
     const end = a[1]!;
@@ -195,14 +287,15 @@ function replaceAllWith(r: GoRegexp, src: string, repl: (match: number[]) => str
     if (searchPos + width > end) searchPos += width;
     else if (searchPos + 1 > end) searchPos++;
     else searchPos = end;
+    budget.spend();
   }
   return out + src.slice(lastMatchEnd);
 }
 
 /** Go's ReplaceAllString: `$1`, `${1}`, `$name`, `${name}` and `$$` in repl are expanded (Go's Expand). */
 export function replaceAllString(r: GoRegexp, src: string, repl: string): string {
-  if (!repl.includes('$')) return replaceAllWith(r, src, () => repl);
-  return replaceAllWith(r, src, (a) => expand(r, repl, src, a));
+  if (!repl.includes('$')) return replaceAllWith(r, src, 1, () => repl);
+  return replaceAllWith(r, src, r.numSubexp + 1, (a) => expand(r, repl, src, a));
 }
 
 /**
@@ -210,12 +303,12 @@ export function replaceAllString(r: GoRegexp, src: string, repl: string): string
  * FindStringSubmatch gives them), for callers that rebuild text from groups.
  */
 export function replaceAllStringSubmatchFunc(r: GoRegexp, src: string, fn: (groups: (string | undefined)[]) => string): string {
-  return replaceAllWith(r, src, (a) => fn(groupsOf(src, a, r.numSubexp)));
+  return replaceAllWith(r, src, r.numSubexp + 1, (a) => fn(groupsOf(src, a, r.numSubexp)));
 }
 
 /** Go's ReplaceAllLiteralString: repl is inserted as is. */
 export function replaceAllLiteralString(r: GoRegexp, src: string, repl: string): string {
-  return replaceAllWith(r, src, () => repl);
+  return replaceAllWith(r, src, 1, () => repl);
 }
 
 // Go's extract: a name is the longest run of letters, digits and '_'; `${...}` needs the brace

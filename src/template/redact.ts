@@ -15,7 +15,7 @@
 // occurrence of the given data values (4 bytes or longer) from the message part.
 
 import type { TemplateError } from './parse.ts';
-import { compile, replaceAllStringSubmatchFunc } from '../go/regexp.ts';
+import { compile, RegexpError, replaceAllStringSubmatchFunc } from '../go/regexp.ts';
 
 export const REDACTED = '[redacted]';
 
@@ -60,7 +60,12 @@ export function redactTemplateError(err: TemplateError, values: Iterable<string 
     let msg = err.funcMessage;
     if (err.func !== 'fail') {
       for (const [re, to] of funcSlots) msg = msg.replace(re, to);
-      msg = replaceAllStringSubmatchFunc(quoted, msg, ([q]) => q![0] + REDACTED + q![0]);
+      try {
+        msg = replaceAllStringSubmatchFunc(quoted, msg, ([q]) => q![0] + REDACTED + q![0]);
+      } catch (e) {
+        if (!(e instanceof RegexpError)) throw e;
+        msg = REDACTED; // a message too long to scan is dropped, never shown unscanned
+      }
     }
     detail = detail.slice(0, detail.length - err.funcMessage.length) + msg;
   } else {

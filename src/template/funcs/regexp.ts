@@ -1,5 +1,6 @@
 // The template regex functions' view of src/go/regexp.ts (Go's RE2, linear time): errors become
 // GoErrors, which the template engine reports as Go's text/template would ("error calling …").
+// Besides Go's compile errors there is one Go never gives: a match refused as too costly.
 
 import * as re2 from '../../go/regexp.ts';
 import type { GoRegexp } from '../../go/regexp.ts';
@@ -7,30 +8,38 @@ import { GoError } from '../exec.ts';
 import { canBackquote, quote } from '../strconv.ts';
 
 export type { GoRegexp };
-export { matchString, findString, findAllString, split, quoteMeta } from '../../go/regexp.ts';
+export { quoteMeta } from '../../go/regexp.ts';
+
+function goErrors<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return (...args: A): R => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      if (e instanceof re2.RegexpError) throw new GoError(e.message);
+      throw e;
+    }
+  };
+}
 
 /** regexp.Compile: an invalid pattern is a GoError carrying Go's message. */
-export function compile(expr: string): GoRegexp {
-  try {
-    return re2.compile(expr);
-  } catch (e) {
-    if (e instanceof re2.RegexpSyntaxError) throw new GoError(e.message);
-    throw e;
-  }
-}
+export const compile = goErrors(re2.compile);
 
 /** regexp.MustCompile: Go panics with "regexp: Compile(`expr`): <error>". */
 export function mustCompile(expr: string): GoRegexp {
   try {
     return re2.compile(expr);
   } catch (e) {
-    if (!(e instanceof re2.RegexpSyntaxError)) throw e;
+    if (!(e instanceof re2.RegexpError)) throw e;
     const q = canBackquote(expr) ? '`' + expr + '`' : quote(expr);
     throw new GoError(`regexp: Compile(${q}): ${e.message}`);
   }
 }
 
+export const matchString = goErrors(re2.matchString);
+export const findString = goErrors(re2.findString);
+export const findAllString = goErrors(re2.findAllString);
+export const split = goErrors(re2.split);
+
 /** ReplaceAllString (repl expanded) or ReplaceAllLiteralString. */
-export function replaceAll(r: GoRegexp, src: string, repl: string, literal: boolean): string {
-  return literal ? re2.replaceAllLiteralString(r, src, repl) : re2.replaceAllString(r, src, repl);
-}
+export const replaceAll = goErrors((r: GoRegexp, src: string, repl: string, literal: boolean): string =>
+  literal ? re2.replaceAllLiteralString(r, src, repl) : re2.replaceAllString(r, src, repl));

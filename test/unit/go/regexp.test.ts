@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   cachedPatternCount, compile, findAllString, findAllStringIndex, findAllStringSubmatch, findString, findStringIndex, findStringSubmatch,
-  matchString, MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE, quoteMeta, RegexpSyntaxError, replaceAllLiteralString, replaceAllString, split,
+  matchString, MAX_MATCH_COST, MAX_MATCH_CPU_MS, MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE, quoteMeta, RegexpCostError, RegexpSyntaxError,
+  replaceAllLiteralString, replaceAllString, split,
 } from '../../../src/go/regexp.ts';
 import { cpuMillis } from '../../fixtures/cpu-time.ts';
 
@@ -128,15 +129,39 @@ describe('limits and cache', () => {
     const long = 'a'.repeat(MAX_PATTERN_LENGTH + 1);
     assert.throws(() => compile(long), (err: unknown) => err instanceof RegexpSyntaxError
       && err.message === `error parsing regexp: pattern too long: ${MAX_PATTERN_LENGTH + 1} characters, the limit is ${MAX_PATTERN_LENGTH}`);
-    assert.ok(matches('a'.repeat(MAX_PATTERN_LENGTH), 'a'.repeat(MAX_PATTERN_LENGTH)), 'the limit itself is accepted');
+    assert.ok(matches(`[${'a'.repeat(MAX_PATTERN_LENGTH - 2)}]`, 'a'), 'the limit itself is accepted');
   });
 
   test(`a pattern compiling to more than ${MAX_PROGRAM_SIZE} instructions is refused`, () => {
     // 1,000 repetitions of a 200-character body: a short pattern, a 200,000-instruction program.
     const pattern = `(?:${'b'.repeat(199)}[ab]){1000}`;
     assert.throws(() => compile(pattern), (err: unknown) => err instanceof RegexpSyntaxError
-      && /^error parsing regexp: expression too large: \d+ instructions, the limit is 100000$/.test(err.message));
-    assert.ok(compile(`(?:${'b'.repeat(49)}[ab]){1000}`).numSubexp === 0, 'about 51,000 instructions are fine');
+      && /^error parsing regexp: expression too large: \d+ instructions, the limit is 20000$/.test(err.message));
+    assert.ok(compile(`(?:${'b'.repeat(9)}[ab]){1000}`).size > 10_000, 'over 10,000 instructions are fine');
+  });
+
+  test(`a match of more than ${MAX_MATCH_COST} steps (program size × input length) is refused before it starts`, () => {
+    const r = compile('(?i)' + 'a'.repeat(1000)); // 1,002 instructions: 76 s over 100,000 characters with 65,000
+    assert.equal(matchString(r, 'a'.repeat(60_000)), true, '60 million steps are allowed');
+    for (const op of [() => matchString(r, 'a'.repeat(100_000)), () => replaceAllString(r, 'a'.repeat(100_000), ''), () => split(r, 'a'.repeat(100_000), -1)]) {
+      assert.throws(op, (err: unknown) => err instanceof RegexpCostError
+        && err.message === 'regexp: too costly: a pattern of 1002 instructions against 100000 characters, more than 67108864 steps');
+    }
+    assert.equal(findAllString(compile('\\s'), 'a b'.repeat(300_000), -1)?.length, 300_000, 'a tiny pattern scans any Secret value');
+  });
+
+  test(`FindAll / ReplaceAll / Split stop after ${MAX_MATCH_CPU_MS} ms of CPU`, () => {
+    // Each search for `x*y|x` reads to the end of the input before settling on `x`: quadratic in
+    // Go too (11 s here on 20,000 characters without the budget).
+    const r = compile('x*y|x');
+    const input = 'x'.repeat(30_000);
+    for (const op of [() => findAllString(r, input, -1), () => replaceAllString(r, input, '-'), () => split(r, input, -1)]) {
+      let err: unknown;
+      const ms = cpuMillis(() => { try { op(); } catch (e) { err = e; } });
+      assert.ok(err instanceof RegexpCostError && /^regexp: too costly: stopped after \d+ searches and \d+ ms of CPU, the limit is 2000 ms$/.test(err.message), String(err));
+      assert.ok(ms < MAX_MATCH_CPU_MS * 2, `took ${ms.toFixed(0)} ms of CPU`);
+    }
+    assert.equal(findAllString(r, 'x'.repeat(100), -1)?.length, 100, 'the same pattern on a short input is fine');
   });
 
   test('compiled patterns and errors are cached, and the cache is bounded', () => {

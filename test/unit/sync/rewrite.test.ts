@@ -95,3 +95,10 @@ test('goJsonMarshal escapes like Go', () => {
   assert.equal(goJsonMarshal({ b: '&', a: '\u2028' }, true), '{"a":"\\u2028","b":"\\u0026"}');
   assert.equal(goJsonMarshal({ b: '&' }, false), '{"b":"&"}');
 });
+
+test('a rewrite too costly for a key is refused with the field named, and no key in the message', () => {
+  const key = 'k'.repeat(100_000);
+  assert.throws(() => rewriteKeys([{ regexp: { source: `(?i)${'a'.repeat(1000)}`, target: '' } }], map({ [key]: '1' }), 'spec.dataFrom[1]', undefined),
+    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[1].rewrite[0].regexp.source'
+      && err.message === 'invalid rewrite regexp: regexp: too costly: a pattern of 1002 instructions against 100000 characters, more than 67108864 steps');
+});
