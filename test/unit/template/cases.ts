@@ -494,6 +494,7 @@ e('{{ regexFind "(?:a{1000}){2}" "a" }}');
 e('{{ regexFind "\\\\x{110000}" "a" }}');
 e('{{ regexMatch "(" "x" }} {{ regexMatch "a{1001}" "x" }} {{ regexMatch "\\\\8" "x" }}');
 // ReDoS shapes: catastrophic for a backtracking engine, linear for RE2 (and for Go).
+e('{{ filterPEM "CERTIFICATE" (printf "-----BEGIN CERTIFICATE-----\\n%sx\\n-----END CERTIFICATE-----\\n" (repeat 50000 " ")) | len }}');
 e('{{ semverCompare (printf "1%s!" (repeat 4000 " ")) "1.0.0" }}');
 e('{{ semverCompare (printf "%s1 - 2%s" (repeat 3000 " ") (repeat 3000 " ")) "1.5.0" }} {{ semverCompare (printf ">= 1.0.0%s" (repeat 3000 ", >= 1")) "1.5.0" }} {{ semverCompare "1.2 - 1.4 || ^2" "2.1.0" }}');
 e('{{ regexMatch "(a+)+$" (printf "%s!" (repeat 30000 "a")) }} {{ regexMatch "^(a|a)*b$" (repeat 30000 "a") }} {{ regexFindAll "(.*a){20}" (repeat 20000 "a") -1 | len }}');
