@@ -20,7 +20,7 @@ export class RegexpError extends Error {}
 /** A pattern Go's regexp.Compile refuses, or one over our limits. The message is Go's where Go has one. */
 export class RegexpSyntaxError extends RegexpError {}
 
-/** A match refused before it starts because it could cost more than MAX_MATCH_COST. */
+/** A match refused because it could cost more than MAX_MATCH_COST, or stopped at MAX_MATCH_CPU_MS. */
 export class RegexpCostError extends RegexpError {}
 
 /**
@@ -35,8 +35,10 @@ export const MAX_PATTERN_LENGTH = 64 * 1024;
 /**
  * Largest compiled program accepted, in RE2 instructions. A short pattern can compile to a large
  * program (`(?:x{999}y){1000}` is 1,000,000 instructions and takes 1.4 s to compile; 21,000 `\pL`
- * take 0.85 s). Go's own limit is about 3.3 million; 20,000 keeps a compile near 0.2 s and covers
- * realistic patterns (`[a-z0-9]{1,1000}` is about 2,000; a 100-character literal about 100).
+ * take 0.85 s). Go's own limit is about 3.3 million; 20,000 covers realistic patterns
+ * (`[a-z0-9]{1,1000}` is about 2,000; a 100-character literal about 100). Patterns estimated at
+ * more than four times this (estimateProgramSize) are refused before compiling, so no compile
+ * takes more than about 0.2 s.
  */
 export const MAX_PROGRAM_SIZE = 20_000;
 
@@ -119,9 +121,83 @@ function remember(expr: string, value: GoRegexp | RegexpSyntaxError, weight: num
   }
 }
 
+/**
+ * An over-estimate of the compiled program's size, from one pass over the pattern: each atom (a
+ * character, class, escape) counts 1, a group's atoms count again for each repetition `{n,m}`
+ * asks of it. Compiling is what costs (1.4 s for a million instructions), so a pattern whose
+ * estimate is far over MAX_PROGRAM_SIZE is refused before re2js compiles it. Malformed syntax is
+ * left to re2js, which reports it in Go's words.
+ */
+export function estimateProgramSize(expr: string): number {
+  const stack: number[] = [0]; // atoms counted in each open group
+  let last = 0; // size of the last atom or group, which a quantifier would repeat
+  const add = (n: number): void => {
+    stack[stack.length - 1]! += n;
+    last = n;
+  };
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (c === '\\') {
+      const n = expr[i + 1];
+      if (n === 'Q') {
+        const end = expr.indexOf('\\E', i + 2);
+        const literal = end < 0 ? expr.length - (i + 2) : end - (i + 2);
+        stack[stack.length - 1]! += literal;
+        last = literal > 0 ? 1 : 0;
+        i = end < 0 ? expr.length : end + 1;
+        continue;
+      }
+      if ((n === 'x' || n === 'p' || n === 'P') && expr[i + 2] === '{') {
+        const end = expr.indexOf('}', i + 3);
+        i = end < 0 ? expr.length : end;
+      } else i += n === 'p' || n === 'P' ? 2 : 1;
+      add(1);
+    } else if (c === '[') {
+      // A class is one instruction: skip to its closing ']' (a leading ']' or '^]' is literal).
+      let j = i + 1;
+      if (expr[j] === '^') j++;
+      if (expr[j] === ']') j++;
+      for (; j < expr.length && expr[j] !== ']'; j++) {
+        if (expr[j] === '\\') j++;
+        else if (expr[j] === '[' && expr[j + 1] === ':') {
+          const end = expr.indexOf(':]', j + 2);
+          if (end >= 0) j = end + 1;
+        }
+      }
+      i = j;
+      add(1);
+    } else if (c === '(') {
+      stack.push(0);
+    } else if (c === ')') {
+      const inner = stack.length > 1 ? stack.pop()! : 0;
+      add(inner + 2);
+    } else if (c === '*' || c === '+' || c === '?' || c === '|') {
+      stack[stack.length - 1]! += 1;
+    } else if (c === '{') {
+      const m = /^\{(\d{1,4})(,(\d{0,4}))?\}/.exec(expr.slice(i, i + 12));
+      if (!m) {
+        add(1); // a literal '{'
+        continue;
+      }
+      const times = m[3] ? Number(m[3]) : m[2] !== undefined ? Number(m[1]) + 1 : Number(m[1]);
+      stack[stack.length - 1]! += last * Math.max(times - 1, 0) + times;
+      last = last * times + times;
+      i += m[0].length - 1;
+    } else {
+      if (c >= '\ud800' && c <= '\udbff') i++;
+      add(1);
+    }
+  }
+  return stack.reduce((a, b) => a + b, 0);
+}
+
 function compileUncached(expr: string): GoRegexp | RegexpSyntaxError {
   if (expr.length > MAX_PATTERN_LENGTH) {
     return new RegexpSyntaxError(`error parsing regexp: pattern too long: ${expr.length} characters, the limit is ${MAX_PATTERN_LENGTH}`);
+  }
+  const estimate = estimateProgramSize(expr);
+  if (estimate > 4 * MAX_PROGRAM_SIZE) {
+    return new RegexpSyntaxError(`error parsing regexp: expression too large: about ${estimate} instructions, the limit is ${MAX_PROGRAM_SIZE}`);
   }
   let re: RE2JS;
   try {

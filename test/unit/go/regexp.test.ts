@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  cachedPatternCount, compile, findAllString, findAllStringIndex, findAllStringSubmatch, findString, findStringIndex, findStringSubmatch,
+  cachedPatternCount, compile, estimateProgramSize, findAllString, findAllStringIndex, findAllStringSubmatch, findString, findStringIndex, findStringSubmatch,
   matchString, MAX_MATCH_COST, MAX_MATCH_CPU_MS, MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE, quoteMeta, RegexpCostError, RegexpSyntaxError,
   replaceAllLiteralString, replaceAllString, split,
 } from '../../../src/go/regexp.ts';
@@ -133,11 +133,23 @@ describe('limits and cache', () => {
   });
 
   test(`a pattern compiling to more than ${MAX_PROGRAM_SIZE} instructions is refused`, () => {
-    // 1,000 repetitions of a 200-character body: a short pattern, a 200,000-instruction program.
-    const pattern = `(?:${'b'.repeat(199)}[ab]){1000}`;
+    // 1,000 repetitions of a 30-character body: a short pattern, a 30,000-instruction program.
+    const pattern = `(?:${'b'.repeat(29)}[ab]){1000}`;
     assert.throws(() => compile(pattern), (err: unknown) => err instanceof RegexpSyntaxError
       && /^error parsing regexp: expression too large: \d+ instructions, the limit is 20000$/.test(err.message));
     assert.ok(compile(`(?:${'b'.repeat(9)}[ab]){1000}`).size > 10_000, 'over 10,000 instructions are fine');
+  });
+
+  test('a pattern estimated far over the program limit is refused before it is compiled', () => {
+    // A million instructions: compiling would take about 1.4 s of CPU before the size is known.
+    const pattern = `(?:${'b'.repeat(999)}[ab]){1000}`;
+    let err: unknown;
+    const ms = cpuMillis(() => { try { compile(pattern); } catch (e) { err = e; } });
+    assert.ok(err instanceof RegexpSyntaxError && err.message === 'error parsing regexp: expression too large: about 1005000 instructions, the limit is 20000', String(err));
+    assert.ok(ms < 100, `took ${ms.toFixed(0)} ms of CPU`);
+    for (const [p, size] of [['[a-z0-9]{1,1000}', 2001], ['(a?){1000}[bc]$', 4004], ['(?:abcdefghij){1000}', 10002], ['(?i)aaaa', 6]] as const) {
+      assert.ok(estimateProgramSize(p) * 4 >= size, `${p}: the estimate is within the margin of the real size`);
+    }
   });
 
   test(`a match of more than ${MAX_MATCH_COST} steps (program size × input length) is refused before it starts`, () => {
