@@ -24,11 +24,10 @@ export class RegexpSyntaxError extends RegexpError {}
 export class RegexpCostError extends RegexpError {}
 
 /**
- * Longest pattern accepted, in UTF-16 code units. Parsing and compiling cost time and memory in
- * proportion to the pattern (about 2.5 ms per KiB for plain text, measured), and hand-written
- * patterns (rewrite, find, namespace conditions) are far shorter; 64 KiB still leaves room for a
- * template that matches against `regexQuoteMeta` of a long value. Go has no such limit; ESO's
- * manifests never come near it.
+ * Longest pattern accepted, in UTF-16 code units: parsing costs time and memory in proportion to
+ * the pattern (about 2.5 ms per KiB, measured), and hand-written patterns (rewrite, find,
+ * namespace conditions) are far shorter. Literal text is further bounded by MAX_PROGRAM_SIZE (one
+ * instruction per character), so this limit matters for long classes. Go has no such limit.
  */
 export const MAX_PATTERN_LENGTH = 64 * 1024;
 
