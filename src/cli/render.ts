@@ -6,9 +6,10 @@ import * as YAML from 'yaml';
 import { applyDefaults, KIND_EXTERNAL_SECRET, toV1, validate, type ExternalSecret } from '../api/index.ts';
 import type { ExternalSecretDataFromRemoteRef, ExternalSecretFind } from '../api/types.generated.ts';
 import {
-  desiredSecret, NOT_FOUND, translateGoRegexp, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
+  desiredSecret, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
 } from '../sync/index.ts';
 import { makeRenderTemplate, renderKeyTemplate, type TemplateSources } from '../sync/template.ts';
+import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
@@ -176,12 +177,13 @@ function lookup(values: Values, key: string, version: string | undefined): Fetch
 
 /** dataFrom.find over the values: path is a key prefix, name.regexp a Go (RE2) pattern, tags must all match. */
 function find(values: Values, query: ExternalSecretFind, field: string): Map<string, RemoteValue> {
-  let re: RegExp | undefined;
+  let re: GoRegexp | undefined;
   if (query.name?.regexp) {
     try {
-      re = translateGoRegexp(query.name.regexp);
+      re = compileRegexp(query.name.regexp);
     } catch (e) {
-      throw new RenderError(`${field}.find.name.regexp: ${(e as Error).message}`);
+      if (!(e instanceof RegexpError)) throw e;
+      throw new RenderError(`${field}.find.name.regexp: ${e.message}`);
     }
   }
   const out = new Map<string, RemoteValue>();
@@ -190,8 +192,12 @@ function find(values: Values, query: ExternalSecretFind, field: string): Map<str
     if (at > 0 && values.byKey.has(key.slice(0, at))) continue; // a version of another key
     if (query.path && !key.startsWith(query.path)) continue;
     if (re) {
-      re.lastIndex = 0;
-      if (!re.test(key)) continue;
+      try {
+        if (!matchString(re, key)) continue;
+      } catch (e) {
+        if (!(e instanceof RegexpError)) throw e;
+        throw new RenderError(`${field}.find.name.regexp: ${e.message}`);
+      }
     }
     if (query.tags) {
       const tags = values.tags.get(key) ?? {};

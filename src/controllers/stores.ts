@@ -4,7 +4,7 @@
 // Ready and capabilities.
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ClusterSecretStoreCondition, SecretStore } from '../api/types.generated.ts';
-import { translateGoRegexp } from '../sync/go-regexp.ts';
+import { compile as compileRegexp, matchString, RegexpError } from '../go/regexp.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { labelSelectorMatches } from '../kube/selectors.ts';
@@ -41,14 +41,30 @@ export function namespaceAllowed(conditions: ClusterSecretStoreCondition[] | und
     if (c.namespaces?.includes(namespace)) return true;
     for (const re of c.namespaceRegexes ?? []) {
       try {
-        if (translateGoRegexp(re).test(namespace)) return true;
-      } catch {
-        /* an invalid expression matches nothing */
+        if (matchString(compileRegexp(re), namespace)) return true;
+      } catch (err) {
+        // An invalid expression matches nothing; the store's Ready condition names it
+        // (conditionProblems).
+        if (!(err instanceof RegexpError)) throw err;
       }
     }
     if (c.namespaceSelector && namespaceLabels && labelSelectorMatches(c.namespaceSelector, namespaceLabels)) return true;
   }
   return false;
+}
+
+/** Invalid `spec.conditions[].namespaceRegexes`, each naming its field (ESO's webhook refuses them). */
+export function conditionProblems(conditions: ClusterSecretStoreCondition[] | undefined): string[] {
+  const problems: string[] = [];
+  (conditions ?? []).forEach((c, i) => (c.namespaceRegexes ?? []).forEach((re, j) => {
+    try {
+      compileRegexp(re);
+    } catch (err) {
+      if (!(err instanceof RegexpError)) throw err;
+      problems.push(`spec.conditions[${i}].namespaceRegexes[${j}]: ${err.message}`);
+    }
+  }));
+  return problems;
 }
 
 /**
@@ -152,7 +168,7 @@ export class StoreClients {
     const name = providerName(store.spec as { provider?: Record<string, unknown> });
     const provider = await getProvider(name);
     const config = (store.spec.provider as Record<string, unknown>)[name];
-    const problems = provider.validateConfig(config);
+    const problems = [...provider.validateConfig(config), ...conditionProblems((store.spec as ClusterSecretStore['spec']).conditions)];
     if (problems.length) return { provider, problems };
     const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
     if (refused) return { provider, problems: [refused] };

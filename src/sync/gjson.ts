@@ -44,11 +44,49 @@ export function splitPath(path: string): Component[] {
   return out;
 }
 
-/** gjson's wildcard match: `*` any run, `?` any one character. */
-function wildMatch(pattern: string, key: string): boolean {
-  const re = new RegExp(`^${[...pattern].map((ch) => (ch === '*' ? '[\\s\\S]*' : ch === '?' ? '[\\s\\S]' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`, 'u');
-  return re.test(key);
+/**
+ * gjson's wildcard match: `*` any run, `?` any one character (code point). Both the pattern (from
+ * a tenant's remoteRef.property) and the key (from remote data) are hostile, so this is a set-of-
+ * states automaton walked once over the key, O(key × pattern) at worst: a backtracking matcher
+ * (or a RegExp of `[\s\S]*` runs) takes polynomial time of high degree on `*a*a*a*a*a*b`.
+ */
+export function wildMatch(pattern: string, key: string): boolean {
+  const pat: number[] = [];
+  for (const ch of pattern) {
+    const c = ch.codePointAt(0)!;
+    if (c === STAR && pat[pat.length - 1] === STAR) continue; // `**` is `*`
+    pat.push(c);
+  }
+  const m = pat.length;
+  // State i: pat[0..i) has matched. A star at i may match nothing, so state i also means i + 1.
+  let current = new Uint8Array(m + 1);
+  let next = new Uint8Array(m + 1);
+  const close = (set: Uint8Array): void => {
+    for (let i = 0; i < m; i++) if (set[i] && pat[i] === STAR) set[i + 1] = 1;
+  };
+  current[0] = 1;
+  close(current);
+  for (const ch of key) {
+    const c = ch.codePointAt(0)!;
+    next.fill(0);
+    let alive = false;
+    for (let i = 0; i < m; i++) {
+      if (!current[i]) continue;
+      const p = pat[i]!;
+      if (p === STAR) next[i] = 1;
+      else if (p === QUESTION || p === c) next[i + 1] = 1;
+      else continue;
+      alive = true;
+    }
+    if (!alive) return false;
+    close(next);
+    [current, next] = [next, current];
+  }
+  return current[m] === 1;
 }
+
+const STAR = 0x2a;
+const QUESTION = 0x3f;
 
 function step(value: RawValue, comps: Component[], at: number): RawValue | undefined {
   if (at === comps.length) return value;

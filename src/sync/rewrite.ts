@@ -1,7 +1,7 @@
 // dataFrom[].rewrite: applied in order (first to last) to the keys found by extract/find/generator.
 import type { ExternalSecretRewrite, ExternalSecretRewriteMerge } from '../api/types.generated.ts';
 import { syncErrors } from './errors.ts';
-import { goReplaceAll, RegexpTranslationError, translateGoRegexp } from './go-regexp.ts';
+import { compile, RegexpError, replaceAllString, type GoRegexp } from '../go/regexp.ts';
 import { formatFloatF } from './json-raw.ts';
 
 /** Renders a rewrite.transform template for one key (`.value` is the key). Throws on template errors. */
@@ -20,14 +20,16 @@ export function rewriteKeys(
   rewrites.forEach((op, i) => {
     const at = `${field}.rewrite[${i}]`;
     if (op.regexp) {
-      let re: RegExp;
-      try {
-        re = translateGoRegexp(op.regexp.source);
-      } catch (err) {
-        throw syncErrors.invalidRegexp(`${at}.regexp.source`, err instanceof RegexpTranslationError ? err.message : String(err));
-      }
+      const { source, target } = op.regexp;
       const next = new Map<string, Uint8Array>();
-      for (const [key, value] of current) next.set(goReplaceAll(re, key, op.regexp.target), value);
+      try {
+        const re: GoRegexp = compile(source);
+        for (const [key, value] of current) next.set(replaceAllString(re, key, target), value);
+      } catch (err) {
+        // A syntax error, or a pattern too costly for a key (the message names sizes, not the key).
+        if (!(err instanceof RegexpError)) throw err;
+        throw syncErrors.invalidRegexp(`${at}.regexp.source`, err.message);
+      }
       current = next;
     } else if (op.transform) {
       if (!renderKeyTemplate) throw syncErrors.templateUnavailable(`${at}.transform.template`);

@@ -4,7 +4,8 @@
 import { ProviderError, isNotFound } from '../provider.ts';
 import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { batchEntryError, toProviderError } from './errors.ts';
-import { chunk, compileNameRegexp, mapLimit, parameterSelector, tagsToJson } from './refs.ts';
+import { chunk, mapLimit, parameterSelector, tagsToJson } from './refs.ts';
+import { nameRegexpFilter } from '../common/name-regexp.ts';
 
 type SsmModule = typeof import('@aws-sdk/client-ssm');
 type SsmClient = InstanceType<SsmModule['SSMClient']>;
@@ -169,7 +170,7 @@ export class ParameterStoreReader implements ProviderClient {
   }
 
   async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
-    const matcher = query.name?.regexp !== undefined ? compileNameRegexp(query.name.regexp) : undefined;
+    const matcher = query.name?.regexp !== undefined ? nameRegexpFilter(query.name.regexp) : undefined;
     const tags = Object.entries(query.tags ?? {});
     const scope = this.#prefix + (query.path ?? '');
     if (!matcher && tags.length === 0 && scope === '') {
@@ -189,7 +190,7 @@ export class ParameterStoreReader implements ProviderClient {
   }
 
   /** GetParametersByPath returns the values with the names: one pass, 10 per page. */
-  async #findByPath(path: string, matcher: RegExp | undefined): Promise<Map<string, RemoteValue>> {
+  async #findByPath(path: string, matcher: ((name: string) => boolean) | undefined): Promise<Map<string, RemoteValue>> {
     const out = new Map<string, RemoteValue>();
     let nextToken: string | undefined;
     do {
@@ -199,7 +200,7 @@ export class ParameterStoreReader implements ProviderClient {
         ),
       );
       for (const p of page.Parameters ?? []) {
-        if (p.Name === undefined || (matcher && !matcher.test(p.Name))) continue;
+        if (p.Name === undefined || (matcher && !matcher(p.Name))) continue;
         out.set(p.Name, parameterValue(p, p.Name, 'GetParametersByPath'));
       }
       nextToken = page.NextToken;
@@ -208,7 +209,7 @@ export class ParameterStoreReader implements ProviderClient {
   }
 
   /** DescribeParameters (tags, path or name prefix) lists names; GetParameters reads them. */
-  async #findByDescribe(scope: string, hierarchical: boolean, tags: Array<[string, string]>, matcher: RegExp | undefined): Promise<Map<string, RemoteValue>> {
+  async #findByDescribe(scope: string, hierarchical: boolean, tags: Array<[string, string]>, matcher: ((name: string) => boolean) | undefined): Promise<Map<string, RemoteValue>> {
     const filters: ParameterStringFilter[] = tags.map(([k, v]) => ({ Key: `tag:${k}`, Option: 'Equals', Values: [v] }));
     if (scope !== '') {
       filters.push(
@@ -226,7 +227,7 @@ export class ParameterStoreReader implements ProviderClient {
         ),
       );
       for (const p of page.Parameters ?? []) {
-        if (p.Name === undefined || (matcher && !matcher.test(p.Name))) continue;
+        if (p.Name === undefined || (matcher && !matcher(p.Name))) continue;
         names.push(p.Name);
       }
       nextToken = page.NextToken;

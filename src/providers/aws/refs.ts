@@ -1,5 +1,4 @@
 // Pure helpers that turn manifest fields into AWS request fields, as ESO does.
-import { ProviderError } from '../provider.ts';
 
 /** Secrets Manager: "uuid/<VersionId>" selects a version id; anything else is a staging label. */
 export function secretsManagerVersion(version: string | undefined): { VersionId: string } | { VersionStage: string } {
@@ -36,31 +35,6 @@ function compareBytes(a: string, b: string): number {
 
 function goJsonEscape(json: string): string {
   return json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/**
- * Compiles a find.name.regexp written for Go's RE2 into a JS RegExp. Covers the RE2 syntax that
- * differs in spelling: leading flag groups `(?i)`/`(?s)`/`(?m)`, `(?P<name>…)`, `\A` and `\z`.
- * Like Go's MatchString the match is unanchored.
- */
-export function compileNameRegexp(pattern: string): RegExp {
-  let src = pattern;
-  let flags = '';
-  const lead = /^\(\?([imsU]+)\)/.exec(src);
-  if (lead) {
-    src = src.slice(lead[0].length);
-    for (const f of lead[1]!) if (f !== 'U' && !flags.includes(f)) flags += f;
-  }
-  src = src.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$(?![\\s\\S])');
-  try {
-    return new RegExp(src, `${flags}u`);
-  } catch {
-    try {
-      return new RegExp(src, flags);
-    } catch (err) {
-      throw new ProviderError('InvalidRequest', `find.name.regexp: ${JSON.stringify(pattern)} is not a valid regular expression`, { cause: err });
-    }
-  }
 }
 
 /** The standard AWS endpoint variables, most specific first, as the AWS SDKs read them. */

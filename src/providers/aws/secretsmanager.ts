@@ -4,7 +4,8 @@
 import { ProviderError, isNotFound } from '../provider.ts';
 import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { batchEntryError, toProviderError } from './errors.ts';
-import { chunk, compileNameRegexp, mapLimit, secretsManagerVersion, tagsToJson } from './refs.ts';
+import { chunk, mapLimit, secretsManagerVersion, tagsToJson } from './refs.ts';
+import { nameRegexpFilter } from '../common/name-regexp.ts';
 
 type SmModule = typeof import('@aws-sdk/client-secrets-manager');
 type SmClient = InstanceType<SmModule['SecretsManagerClient']>;
@@ -172,7 +173,7 @@ export class SecretsManagerReader implements ProviderClient {
   }
 
   async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
-    const matcher = query.name?.regexp !== undefined ? compileNameRegexp(query.name.regexp) : undefined;
+    const matcher = query.name?.regexp !== undefined ? nameRegexpFilter(query.name.regexp) : undefined;
     const tags = Object.entries(query.tags ?? {});
     const namePrefix = this.#prefix + (query.path ?? '');
     if (!matcher && tags.length === 0 && namePrefix === '') {
@@ -198,7 +199,7 @@ export class SecretsManagerReader implements ProviderClient {
         const name = s.Name;
         if (name === undefined || s.DeletedDate !== undefined) continue;
         if (!name.startsWith(namePrefix)) continue;
-        if (matcher && !matcher.test(name)) continue;
+        if (matcher && !matcher(name)) continue;
         const secretTags = new Map((s.Tags ?? []).map((t) => [t.Key, t.Value]));
         if (!tags.every(([k, v]) => secretTags.get(k) === v)) continue;
         names.push(name);

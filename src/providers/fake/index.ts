@@ -2,6 +2,7 @@
 // fake provider. `valueMap` (deprecated in ESO) is served as the JSON of the map.
 import type { FindQuery, Provider, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { NotFoundError } from '../provider.ts';
+import { nameRegexpFilter } from '../common/name-regexp.ts';
 
 export interface FakeProviderConfig {
   data?: Array<{ key: string; value?: string; version?: string; valueMap?: Record<string, string> }>;
@@ -26,12 +27,12 @@ class FakeClient implements ProviderClient {
   }
 
   async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
-    const re = query.name?.regexp !== undefined ? new RegExp(query.name.regexp) : undefined;
+    const matches = query.name?.regexp !== undefined ? nameRegexpFilter(query.name.regexp) : undefined;
     const out = new Map<string, RemoteValue>();
     for (const e of this.entries) {
       if ((e.version ?? '') !== '') continue;
       if (query.path && !e.key.startsWith(query.path)) continue;
-      if (re && !re.test(e.key)) continue;
+      if (matches && !matches(e.key)) continue;
       out.set(e.key, this.valueOf(e));
     }
     return out;

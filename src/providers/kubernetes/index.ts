@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../provider.ts';
 import type { FindQuery, Provider, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef, SecretKeySelector } from '../provider.ts';
-import { translateGoRegexp } from '../../sync/go-regexp.ts';
+import { nameRegexpFilter } from '../common/name-regexp.ts';
 import { readCAProvider } from '../vault/config.ts';
 import { validateKubernetesConfig } from './config.ts';
 import type { KubernetesProvider } from './config.ts';
@@ -223,14 +223,8 @@ export class KubernetesSecretsClient implements ProviderClient {
     if (query.tags) {
       items = await this.list(labelSelector(query.tags));
     } else if (query.name?.regexp !== undefined) {
-      let re: RegExp;
-      try {
-        const g = translateGoRegexp(query.name.regexp);
-        re = new RegExp(g.source, g.flags.replace('g', ''));
-      } catch (err) {
-        throw new ProviderError('InvalidRequest', `find.name.regexp: ${JSON.stringify(query.name.regexp)} is not a supported regular expression`, { cause: err });
-      }
-      items = (await this.list(undefined)).filter((s) => re.test(s.metadata?.name ?? ''));
+      const matches = nameRegexpFilter(query.name.regexp);
+      items = (await this.list(undefined)).filter((s) => matches(s.metadata?.name ?? ''));
     } else {
       throw new ProviderError('InvalidRequest', 'Kubernetes: dataFrom.find needs name or tags');
     }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ProviderError } from '../provider.ts';
+import { trimSlashes } from '../common/slashes.ts';
 import type { ProviderContext, SecretKeySelector } from '../provider.ts';
 import { configuredAuthMethods, defaultMountPath, unsupportedAuthMethods } from './config.ts';
 import type { VaultProvider } from './config.ts';
@@ -42,10 +43,6 @@ export interface LoginAuth {
 }
 
 export type AuthPlan = StaticTokenAuth | LoginAuth;
-
-function trimSlashes(p: string): string {
-  return p.replace(/^\/+|\/+$/g, '');
-}
 
 async function readKey(ctx: ProviderContext, ref: SecretKeySelector, field: string): Promise<string> {
   try {

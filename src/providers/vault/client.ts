@@ -2,8 +2,9 @@
 // by path, name regexp, custom_metadata tags) and validation, with the store's login.
 import { NotFoundError, ProviderError, isNotFound } from '../provider.ts';
 import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
-import { translateGoRegexp } from '../../sync/go-regexp.ts';
+import { nameRegexpFilter } from '../common/name-regexp.ts';
 import type { AuthPlan } from './auth.ts';
+import { trimSlashes } from '../common/slashes.ts';
 import type { VaultKVStoreVersion } from './config.ts';
 import { isSealed, vaultHttpError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
@@ -182,18 +183,12 @@ export class VaultKvClient implements ProviderClient {
       throw new ProviderError('InvalidRequest', 'Vault: find by tags needs a KV v2 store (spec.provider.vault.version is v1)');
     }
     if (!this.mount) throw new ProviderError('InvalidRequest', 'Vault: dataFrom.find needs spec.provider.vault.path (the KV mount to list)');
-    const prefix = query.path ? `${query.path.replace(/^\/+|\/+$/g, '')}/` : '';
+    const prefix = query.path ? `${trimSlashes(query.path)}/` : '';
     let candidates = await this.list(prefix);
     // As ESO: a name regexp, when given, is the only filter; tags apply otherwise.
     if (query.name?.regexp !== undefined) {
-      let re: RegExp;
-      try {
-        const g = translateGoRegexp(query.name.regexp);
-        re = new RegExp(g.source, g.flags.replace('g', '')); // test() on a global RegExp is stateful
-      } catch (err) {
-        throw new ProviderError('InvalidRequest', `find.name.regexp: ${JSON.stringify(query.name.regexp)} is not a supported regular expression`, { cause: err });
-      }
-      candidates = candidates.filter((n) => re.test(n));
+      const matches = nameRegexpFilter(query.name.regexp);
+      candidates = candidates.filter(matches);
     } else if (query.tags && Object.keys(query.tags).length > 0) {
       const tags = Object.entries(query.tags);
       const metas = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.readMetadata(n).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))));

@@ -25,7 +25,9 @@ const kindWords: Record<ProviderErrorKind, string> = {
 
 function safeDetail(errors: readonly string[]): string {
   const oneLine = errors
-    .map((e) => e.replace(/\d+ errors? occurred:/g, '').replace(/\s*\*\s*/g, ' '))
+    // The text comes from the server (tenant-chosen): cut it before the RegExps, which retry at
+    // every character of a long run of digits or spaces (quadratic); only 200 characters are kept.
+    .map((e) => e.slice(0, 1000).replace(/\d+ errors? occurred:/g, '').replace(/\s*\*\s*/g, ' '))
     .join('; ')
     .replace(/\s+/g, ' ')
     .trim();

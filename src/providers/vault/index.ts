@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { ProviderError } from '../provider.ts';
 import type { Provider, ProviderClient, ProviderContext, SecretKeySelector } from '../provider.ts';
 import { IN_CLUSTER_TOKEN_PATH, resolveAuth } from './auth.ts';
+import { trimSlashes } from '../common/slashes.ts';
 import { readCAProvider, validateVaultConfig } from './config.ts';
 import type { VaultProvider } from './config.ts';
 import { VaultKvClient } from './client.ts';
@@ -67,7 +68,7 @@ export async function newVaultClient(config: VaultProvider, ctx: ProviderContext
   try {
     const tlsId = createHash('sha256').update(`${ca ?? ''}\u0000${cert ?? ''}`).digest('hex');
     const auth = await resolveAuth(config, ctx, [transport.server, tlsId]);
-    const mount = config.path?.replace(/^\/+|\/+$/g, '') || undefined;
+    const mount = (config.path !== undefined ? trimSlashes(config.path) : '') || undefined;
     return new VaultKvClient({ transport, auth, logins: extras.logins ?? sharedLoginCache, mount, version: config.version ?? 'v2' });
   } catch (err) {
     transport.close();

@@ -3,13 +3,17 @@
 import { GoStruct, TypedInt } from '../values.ts';
 import type { GoFunc } from '../values.ts';
 import { GoError } from '../exec.ts';
+import { compile, findAllString, findStringSubmatch, matchString, replaceAllStringSubmatchFunc } from '../../go/regexp.ts';
 
 interface Ver { major: bigint; minor: bigint; patch: bigint; pre: string; meta: string; original: string }
 
-const verRe = /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/;
+// Masterminds/semver's regexps, run on RE2 as in Go: the versions and constraints come from
+// templates, and with JS's backtracking RegExp the constraint check took minutes on a constraint
+// of a few thousand spaces.
+const verRe = compile(String.raw`^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$`);
 
 export function parseVersion(v: string): Ver {
-  const m = verRe.exec(v);
+  const m = findStringSubmatch(verRe, v);
   if (!m) throw new GoError('Invalid Semantic Version');
   const num = (s: string | undefined): bigint => {
     if (s === undefined) return 0n;
@@ -63,13 +67,13 @@ const isX = (s: string | undefined): boolean => s === 'x' || s === 'X' || s === 
 const cv = String.raw`v?([0-9|x|X|\*]+)(\.[0-9|x|X|\*]+)?(\.[0-9|x|X|\*]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?`;
 const ops = String.raw`=||!=|>|<|>=|=>|<=|=<|~|~>|\^`;
 const opsAlt = ops.split('|').map((o) => o.replace(/[=<>!~]/g, (c) => c)).sort((a, b) => b.length - a.length).join('|');
-const conRe = new RegExp(`^\\s*(${opsAlt})\\s*(${cv})\\s*$`);
-const findRe = new RegExp(`(${opsAlt})\\s*(${cv})`, 'g');
-const validRe = new RegExp(`^(\\s*(${opsAlt})\\s*(${cv})\\s*)((?:\\s+|,\\s*)(${opsAlt})\\s*(${cv})\\s*)*$`);
-const rangeRe = new RegExp(`\\s*(${cv})\\s+-\\s+(${cv})\\s*`, 'g');
+const conRe = compile(`^\\s*(${opsAlt})\\s*(${cv})\\s*$`);
+const findRe = compile(`(${opsAlt})\\s*(${cv})`);
+const validRe = compile(`^(\\s*(${opsAlt})\\s*(${cv})\\s*)((?:\\s+|,\\s*)(${opsAlt})\\s*(${cv})\\s*)*$`);
+const rangeRe = compile(`\\s*(${cv})\\s+-\\s+(${cv})\\s*`);
 
 function parseCon(c: string): Con {
-  const m = conRe.exec(c);
+  const m = findStringSubmatch(conRe, c);
   if (!m) throw new GoError(`improper constraint: ${c}`);
   const op = m[1]!;
   const p1 = m[3], p2 = m[4], p3 = m[5], pre = m[6] ?? '';
@@ -149,13 +153,10 @@ function check(v: Ver, c: Con): boolean {
 }
 
 export function semverCompare(constraint: string, version: string): boolean {
-  const c = constraint.replace(rangeRe, (_m, a: string, ...rest: unknown[]) => {
-    const b = rest[9] as string;
-    return ` >= ${a}, <= ${b} `;
-  });
+  const c = replaceAllStringSubmatchFunc(rangeRe, constraint, (g) => ` >= ${g[1]}, <= ${g[11]} `);
   const ors = c.split('||').map((seg) => {
-    if (!validRe.test(seg)) throw new GoError(`improper constraint: ${seg}`);
-    const cs = seg.match(findRe) ?? [seg];
+    if (!matchString(validRe, seg)) throw new GoError(`improper constraint: ${seg}`);
+    const cs = findAllString(findRe, seg, -1) ?? [seg];
     return cs.map(parseCon);
   });
   const v = parseVersion(version);

@@ -1337,12 +1337,14 @@ export function sprigFuncs(): Map<string, GoFunc> {
 
   // regex
   def('regexMatch', [S, S], (re: string, s: string) => {
+    let r;
     try {
-      return matchString(compile(re), s);
+      r = compile(re);
     } catch (e) {
-      if (e instanceof GoError) return false;
+      if (e instanceof GoError) return false; // as Go's regexp.MatchString: an invalid pattern matches nothing
       throw e;
     }
+    return matchString(r, s);
   });
   def('mustRegexMatch', [S, S], (re: string, s: string) => matchString(compile(re), s));
   const strsOrNil = (a: string[] | null): unknown[] => strs(a ?? []);

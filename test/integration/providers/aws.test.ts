@@ -240,6 +240,8 @@ describe('Secrets Manager', () => {
     assert.equal(byName.size, 0, 'regexp is case-sensitive by default');
     const byNameI = await c.findValues({ name: { regexp: `(?i)^${run}/DB/(?P<x>pass|user)` } });
     assert.deepEqual([...byNameI.keys()].sort(), [`${run}/db/password`, `${run}/db/user`]);
+    const byPosixClass = await c.findValues({ name: { regexp: `^${run}/db/[[:alpha:]]+$` } });
+    assert.deepEqual([...byPosixClass.keys()].sort(), [`${run}/db/password`, `${run}/db/user`], 'Go RE2 POSIX class');
     assert.equal(text(byNameI.get(`${run}/db/password`)), 's3cr3t-db');
 
     assert.deepEqual(await keys({ tags: { team: 'payments' }, path: `${run}/` }), [`${run}/db/password`, `${run}/db/user`]);

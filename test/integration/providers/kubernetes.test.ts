@@ -135,6 +135,10 @@ describe('serviceAccount auth, RBAC on one remote namespace', () => {
     const byName = await c.findValues({ name: { regexp: '(?i)^API$' } });
     assert.deepEqual([...byName.keys()], ['api']);
     assert.deepEqual(rec.calls, ['ListSecrets', 'ListSecrets']);
+    const byPosixClass = await c.findValues({ name: { regexp: '^d[[:alpha:]]+$' } });
+    assert.deepEqual([...byPosixClass.keys()], ['db'], 'Go RE2 POSIX class, as in every provider');
+    await assert.rejects(c.findValues({ name: { regexp: 'db(?!-)' } }),
+      (e: unknown) => e instanceof ProviderError && e.kind === 'InvalidRequest' && e.message === 'find.name.regexp: error parsing regexp: invalid or unsupported Perl syntax: `(?!`');
     await assert.rejects(c.findValues({ path: 'x' }), (e: unknown) => e instanceof ProviderError && e.kind === 'InvalidRequest');
   });
 

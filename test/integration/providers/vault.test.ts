@@ -203,6 +203,10 @@ describe('KV reads with a token', () => {
 
     const byName = await c.findValues({ path: run, name: { regexp: '(?i)NESTED/[bc]$' } });
     assert.deepEqual([...byName.keys()].sort(), [`${run}/app/nested/b`, `${run}/app/nested/c`]);
+    const byPosixClass = await c.findValues({ path: run, name: { regexp: '/[[:alpha:]]$' } });
+    assert.deepEqual([...byPosixClass.keys()].sort(), [`${run}/app/a`, `${run}/app/nested/b`, `${run}/app/nested/c`], 'Go RE2 POSIX class');
+    await assert.rejects(c.findValues({ path: run, name: { regexp: '(a' } }),
+      (e: unknown) => e instanceof ProviderError && e.kind === 'InvalidRequest' && e.message === 'find.name.regexp: error parsing regexp: missing closing ): `(a`');
 
     const byTags = await c.findValues({ path: run, tags: { team: 'payments' } });
     assert.deepEqual([...byTags.keys()].sort(), [`${run}/app/nested/b`, `${run}/db`]);

@@ -113,6 +113,34 @@ describe('tessera render', { concurrency: true }, () => {
     assert.equal(text(s!, 'password'), 'generated-pw');
   });
 
+  test('find.name.regexp and rewrite are Go RE2: POSIX classes, Go errors, linear time', async () => {
+    const r = await tessera(['render', '-f', file('re2.yaml', es('re2', `  dataFrom:
+    - find: {name: {regexp: "^[[:alpha:]]+/[[:alpha:]]+$"}}
+      rewrite: [{regexp: {source: "(?P<dir>[[:alpha:]]+)/(?P<name>\\\\w+)", target: "\${name}.\${dir}"}}]
+`)), '--values', values]);
+    assert.equal(r.code, 0, r.stderr);
+    const [s] = secretOf(r);
+    assert.deepEqual(Object.keys(s!['data']).sort(), ['blob.bin', 'json.db', 'list.db', 'other.app', 'password.db', 'user.db']);
+
+    const bad = await tessera(['render', '-f', file('re2-bad.yaml', es('re2bad', `  dataFrom:
+    - find: {name: {regexp: "(?<=db)/user"}}
+`)), '--values', values]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /spec\.dataFrom\[0\]\.find\.name\.regexp: error parsing regexp: invalid named capture: `\(\?<=db\)\/user`/);
+
+    const longKey = file('long-values.yaml', `? ${'a'.repeat(50_000)}!\n: x\nshort: y\n`);
+    const started = performance.now();
+    const redos = await tessera(['render', '-f', file('re2-redos.yaml', es('re2redos', `  dataFrom:
+    - find: {name: {regexp: "^(a+)+$"}}
+    - find: {name: {regexp: "."}}
+      rewrite: [{regexp: {source: "^(a|a)*!$", target: "long"}}]
+`)), '--values', longKey]);
+    assert.equal(redos.code, 0, redos.stderr);
+    assert.deepEqual(Object.keys(secretOf(redos)[0]!['data']).sort(), ['long', 'short']);
+    // Wall time of a child process (a loaded machine slows it); a backtracking engine never finishes.
+    assert.ok(performance.now() - started < 60_000);
+  });
+
   test('templateFrom reads ConfigMaps and Secrets from other -f files; -o json and --decode', async () => {
     const sources = file('sources.yaml', `apiVersion: v1
 kind: ConfigMap

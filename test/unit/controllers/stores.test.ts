@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasNamespaceRelativeRefs, namespaceAllowed, storeHandledBy, setCondition, type AnyStore } from '../../../src/controllers/stores.ts';
+import { conditionProblems, hasNamespaceRelativeRefs, namespaceAllowed, storeHandledBy, setCondition, type AnyStore } from '../../../src/controllers/stores.ts';
 import { labelSelectorMatches } from '../../../src/kube/selectors.ts';
+import { cpuMillis } from '../../fixtures/cpu-time.ts';
 
 describe('ClusterSecretStore conditions', () => {
   it('allows every namespace without conditions', () => {
@@ -20,6 +21,19 @@ describe('ClusterSecretStore conditions', () => {
   });
   it('an invalid regex matches nothing instead of everything', () => {
     assert.equal(namespaceAllowed([{ namespaceRegexes: ['(unclosed'] }], 'unclosed', {}), false);
+  });
+  it('regexes are RE2: POSIX classes work, lookaround (JS only) is invalid, backtracking bombs are linear', () => {
+    assert.equal(namespaceAllowed([{ namespaceRegexes: ['^team-[[:alpha:]]+$'] }], 'team-blue', {}), true);
+    assert.equal(namespaceAllowed([{ namespaceRegexes: ['^team-(?!prod)'] }], 'team-dev', {}), false);
+    const ms = cpuMillis(() => assert.equal(namespaceAllowed([{ namespaceRegexes: ['^(a+)+$'] }], `${'a'.repeat(100_000)}!`, {}), false));
+    assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms of CPU`);
+  });
+  it('invalid regexes are reported with their field, for the store\'s Ready condition', () => {
+    assert.deepEqual(conditionProblems(undefined), []);
+    assert.deepEqual(conditionProblems([{ namespaces: ['a'] }, { namespaceRegexes: ['^ok$', '(unclosed', '^team-(?!prod)'] }]), [
+      'spec.conditions[1].namespaceRegexes[1]: error parsing regexp: missing closing ): `(unclosed`',
+      'spec.conditions[1].namespaceRegexes[2]: error parsing regexp: invalid or unsupported Perl syntax: `(?!`',
+    ]);
   });
 });
 

@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { extractProperty } from '../../../src/sync/desired.ts';
 import { SyncError } from '../../../src/sync/errors.ts';
 import { formatFloatF } from '../../../src/sync/json-raw.ts';
+import { wildMatch } from '../../../src/sync/gjson.ts';
+import { cpuMillis } from '../../fixtures/cpu-time.ts';
 
 const doc = JSON.stringify({
   user: 'admin',
@@ -57,4 +59,25 @@ test('formatFloatF matches Go strconv.FormatFloat(f, f, -1, 64)', () => {
   assert.equal(formatFloatF(-2.25e-3), '-0.00225');
   assert.equal(formatFloatF(123456789.125), '123456789.125');
   assert.equal(formatFloatF(0), '0');
+});
+
+test('gjson wildcards: * any run, ? one code point, everything else literal', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['*', '', true], ['*', 'abc', true], ['?', '', false], ['?', '😀', true], ['??', '😀', false],
+    ['a*c', 'abbbc', true], ['a*c', 'abbb', false], ['*a*b', 'xaxxb', true], ['*a*b', 'xbxa', false],
+    ['a**b', 'ab', true], ['a?c', 'abc', true], ['a?c', 'ac', false], ['a.c', 'abc', false], ['[ab]', 'a', false], ['[ab]', '[ab]', true],
+  ];
+  for (const [pattern, key, want] of cases) assert.equal(wildMatch(pattern, key), want, `${pattern} ~ ${key}`);
+});
+
+test('a wildcard key pattern made to backtrack runs in linear time', () => {
+  // A backtracking matcher (or the RegExp of [\s\S]* runs this replaced) takes time of the order
+  // of key length to the power of the number of stars here.
+  const key = 'a'.repeat(100_000);
+  const ms = cpuMillis(() => {
+    assert.equal(wildMatch('*a*a*a*a*a*a*a*a*b', key), false);
+    assert.equal(wildMatch('*?*?*?*?*?*?*?*?*a', key), true);
+  });
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms of CPU`);
+  assert.equal(get('*a*a*a*a*a*b', JSON.stringify({ [key]: 1, ['a'.repeat(10) + 'b']: 2 })), '2');
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { goReplaceAll, translateGoRegexp } from '../../../src/sync/go-regexp.ts';
+import { compile, replaceAllString } from '../../../src/go/regexp.ts';
 import { goJsonMarshal, rewriteKeys } from '../../../src/sync/rewrite.ts';
 import { SyncError } from '../../../src/sync/errors.ts';
+import { cpuMillis } from '../../fixtures/cpu-time.ts';
 
-const replace = (source: string, src: string, target: string) => goReplaceAll(translateGoRegexp(source), src, target);
+const replace = (source: string, src: string, target: string) => replaceAllString(compile(source), src, target);
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
 const map = (rec: Record<string, string>) => new Map(Object.entries(rec).map(([k, v]) => [k, enc(v)]));
@@ -21,7 +22,7 @@ test('Go ReplaceAllString semantics', () => {
   assert.equal(replace('x', 'axb', '$'), 'a$b', 'a lone $ is literal');
 });
 
-test('Go regexp syntax translated to JS', () => {
+test('Go (RE2) regexp syntax', () => {
   assert.equal(replace('(?i)FOO', 'foo', 'bar'), 'bar');
   assert.equal(replace('[[:alpha:]]+', 'ab12cd', '_'), '_12_');
   assert.equal(replace('\\A/', '/a/b', ''), 'a/b');
@@ -30,9 +31,10 @@ test('Go regexp syntax translated to JS', () => {
   assert.equal(replace('\\pL+', 'ab1', 'L'), 'L1');
   assert.equal(replace('\\/', 'a/b', '_'), 'a_b');
   assert.equal(replace('\\_', 'a_b', '-'), 'a-b', 'Go allows escaping any punctuation');
-  assert.throws(() => translateGoRegexp('(?U)a+'), /ungreedy/);
-  assert.throws(() => translateGoRegexp('a(?i)b'), /only supported at the start/);
-  assert.throws(() => translateGoRegexp('(unclosed'));
+  assert.equal(replace('(?U)a+', 'aaa', 'x'), 'xxx', 'ungreedy flag');
+  assert.equal(replace('a(?i)b', 'aB AB', 'x'), 'x AB', 'flags after the start apply from there on');
+  assert.throws(() => compile('(unclosed'), /missing closing \): `\(unclosed`/);
+  assert.throws(() => compile('(?=a)'), /invalid or unsupported Perl syntax/, 'lookaround is not RE2');
 });
 
 test('rewrites apply in order', () => {
@@ -55,7 +57,18 @@ test('transform needs a template engine; the hook receives each key', () => {
 
 test('invalid regexp is a typed error naming the field', () => {
   assert.throws(() => rewriteKeys([{ regexp: { source: '(', target: '' } }], map({ a: '1' }), 'spec.dataFrom[2]', undefined),
-    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[2].rewrite[0].regexp.source');
+    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[2].rewrite[0].regexp.source'
+      && err.message === 'invalid rewrite regexp: error parsing regexp: missing closing ): `(`');
+  assert.throws(() => rewriteKeys([{ regexp: { source: '(a)\\1', target: '' } }], map({ a: '1' }), 'f', undefined),
+    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && /invalid escape sequence/.test(err.message), 'backreferences are not RE2');
+});
+
+test('a catastrophic-backtracking rewrite finishes in linear time', () => {
+  const key = 'a'.repeat(100_000) + '!';
+  let out = new Map<string, Uint8Array>();
+  const ms = cpuMillis(() => out = rewriteKeys([{ regexp: { source: '(a+)+$', target: 'x' } }, { regexp: { source: '(a|a)*!', target: 'y' } }], map({ [key]: '1' }), 'f', undefined));
+  assert.deepEqual(keys(out), ['y'], 'the first rewrite does not match (the key ends in "!"), the second takes the whole key');
+  assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms of CPU (a backtracking engine never finishes)`);
 });
 
 test('merge rewrite (Extract and JSON strategies)', () => {
@@ -81,4 +94,11 @@ test('merge rewrite (Extract and JSON strategies)', () => {
 test('goJsonMarshal escapes like Go', () => {
   assert.equal(goJsonMarshal({ b: '&', a: '\u2028' }, true), '{"a":"\\u2028","b":"\\u0026"}');
   assert.equal(goJsonMarshal({ b: '&' }, false), '{"b":"&"}');
+});
+
+test('a rewrite too costly for a key is refused with the field named, and no key in the message', () => {
+  const key = 'k'.repeat(100_000);
+  assert.throws(() => rewriteKeys([{ regexp: { source: `(?i)${'a'.repeat(1000)}`, target: '' } }], map({ [key]: '1' }), 'spec.dataFrom[1]', undefined),
+    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[1].rewrite[0].regexp.source'
+      && err.message === 'invalid rewrite regexp: regexp: too costly: a pattern of 1002 instructions against 100000 characters, more than 67108864 steps');
 });

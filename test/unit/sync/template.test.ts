@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import type { ExternalSecret, ExternalSecretTemplate } from '../../../src/api/types.generated.ts';
 import { desiredSecret, type FetchedValues, type SyncPlan } from '../../../src/sync/desired.ts';
 import type { SyncError } from '../../../src/sync/errors.ts';
+import { cpuMillis } from '../../fixtures/cpu-time.ts';
 import { makeRenderKeyTemplate, makeRenderTemplate, renderKeyTemplate, templateRefs, type TemplateSources } from '../../../src/sync/template.ts';
 import {
   anExternalSecret, remote, textData, withAnnotations, withData, withExtract, withFind, withLabels, withTemplate, found,
@@ -193,6 +194,16 @@ describe('errors', () => {
       assert.match(err.message, expected, t);
       assert.doesNotMatch(err.message, /hunter2|HUNTER2/, t);
     }
+  });
+
+  test('redacting a long error message takes linear time', () => {
+    // Go's message quotes the pattern: "[`" opens a raw string, then 30,000 `\"` with no closing
+    // quote. The backtracking scan for quoted strings took tens of seconds on this.
+    let err: SyncError | undefined;
+    const ms = cpuMillis(() => (err = errorOf(db(tpl({ data: { k: '{{ mustRegexMatch (print "[`" (repeat 30000 "\\\\\\"")) "x" }}' } })))));
+    assert.equal(err!.code, 'TemplateFailed');
+    assert.match(err!.message, /error parsing regexp: missing closing \]/);
+    assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms of CPU`);
   });
 });
 

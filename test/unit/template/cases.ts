@@ -476,6 +476,29 @@ e('{{ regexReplaceAll "(?i)HELLO" .uni "bye" }} {{ regexReplaceAll "ö" .uni "o"
 e('{{ mustRegexFindAll "(" "x" 1 }}');
 e('{{ mustRegexReplaceAll "[" "x" "y" }}');
 e('{{ mustRegexSplit "+" "x" 1 }}');
+// RE2 (src/go/regexp.ts on re2js): more of Go's syntax, expansion and error wording.
+e('{{ regexReplaceAll "(?P<first>\\w+) (?P<last>\\w+)" "John Smith" "${last}, ${first}" }} {{ regexReplaceAll "(a)" "a" "$1x|${1}x|$01|$|${1|$é" }}');
+e('{{ regexReplaceAll "x*" "abc" "-" }} {{ regexSplit "x*" "axxb" -1 }} {{ regexReplaceAll "a|" "baaac" "<$0>" }} {{ regexReplaceAllLiteral "(a)" "aba" "$1$$" }}');
+e('{{ regexFindAll "" "😀x" -1 }} {{ regexReplaceAll "" "😀x" "-" }} {{ regexSplit "" "日😀" -1 }} {{ regexFindAll "." "a😀b" 2 }}');
+e('{{ regexFind "[[:^alpha:]]+" "ab12cd" }} {{ regexFind "\\P{L}+" "ab12cd" }} {{ regexFind "(?i)[[:upper:]]+" "abC" }} {{ regexFind "[[:word:][:punct:]]+" "a_b!c d" }}');
+e('{{ regexFind "(?i:A)b" "aB ab" }} {{ regexFind "(?s:.)+" "a\\nb" }} {{ regexFind "(?m:^b)" "a\\nb" }} {{ regexFind "(?U)(a+)(a*)" "aaa" }} {{ regexFind "\\\\Qa+b" "xa+b" }}');
+e('{{ regexFind "(?P<>a)" "a" }}');
+e('{{ regexFind "(?=x)" "x" }}');
+e('{{ regexFind "(a)\\\\1" "aa" }}');
+e('{{ regexFind "a++" "a" }}');
+e('{{ regexFind "\\\\p{Foo}" "a" }}');
+e('{{ regexFind "(?z)a" "a" }}');
+e('{{ regexFind "[[:foo:]]" "a" }}');
+e('{{ regexFind "(?P<n>a)(?P<n>b)" "ab" }}');
+e('{{ regexFind "(?:a{1000}){2}" "a" }}');
+e('{{ regexFind "\\\\x{110000}" "a" }}');
+e('{{ regexMatch "(" "x" }} {{ regexMatch "a{1001}" "x" }} {{ regexMatch "\\\\8" "x" }}');
+// ReDoS shapes: catastrophic for a backtracking engine, linear for RE2 (and for Go).
+e('{{ filterPEM "CERTIFICATE" (printf "-----BEGIN CERTIFICATE-----\\n%sx\\n-----END CERTIFICATE-----\\n" (repeat 50000 " ")) | len }}');
+e('{{ semverCompare (printf "1%s!" (repeat 4000 " ")) "1.0.0" }}');
+e('{{ semverCompare (printf "%s1 - 2%s" (repeat 3000 " ") (repeat 3000 " ")) "1.5.0" }} {{ semverCompare (printf ">= 1.0.0%s" (repeat 3000 ", >= 1")) "1.5.0" }} {{ semverCompare "1.2 - 1.4 || ^2" "2.1.0" }}');
+e('{{ regexMatch "(a+)+$" (printf "%s!" (repeat 30000 "a")) }} {{ regexMatch "^(a|a)*b$" (repeat 30000 "a") }} {{ regexFindAll "(.*a){20}" (repeat 20000 "a") -1 | len }}');
+e('{{ regexReplaceAll "(a|aa)+c" (repeat 20000 "a") "x" | len }} {{ regexSplit "(x+x+)+y" (repeat 20000 "x") -1 | len }} {{ regexFind "(\\\\w+\\\\s?)*$" (printf "%s!" (repeat 20000 "ab ")) | len }}');
 
 // ---------------------------------------------------------------- paths, urls, semver
 e('{{ base "/a/b.txt" }} {{ dir "/a/b.txt" }} {{ ext "/a/b.tar.gz" }} {{ clean "/a/../b/./c//" }} {{ isAbs "/x" }} {{ isAbs "x" }} {{ base "" }} {{ dir "" }} {{ clean "" }} {{ base "/" }} {{ dir "a" }} {{ clean "../../a" }}');

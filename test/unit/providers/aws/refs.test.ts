@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   chunk,
-  compileNameRegexp,
   endpointFromEnv,
   mapLimit,
   parameterSelector,
@@ -62,21 +61,6 @@ describe('tagsToJson', () => {
     assert.equal(tagsToJson({ team: 'x' }), '{"team":"x"}');
     assert.equal(tagsToJson([]), '{}');
     assert.equal(tagsToJson(undefined), '{}');
-  });
-});
-
-describe('compileNameRegexp', () => {
-  test('is unanchored like Go MatchString', () => {
-    assert.ok(compileNameRegexp('db').test('prod/db/password'));
-  });
-  test('translates RE2 spellings', () => {
-    assert.ok(compileNameRegexp('(?i)^PROD/').test('prod/x'));
-    assert.ok(compileNameRegexp('^(?P<env>prod|dev)/').test('dev/x'));
-    assert.ok(compileNameRegexp('\\Aprod\\z').test('prod'));
-    assert.ok(!compileNameRegexp('\\Aprod\\z').test('prod\n'));
-  });
-  test('an invalid pattern is an InvalidRequest naming the field', () => {
-    assert.throws(() => compileNameRegexp('(unclosed'), (err: unknown) => err instanceof ProviderError && err.kind === 'InvalidRequest' && /find\.name\.regexp/.test(err.message));
   });
 });
 
