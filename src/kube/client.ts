@@ -94,7 +94,7 @@ export class KubeClient {
 
   private constructor(auth: ClusterAuth, agent: https.Agent | http.Agent, opts: KubeClientOptions) {
     this.auth = auth;
-    this.server = auth.server.replace(/\/+$/, '');
+    this.server = withoutTrailingSlashes(auth.server);
     this.agent = agent;
     this.fieldManager = opts.fieldManager ?? 'tessera';
     this.userAgent = opts.userAgent ?? 'tessera';
@@ -357,4 +357,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+
+/** Trailing '/' removed by a loop: a RegExp `/\/+$/` is quadratic on a long run of slashes. */
+function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 47) end--;
+  return url.slice(0, end);
 }

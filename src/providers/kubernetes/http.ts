@@ -9,6 +9,7 @@ import { NotFoundError, ProviderError } from '../provider.ts';
 import type { ApiCallDetail, ProviderErrorKind } from '../provider.ts';
 import { callLimits, exchange, networkError, reportCall, storeAgent } from '../common/http.ts';
 import type { CallLimits } from '../common/http.ts';
+import { trimTrailingSlashes } from '../common/slashes.ts';
 
 export const METRIC_PROVIDER = 'Kubernetes';
 
@@ -56,7 +57,7 @@ export class KubeTransport {
 
   constructor(o: KubeTransportOptions) {
     this.o = o;
-    this.server = o.server.replace(/\/+$/, '');
+    this.server = trimTrailingSlashes(o.server);
     this.limits = callLimits(o.deadlineMs);
     this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 16 });
   }

@@ -11,6 +11,7 @@ import { vaultHttpError, vaultNetworkError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
 import { parseLossless } from './gojson.ts';
 import { encodePath } from './paths.ts';
+import { trimTrailingSlashes } from '../common/slashes.ts';
 
 /** ESO's provider label for externalsecret_provider_api_calls_count. */
 export const METRIC_PROVIDER = 'HashiCorp/Vault';
@@ -60,7 +61,7 @@ export class VaultTransport {
 
   constructor(o: TransportOptions) {
     this.o = o;
-    this.server = o.server.replace(/\/+$/, '');
+    this.server = trimTrailingSlashes(o.server);
     this.tls = this.server.startsWith('https:');
     this.limits = callLimits(o.deadlineMs);
     this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 32 });
