@@ -10,7 +10,7 @@ import type {
 } from '../api/types.generated.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { decodeValue } from './decode.ts';
-import { ConditionReason, isSyncError, syncErrors, SyncError } from './errors.ts';
+import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';
 import { objectMembers, parseRaw, rawToString } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
@@ -201,9 +201,15 @@ function dataFromEntry(
     map = converted;
   }
   const out: SecretData = new Map();
+  // A key a transform template produced may be a value: such keys are named by position only.
+  const transformed = (ref.rewrite ?? []).some((r) => r.transform);
+  let position = 0;
   for (const [k, v] of map) {
+    position++;
     if (k === '') continue; // ESO drops empty keys
-    if (!isValidSecretKey(k)) throw syncErrors.invalidSecretKey(field, k);
+    if (!isValidSecretKey(k)) {
+      throw transformed ? syncErrors.invalidRenderedSecretKey(`${field}.rewrite`, `key ${position - 1} after rewrite`) : syncErrors.invalidSecretKey(field, k);
+    }
     out.set(k, ref.sourceRef?.generatorRef && !ref.extract && !ref.find ? v : decodeOrThrow(decoding, v, field, `key ${JSON.stringify(k)}`));
   }
   return out;
@@ -383,6 +389,9 @@ function plan(input: DesiredSecretInput): SyncPlan {
   const hash = contentHash({ type, immutable, data: rendered.data, labels: ourLabels, annotations: ourAnnotations });
   const annotations = merge(existing?.metadata.annotations, previous.annotations, { ...ourAnnotations, [ANNOTATION_DATA_HASH]: hash });
 
+  let size = 0;
+  for (const v of data.values()) size += v.length;
+  if (size > MAX_SECRET_DATA_BYTES) throw syncErrors.secretTooLarge(name, size);
   if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
 
   let ownerReferences = existing?.metadata.ownerReferences;

@@ -67,7 +67,14 @@ export const SyncErrorCode = {
   DuplicateSecretKey: 'DuplicateSecretKey',
   /** The fetched values do not line up with spec.data / spec.dataFrom (a caller bug). */
   FetchedValuesMismatch: 'FetchedValuesMismatch',
+  /** A template, rewrite or key-generation render ran past its time or memory budget. */
+  ComputeBudgetExceeded: 'ComputeBudgetExceeded',
+  /** The rendered Secret's data is larger than a Secret can hold (1 MiB). */
+  SecretTooLarge: 'SecretTooLarge',
 } as const;
+
+/** What the apiserver accepts in one Secret's data (the sum of the decoded values). */
+export const MAX_SECRET_DATA_BYTES = 1024 * 1024;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
 
 /**
@@ -107,6 +114,9 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.InvalidSecretKey, key.length > 253
       ? `secret key ${JSON.stringify(key.slice(0, 253))}… is longer than 253 characters`
       : `secret key ${JSON.stringify(key)} is invalid: only alphanumeric characters, '-', '_' and '.' are allowed; convert it with rewrite or conversionStrategy`, field),
+  /** A key a template or a rewrite transform produced: it may be a value, so it is never quoted. */
+  invalidRenderedSecretKey: (field: string, position: string) =>
+    new SyncError(SyncErrorCode.InvalidSecretKey, `${position} rendered by a template is not a valid secret key: only alphanumeric characters, '-', '_' and '.' are allowed, at most 253 (the key is not shown: it may derive from a secret value)`, field),
   keyCollision: (field: string, key: string) =>
     new SyncError(SyncErrorCode.KeyCollision, `secret name collision during conversion: ${JSON.stringify(key)}`, field),
   invalidRegexp: (field: string, detail: string) =>
@@ -135,6 +145,11 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.SecretTypeChanged, `secret ${JSON.stringify(name)} has type ${JSON.stringify(from)} and cannot change to ${JSON.stringify(to)}; delete it to let it be recreated`, 'spec.target.template.type'),
   duplicateSecretKey: (field: string, key: string) =>
     new SyncError(SyncErrorCode.DuplicateSecretKey, `duplicate secretKey found: ${JSON.stringify(key)}`, field),
+  /** `budget` names the budget and its size, e.g. "time limit 2s"; never data. */
+  computeBudgetExceeded: (field: string | undefined, budget: string) =>
+    new SyncError(SyncErrorCode.ComputeBudgetExceeded, `compute budget exceeded: ${budget}`, field),
+  secretTooLarge: (name: string, bytes: number) =>
+    new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would hold ${bytes} bytes of data, more than a Secret can hold (${MAX_SECRET_DATA_BYTES} bytes)`, 'spec.target'),
   fetchedMismatch: (detail: string) =>
     new SyncError(SyncErrorCode.FetchedValuesMismatch, `fetched values do not match the spec: ${detail}`),
 };

@@ -1,5 +1,6 @@
 // dataFrom[].rewrite: applied in order (first to last) to the keys found by extract/find/generator.
 import type { ExternalSecretRewrite, ExternalSecretRewriteMerge } from '../api/types.generated.ts';
+import { BudgetExceededError } from '../template/budget.ts';
 import { syncErrors } from './errors.ts';
 import { goReplaceAll, RegexpTranslationError, translateGoRegexp } from './go-regexp.ts';
 import { formatFloatF } from './json-raw.ts';
@@ -37,6 +38,7 @@ export function rewriteKeys(
         try {
           newKey = renderKeyTemplate(op.transform.template, key);
         } catch (err) {
+          if (err instanceof BudgetExceededError) throw syncErrors.computeBudgetExceeded(`${at}.transform.template`, err.message);
           throw syncErrors.templateFailed(`${at}.transform.template`, err instanceof Error ? err.message : String(err));
         }
         next.set(newKey, value);

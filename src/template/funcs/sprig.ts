@@ -1,5 +1,6 @@
 // Sprig v3.3.0 function library (TxtFuncMap) over the Go value model.
 
+import { checkListLength, checkStringLength } from '../budget.ts';
 import { hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
 import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys, compareGoStrings } from '../values.ts';
 import type { GoFunc } from '../values.ts';
@@ -155,7 +156,7 @@ function bslice(s: string, a: number, b?: number): string | GoBytes {
 
 function goRepeat(s: string, count: number): string {
   if (count < 0) throw new GoError('strings: negative Repeat count');
-  if (s.length * count > 1 << 30) throw new GoError('strings: Repeat output length overflow');
+  checkStringLength(s.length * count, 'repeat');
   return s.repeat(count);
 }
 
@@ -467,6 +468,7 @@ function shuffle(s: string): string {
 
 function randString(count: number, alphabet: string): string {
   if (count < 0) throw new GoError(`Requested random string length ${count} is less than 0.`);
+  checkStringLength(count, 'a random string function');
   let s = '';
   for (let i = 0; i < count; i++) s += alphabet[randomInt(alphabet.length)];
   return s;
@@ -496,6 +498,7 @@ function hexHash(alg: string, v: string | GoBytes): string {
 
 function untilStep(start: bigint, stop: bigint, step: bigint): bigint[] {
   const v: bigint[] = [];
+  if (step !== 0n) checkListLength((stop - start) / step, 'a list function');
   if (stop < start) {
     if (step >= 0n) return v;
     for (let i = start; i > stop; i += step) v.push(i);
@@ -1327,7 +1330,10 @@ export function sprigFuncs(): Map<string, GoFunc> {
   }
   def('encryptAES', [S, S], encryptAES);
   def('decryptAES', [S, S], decryptAES);
-  def('randBytes', [I], (n: bigint) => randomBytes(Number(n)).toString('base64'));
+  def('randBytes', [I], (n: bigint) => {
+    checkStringLength(Number(n), 'randBytes');
+    return randomBytes(Number(n)).toString('base64');
+  });
   def('uuidv4', [], () => randomUUID());
 
   for (const [k, v] of semverFuncs()) m.set(k, v);
