@@ -7,7 +7,11 @@ import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
 import { parseDurationMs } from '../api/duration.ts';
-import { type FlagSpec, formatFlags, parseFlags } from './flags.ts';
+import {
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, DEFAULT_TEMPLATE_WORKERS, parseMemoryLimitMb,
+} from '../compute/index.ts';
+import { computeMetrics } from '../metrics/index.ts';
+import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
@@ -30,6 +34,9 @@ export const runFlags: FlagSpec[] = [
   { name: 'store-qps', type: 'number', default: 20, help: 'Provider API calls per second per store (each batch call counts once).' },
   { name: 'store-burst', type: 'number', default: 40, help: 'Burst above --store-qps.' },
   { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles.' },
+  { name: 'template-timeout', type: 'duration', default: DEFAULT_TEMPLATE_TIMEOUT, help: 'Wall-clock budget of one ExternalSecret\'s template and rewrite-transform rendering; past it the render is stopped and the ExternalSecret fails with ComputeBudgetExceeded.' },
+  { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'V8 heap of each template worker thread (a quantity such as 64Mi); a render that needs more fails with ComputeBudgetExceeded, and only its worker is replaced.' },
+  { name: 'template-workers', type: 'number', default: DEFAULT_TEMPLATE_WORKERS, help: 'Worker threads that render templates off the event loop (each uses a core while rendering).' },
 ];
 
 export const runUsage = `Usage: tessera run [flags]
@@ -54,6 +61,16 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(String(f['log-level']));
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
+  let memoryLimitMb: number;
+  try {
+    memoryLimitMb = parseMemoryLimitMb(String(f['template-memory-limit']));
+  } catch (e) {
+    throw new UsageError(`--template-memory-limit: ${(e as Error).message}`);
+  }
+  const templateTimeoutMs = parseDurationMs(String(f['template-timeout']));
+  if (!(templateTimeoutMs > 0)) throw new UsageError('--template-timeout: must be more than 0');
+  const templateWorkers = Math.floor(Number(f['template-workers']));
+  if (!(templateWorkers >= 1)) throw new UsageError('--template-workers: must be at least 1');
   const client = await KubeClient.create({
     kubeconfig: str('kubeconfig') || process.env.KUBECONFIG || undefined,
     qps: Number(f['client-qps']),
@@ -77,10 +94,22 @@ export async function run(argv: string[]): Promise<number> {
       retryPeriodMs: parseDurationMs(String(f['retry-period'])),
     },
   });
+  // Tenant-driven compute (templates, rewrite transforms) runs in worker threads with a budget.
+  const compute = createDesiredSecretCompute({
+    workers: templateWorkers,
+    timeoutMs: templateTimeoutMs,
+    memoryLimitMb,
+    onWorkerLost: (reason) => {
+      computeMetrics.workersLost.inc({ reason });
+      log.warn({ reason }, 'template worker stopped and replaced');
+    },
+  });
+  manager.add({ name: 'compute-pool', leaderOnly: false, start: () => undefined, stop: () => compute.close() });
   await setupControllers(manager, {
     client,
     events,
     logger: log,
+    compute,
     config: {
       namespace: str('namespace') || undefined,
       controllerClass: String(f['controller-class']),
