@@ -12,7 +12,7 @@ import type { RemoteValue } from '../providers/provider.ts';
 import { decodeValue } from './decode.ts';
 import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';
-import { objectMembers, parseRaw, rawToString } from './json-raw.ts';
+import { JsonTooDeepError, objectMembers, parseRaw, rawToString, type RawValue } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
 import { rewriteKeys, type RenderKeyTemplate } from './rewrite.ts';
 import {
@@ -134,8 +134,18 @@ function escapeGjson(key: string): string {
 }
 
 /** remoteRef.property: an exact top-level key first (ESO's AWS and Vault providers do so), then a gjson path. */
+/** parseRaw, with a document nested deeper than Go accepts reported as such (not as "not JSON"). */
+function parseRemote(value: Uint8Array, key: string, field: string): RawValue | undefined {
+  try {
+    return parseRaw(decoder.decode(value));
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw syncErrors.jsonTooDeep(field, key);
+    throw err;
+  }
+}
+
 export function extractProperty(value: Uint8Array, key: string, property: string, field: string): Uint8Array {
-  const doc = parseRaw(decoder.decode(value));
+  const doc = parseRemote(value, key, field);
   if (!doc) throw syncErrors.propertyOnNonJSON(field, key, property);
   let found = doc.kind === 'object' ? gjsonGet(doc, escapeGjson(property)) : undefined;
   if (found === undefined) {
@@ -152,7 +162,7 @@ export function extractProperty(value: Uint8Array, key: string, property: string
 
 /** dataFrom.extract: a JSON object's members; strings unquoted, other values as written, null as "". */
 function extractMap(value: Uint8Array, key: string, field: string): SecretData {
-  const doc = parseRaw(decoder.decode(value));
+  const doc = parseRemote(value, key, field);
   if (!doc || doc.kind !== 'object') throw syncErrors.extractNotObject(field, key);
   const out: SecretData = new Map();
   for (const [k, v] of objectMembers(doc.raw)) out.set(k, encoder.encode(rawToString(v)));

@@ -1,6 +1,7 @@
 // The catalog of sync outcomes: condition reasons (ESO's names, they are API) and the typed errors
 // desiredSecret returns. Messages name ExternalSecret fields, remote keys, properties and Secret
 // key names; they never contain a secret value. Documented in docs/errors.md.
+import { MAX_JSON_DEPTH } from './json-raw.ts';
 
 /** status.conditions[type=Ready].reason values, as ESO writes them. */
 export const ConditionReason = {
@@ -35,6 +36,8 @@ export const SyncErrorCode = {
   UnsupportedPropertySyntax: 'UnsupportedPropertySyntax',
   /** decodingStrategy Base64/Base64URL and the value is not valid base64. */
   DecodeFailed: 'DecodeFailed',
+  /** A remote JSON value is nested deeper than Go's encoding/json accepts (10000 levels). */
+  JSONTooDeep: 'JSONTooDeep',
   /** dataFrom.extract needs a JSON object. */
   ExtractNotJSONObject: 'ExtractNotJSONObject',
   /** A resulting Secret key is not [-._a-zA-Z0-9]+ (or longer than 253). */
@@ -108,6 +111,9 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.UnsupportedPropertySyntax, `property ${JSON.stringify(property)} uses ${what}, which is not supported`, field),
   decodeFailed: (field: string, strategy: string, key: string) =>
     new SyncError(SyncErrorCode.DecodeFailed, `value of ${key} is not valid ${strategy} (decodingStrategy=${strategy})`, field),
+  /** Valid JSON, but deeper than Go's encoding/json accepts (ESO fails the same documents). */
+  jsonTooDeep: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.JSONTooDeep, `remote key ${JSON.stringify(key)} is JSON nested too deeply (limit ${MAX_JSON_DEPTH} levels, as in Go's encoding/json)`, field),
   extractNotObject: (field: string, key: string) =>
     new SyncError(SyncErrorCode.ExtractNotJSONObject, `remote key ${JSON.stringify(key)} is not a JSON object, so it cannot be extracted into keys`, field),
   invalidSecretKey: (field: string, key: string) =>

@@ -3,7 +3,7 @@ import type { ExternalSecretRewrite, ExternalSecretRewriteMerge } from '../api/t
 import { BudgetExceededError } from '../template/budget.ts';
 import { syncErrors } from './errors.ts';
 import { goReplaceAll, RegexpTranslationError, translateGoRegexp } from './go-regexp.ts';
-import { formatFloatF } from './json-raw.ts';
+import { formatFloatF, jsonDepth, MAX_JSON_DEPTH } from './json-raw.ts';
 
 /** Renders a rewrite.transform template for one key (`.value` is the key). Throws on template errors. */
 export type RenderKeyTemplate = (template: string, key: string) => string;
@@ -95,11 +95,14 @@ function rewriteMerge(op: ExternalSecretRewriteMerge, input: Map<string, Uint8Ar
       throw syncErrors.mergeFailed(field, `key ${JSON.stringify(key)} not found in input map`);
     }
     let parsed: unknown;
+    const text = decoder.decode(value);
     try {
-      parsed = JSON.parse(decoder.decode(value));
+      parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
+    // Marshalling it back is recursive: refuse what Go refuses before the stack does.
+    if (jsonDepth(text) > MAX_JSON_DEPTH) throw syncErrors.mergeFailed(field, `value of key ${JSON.stringify(key)} is JSON nested too deeply (limit ${MAX_JSON_DEPTH})`);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw syncErrors.mergeFailed(field, `value of key ${JSON.stringify(key)} is not a JSON object`);
     }
