@@ -46,7 +46,7 @@ async function memory(): Promise<void> {
   for (const limit of [32, 64, 128]) {
     const workers = 2;
     const c = createDesiredSecretCompute({ workers, timeoutMs: 30_000, memoryLimitMb: limit });
-    const hoard = anExternalSecret(withData('v', 'k'), withTemplate({ data: { k: '{{ $d := dict }}{{ range $i := until 10000 }}{{ $_ := set $d (print $i) (repeat 1000000 (print $i) | upper) }}{{ end }}' } }));
+    const hoard = anExternalSecret(withData('v', 'k'), withTemplate({ data: { k: '{{ $d := dict }}{{ range $i := until 1000 }}{{ range $j := until 1000 }}{{ $_ := set $d (print $i "-" $j) $j }}{{ end }}{{ end }}' } }));
     await c.computeDesiredSecret({ externalSecret: anExternalSecret(withData('v', 'k'), withTemplate({ data: { k: 'ok' } })), fetched: { data: [remote('x')], dataFrom: [] } });
     const idleRss = process.memoryUsage().rss;
     let peakRss = 0;

@@ -6,6 +6,7 @@
 // fails only the task it was running. Either way a fresh worker takes its place, and no failure
 // escapes as an uncaught exception: every worker has 'error' and 'exit' listeners, and every
 // outcome settles exactly one task's promise.
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './serve.ts';
 
@@ -66,6 +67,22 @@ export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+let heapFlagsReleased = false;
+
+/**
+ * --max-old-space-size and --max-semi-space-size (NODE_OPTIONS; the README recommends them for
+ * the controller) are process-wide V8 flags, and they override every worker's resourceLimits:
+ * with --max-old-space-size=150 a worker told 32 MiB got a 162 MiB heap. V8 read them when the
+ * main isolate started; clearing them now (0 is V8's "not set") changes nothing for the main
+ * thread and lets each new worker use the limits it is given.
+ */
+function releaseHeapFlags(): void {
+  if (heapFlagsReleased) return;
+  heapFlagsReleased = true;
+  setFlagsFromString('--max-old-space-size=0');
+  setFlagsFromString('--max-semi-space-size=0');
+}
+
 /** After this many workers in a row die before they are ready, new ones start with a delay. */
 const MAX_START_FAILURES = 3;
 const RESTART_DELAY_MS = 1000;
@@ -82,6 +99,8 @@ export class ComputePool {
   private closed = false;
   private startFailures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The heap limit the last ready worker reported (MiB): what V8 really enforces. */
+  workerHeapLimitMb: number | undefined;
 
   constructor(opts: ComputePoolOptions) {
     if (!(opts.workers >= 1)) throw new RangeError('a compute pool needs at least one worker');
@@ -93,6 +112,7 @@ export class ComputePool {
       workerUrl: opts.workerUrl ?? new URL('./worker.ts', import.meta.url),
       onWorkerLost: opts.onWorkerLost,
     };
+    releaseHeapFlags();
     for (let i = 0; i < this.opts.workers; i++) this.spawn();
   }
 
@@ -171,6 +191,7 @@ export class ComputePool {
     if (slot.gone) return;
     if (msg.type === 'ready') {
       slot.ready = true;
+      this.workerHeapLimitMb = msg.heapLimitMb;
       this.startFailures = 0;
       this.dispatch();
       return;

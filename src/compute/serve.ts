@@ -1,11 +1,12 @@
 // The worker side of the compute pool: announce readiness once the modules are loaded (so a
 // task's deadline never pays for a cold start), then answer one task at a time. An error keeps
 // only its name and code: its message could quote tenant data.
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 
 export type ToWorker = { type: 'task'; id: number; payload: unknown };
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; heapLimitMb: number }
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; name: string; code: string | undefined };
 
@@ -23,5 +24,6 @@ export function serveTasks(handler: (payload: any) => unknown): void {
     }
     port.postMessage(reply);
   });
-  port.postMessage({ type: 'ready' } satisfies FromWorker);
+  // The heap limit V8 actually applies, so the pool can check that its budget holds.
+  port.postMessage({ type: 'ready', heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20) } satisfies FromWorker);
 }

@@ -10,7 +10,7 @@ import type {
 } from '../api/types.generated.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { decodeValue } from './decode.ts';
-import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, syncErrors, SyncError } from './errors.ts';
+import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, MAX_SECRET_METADATA_BYTES, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';
 import { JsonTooDeepError, objectMembers, parseRaw, rawToString, type RawValue } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
@@ -402,6 +402,11 @@ function plan(input: DesiredSecretInput): SyncPlan {
   let size = 0;
   for (const v of data.values()) size += v.length;
   if (size > MAX_SECRET_DATA_BYTES) throw syncErrors.secretTooLarge(name, size);
+  // Templated labels and annotations are tenant output too; the apiserver allows 256 KiB of
+  // annotations, and nothing larger should travel back from a compute worker.
+  let metaSize = 0;
+  for (const rec of [rendered.labels, rendered.annotations]) for (const [k, v] of Object.entries(rec)) metaSize += k.length + v.length;
+  if (metaSize > MAX_SECRET_METADATA_BYTES) throw syncErrors.secretMetadataTooLarge(name, metaSize);
   if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
 
   let ownerReferences = existing?.metadata.ownerReferences;

@@ -78,6 +78,8 @@ export const SyncErrorCode = {
 
 /** What the apiserver accepts in one Secret's data (the sum of the decoded values). */
 export const MAX_SECRET_DATA_BYTES = 1024 * 1024;
+/** What the apiserver accepts in an object's annotations (labels are far smaller still). */
+export const MAX_SECRET_METADATA_BYTES = 256 * 1024;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
 
 /**
@@ -156,6 +158,8 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.ComputeBudgetExceeded, `compute budget exceeded: ${budget}`, field),
   secretTooLarge: (name: string, bytes: number) =>
     new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would hold ${bytes} bytes of data, more than a Secret can hold (${MAX_SECRET_DATA_BYTES} bytes)`, 'spec.target'),
+  secretMetadataTooLarge: (name: string, chars: number) =>
+    new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would have ${chars} characters of labels and annotations, more than the apiserver accepts (${MAX_SECRET_METADATA_BYTES})`, 'spec.target.template.metadata'),
   fetchedMismatch: (detail: string) =>
     new SyncError(SyncErrorCode.FetchedValuesMismatch, `fetched values do not match the spec: ${detail}`),
 };

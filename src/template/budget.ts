@@ -9,6 +9,34 @@ export const MAX_STRING_LENGTH = 16 * 1024 * 1024;
 export const MAX_LIST_LENGTH = 1_000_000;
 
 /**
+ * Characters all template functions of one execution may return in total. Large strings made
+ * from buffers (base64, random bytes, decoded data) live outside the V8 heap, where a worker's
+ * heap limit does not see them: `{{ range }}{{ $_ := set $d (print $i) (randBytes 16000000) }}`
+ * grew a worker past 4 GiB. Counting what functions return bounds that memory too; a template
+ * that builds a Secret (1 MiB at most) stays far below.
+ */
+export const MAX_RENDER_ALLOCATION = 64 * 1024 * 1024;
+
+let allocated = 0;
+let executions = 0;
+
+/** An execution starts (nested executions share the outermost one's meter). */
+export function beginExecution(): void {
+  if (executions++ === 0) allocated = 0;
+}
+
+export function endExecution(): void {
+  executions--;
+}
+
+export function meterAllocation(length: number): void {
+  allocated += length;
+  if (allocated > MAX_RENDER_ALLOCATION) {
+    throw new BudgetExceededError(`template functions returned more than ${MAX_RENDER_ALLOCATION} characters in all`);
+  }
+}
+
+/**
  * A render went over a budget. The message names the budget and its size, never data; it is
  * not a Go error (Go has no such limits), so the executor passes it through unwrapped.
  */

@@ -6,7 +6,7 @@ import { quote } from './strconv.ts';
 import { INVALID, TypedInt, GoStruct, GoTime, GoBytes, typeName, sortedKeys, mapType, elemType, mkSlice, mkMap, isInt, intValue } from './values.ts';
 import type { GoFunc, IntKind } from './values.ts';
 import { formatValue } from './fmt.ts';
-import { asBudgetError, checkStringLength, MAX_STRING_LENGTH } from './budget.ts';
+import { asBudgetError, beginExecution, BudgetExceededError, checkStringLength, endExecution, MAX_STRING_LENGTH, meterAllocation } from './budget.ts';
 import { goTimeMethods } from './gotime.ts';
 
 export type MissingKey = 'default' | 'invalid' | 'zero' | 'error';
@@ -486,15 +486,22 @@ export class State {
     }
     try {
       const f = fn.fn;
+      let result: unknown;
       switch (argv.length) {
-        case 0: return f();
-        case 1: return f(argv[0]);
-        case 2: return f(argv[0], argv[1]);
-        case 3: return f(argv[0], argv[1], argv[2]);
-        default: return f(...argv);
+        case 0: result = f(); break;
+        case 1: result = f(argv[0]); break;
+        case 2: result = f(argv[0], argv[1]); break;
+        case 3: result = f(argv[0], argv[1], argv[2]); break;
+        default: result = f(...argv);
       }
+      if (typeof result === 'string') meterAllocation(result.length);
+      else if (result instanceof GoBytes) meterAllocation(result.b.length);
+      return result;
     } catch (e) {
-      if (e instanceof TemplateError || isStackOverflow(e)) throw e;
+      if (e instanceof TemplateError) throw e;
+      // Deep in a recursive template the overflow is the template's (Go's depth message); near
+      // the top it is the function's own, on data too large for it.
+      if (isStackOverflow(e)) throw this.depth > 100 ? e : new BudgetExceededError(`${name} ran out of stack`);
       if (e === walkBreak || e === walkContinue) throw e;
       const budget = asBudgetError(e);
       if (budget) throw budget;
@@ -625,11 +632,14 @@ export function executeTree(env: ExecEnv, tree: Tree | undefined, name: string, 
   const s: State = new State(env, name, out, [{ name: '$', value: dot }], 0);
   if (tree === undefined) s.errorf(`${quote(name)} is an incomplete or empty template`);
   const root = tree.root;
+  beginExecution();
   try {
     s.walk(dot, root);
   } catch (e) {
     if (isStackOverflow(e)) s.errorf(`exceeded maximum template depth (${maxExecDepth})`);
     throw e;
+  } finally {
+    endExecution();
   }
 }
 

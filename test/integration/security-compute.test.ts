@@ -48,7 +48,7 @@ before(async () => {
   const env = await peers();
   admin = await adminClient();
   await installTessera(admin);
-  op = await startOperator(admin, env, [`--controller-class=${CLASS}`, '--template-timeout=2s', '--template-workers=2', '--template-memory-limit=64Mi'], { NODE_OPTIONS: '--max-old-space-size=150' });
+  op = await startOperator(admin, env, [`--controller-class=${CLASS}`, '--template-timeout=3s', '--template-workers=2', '--template-memory-limit=32Mi'], { NODE_OPTIONS: '--max-old-space-size=150' });
   pid = op.child.pid!;
   nsA = await freshNamespace(admin, 'tenant-a');
   nsB = await freshNamespace(admin, 'tenant-b');
@@ -77,9 +77,12 @@ after(async () => {
 const attacks: Array<[name: string, template: Record<string, unknown>, expected: RegExp]> = [
   ['seq', { data: { k: '{{ seq 1 100000000 | len }}' } }, /^compute budget exceeded: a list function would build a list of 100000000 elements \(limit 1000000\)$/],
   ['repeat', { data: { k: '{{ repeat 100000000 "a" }}' } }, /^compute budget exceeded: repeat would build a string of 100000000 characters \(limit 16777216\)$/],
-  ['nested-range', { data: { k: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}' } }, /^compute budget exceeded: time limit 2s \(--template-timeout\)$/],
-  ['keygen-loop', { data: { k: '{{ range until 10000 }}{{ genPrivateKey "rsa" | len }}{{ end }}' } }, /^compute budget exceeded: time limit 2s \(--template-timeout\)$/],
-  ['hoard', { data: { k: '{{ $d := dict }}{{ range $i := until 100000 }}{{ $_ := set $d (print $i) (printf "%0100000d" $i) }}{{ end }}' } }, /^compute budget exceeded: memory limit 64Mi \(--template-memory-limit\)$/],
+  ['nested-range', { data: { k: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}' } }, /^compute budget exceeded: time limit 3s \(--template-timeout\)$/],
+  ['keygen-loop', { data: { k: '{{ range until 10000 }}{{ genPrivateKey "rsa" | len }}{{ end }}' } }, /^compute budget exceeded: time limit 3s \(--template-timeout\)$/],
+  // A list of eight million elements: 64 MiB of pointers, over the 32 MiB heap limit. (Long
+  // strings would not do: V8 builds repeated and padded strings as ropes of a few nodes.)
+  ['hoard', { data: { k: '{{ $a := until 1000000 }}{{ $b := concat $a $a $a $a $a $a $a $a }}{{ len $b }}' } }, /^compute budget exceeded: memory limit 32Mi \(--template-memory-limit\)$/],
+  ['off-heap-hoard', { data: { k: '{{ $d := dict }}{{ range $i := until 200 }}{{ $_ := set $d (print $i) (randBytes 16000000) }}{{ end }}' } }, /^compute budget exceeded: template functions returned more than 67108864 characters in all$/],
   ['recursion', { data: { k: '{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}' } }, /exceeded maximum template depth \(100000\)$/],
   ['fail-upper', { data: { k: '{{ fail (printf "bad %s" (upper .secret)) }}' } }, /error calling fail: \[redacted\]$/],
   ['fail-substr', { data: { k: '{{ fail (substr 1 9 .secret | lower) }}' } }, /error calling fail: \[redacted\]$/],

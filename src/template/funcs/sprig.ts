@@ -154,6 +154,12 @@ function bslice(s: string, a: number, b?: number): string | GoBytes {
   return goStringFromBytes(bytes.subarray(a, end));
 }
 
+// push(...items) passes every item as an argument: a long list (a template's data decides how
+// long) runs out of stack. A loop does not.
+function pushAll<T>(out: T[], items: ArrayLike<T>): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i]!);
+}
+
 function goRepeat(s: string, count: number): string {
   if (count < 0) throw new GoError('strings: negative Repeat count');
   checkStringLength(s.length * count, 'repeat');
@@ -198,27 +204,30 @@ function wrapCustom(s: string, wrapLength: number, newLine: string, wrapLong: bo
     const end = wrapLength + offset + 1;
     const spaceToWrapAt = lastSpace(offset, end) + offset;
     if (spaceToWrapAt >= offset) {
-      out.push(...b.subarray(offset, spaceToWrapAt), ...nl);
+      pushAll(out, b.subarray(offset, spaceToWrapAt));
+      pushAll(out, nl);
       offset = spaceToWrapAt + 1;
     } else if (wrapLong) {
       const e = wrapLength + offset;
-      out.push(...b.subarray(offset, e), ...nl);
+      pushAll(out, b.subarray(offset, e));
+      pushAll(out, nl);
       offset += wrapLength;
     } else {
       const e = wrapLength + offset;
       let index = -1;
       for (let k = e; k < inLen; k++) if (b[k] === 0x20) { index = k - e; break; }
       if (index === -1) {
-        out.push(...b.subarray(offset));
+        pushAll(out, b.subarray(offset));
         offset = inLen;
       } else {
         const sp = index + e;
-        out.push(...b.subarray(offset, sp), ...nl);
+        pushAll(out, b.subarray(offset, sp));
+        pushAll(out, nl);
         offset = sp + 1;
       }
     }
   }
-  out.push(...b.subarray(offset));
+  pushAll(out, b.subarray(offset));
   return str(goStringFromBytes(Uint8Array.from(out)) as string | GoBytes);
 }
 
@@ -1312,7 +1321,7 @@ export function sprigFuncs(): Map<string, GoFunc> {
     for (const l of lists) {
       if (isNil(l)) throw new GoError(nilDeref);
       if (!Array.isArray(l)) throw new GoError(`Cannot concat type ${kindStr(l)} as list`);
-      res.push(...l);
+      pushAll(res, l);
     }
     return res;
   }, true);

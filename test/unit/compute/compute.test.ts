@@ -48,8 +48,14 @@ describe('computeDesiredSecret', () => {
   });
 
   test('a render past the memory limit fails its ExternalSecret with the memory budget', async () => {
-    const hoard = '{{ $d := dict }}{{ range $i := until 1000 }}{{ $_ := set $d (print $i) (repeat 1000000 (print $i) | upper) }}{{ end }}';
-    const e = await errorOf(withTpl(hoard));
+    // Lists of a million integers each, all kept alive: far over 48 MiB of heap, quickly.
+    const hoard = `${Array.from({ length: 8 }, (_, i) => `{{ $l${i} := until 1000000 }}`).join('')}{{ len $l0 }}`;
+    // Near its limit V8 collects garbage again and again before it gives up: allow the time.
+    const roomy = createDesiredSecretCompute({ workers: 1, timeoutMs: 30_000, memoryLimitMb: 48 });
+    const r = await roomy.computeDesiredSecret({ externalSecret: withTpl(hoard), fetched });
+    await roomy.close();
+    assert.equal(r.ok, false);
+    const e = (r as { ok: false; error: SyncError }).error;
     assert.equal(e.code, 'ComputeBudgetExceeded');
     assert.equal(e.message, 'compute budget exceeded: memory limit 48Mi (--template-memory-limit)');
     // The pool carries on.
@@ -66,6 +72,19 @@ describe('computeDesiredSecret', () => {
     const e = await errorOf(withTpl('{{ repeat 1100000 "a" }}'));
     assert.equal(e.code, 'SecretTooLarge');
     assert.match(e.message, /would hold 1100000 bytes of data, more than a Secret can hold \(1048576 bytes\)/);
+  });
+
+  test('strings made from buffers (outside the heap limit) are bounded by the allocation meter', async () => {
+    const e = await errorOf(withTpl('{{ $d := dict }}{{ range $i := until 200 }}{{ $_ := set $d (print $i) (randBytes 16000000) }}{{ end }}'));
+    assert.equal(e.code, 'ComputeBudgetExceeded');
+    assert.equal(e.message, 'compute budget exceeded: template functions returned more than 67108864 characters in all');
+  });
+
+  test('templated labels and annotations over 256 KiB are refused with SecretTooLarge', async () => {
+    const es = anExternalSecret(withData('password', 'db/password'), withTemplate({ metadata: { annotations: { big: '{{ repeat 300000 "a" }}' } } }));
+    const e = await errorOf(es);
+    assert.equal(e.code, 'SecretTooLarge');
+    assert.equal(e.field, 'spec.target.template.metadata');
   });
 
   test('only tenant-driven compute goes to a worker', () => {

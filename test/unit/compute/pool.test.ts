@@ -121,3 +121,23 @@ describe('ComputePool', () => {
     await assert.rejects(p.run({ op: 'echo', value: 1 }), /closed/);
   });
 });
+
+describe('ComputePool under NODE_OPTIONS heap flags', () => {
+  test('a process-wide --max-old-space-size does not override the workers\' memory limit', async () => {
+    // The README recommends NODE_OPTIONS="--max-old-space-size=150 --max-semi-space-size=4" for the
+    // controller; V8 applies those flags to every isolate unless the pool clears them first.
+    const { execFile } = await import('node:child_process');
+    const script = `
+      import { ComputePool } from ${JSON.stringify(new URL('../../../src/compute/pool.ts', import.meta.url).href)};
+      const p = new ComputePool({ workers: 1, timeoutMs: 5000, memoryLimitMb: 32, workerUrl: new URL(${JSON.stringify(workerUrl.href)}) });
+      await p.run({ op: 'echo', value: 1 });
+      console.log(JSON.stringify({ worker: p.workerHeapLimitMb, main: Math.round((await import('node:v8')).getHeapStatistics().heap_size_limit / 2 ** 20) }));
+      await p.close();`;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=150 --max-semi-space-size=4' } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    const { worker, main } = JSON.parse(out) as { worker: number; main: number };
+    assert.ok(main >= 150, `the controller keeps its own heap (${main} MiB)`);
+    assert.ok(worker <= 32 + 16, `the worker is held to about 32 MiB plus its young generation (${worker} MiB)`);
+  });
+});
