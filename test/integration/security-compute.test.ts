@@ -88,6 +88,10 @@ const attacks: Array<[name: string, template: Record<string, unknown>, expected:
   ['fail-substr', { data: { k: '{{ fail (substr 1 9 .secret | lower) }}' } }, /error calling fail: \[redacted\]$/],
   ['key-from-value', { templateFrom: [{ target: 'Data', literal: '{{ .secret | trunc 8 }}/x: v' }] }, /^key 0 of the rendered map rendered by a template is not a valid secret key/],
   ['too-large', { data: { k: '{{ repeat 1100000 "a" }}' } }, /^secret "too-large" would hold 1100000 bytes of data, more than a Secret can hold \(1048576 bytes\)$/],
+  // More renders that each hold a worker for the whole deadline: both workers stay busy with
+  // tenant A's work while tenant B waits for its turn.
+  ...[1, 2, 3, 4, 5, 6].map((i): [string, Record<string, unknown>, RegExp] => [
+    `busy-${i}`, { data: { k: `{{ range until 100000 }}{{ range until 100000 }}{{ $x := ${i} }}{{ end }}{{ end }}` } }, /^compute budget exceeded: time limit 3s \(--template-timeout\)$/]),
 ];
 
 describe('untrusted compute', () => {
