@@ -333,90 +333,85 @@ export async function render(argv: string[]): Promise<number> {
   }
   const timeoutMs = parseDurationMs(String(f['template-timeout']));
   if (!(timeoutMs > 0)) throw new UsageError('--template-timeout: must be more than 0');
+  // Started on the first ExternalSecret with a template; an idle worker never keeps the process alive.
   let compute: DesiredSecretCompute | undefined;
-  try {
-    return await renderAll();
-  } finally {
-    await compute?.close();
-  }
 
-  async function renderAll(): Promise<number> {
-    const rendered: unknown[] = [];
-    const notes: string[] = [];
-    let failed = 0;
-    for (const input of externalSecrets) {
-      const namespace = (input.obj['metadata']?.namespace as string | undefined) ?? defaultNamespace;
-      const label = `ExternalSecret ${namespace}/${String(input.obj['metadata']?.name ?? '<unnamed>')}`;
-      const fail = (field: string | undefined, message: string, pos?: string) => {
-        const where = pos ?? (field ? (({ line, col }) => `${line}:${col}`)(locate(input, field)) : `${locate(input, '').line}:1`);
-        process.stderr.write(`tessera render: ${input.file}:${where}: ${label}: ${field ? `${field}: ` : ''}${message}\n`);
-        failed++;
-      };
-      const issues = validate(KIND_EXTERNAL_SECRET, input.obj);
-      if (issues.length) {
-        for (const issue of issues) fail(issue.path || undefined, issue.message);
-        continue;
-      }
-      const es = applyDefaults(KIND_EXTERNAL_SECRET, toV1(structuredClone(input.obj) as ExternalSecret));
-      es.metadata.namespace = namespace;
-      let fetched: FetchedValues;
-      try {
-        fetched = fetchAll(es, values);
-      } catch (e) {
-        if (!(e instanceof RenderError)) throw e;
-        const [field, ...rest] = e.message.split(': ');
-        fail(field, rest.join(': '));
-        continue;
-      }
-      const { sources, located } = sourcesFor(objects, namespace);
-      const target = es.spec.target?.name || es.metadata.name || '';
-      const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
-      // The same budget as the controller: a hostile template fails this ExternalSecret, it does not hang or kill the command.
-      compute ??= createDesiredSecretCompute({ workers: 1, timeoutMs, memoryLimitMb });
-      const result = await compute.computeDesiredSecret({ externalSecret: es, fetched, existing, sources });
-      if (!result.ok) {
-        const err = result.error;
-        const field = err.field;
-        let pos: string | undefined;
-        if (field && err.code === 'TemplateFailed') {
-          // A templateFrom item: point into the ConfigMap/Secret that holds the template, if given.
-          const m = /^spec\.target\.template\.templateFrom\[(\d+)\]\.(configMap|secret)\.items\[(\d+)\]$/.exec(field);
-          const from = m ? es.spec.target?.template?.templateFrom?.[Number(m[1])] : undefined;
-          const ref = m ? from?.[m[2] as 'configMap' | 'secret'] : undefined;
-          const src = ref ? located.get(`${m![2]}/${ref.name}`) : undefined;
-          const item = ref?.items[Number(m![3])];
-          if (src && item) {
-            const inner = src.obj['data']?.[item.key] !== undefined ? `data[${JSON.stringify(item.key)}]` : `stringData[${JSON.stringify(item.key)}]`;
-            process.stderr.write(`tessera render: ${src.file}:${templatePosition(src, inner, err.message)}: ${label}: ${field}: ${err.message}\n`);
-            failed++;
-            continue;
-          }
-          pos = templatePosition(input, field, err.message);
+  const rendered: unknown[] = [];
+  const notes: string[] = [];
+  let failed = 0;
+  for (const input of externalSecrets) {
+    const namespace = (input.obj['metadata']?.namespace as string | undefined) ?? defaultNamespace;
+    const label = `ExternalSecret ${namespace}/${String(input.obj['metadata']?.name ?? '<unnamed>')}`;
+    const fail = (field: string | undefined, message: string, pos?: string) => {
+      const where = pos ?? (field ? (({ line, col }) => `${line}:${col}`)(locate(input, field)) : `${locate(input, '').line}:1`);
+      process.stderr.write(`tessera render: ${input.file}:${where}: ${label}: ${field ? `${field}: ` : ''}${message}\n`);
+      failed++;
+    };
+    const issues = validate(KIND_EXTERNAL_SECRET, input.obj);
+    if (issues.length) {
+      for (const issue of issues) fail(issue.path || undefined, issue.message);
+      continue;
+    }
+    const es = applyDefaults(KIND_EXTERNAL_SECRET, toV1(structuredClone(input.obj) as ExternalSecret));
+    es.metadata.namespace = namespace;
+    let fetched: FetchedValues;
+    try {
+      fetched = fetchAll(es, values);
+    } catch (e) {
+      if (!(e instanceof RenderError)) throw e;
+      const [field, ...rest] = e.message.split(': ');
+      fail(field, rest.join(': '));
+      continue;
+    }
+    const { sources, located } = sourcesFor(objects, namespace);
+    const target = es.spec.target?.name || es.metadata.name || '';
+    const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
+    // The same budget as the controller: a hostile template fails this ExternalSecret, it does not hang or kill the command.
+    compute ??= createDesiredSecretCompute({ workers: 1, timeoutMs, memoryLimitMb });
+    const result = await compute.computeDesiredSecret({ externalSecret: es, fetched, existing, sources });
+    if (!result.ok) {
+      const err = result.error;
+      const field = err.field;
+      let pos: string | undefined;
+      if (field && err.code === 'TemplateFailed') {
+        // A templateFrom item: point into the ConfigMap/Secret that holds the template, if given.
+        const m = /^spec\.target\.template\.templateFrom\[(\d+)\]\.(configMap|secret)\.items\[(\d+)\]$/.exec(field);
+        const from = m ? es.spec.target?.template?.templateFrom?.[Number(m[1])] : undefined;
+        const ref = m ? from?.[m[2] as 'configMap' | 'secret'] : undefined;
+        const src = ref ? located.get(`${m![2]}/${ref.name}`) : undefined;
+        const item = ref?.items[Number(m![3])];
+        if (src && item) {
+          const inner = src.obj['data']?.[item.key] !== undefined ? `data[${JSON.stringify(item.key)}]` : `stringData[${JSON.stringify(item.key)}]`;
+          process.stderr.write(`tessera render: ${src.file}:${templatePosition(src, inner, err.message)}: ${label}: ${field}: ${err.message}\n`);
+          failed++;
+          continue;
         }
-        fail(field, err.message, pos);
-        continue;
+        pos = templatePosition(input, field, err.message);
       }
-      const plan = result.plan;
-      if (plan.action === 'write') {
-        rendered.push(sortKeys(f['decode'] ? decoded(plan.secret) : plan.secret));
-        for (const s of plan.skipped) notes.push(`${label}: ${s.field}: skipped: ${s.message}`);
-      } else if (plan.action === 'delete') {
-        notes.push(`${label}: no Secret: the provider data is gone and deletionPolicy=Delete would delete Secret ${plan.namespace ?? namespace}/${plan.name}`);
-      } else {
-        notes.push(`${label}: no Secret is written (${plan.reason === 'CreationPolicyNone' ? 'creationPolicy=None' : 'no provider data and deletionPolicy=Retain'})`);
-      }
+      fail(field, err.message, pos);
+      continue;
     }
-
-    if (output === 'json') {
-      const doc = rendered.length === 1 ? rendered[0] : { apiVersion: 'v1', items: rendered, kind: 'List' };
-      if (rendered.length) process.stdout.write(`${JSON.stringify(doc, null, 4)}\n`);
+    const plan = result.plan;
+    if (plan.action === 'write') {
+      rendered.push(sortKeys(f['decode'] ? decoded(plan.secret) : plan.secret));
+      for (const s of plan.skipped) notes.push(`${label}: ${s.field}: skipped: ${s.message}`);
+    } else if (plan.action === 'delete') {
+      notes.push(`${label}: no Secret: the provider data is gone and deletionPolicy=Delete would delete Secret ${plan.namespace ?? namespace}/${plan.name}`);
     } else {
-      // YAML 1.1 quoting, so kubectl and other go-yaml readers keep "on", "yes", "0777" as strings.
-      process.stdout.write(rendered.map((s) => YAML.stringify(s, { version: '1.1', lineWidth: 0 })).join('---\n'));
+      notes.push(`${label}: no Secret is written (${plan.reason === 'CreationPolicyNone' ? 'creationPolicy=None' : 'no provider data and deletionPolicy=Retain'})`);
     }
-    for (const n of notes) process.stderr.write(`tessera render: ${n}\n`);
-    return failed > 0 ? 1 : 0;
   }
+
+  if (output === 'json') {
+    const doc = rendered.length === 1 ? rendered[0] : { apiVersion: 'v1', items: rendered, kind: 'List' };
+    if (rendered.length) process.stdout.write(`${JSON.stringify(doc, null, 4)}\n`);
+  } else {
+    // YAML 1.1 quoting, so kubectl and other go-yaml readers keep "on", "yes", "0777" as strings.
+    process.stdout.write(rendered.map((s) => YAML.stringify(s, { version: '1.1', lineWidth: 0 })).join('---\n'));
+  }
+  for (const n of notes) process.stderr.write(`tessera render: ${n}\n`);
+  await compute?.close();
+  return failed > 0 ? 1 : 0;
 }
 
 /** Every object in the files (documents, and the items of a List), with where it came from. */
