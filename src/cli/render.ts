@@ -6,10 +6,14 @@ import * as YAML from 'yaml';
 import { applyDefaults, KIND_EXTERNAL_SECRET, toV1, validate, type ExternalSecret } from '../api/index.ts';
 import type { ExternalSecretDataFromRemoteRef, ExternalSecretFind } from '../api/types.generated.ts';
 import {
-  desiredSecret, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
+  NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
 } from '../sync/index.ts';
-import { makeRenderTemplate, renderKeyTemplate, type TemplateSources } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template.ts';
 import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
+import { parseDurationMs } from '../api/duration.ts';
+import {
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, parseMemoryLimitMb, type DesiredSecretCompute,
+} from '../compute/index.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
@@ -20,6 +24,8 @@ export const renderFlags: FlagSpec[] = [
   { name: 'name', type: 'string', help: 'Render only the ExternalSecret with this name.' },
   { name: 'output', type: 'string', default: 'yaml', aliases: ['o'], help: 'yaml or json.' },
   { name: 'decode', type: 'boolean', default: false, help: 'Print values as readable stringData instead of base64 data (binary values stay in data).' },
+  { name: 'template-timeout', type: 'duration', default: DEFAULT_TEMPLATE_TIMEOUT, help: 'Wall-clock budget of one ExternalSecret\'s templates (as in tessera run).' },
+  { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'Heap of the template worker (as in tessera run).' },
 ];
 
 export const renderUsage = `Usage: tessera render -f externalsecret.yaml [--values values.yaml] [flags]
@@ -325,6 +331,17 @@ export async function render(argv: string[]): Promise<number> {
     return 1;
   }
 
+  let memoryLimitMb: number;
+  try {
+    memoryLimitMb = parseMemoryLimitMb(String(f['template-memory-limit']));
+  } catch (e) {
+    throw new UsageError(`--template-memory-limit: ${(e as Error).message}`);
+  }
+  const timeoutMs = parseDurationMs(String(f['template-timeout']));
+  if (!(timeoutMs > 0)) throw new UsageError('--template-timeout: must be more than 0');
+  // Started on the first ExternalSecret with a template; an idle worker never keeps the process alive.
+  let compute: DesiredSecretCompute | undefined;
+
   const rendered: unknown[] = [];
   const notes: string[] = [];
   let failed = 0;
@@ -355,7 +372,9 @@ export async function render(argv: string[]): Promise<number> {
     const { sources, located } = sourcesFor(objects, namespace);
     const target = es.spec.target?.name || es.metadata.name || '';
     const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
-    const result = desiredSecret({ externalSecret: es, fetched, existing, renderTemplate: makeRenderTemplate(sources), renderKeyTemplate });
+    // The same budget as the controller: a hostile template fails this ExternalSecret, it does not hang or kill the command.
+    compute ??= createDesiredSecretCompute({ workers: 1, timeoutMs, memoryLimitMb });
+    const result = await compute.computeDesiredSecret({ externalSecret: es, fetched, existing, sources });
     if (!result.ok) {
       const err = result.error;
       const field = err.field;
@@ -397,6 +416,7 @@ export async function render(argv: string[]): Promise<number> {
     process.stdout.write(rendered.map((s) => YAML.stringify(s, { version: '1.1', lineWidth: 0 })).join('---\n'));
   }
   for (const n of notes) process.stderr.write(`tessera render: ${n}\n`);
+  await compute?.close();
   return failed > 0 ? 1 : 0;
 }
 

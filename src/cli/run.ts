@@ -7,6 +7,10 @@ import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
 import { parseDurationMs, timerDelayMs } from '../api/duration.ts';
+import {
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, DEFAULT_TEMPLATE_WORKERS, parseMemoryLimitMb,
+} from '../compute/index.ts';
+import { computeMetrics } from '../metrics/index.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 
 export const runFlags: FlagSpec[] = [
@@ -39,6 +43,9 @@ export const runFlags: FlagSpec[] = [
     help: "allow or deny: may a namespaced SecretStore use the controller's own identity (AWS with no auth, Vault kubernetes auth without serviceAccountRef or secretRef)? deny refuses such stores with status InvalidProviderConfig; ClusterSecretStores always may.",
   },
   { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles.' },
+  { name: 'template-timeout', type: 'duration', default: DEFAULT_TEMPLATE_TIMEOUT, help: 'Wall-clock budget of one ExternalSecret\'s template and rewrite-transform rendering; past it the render is stopped and the ExternalSecret fails with ComputeBudgetExceeded.' },
+  { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'V8 heap of each template worker thread (a quantity such as 64Mi); a render that needs more fails with ComputeBudgetExceeded, and only its worker is replaced.' },
+  { name: 'template-workers', type: 'number', default: DEFAULT_TEMPLATE_WORKERS, help: 'Worker threads that render templates off the event loop (each uses a core while rendering).' },
 ];
 
 export const runUsage = `Usage: tessera run [flags]
@@ -67,6 +74,16 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(String(f['log-level']));
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
+  let memoryLimitMb: number;
+  try {
+    memoryLimitMb = parseMemoryLimitMb(String(f['template-memory-limit']));
+  } catch (e) {
+    throw new UsageError(`--template-memory-limit: ${(e as Error).message}`);
+  }
+  const templateTimeoutMs = parseDurationMs(String(f['template-timeout']));
+  if (!(templateTimeoutMs > 0)) throw new UsageError('--template-timeout: must be more than 0');
+  const templateWorkers = Math.floor(Number(f['template-workers']));
+  if (!(templateWorkers >= 1)) throw new UsageError('--template-workers: must be at least 1');
   const client = await KubeClient.create({
     kubeconfig: str('kubeconfig') || process.env.KUBECONFIG || undefined,
     qps: Number(f['client-qps']),
@@ -90,10 +107,22 @@ export async function run(argv: string[]): Promise<number> {
       retryPeriodMs: parseDurationMs(String(f['retry-period'])),
     },
   });
+  // Tenant-driven compute (templates, rewrite transforms) runs in worker threads with a budget.
+  const compute = createDesiredSecretCompute({
+    workers: templateWorkers,
+    timeoutMs: templateTimeoutMs,
+    memoryLimitMb,
+    onWorkerLost: (reason) => {
+      computeMetrics.workersLost.inc({ reason });
+      log.warn({ reason }, 'template worker stopped and replaced');
+    },
+  });
+  manager.add({ name: 'compute-pool', leaderOnly: false, start: () => undefined, stop: () => compute.close() });
   await setupControllers(manager, {
     client,
     events,
     logger: log,
+    compute,
     config: {
       namespace: str('namespace') || undefined,
       controllerClass: String(f['controller-class']),

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
 import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import { parseDurationMs } from '../api/duration.ts';
-import { desiredSecret, targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type RenderTemplate } from '../sync/desired.ts';
+import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue } from '../sync/desired.ts';
+import type { TemplateSources } from '../sync/template.ts';
+import type { DesiredSecretCompute } from '../compute/index.ts';
 import { ConditionReason, EventReason, isSyncError } from '../sync/errors.ts';
 import { contentHash, decodeSecretData, fieldOwnerFor, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { KubeClient } from '../kube/client.ts';
@@ -44,9 +46,10 @@ export interface ExternalSecretControllerOptions {
   storeRequeueIntervalMs: number;
   storeQps: number;
   storeBurst: number;
-  /** Renders target.template; absent → templates are reported as unsupported. */
-  renderTemplateFor?: (es: ES, kube: KubeClient) => Promise<RenderTemplate | undefined>;
-  renderKeyTemplate?: (template: string, key: string) => string;
+  /** The ConfigMaps and Secrets an ExternalSecret's templateFrom reads (fetched before step 3). */
+  templateSourcesFor?: (es: ES, kube: KubeClient) => Promise<TemplateSources>;
+  /** Step 3, the desired Secret: tenant-driven compute runs in workers under a budget (src/compute). */
+  computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
   env?: Record<string, string | undefined>;
   /** Total deadline of one provider call (ms), --provider-timeout. */
   providerTimeoutMs?: number | undefined;
@@ -449,19 +452,18 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       // read then. (Merge needs the existing Secret, so it always reads.)
       const blindCreate = !cached && ownsWholeSecret && secretInformer.synced;
       let existing = cached ?? (blindCreate ? undefined : await kube.tryGet<Secret>(core.secrets, ns, target));
-      const renderTemplate = es.spec.target?.template ? await o.renderTemplateFor?.(es, kube) : undefined;
-      const planFor = (current: Secret | undefined) => {
-        const result = desiredSecret({
+      const sources = es.spec.target?.template ? await o.templateSourcesFor?.(es, kube) : undefined;
+      const planFor = async (current: Secret | undefined) => {
+        const result = await o.computeDesiredSecret({
           externalSecret: es,
           fetched,
           existing: current as unknown as SyncSecret | undefined,
-          renderTemplate,
-          renderKeyTemplate: o.renderKeyTemplate,
+          sources,
         });
         if (!result.ok) throw result.error;
         return result.plan;
       };
-      let plan = planFor(existing);
+      let plan = await planFor(existing);
       const remember = () => {
         if (plan.action === 'write') written.set(`${ns}/${target}`, contentDigest(plan.secret));
         else written.delete(`${ns}/${target}`);
@@ -478,7 +480,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
           }
           // A Secret we do not manage (or not in the cache yet): read it and decide again.
           existing = await kube.tryGet<Secret>(core.secrets, ns, target);
-          plan = planFor(existing);
+          plan = await planFor(existing);
         }
         if (created) o.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
         else if (plan.action === 'write' && !plan.upToDate) await writeSecret(es, plan.secret, existing);

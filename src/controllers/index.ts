@@ -4,7 +4,8 @@ import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, type KubeObject, type Secret } from '../kube/types.ts';
-import { makeRenderTemplate, renderKeyTemplate, templateRefs } from '../sync/template.ts';
+import { templateRefs } from '../sync/template.ts';
+import type { DesiredSecretCompute } from '../compute/index.ts';
 import { decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { controllerErrors } from './errors.ts';
@@ -21,6 +22,8 @@ export interface ControllerDeps {
   events: EventRecorder;
   logger: Logger;
   config: ControllerConfig;
+  /** Step 3 off the event loop; the caller owns its lifetime (closed at shutdown). */
+  compute: DesiredSecretCompute;
 }
 
 export async function setupControllers(manager: Manager, deps: ControllerDeps): Promise<void> {
@@ -29,7 +32,8 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     events: deps.events,
     logger: deps.logger,
     ...deps.config,
-    renderTemplateFor: async (es, kube) => {
+    computeDesiredSecret: (input, opts) => deps.compute.computeDesiredSecret(input, opts),
+    templateSourcesFor: async (es, kube) => {
       // templateFrom reads ConfigMaps and Secrets by name from the ExternalSecret's namespace.
       const ns = es.metadata.namespace!;
       const refs = templateRefs(es as ExternalSecret);
@@ -45,8 +49,7 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
         if (!s) throw controllerErrors.templateSourceNotFound('Secret', ns, name);
         secrets.set(name, Object.fromEntries(decodeSecretData(s as unknown as SyncSecret)));
       }
-      return makeRenderTemplate({ configMaps, secrets });
+      return { configMaps, secrets };
     },
-    renderKeyTemplate,
   });
 }

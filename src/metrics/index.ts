@@ -15,3 +15,8 @@ export const secretMetrics = {
   coalescedReads: counter('tessera_provider_reads_coalesced_total', 'Remote value reads served by an identical in-flight or recent read instead of a provider call.', ['provider', 'store']),
   storeStatus: gauge('secretstore_status_condition', 'Ready condition of each SecretStore and ClusterSecretStore (1 for the current status).', ['name', 'namespace', 'kind', 'condition', 'status']),
 };
+
+export const computeMetrics = {
+  /** Template worker threads stopped and replaced: past the deadline (time), out of memory, or a crash. */
+  workersLost: counter('tessera_template_workers_lost_total', 'Template worker threads stopped and replaced, by reason (time, memory, crash).', ['reason']),
+};

@@ -10,9 +10,9 @@ import type {
 } from '../api/types.generated.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { decodeValue } from './decode.ts';
-import { ConditionReason, isSyncError, syncErrors, SyncError } from './errors.ts';
+import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, MAX_SECRET_METADATA_BYTES, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';
-import { objectMembers, parseRaw, rawToString } from './json-raw.ts';
+import { JsonTooDeepError, objectMembers, parseRaw, rawToString, type RawValue } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
 import { rewriteKeys, type RenderKeyTemplate } from './rewrite.ts';
 import {
@@ -135,8 +135,18 @@ function escapeGjson(key: string): string {
 }
 
 /** remoteRef.property: an exact top-level key first (ESO's AWS and Vault providers do so), then a gjson path. */
+/** parseRaw, with a document nested deeper than Go accepts reported as such (not as "not JSON"). */
+function parseRemote(value: Uint8Array, key: string, field: string): RawValue | undefined {
+  try {
+    return parseRaw(decoder.decode(value));
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw syncErrors.jsonTooDeep(field, key);
+    throw err;
+  }
+}
+
 export function extractProperty(value: Uint8Array, key: string, property: string, field: string): Uint8Array {
-  const doc = parseRaw(decoder.decode(value));
+  const doc = parseRemote(value, key, field);
   if (!doc) throw syncErrors.propertyOnNonJSON(field, key, property);
   let found = doc.kind === 'object' ? gjsonGet(doc, escapeGjson(property)) : undefined;
   if (found === undefined) {
@@ -153,7 +163,7 @@ export function extractProperty(value: Uint8Array, key: string, property: string
 
 /** dataFrom.extract: a JSON object's members; strings unquoted, other values as written, null as "". */
 function extractMap(value: Uint8Array, key: string, field: string): SecretData {
-  const doc = parseRaw(decoder.decode(value));
+  const doc = parseRemote(value, key, field);
   if (!doc || doc.kind !== 'object') throw syncErrors.extractNotObject(field, key);
   const out: SecretData = new Map();
   for (const [k, v] of objectMembers(doc.raw)) out.set(k, encoder.encode(rawToString(v)));
@@ -202,9 +212,15 @@ function dataFromEntry(
     map = converted;
   }
   const out: SecretData = new Map();
+  // A key a transform template produced may be a value: such keys are named by position only.
+  const transformed = (ref.rewrite ?? []).some((r) => r.transform);
+  let position = 0;
   for (const [k, v] of map) {
+    position++;
     if (k === '') continue; // ESO drops empty keys
-    if (!isValidSecretKey(k)) throw syncErrors.invalidSecretKey(field, k);
+    if (!isValidSecretKey(k)) {
+      throw transformed ? syncErrors.invalidRenderedSecretKey(`${field}.rewrite`, `key ${position - 1} after rewrite`) : syncErrors.invalidSecretKey(field, k);
+    }
     out.set(k, ref.sourceRef?.generatorRef && !ref.extract && !ref.find ? v : decodeOrThrow(decoding, v, field, `key ${JSON.stringify(k)}`));
   }
   return out;
@@ -465,6 +481,14 @@ function plan(input: DesiredSecretInput): SyncPlan {
   });
   checkPrivilegedResult(type, annotations, !rendered.type && existingType !== undefined);
 
+  let size = 0;
+  for (const v of data.values()) size += v.length;
+  if (size > MAX_SECRET_DATA_BYTES) throw syncErrors.secretTooLarge(name, size);
+  // Templated labels and annotations are tenant output too; the apiserver allows 256 KiB of
+  // annotations, and nothing larger should travel back from a compute worker.
+  let metaSize = 0;
+  for (const rec of [rendered.labels, rendered.annotations]) for (const [k, v] of Object.entries(rec)) metaSize += k.length + v.length;
+  if (metaSize > MAX_SECRET_METADATA_BYTES) throw syncErrors.secretMetadataTooLarge(name, metaSize);
   if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
 
   let ownerReferences = existing?.metadata.ownerReferences;

@@ -1,6 +1,7 @@
 // The catalog of sync outcomes: condition reasons (ESO's names, they are API) and the typed errors
 // desiredSecret returns. Messages name ExternalSecret fields, remote keys, properties and Secret
 // key names; they never contain a secret value. Documented in docs/errors.md.
+import { MAX_JSON_DEPTH } from './json-raw.ts';
 
 /** status.conditions[type=Ready].reason values, as ESO writes them. */
 export const ConditionReason = {
@@ -35,6 +36,8 @@ export const SyncErrorCode = {
   UnsupportedPropertySyntax: 'UnsupportedPropertySyntax',
   /** decodingStrategy Base64/Base64URL and the value is not valid base64. */
   DecodeFailed: 'DecodeFailed',
+  /** A remote JSON value is nested deeper than Go's encoding/json accepts (10000 levels). */
+  JSONTooDeep: 'JSONTooDeep',
   /** dataFrom.extract needs a JSON object. */
   ExtractNotJSONObject: 'ExtractNotJSONObject',
   /** A resulting Secret key is not [-._a-zA-Z0-9]+ (or longer than 253). */
@@ -72,7 +75,16 @@ export const SyncErrorCode = {
   PrivilegedSecretType: 'PrivilegedSecretType',
   /** The fetched values do not line up with spec.data / spec.dataFrom (a caller bug). */
   FetchedValuesMismatch: 'FetchedValuesMismatch',
+  /** A template, rewrite or key-generation render ran past its time or memory budget. */
+  ComputeBudgetExceeded: 'ComputeBudgetExceeded',
+  /** The rendered Secret's data is larger than a Secret can hold (1 MiB). */
+  SecretTooLarge: 'SecretTooLarge',
 } as const;
+
+/** What the apiserver accepts in one Secret's data (the sum of the decoded values). */
+export const MAX_SECRET_DATA_BYTES = 1024 * 1024;
+/** What the apiserver accepts in an object's annotations (labels are far smaller still). */
+export const MAX_SECRET_METADATA_BYTES = 256 * 1024;
 export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
 
 /**
@@ -106,12 +118,18 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.UnsupportedPropertySyntax, `property ${JSON.stringify(property)} uses ${what}, which is not supported`, field),
   decodeFailed: (field: string, strategy: string, key: string) =>
     new SyncError(SyncErrorCode.DecodeFailed, `value of ${key} is not valid ${strategy} (decodingStrategy=${strategy})`, field),
+  /** Valid JSON, but deeper than Go's encoding/json accepts (ESO fails the same documents). */
+  jsonTooDeep: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.JSONTooDeep, `remote key ${JSON.stringify(key)} is JSON nested too deeply (limit ${MAX_JSON_DEPTH} levels, as in Go's encoding/json)`, field),
   extractNotObject: (field: string, key: string) =>
     new SyncError(SyncErrorCode.ExtractNotJSONObject, `remote key ${JSON.stringify(key)} is not a JSON object, so it cannot be extracted into keys`, field),
   invalidSecretKey: (field: string, key: string) =>
     new SyncError(SyncErrorCode.InvalidSecretKey, key.length > 253
       ? `secret key ${JSON.stringify(key.slice(0, 253))}… is longer than 253 characters`
       : `secret key ${JSON.stringify(key)} is invalid: only alphanumeric characters, '-', '_' and '.' are allowed; convert it with rewrite or conversionStrategy`, field),
+  /** A key a template or a rewrite transform produced: it may be a value, so it is never quoted. */
+  invalidRenderedSecretKey: (field: string, position: string) =>
+    new SyncError(SyncErrorCode.InvalidSecretKey, `${position} rendered by a template is not a valid secret key: only alphanumeric characters, '-', '_' and '.' are allowed, at most 253 (the key is not shown: it may derive from a secret value)`, field),
   keyCollision: (field: string, key: string) =>
     new SyncError(SyncErrorCode.KeyCollision, `secret name collision during conversion: ${JSON.stringify(key)}`, field),
   invalidRegexp: (field: string, detail: string) =>
@@ -143,6 +161,13 @@ export const syncErrors = {
   /** `message` is ESO's wording (see desired.ts); it names types and annotation keys only. */
   privilegedSecretType: (message: string, field: string) =>
     new SyncError(SyncErrorCode.PrivilegedSecretType, message, field),
+  /** `budget` names the budget and its size, e.g. "time limit 2s"; never data. */
+  computeBudgetExceeded: (field: string | undefined, budget: string) =>
+    new SyncError(SyncErrorCode.ComputeBudgetExceeded, `compute budget exceeded: ${budget}`, field),
+  secretTooLarge: (name: string, bytes: number) =>
+    new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would hold ${bytes} bytes of data, more than a Secret can hold (${MAX_SECRET_DATA_BYTES} bytes)`, 'spec.target'),
+  secretMetadataTooLarge: (name: string, chars: number) =>
+    new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would have ${chars} characters of labels and annotations, more than the apiserver accepts (${MAX_SECRET_METADATA_BYTES})`, 'spec.target.template.metadata'),
   fetchedMismatch: (detail: string) =>
     new SyncError(SyncErrorCode.FetchedValuesMismatch, `fetched values do not match the spec: ${detail}`),
 };

@@ -12,6 +12,17 @@ export interface RawValue {
 
 export class JsonSyntaxError extends Error {}
 
+/** Go's encoding/json refuses documents nested deeper than this ("exceeded max depth"). */
+export const MAX_JSON_DEPTH = 10000;
+
+/** A remote document nested deeper than MAX_JSON_DEPTH: valid JSON, but refused as Go refuses it. */
+export class JsonTooDeepError extends Error {
+  constructor() {
+    super(`JSON nested too deeply (limit ${MAX_JSON_DEPTH})`);
+    this.name = 'JsonTooDeepError';
+  }
+}
+
 const WS = new Set([' ', '\t', '\n', '\r']);
 
 function skipWs(text: string, i: number): number {
@@ -37,23 +48,21 @@ function scanValue(text: string, i: number): [kind: RawKind, start: number, end:
   const c = text[i];
   if (c === '"') return ['string', i, scanString(text, i)];
   if (c === '{' || c === '[') {
-    const close = c === '{' ? '}' : ']';
+    // Iterative bracket matching (the text is valid JSON, checked by parseRaw): a recursive
+    // scanner ran out of stack on a few thousand levels, and a tenant controls the nesting.
     const start = i;
-    i = skipWs(text, i + 1);
-    if (text[i] === close) return [c === '{' ? 'object' : 'array', start, i + 1];
-    for (;;) {
-      if (c === '{') {
-        i = skipWs(text, i);
-        if (text[i] !== '"') throw new JsonSyntaxError('expected key');
-        i = skipWs(text, scanString(text, i));
-        if (text[i] !== ':') throw new JsonSyntaxError('expected colon');
-        i++;
+    let depth = 0;
+    for (; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === '"') {
+        i = scanString(text, i) - 1;
+      } else if (ch === '{' || ch === '[') {
+        if (++depth > MAX_JSON_DEPTH) throw new JsonTooDeepError();
+      } else if ((ch === '}' || ch === ']') && --depth === 0) {
+        return [c === '{' ? 'object' : 'array', start, i + 1];
       }
-      i = skipWs(text, scanValue(text, i)[2]);
-      if (text[i] === ',') { i++; continue; }
-      if (text[i] === close) return [c === '{' ? 'object' : 'array', start, i + 1];
-      throw new JsonSyntaxError('expected , or close');
     }
+    throw new JsonSyntaxError('unterminated ' + (c === '{' ? 'object' : 'array'));
   }
   for (const lit of ['true', 'false', 'null'] as const) {
     if (text.startsWith(lit, i)) return [lit, i, i + lit.length];
@@ -63,15 +72,36 @@ function scanValue(text: string, i: number): [kind: RawKind, start: number, end:
   throw new JsonSyntaxError('unexpected token');
 }
 
-/** Parses a whole JSON document into its top-level raw value; undefined if it is not valid JSON. */
+/**
+ * Parses a whole JSON document into its top-level raw value; undefined if it is not valid JSON.
+ * Throws JsonTooDeepError for valid JSON nested deeper than Go accepts.
+ */
 export function parseRaw(text: string): RawValue | undefined {
   try {
-    JSON.parse(text); // strict validation; the scanner below trusts well-formed input
+    JSON.parse(text); // strict validation (V8's parser is not recursive); the scanner trusts well-formed input
     const [kind, start, end] = scanValue(text, 0);
     return { kind, raw: text.slice(start, end) };
-  } catch {
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw err;
     return undefined;
   }
+}
+
+/** The deepest bracket nesting of a JSON text (strings skipped); cheap, one pass, no recursion. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (ch === '{' || ch === '[') {
+      if (++depth > max) max = depth;
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+    }
+  }
+  return max;
 }
 
 /** Members of a raw object in document order (duplicates kept). */

@@ -1,8 +1,9 @@
 // dataFrom[].rewrite: applied in order (first to last) to the keys found by extract/find/generator.
 import type { ExternalSecretRewrite, ExternalSecretRewriteMerge } from '../api/types.generated.ts';
+import { BudgetExceededError } from '../template/budget.ts';
 import { syncErrors } from './errors.ts';
 import { compile, RegexpError, replaceAllString, type GoRegexp } from '../go/regexp.ts';
-import { formatFloatF } from './json-raw.ts';
+import { formatFloatF, jsonDepth, MAX_JSON_DEPTH } from './json-raw.ts';
 
 /** Renders a rewrite.transform template for one key (`.value` is the key). Throws on template errors. */
 export type RenderKeyTemplate = (template: string, key: string) => string;
@@ -39,6 +40,7 @@ export function rewriteKeys(
         try {
           newKey = renderKeyTemplate(op.transform.template, key);
         } catch (err) {
+          if (err instanceof BudgetExceededError) throw syncErrors.computeBudgetExceeded(`${at}.transform.template`, err.message);
           throw syncErrors.templateFailed(`${at}.transform.template`, err instanceof Error ? err.message : String(err));
         }
         next.set(newKey, value);
@@ -95,11 +97,14 @@ function rewriteMerge(op: ExternalSecretRewriteMerge, input: Map<string, Uint8Ar
       throw syncErrors.mergeFailed(field, `key ${JSON.stringify(key)} not found in input map`);
     }
     let parsed: unknown;
+    const text = decoder.decode(value);
     try {
-      parsed = JSON.parse(decoder.decode(value));
+      parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
+    // Marshalling it back is recursive: refuse what Go refuses before the stack does.
+    if (jsonDepth(text) > MAX_JSON_DEPTH) throw syncErrors.mergeFailed(field, `value of key ${JSON.stringify(key)} is JSON nested too deeply (limit ${MAX_JSON_DEPTH})`);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw syncErrors.mergeFailed(field, `value of key ${JSON.stringify(key)} is not a JSON object`);
     }

@@ -13,7 +13,7 @@
 // ConfigMaps and Secrets that templateFrom names are passed in (templateRefs lists them).
 import * as YAML from 'yaml';
 import type { ExternalSecret, ExternalSecretTemplate, TemplateFrom, TemplateRefItem } from '../api/types.generated.ts';
-import { esoData, parseTemplate, redactTemplateError, TemplateError } from '../template/index.ts';
+import { asBudgetError, esoData, parseTemplate, redactTemplateError, TemplateError } from '../template/index.ts';
 import type { Template, TemplateOptions } from '../template/index.ts';
 import type { RenderTemplate, TemplateInput, TemplateOutput } from './desired.ts';
 import { syncErrors, type SyncError } from './errors.ts';
@@ -95,6 +95,8 @@ class Renderer {
 
   fail(field: string, err: unknown): never {
     if (err instanceof TemplateError) throw syncErrors.templateFailed(field, redactTemplateError(err, this.values));
+    const budget = asBudgetError(err);
+    if (budget) throw syncErrors.computeBudgetExceeded(field, budget.message);
     throw err;
   }
 
@@ -107,9 +109,10 @@ class Renderer {
     }
   }
 
-  set(target: Target, key: string, value: Uint8Array, field: string): void {
+  /** `position` names a key that rendering produced (KeysAndValues): it may be a value, so it is never quoted. */
+  set(target: Target, key: string, value: Uint8Array, field: string, position?: string): void {
     if (target === 'data') {
-      if (!isValidSecretKey(key)) throw syncErrors.invalidSecretKey(field, key);
+      if (!isValidSecretKey(key)) throw position ? syncErrors.invalidRenderedSecretKey(field, position) : syncErrors.invalidSecretKey(field, key);
       this.out.data.set(key, value);
     } else {
       this.out[target][key] = Buffer.from(value).toString('utf8');
@@ -124,7 +127,8 @@ class Renderer {
   /** templateAs KeysAndValues: the rendered text is a YAML map of output keys to values. */
   keysAndValues(target: Target, name: string, text: string, field: string): void {
     const rendered = this.execute(name, text, field).toString('utf8');
-    for (const [k, v] of yamlStringMap(rendered, field)) this.set(target, k, Buffer.from(v, 'utf8'), field);
+    let i = 0;
+    for (const [k, v] of yamlStringMap(rendered, field)) this.set(target, k, Buffer.from(v, 'utf8'), field, `key ${i++} of the rendered map`);
   }
 }
 
@@ -225,7 +229,7 @@ export function makeRenderKeyTemplate(): RenderKeyTemplate {
       return cachedTemplate('transform', template, topts).execute(esoData({ value: key }));
     } catch (err) {
       if (err instanceof TemplateError) throw new Error(redactTemplateError(err, [key]));
-      throw err;
+      throw asBudgetError(err) ?? err;
     }
   };
 }

@@ -6,6 +6,7 @@ import { quote } from './strconv.ts';
 import { INVALID, TypedInt, GoStruct, GoTime, GoBytes, typeName, sortedKeys, mapType, elemType, mkSlice, mkMap, isInt, intValue } from './values.ts';
 import type { GoFunc, IntKind } from './values.ts';
 import { formatValue } from './fmt.ts';
+import { asBudgetError, beginExecution, BudgetExceededError, checkStringLength, endExecution, MAX_STRING_LENGTH, meterAllocation } from './budget.ts';
 import { goTimeMethods } from './gotime.ts';
 
 export type MissingKey = 'default' | 'invalid' | 'zero' | 'error';
@@ -39,6 +40,7 @@ export class Output {
   private chunks: (string | Uint8Array)[] | null = null;
   write(s: string): void {
     this.text += s;
+    if (this.text.length > MAX_STRING_LENGTH) checkStringLength(this.text.length, 'the template output');
   }
   writeBytes(b: Uint8Array): void {
     (this.chunks ??= []).push(this.text, b);
@@ -62,6 +64,15 @@ interface Resolved {
 }
 
 const maxExecDepth = 100000;
+
+// JS runs out of stack long before Go's depth limit. The check must not call anything that needs
+// stack itself (a regexp did, and its SyntaxError became the message): near the limit a handler
+// may overflow again, and then the next frame out, with a little more room, handles it.
+function isStackOverflow(e: unknown): boolean {
+  if (e instanceof RangeError) return e.message === 'Maximum call stack size exceeded';
+  // A regexp compiled near the limit fails with a SyntaxError instead.
+  return e instanceof SyntaxError && (e.message.endsWith(': Stack overflow') || e.message.endsWith(': Maximum call stack size exceeded'));
+}
 
 function canBeNil(typ: string): boolean {
   return typ === 'interface {}' || typ === 'reflect.Value' || typ.startsWith('[]') || typ.startsWith('map[') || typ.startsWith('*');
@@ -121,7 +132,7 @@ export class State {
     this.depth = depth;
   }
 
-  errorf(msg: string, func?: string, funcMessage?: string): never {
+  errorf(msg: string, func?: string, funcMessage?: string, constantArgs?: boolean): never {
     const name = this.tmplName;
     let prefix: string;
     if (this.node === null) prefix = `template: ${name}: `;
@@ -129,7 +140,7 @@ export class State {
       const [location, context] = errorContext(this.node);
       prefix = `template: ${location}: executing ${quote(name)} at <${context}>: `;
     }
-    throw new TemplateError('exec', prefix + msg, { prefix, func, funcMessage });
+    throw new TemplateError('exec', prefix + msg, { prefix, func, funcMessage, constantArgs });
   }
 
   at(n: Node): void {
@@ -278,7 +289,8 @@ export class State {
     try {
       ns.walk(dot, tree.root);
     } catch (e) {
-      if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      if (isStackOverflow(e)) {
+        this.at(t); // Go reports the {{template}} node that went too deep
         this.errorf(`exceeded maximum template depth (${maxExecDepth})`);
       }
       throw e;
@@ -474,19 +486,34 @@ export class State {
     }
     try {
       const f = fn.fn;
+      let result: unknown;
       switch (argv.length) {
-        case 0: return f();
-        case 1: return f(argv[0]);
-        case 2: return f(argv[0], argv[1]);
-        case 3: return f(argv[0], argv[1], argv[2]);
-        default: return f(...argv);
+        case 0: result = f(); break;
+        case 1: result = f(argv[0]); break;
+        case 2: result = f(argv[0], argv[1]); break;
+        case 3: result = f(argv[0], argv[1], argv[2]); break;
+        default: result = f(...argv);
       }
+      if (typeof result === 'string') meterAllocation(result.length);
+      else if (result instanceof GoBytes) meterAllocation(result.b.length);
+      return result;
     } catch (e) {
       if (e instanceof TemplateError) throw e;
+      // Deep in a recursive template the overflow is the template's (Go's depth message); near
+      // the top it is the function's own, on data too large for it.
+      if (isStackOverflow(e)) throw this.depth > 100 ? e : new BudgetExceededError(`${name} ran out of stack`);
       if (e === walkBreak || e === walkContinue) throw e;
+      const budget = asBudgetError(e);
+      if (budget) throw budget;
       this.at(node);
       const msg = e instanceof Error ? e.message : String(e);
-      this.errorf(`error calling ${name}: ${msg}`, name, msg);
+      // Literal arguments come from the template text (Git); anything else may derive from data.
+      let constantArgs = !hasFinal;
+      for (let j = 1; constantArgs && j <= nArgs; j++) {
+        const t = argNodes![j]!.type;
+        constantArgs = t === 'string' || t === 'number' || t === 'bool' || t === 'nil';
+      }
+      this.errorf(`error calling ${name}: ${msg}`, name, msg, constantArgs);
     }
   }
 
@@ -605,13 +632,14 @@ export function executeTree(env: ExecEnv, tree: Tree | undefined, name: string, 
   const s: State = new State(env, name, out, [{ name: '$', value: dot }], 0);
   if (tree === undefined) s.errorf(`${quote(name)} is an incomplete or empty template`);
   const root = tree.root;
+  beginExecution();
   try {
     s.walk(dot, root);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      s.errorf(`exceeded maximum template depth (${maxExecDepth})`);
-    }
+    if (isStackOverflow(e)) s.errorf(`exceeded maximum template depth (${maxExecDepth})`);
     throw e;
+  } finally {
+    endExecution();
   }
 }
 

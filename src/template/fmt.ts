@@ -47,6 +47,22 @@ function isStringArg(v: unknown): boolean {
   return typeof v === 'string' || v instanceof GoBytes;
 }
 
+// Go's fmt parsenum: a width or precision that grows past 1e6 ("crazy long number") is not a
+// number at all, and the rest of the format is consumed (so Go prints %!(NOVERB) and, for unused
+// arguments, %!(EXTRA …)). This also bounds a literal width at under 1e7 characters.
+function parsenum(s: string, start: number, end: number): [number, boolean, number] {
+  if (start >= end) return [0, false, end];
+  let num = 0;
+  let isnum = false;
+  let i = start;
+  for (; i < end && s[i]! >= '0' && s[i]! <= '9'; i++) {
+    if (num > 1e6 || num < -1e6) return [0, false, end];
+    num = num * 10 + (s.charCodeAt(i) - 48);
+    isnum = true;
+  }
+  return [num, isnum, i];
+}
+
 class Printer {
   buf = '';
   f = new Flags();
@@ -554,16 +570,7 @@ class Printer {
         }
         afterIndex = false;
       } else {
-        const start = i;
-        while (i < end && format[i]! >= '0' && format[i]! <= '9') i++;
-        f.widPresent = i > start;
-        if (f.widPresent) {
-          f.wid = Number(format.slice(start, i));
-          if (f.wid > 1e6) {
-            f.wid = 0;
-            f.widPresent = false;
-          }
-        }
+        [f.wid, f.widPresent, i] = parsenum(format, i, end);
         if (afterIndex && f.widPresent) goodArgNum = false;
       }
       if (i + 1 < end && format[i] === '.') {
@@ -581,14 +588,7 @@ class Printer {
           if (!f.precPresent) this.buf += '%!(BADPREC)';
           afterIndex = false;
         } else {
-          const start = i;
-          while (i < end && format[i]! >= '0' && format[i]! <= '9') i++;
-          f.precPresent = i > start;
-          f.prec = f.precPresent ? Number(format.slice(start, i)) : 0;
-          if (f.prec > 1e6) {
-            f.prec = 0;
-            f.precPresent = false;
-          }
+          [f.prec, f.precPresent, i] = parsenum(format, i, end);
           if (!f.precPresent) {
             f.prec = 0;
             f.precPresent = true;

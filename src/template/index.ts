@@ -19,6 +19,7 @@ export { TemplateError } from './parse.ts';
 export type { TemplateErrorParts } from './parse.ts';
 export { redactTemplateError, REDACTED } from './redact.ts';
 export { GoError } from './exec.ts';
+export { BudgetExceededError, asBudgetError, MAX_STRING_LENGTH, MAX_LIST_LENGTH, MAX_RENDER_ALLOCATION } from './budget.ts';
 export type { MissingKey } from './exec.ts';
 export type { GoFunc } from './values.ts';
 export { INVALID, TypedInt, GoBytes, GoTime, fromJS, toJS, mkMap, mkSlice } from './values.ts';

@@ -555,6 +555,8 @@ export interface TemplateErrorParts {
   func?: string;
   /** That function's own error text. */
   funcMessage?: string;
+  /** Every argument of the failed call is a literal of the template text (none derives from data). */
+  constantArgs?: boolean | undefined;
 }
 
 export class TemplateError extends Error {
@@ -564,6 +566,7 @@ export class TemplateError extends Error {
   readonly detail: string;
   readonly func: string | undefined;
   readonly funcMessage: string | undefined;
+  readonly constantArgs: boolean;
   constructor(kind: 'parse' | 'exec', message: string, parts?: TemplateErrorParts) {
     super(message);
     this.name = 'TemplateError';
@@ -573,6 +576,7 @@ export class TemplateError extends Error {
     this.detail = message.slice(prefix.length);
     this.func = parts?.func;
     this.funcMessage = parts?.funcMessage;
+    this.constantArgs = parts?.constantArgs === true;
   }
 }
 

@@ -1,5 +1,6 @@
 // Sprig v3.3.0 function library (TxtFuncMap) over the Go value model.
 
+import { checkListLength, checkStringLength } from '../budget.ts';
 import { hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
 import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys, compareGoStrings } from '../values.ts';
 import type { GoFunc } from '../values.ts';
@@ -153,9 +154,15 @@ function bslice(s: string, a: number, b?: number): string | GoBytes {
   return goStringFromBytes(bytes.subarray(a, end));
 }
 
+// push(...items) passes every item as an argument: a long list (a template's data decides how
+// long) runs out of stack. A loop does not.
+function pushAll<T>(out: T[], items: ArrayLike<T>): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i]!);
+}
+
 function goRepeat(s: string, count: number): string {
   if (count < 0) throw new GoError('strings: negative Repeat count');
-  if (s.length * count > 1 << 30) throw new GoError('strings: Repeat output length overflow');
+  checkStringLength(s.length * count, 'repeat');
   return s.repeat(count);
 }
 
@@ -197,27 +204,30 @@ function wrapCustom(s: string, wrapLength: number, newLine: string, wrapLong: bo
     const end = wrapLength + offset + 1;
     const spaceToWrapAt = lastSpace(offset, end) + offset;
     if (spaceToWrapAt >= offset) {
-      out.push(...b.subarray(offset, spaceToWrapAt), ...nl);
+      pushAll(out, b.subarray(offset, spaceToWrapAt));
+      pushAll(out, nl);
       offset = spaceToWrapAt + 1;
     } else if (wrapLong) {
       const e = wrapLength + offset;
-      out.push(...b.subarray(offset, e), ...nl);
+      pushAll(out, b.subarray(offset, e));
+      pushAll(out, nl);
       offset += wrapLength;
     } else {
       const e = wrapLength + offset;
       let index = -1;
       for (let k = e; k < inLen; k++) if (b[k] === 0x20) { index = k - e; break; }
       if (index === -1) {
-        out.push(...b.subarray(offset));
+        pushAll(out, b.subarray(offset));
         offset = inLen;
       } else {
         const sp = index + e;
-        out.push(...b.subarray(offset, sp), ...nl);
+        pushAll(out, b.subarray(offset, sp));
+        pushAll(out, nl);
         offset = sp + 1;
       }
     }
   }
-  out.push(...b.subarray(offset));
+  pushAll(out, b.subarray(offset));
   return str(goStringFromBytes(Uint8Array.from(out)) as string | GoBytes);
 }
 
@@ -467,6 +477,7 @@ function shuffle(s: string): string {
 
 function randString(count: number, alphabet: string): string {
   if (count < 0) throw new GoError(`Requested random string length ${count} is less than 0.`);
+  checkStringLength(count, 'a random string function');
   let s = '';
   for (let i = 0; i < count; i++) s += alphabet[randomInt(alphabet.length)];
   return s;
@@ -496,6 +507,7 @@ function hexHash(alg: string, v: string | GoBytes): string {
 
 function untilStep(start: bigint, stop: bigint, step: bigint): bigint[] {
   const v: bigint[] = [];
+  if (step !== 0n) checkListLength((stop - start) / step, 'a list function');
   if (stop < start) {
     if (step >= 0n) return v;
     for (let i = start; i > stop; i += step) v.push(i);
@@ -1309,7 +1321,7 @@ export function sprigFuncs(): Map<string, GoFunc> {
     for (const l of lists) {
       if (isNil(l)) throw new GoError(nilDeref);
       if (!Array.isArray(l)) throw new GoError(`Cannot concat type ${kindStr(l)} as list`);
-      res.push(...l);
+      pushAll(res, l);
     }
     return res;
   }, true);
@@ -1327,7 +1339,10 @@ export function sprigFuncs(): Map<string, GoFunc> {
   }
   def('encryptAES', [S, S], encryptAES);
   def('decryptAES', [S, S], decryptAES);
-  def('randBytes', [I], (n: bigint) => randomBytes(Number(n)).toString('base64'));
+  def('randBytes', [I], (n: bigint) => {
+    checkStringLength(Number(n), 'randBytes');
+    return randomBytes(Number(n)).toString('base64');
+  });
   def('uuidv4', [], () => randomUUID());
 
   for (const [k, v] of semverFuncs()) m.set(k, v);

@@ -179,7 +179,7 @@ describe('errors', () => {
   test('secret values never appear in error messages', () => {
     const cases: Array<[string, RegExp]> = [
       ['{{ range .password }}{{ end }}', /range can't iterate over \[redacted\]/],
-      ['{{ fail (printf "bad password %s" .password) }}', /error calling fail: bad password \[redacted\]/],
+      ['{{ fail (printf "bad password %s" .password) }}', /error calling fail: \[redacted\]$/],
       ['{{ mustToDate "2006-01-02" .password }}', /parsing time "\[redacted\]"/],
       ['{{ mustToDate "x" (upper .password) }}', /parsing time "\[redacted\]" as "\[redacted\]"/],
       ['{{ semverCompare .password "1.0.0" }}', /improper constraint: \[redacted\]/],

@@ -264,6 +264,16 @@ e('{{ printf "%!" }}');
 e('{{ printf "%z" 1 }}');
 e('{{ printf "%*d|%-*d|%.*f" 5 1 4 2 2 3.14159 }}');
 e('{{ printf "%*d" "x" 1 }}');
+// Widths and precisions: Go's parsenum gives up past 1e6 and consumes the rest of the format.
+e('{{ printf "%0999999999d" 1 }}');
+e('{{ printf "%99999999999999999999d|%s" 1 "x" }}');
+e('{{ printf "%.100000000f" 1.5 }}');
+e('{{ printf "%01000001d" 1 | len }}');
+e('{{ printf "%010000009d" 1 | len }}');
+e('{{ printf "%*d" 1000001 1 }}');
+e('{{ printf "%.*d" 1000001 1 }}');
+e('{{ printf "%-*d|" -1000001 1 }}');
+e('{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}');
 e('{{ printf "%[2]d %[1]d" 1 2 }}');
 e('{{ printf "%[3]d" 1 2 }}');
 e('{{ printf "%[1]d %d" 1 2 }}');
