@@ -19,6 +19,8 @@ export interface ComputePoolOptions {
   memoryLimitMb: number;
   /** V8 stack of each worker (MiB). */
   stackSizeMb?: number | undefined;
+  /** How long a worker may sit idle before it is ended (default 60 s). */
+  idleRetireMs?: number | undefined;
   /** The worker's entry module; default: the step-3 worker (./worker.ts). */
   workerUrl?: URL | undefined;
   /** Told when a worker is lost (deadline, out of memory, crash), for logs and metrics. */
@@ -61,6 +63,8 @@ interface Slot {
   gone: boolean;
   task: Task | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Ends a worker that has had nothing to do for IDLE_RETIRE_MS. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 export function formatMs(ms: number): string {
@@ -86,6 +90,8 @@ function releaseHeapFlags(): void {
 /** After this many workers in a row die before they are ready, new ones start with a delay. */
 const MAX_START_FAILURES = 3;
 const RESTART_DELAY_MS = 1000;
+/** An idle worker is ended after this long; the next task starts a new one (≈ 50 ms). */
+const IDLE_RETIRE_MS = 60_000;
 
 export class ComputePool {
   private readonly opts: Required<Omit<ComputePoolOptions, 'onWorkerLost'>> & Pick<ComputePoolOptions, 'onWorkerLost'>;
@@ -109,11 +115,18 @@ export class ComputePool {
       timeoutMs: opts.timeoutMs,
       memoryLimitMb: opts.memoryLimitMb,
       stackSizeMb: opts.stackSizeMb ?? 4,
+      idleRetireMs: opts.idleRetireMs ?? IDLE_RETIRE_MS,
       workerUrl: opts.workerUrl ?? new URL('./worker.ts', import.meta.url),
       onWorkerLost: opts.onWorkerLost,
     };
     releaseHeapFlags();
-    for (let i = 0; i < this.opts.workers; i++) this.spawn();
+    // Workers start when there is work and end when idle: a cluster without templates pays
+    // nothing for the pool (an idle worker holds about 40 MiB).
+  }
+
+  /** Workers started and not yet ended (busy, idle or starting). */
+  get workerCount(): number {
+    return this.slots.size;
   }
 
   /** Tasks waiting for a worker. */
@@ -175,7 +188,7 @@ export class ComputePool {
       },
     });
     worker.unref(); // an idle pool never keeps the process alive
-    const slot: Slot = { worker, ready: false, gone: false, task: undefined, timer: undefined };
+    const slot: Slot = { worker, ready: false, gone: false, task: undefined, timer: undefined, idleTimer: undefined };
     this.slots.add(slot);
     worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg));
     worker.on('error', (err: Error & { code?: string }) => {
@@ -194,6 +207,7 @@ export class ComputePool {
       this.workerHeapLimitMb = msg.heapLimitMb;
       this.startFailures = 0;
       this.dispatch();
+      if (!slot.task) this.idleAfterwards(slot);
       return;
     }
     const task = slot.task;
@@ -205,6 +219,29 @@ export class ComputePool {
     if (msg.type === 'result') this.settle(task, () => task.resolve(msg.result));
     else this.settle(task, () => task.reject(new WorkerTaskError(`compute task failed: ${msg.code ?? msg.name}`)));
     this.dispatch();
+    if (!slot.task) this.idleAfterwards(slot);
+  }
+
+  private idleAfterwards(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (slot.gone || slot.task) return;
+      this.retire(slot);
+      void slot.worker.terminate().catch(() => undefined);
+    }, this.opts.idleRetireMs);
+    slot.idleTimer.unref();
+  }
+
+  /** Starts workers for queued tasks that no idle or starting worker will take. */
+  private startWorkersForQueue(): void {
+    if (this.closed || this.restartTimer !== undefined) return;
+    let free = 0;
+    for (const slot of this.slots) if (!slot.gone && !slot.task) free++;
+    let missing = this.queued - free;
+    while (missing > 0 && this.slots.size < this.opts.workers) {
+      this.spawn();
+      missing--;
+    }
   }
 
   private dispatch(): void {
@@ -212,6 +249,8 @@ export class ComputePool {
       if (this.queues.size === 0) return;
       if (slot.gone || !slot.ready || slot.task) continue;
       const task = this.nextTask();
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       slot.task = task;
       slot.worker.ref(); // a running task keeps the process alive until it settles
       slot.timer = setTimeout(() => {
@@ -228,6 +267,7 @@ export class ComputePool {
         this.settle(task, () => task.reject(err));
       }
     }
+    this.startWorkersForQueue();
   }
 
   private abort(task: Task): void {
@@ -262,14 +302,14 @@ export class ComputePool {
         if (this.restartTimer === undefined) {
           this.restartTimer = setTimeout(() => {
             this.restartTimer = undefined;
-            while (!this.closed && this.slots.size < this.opts.workers) this.spawn();
+            this.dispatch();
           }, RESTART_DELAY_MS);
           this.restartTimer.unref();
         }
         return;
       }
     }
-    this.spawn();
+    this.dispatch(); // a replacement starts when there is work for it
   }
 
   /** The first task of the key whose turn it is; that key then goes to the back of the rotation. */
@@ -290,6 +330,7 @@ export class ComputePool {
   private retire(slot: Slot): void {
     slot.gone = true;
     clearTimeout(slot.timer);
+    clearTimeout(slot.idleTimer);
     slot.timer = undefined;
     slot.task = undefined;
     this.slots.delete(slot);

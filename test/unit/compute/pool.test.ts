@@ -21,6 +21,20 @@ type Echo = { value: unknown; threadId: number };
 type Block = { start: number; end: number; threadId: number };
 
 describe('ComputePool', () => {
+  test('starts workers only for work and ends them when idle', async () => {
+    const { pool: p } = pool({ workers: 2, idleRetireMs: 200 });
+    assert.equal(p.workerCount, 0, 'no worker before the first task');
+    await p.run({ op: 'echo', value: 1 });
+    assert.equal(p.workerCount, 1, 'one task needs one worker');
+    await Promise.all([p.run({ op: 'echo', value: 2 }), p.run({ op: 'echo', value: 3 }), p.run({ op: 'echo', value: 4 })]);
+    assert.ok(p.workerCount <= 2, `never more than the pool's size (${p.workerCount})`);
+    const t0 = Date.now();
+    while (p.workerCount > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.workerCount, 0, 'idle workers are ended');
+    const r = (await p.run({ op: 'echo', value: 5 })) as Echo;
+    assert.equal(r.value, 5, 'a new worker serves the next task');
+  });
+
   test('answers a task', async () => {
     const { pool: p } = pool();
     const r = (await p.run({ op: 'echo', value: { a: [1, 'x'] } })) as Echo;
