@@ -227,6 +227,17 @@ async function sampleHealth(url: string, everyMs: number, timeoutMs: number, sto
   };
 }
 
+/** /healthz of the operator sampled every 250 ms (1 s timeout) while `fn` runs. */
+export async function healthDuring<T>(op: { healthUrl: string }, fn: () => Promise<T>, o: { everyMs?: number; timeoutMs?: number } = {}): Promise<{ result: T; health: HealthFigures }> {
+  const stop = new AbortController();
+  const health = sampleHealth(`${op.healthUrl}/healthz`, o.everyMs ?? 250, o.timeoutMs ?? 1000, stop.signal);
+  try {
+    return { result: await fn(), health: await (stop.abort(), health) };
+  } finally {
+    stop.abort();
+  }
+}
+
 export interface AttackOptions {
   bystander: Bystander;
   operator: TestOperator;
