@@ -13,7 +13,7 @@ import { ANNOTATION_FORCE_SYNC } from '../../../src/api/constants.ts';
 import { peersUp, stopPeer } from '../../peers/index.ts';
 import { withData, withDeletionPolicy, withRefresh } from '../../fixtures/builders.ts';
 import { aSecretStore, withController, withStoreName, withStoreNamespace, withVault } from '../../fixtures/stores.ts';
-import { freshNamespace } from '../helpers.ts';
+import { freshNamespace, onCleanup } from '../helpers.ts';
 import {
   aBystander, createAll, fakeTenant, healthDuring, peerPid, report, secretDamage, sleep, snapshotSecrets, startTestOperator,
   suite, tenantES, waitFor, whileAttacked, withstood, type Suite, type Tenant, type TestOperator,
@@ -81,6 +81,8 @@ describe('fault scenarios: zero Secrets lost, blanked or wrongly changed', () =>
     const before = await snapshotSecrets(s.admin, tenant.ns, names);
     const t0 = Date.now();
     let health;
+    // Belt and braces: should this test be cancelled mid-outage, the file's cleanup restarts it.
+    onCleanup(() => peersUp(['kube-apiserver']));
     try {
       await stopPeer('kube-apiserver');
       ({ health } = await healthDuring(op, () => sleep(30_000)));
@@ -115,6 +117,9 @@ describe('fault scenarios: zero Secrets lost, blanked or wrongly changed', () =>
     const by = await aBystander(s, op);
 
     const pid = peerPid('bao');
+    const resume = () => { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } };
+    process.once('exit', resume); // even if this process is cancelled mid-freeze
+    onCleanup(resume);
     let figures;
     try {
       process.kill(pid, 'SIGSTOP');
