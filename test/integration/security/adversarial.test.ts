@@ -118,7 +118,8 @@ describe('untrusted computation (findings 3 and 5): a budget per render', { time
   const bombs: Array<[string, string]> = [
     ['{{ seq 1 100000000 | len }}', 'seq'],
     ['{{ repeat 100000000 "a" }}', 'repeat'],
-    ['{{ range $i := until 5000 }}{{ range $j := until 5000 }}{{ $i }}{{ end }}{{ end }}', 'nested-range'],
+    // Pure CPU (no output): 200 million iterations, about the 34 s stall of the finding.
+    ['{{ range $i := until 20000 }}{{ range $j := until 10000 }}{{ end }}{{ end }}', 'nested-range'],
   ];
   for (const [template, name] of bombs) {
     it(`${template} fails that ExternalSecret with "compute budget exceeded"`, async (t) => {
@@ -185,23 +186,33 @@ describe('hostile provider endpoints (findings 3 and 4): deadline, size cap, bul
 });
 
 describe('timer overflow (finding 6): durations clamped at the timer limit', { timeout: 180_000 }, () => {
-  it('refreshInterval "10000h": no more than a few syncs in 10 s', async (t) => {
+  it('refreshInterval "10000h": no reconcile storm over 10 s', async (t) => {
     const { op, by } = await arena(t);
     const attacker = await fakeTenant(s, op, { k: 'v' }, 'timer-es');
     const e = es(attacker, 'long');
-    const syncs = async () => metricSum(await scrape(op, ['externalsecret_sync_calls_total']), 'externalsecret_sync_calls_total', { namespace: attacker.ns });
+    // A refresh that is not due returns before the sync counter, so the storm shows in the
+    // controller's reconciles. Those also count other people's ExternalSecrets on the shared
+    // peers (empty spec.controller), hence a generous bound: the finding was ~800 per second.
+    const counts = async () => {
+      const text = await scrape(op, ['externalsecret_sync_calls_total', 'controller_runtime_reconcile_total']);
+      return {
+        syncs: metricSum(text, 'externalsecret_sync_calls_total', { namespace: attacker.ns }),
+        reconciles: metricSum(text, 'controller_runtime_reconcile_total', { controller: 'externalsecret' }),
+      };
+    };
     const figures = await whileAttacked(async () => {
       await e.create(withData('k', 'k'), withRefresh('10000h'));
       await e.ready('True');
-      const before = await syncs();
+      const before = await counts();
       await sleep(10_000);
-      return { before, after: await syncs() };
+      return { before, after: await counts() };
     }, { bystander: by, operator: op, minWindowMs: 12_000 });
     assertWithstood(t, figures);
     const { before, after } = attackOutcome(figures);
-    t.diagnostic(`externalsecret_sync_calls_total{namespace=${attacker.ns}}: ${before} → ${after} in 10 s`);
-    assert.ok(before >= 1, 'the metric counts this namespace');
-    assert.ok(after - before <= 3, `${after - before} syncs in 10 s for a 10000h refreshInterval`);
+    t.diagnostic(`in 10 s: externalsecret_sync_calls_total{namespace=${attacker.ns}} ${before.syncs} → ${after.syncs}; controller_runtime_reconcile_total{controller=externalsecret} ${before.reconciles} → ${after.reconciles}`);
+    assert.ok(before.syncs >= 1, 'the metric counts this namespace');
+    assert.ok(after.syncs - before.syncs <= 3, `${after.syncs - before.syncs} syncs in 10 s for a 10000h refreshInterval`);
+    assert.ok(after.reconciles - before.reconciles <= 1000, `${after.reconciles - before.reconciles} reconciles in 10 s`);
   });
 
   it('store refreshInterval 2147484 s: no more than a few provider calls in 10 s', async (t) => {
@@ -259,23 +270,27 @@ contexts:
   context: { cluster: c, user: u }
 current-context: x
 `;
-      await s.admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `kc-${v.name}`, namespace: ns }, stringData: { config: kubeconfig } } as Secret);
-      await s.admin.create(secretStores, aSecretStore(withStoreName(v.name), withStoreNamespace(ns), withController(op.controllerClass),
-        withKubeconfigAuthRef({ name: `kc-${v.name}`, key: 'config' })) as unknown as KubeObject);
+      // Neutral names: the messages name the store, which must not satisfy the field regexp.
+      const i = variants.indexOf(v);
+      await s.admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `kc-${i}`, namespace: ns }, stringData: { config: kubeconfig } } as Secret);
+      await s.admin.create(secretStores, aSecretStore(withStoreName(`store-${i}`), withStoreNamespace(ns), withController(op.controllerClass),
+        withKubeconfigAuthRef({ name: `kc-${i}`, key: 'config' })) as unknown as KubeObject);
     }
-    const tenant = (store: string): Tenant => ({ ns, store, controllerClass: op.controllerClass });
+    const tenant = (i: number): Tenant => ({ ns, store: `store-${i}`, controllerClass: op.controllerClass });
     const figures = await whileAttacked(async () => {
       const out: Record<string, string> = {};
-      for (const v of variants) await es(tenant(v.name), v.name).create(withData('k', 'victim'));
-      for (const v of variants) out[v.name] = (await es(tenant(v.name), v.name).ready('False', v.field, 30_000)).message ?? '';
-      for (const v of variants) await waitCondition(s.admin, secretStores, ns, v.name, 'False', v.field, 30_000);
+      for (const [i] of variants.entries()) await es(tenant(i), `victim-${i}`).create(withData('k', 'victim'));
+      for (const [i, v] of variants.entries()) out[v.name] = (await es(tenant(i), `victim-${i}`).ready('False', v.field, 30_000)).message ?? '';
+      for (const [i, v] of variants.entries()) await waitCondition(s.admin, secretStores, ns, `store-${i}`, 'False', v.field, 30_000);
       return out;
     }, { bystander: by, operator: op });
-    assertWithstood(t, figures);
+    report(t, figures);
     t.diagnostic(`capture server saw ${capture.requests.length} requests`);
+    // The critical promise first: the controller's file never reaches the tenant's server.
     const sentMarker = capture.requests.filter((r) => (r.authorization ?? '').includes(marker));
     assert.deepEqual(sentMarker, [], 'the planted token was sent to the tenant-named server');
     assert.deepEqual(findMarker(marker, { ...(await namespaceTexts(s.admin, ns)), logs: op.logs.join('\n') }), []);
+    assert.deepEqual(withstood(figures), [], 'the attack cost other tenants');
     attackOutcome(figures);
   });
 });

@@ -294,7 +294,8 @@ export async function whileAttacked<T>(attack: () => Promise<T>, o: AttackOption
 /** Prints the figures as test diagnostics (in the TAP/spec output) and on stderr. */
 export function report(t: TestContext, figures: AttackFigures<unknown>): void {
   const { attackResult: _omit, ...shown } = figures;
-  const line = JSON.stringify(shown);
+  // null, not a missing field, when the bystander was late.
+  const line = JSON.stringify({ ...shown, bystanderReadyMs: shown.bystanderReadyMs ?? null });
   t.diagnostic(line);
   process.stderr.write(`[security] ${t.name}: ${line}\n`);
 }
