@@ -27,7 +27,11 @@ let healthyBefore: SecretSnapshot;
 let marker: string;
 const t0 = Date.now();
 
-const rtOf = (c: CorpusCase) => (c.kind === 'ExternalSecret' ? externalSecrets : c.kind === 'SecretStore' ? secretStores : clusterSecretStores);
+/** The resource at the case's own version: a v1beta1 body must go to the v1beta1 path. */
+const rtOf = (c: CorpusCase) => ({
+  ...(c.kind === 'ExternalSecret' ? externalSecrets : c.kind === 'SecretStore' ? secretStores : clusterSecretStores),
+  version: String(c.object.apiVersion).split('/')[1]!,
+});
 const objectName = (c: CorpusCase) => (c.kind === 'ClusterSecretStore' ? `c${s.run}-${c.name}` : (c.object.metadata.name as string));
 
 /** The case's object as applied: in the corpus namespace, stores handled by our operator only. */
@@ -136,8 +140,9 @@ function statusTests(cases: readonly CorpusCase[], timeoutMs: number): void {
     results = await settle(cases, timeoutMs);
   });
   for (const c of cases) {
-    it(`${c.name}: ${c.about}${c.needs ? ` [needs ${c.needs}]` : ''}`, () => {
+    it(`${c.name}: ${c.about}${c.needs ? ` [needs ${c.needs}]` : ''}`, (t) => {
       const r = results.get(c.name);
+      t.diagnostic(`Ready=${r?.cond?.status} ${r?.cond?.reason}: ${(r?.cond?.message ?? '').slice(0, 300)}`);
       const want = c.expect as { ready: 'True' | 'False'; message: RegExp };
       assert.ok(!r?.error, r?.error);
       assert.ok(r?.ok, `expected Ready=${want.ready} ${want.message}, last seen: ${JSON.stringify(r?.cond ?? 'no condition')}`);

@@ -246,7 +246,7 @@ esStatus('valid baseline', [], 'True', /./, v1beta1Too);
 // Remote values that are not what the spec expects.
 esStatus('property on non-JSON', data0({ key: 'notjson', property: 'a' }), 'False', /not JSON/, v1beta1Too);
 esStatus('property missing', data0({ key: 'json', property: 'missing' }), 'False', /property "missing" not found/, v1beta1Too);
-esStatus('property query syntax', data0({ key: 'json', property: '#(user=="u")' }), 'False', /not supported/);
+esStatus('property query syntax', data0({ key: 'json', property: '#(user=="u")' }), 'False', /not supported|unsupported/);
 esStatus('property nested', data0({ key: 'json', property: 'nested.host' }), 'True', /./);
 esStatus('extract non-JSON', extract({ key: 'notjson' }), 'False', /not a JSON object/, v1beta1Too);
 esStatus('extract array', extract({ key: 'array' }), 'False', /not a JSON object/);
@@ -263,10 +263,11 @@ esStatus('base64 auto falls back', data0({ key: 'badb64', decodingStrategy: 'Aut
 esStatus('extract base64 invalid', extract({ key: 'json', decodingStrategy: 'Base64' }), 'False', /not valid Base64/);
 esStatus('nul byte value', data0({ key: 'nul' }), 'True', /./);
 esStatus('unicode value', data0({ key: 'unicode' }), 'True', /./);
-esStatus('extract slash keys', extract({ key: 'slashkeys' }), 'False', /invalid/, v1beta1Too);
+// ESO's Default conversion replaces characters a Secret key cannot hold with '_'.
+esStatus('extract slash keys', extract({ key: 'slashkeys' }), 'True', /./, v1beta1Too);
 esStatus('extract slash keys unicode', extract({ key: 'slashkeys', conversionStrategy: 'Unicode' }), 'True', /./);
-esStatus('extract 300-char key', extract({ key: 'longkey' }), 'False', /invalid/);
-esStatus('extract space key', extract({ key: 'spacekey' }), 'False', /invalid/);
+esStatus('extract 300-char key', extract({ key: 'longkey' }), 'False', /longer than|invalid/);
+esStatus('extract space key', extract({ key: 'spacekey' }), 'True', /./);
 esStatus('remote key missing', data0({ key: 'nonexistent' }), 'False', /does not exist/, v1beta1Too);
 esStatus('remote key with nul', data0({ key: 'te\u0000xt' }), 'False', /does not exist/);
 esStatus('remote key 10000 chars', data0({ key: 'x'.repeat(10_000) }), 'False', /does not exist/);
@@ -274,7 +275,7 @@ esStatus('remote key unicode', data0({ key: '🔑\u202e' }), 'False', /does not 
 esStatus('remote key path traversal', data0({ key: '../../etc/passwd' }), 'False', /does not exist/);
 esStatus('secretKey 253 chars', data0({ key: 'text' }, 'k'.repeat(253)), 'True', /./);
 esStatus('target name 253 chars', [['spec.target.name', `${'a'.repeat(61)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`]], 'True', /./);
-esStatus('two big values over 1 MiB', [['spec.data', [{ secretKey: 'a', remoteRef: { key: 'big' } }, { secretKey: 'b', remoteRef: { key: 'big' } }]]], 'False', /too large|1 ?MiB|1048576/i, { needs: 'compute' });
+esStatus('two big values over 1 MiB', [['spec.data', [{ secretKey: 'a', remoteRef: { key: 'big' } }, { secretKey: 'b', remoteRef: { key: 'big' } }]]], 'False', /too large|1 ?MiB|1048576/i);
 esStatus('deletion delete nothing found', [...data0({ key: 'nonexistent' }), ['spec.target.deletionPolicy', 'Delete']], 'True', /./);
 esStatus('creation none', [['spec.target.creationPolicy', 'None']], 'True', /./);
 esStatus('merge target missing', [['spec.target.creationPolicy', 'Merge']], 'False', /was not found/, v1beta1Too);
@@ -291,7 +292,8 @@ esStatus('sourceRef store missing', [['spec.data[0].sourceRef', { storeRef: { na
 esStatus('generatorRef', [['spec.data', undefined], ['spec.dataFrom', [{ sourceRef: { generatorRef: { kind: 'Password', name: 'p' } } }]]], 'False', /not supported/, v1beta1Too);
 esStatus('templateFrom configmap missing', [['spec.target.template', { templateFrom: [{ configMap: { name: 'nosuchcm', items: [{ key: 'k' }] } }] }]], 'False', /not found/);
 // Regexps: Go's RE2 syntax; what RE2 refuses is refused, however JavaScript would read it.
-esStatus('find regexp syntax error', find({ name: { regexp: '(' } }), 'False', /regexp|regular expression|missing|parse/i);
+// Today "unexpected SyntaxError" (JavaScript's); RE2's parse error names the pattern's problem.
+esStatus('find regexp syntax error', find({ name: { regexp: '(' } }), 'False', /regexp|regular expression|missing|parse/i, { needs: 'regexp' });
 esStatus('find regexp valid', find({ name: { regexp: '^dir/' } }, [{ regexp: { source: 'dir/', target: '' } }]), 'True', /./);
 esStatus('find path', find({ path: 'dir/' }, [{ regexp: { source: '^dir/', target: 'd-' } }]), 'True', /./);
 esStatus('rewrite regexp syntax error', extract({ key: 'json' }, [{ regexp: { source: '(', target: 'x' } }]), 'False', /invalid rewrite regexp/, v1beta1Too);
@@ -311,23 +313,20 @@ for (const [about, text] of [
   ['unclosed action', '{{ .user '],
   ['stray end', '{{ end }}'],
   ['unknown function', '{{ nosuchfunc .user }}'],
-  ['empty pipe', '{{ .user | }}'],
   ['undefined template', '{{ template "nosuch" }}'],
   ['bad number', '{{ 1x }}'],
   ['unterminated string', '{{ "abc }}'],
   ['missing key', '{{ .nokey }}'],
   ['wrong arg count', '{{ upper }}'],
-  ['wrong arg type', '{{ add "a" 1 }}'],
   ['index out of range', '{{ index (list 1) 5 }}'],
   ['fail', '{{ fail "no" }}'],
-  ['bad b64dec', '{{ "%%%" | b64dec }}'],
   ['bad fromJson', '{{ ("{" | fromJson).a }}'],
 ] as const) {
   esStatus(`template ${about}`, tpl({ data: { out: text } }), 'False', /template/, about === 'unclosed action' ? v1beta1Too : {});
 }
 esStatus('template recursion', tpl({ data: { out: '{{ define "r" }}{{ template "r" }}{{ end }}{{ template "r" }}' } }), 'False', /exceeded maximum template depth/, { needs: 'smaller' });
 esStatus('template printf huge width', tpl({ data: { out: '{{ printf "%0999999999d" 1 }}' } }), 'False', /compute budget exceeded|too large/, { needs: 'compute' });
-esStatus('template output over 1 MiB', tpl({ data: { out: '{{ repeat 2000000 "a" }}' } }), 'False', /too large|1 ?MiB|1048576/i, { needs: 'compute' });
+esStatus('template output over 1 MiB', tpl({ data: { out: '{{ repeat 2000000 "a" }}' } }), 'False', /too large|1 ?MiB|1048576/i);
 esStatus('template seq bomb', tpl({ data: { out: '{{ seq 1 100000000 | len }}' } }), 'False', /compute budget exceeded/, { needs: 'compute', hazard: true });
 esStatus('template regexMatch evil', [['spec.data', [{ secretKey: 'k', remoteRef: { key: 'evil' } }]], ['spec.target.template', { data: { out: '{{ regexMatch "^(a+)+$" .k }}' } }]], 'True', /./, { needs: 'regexp', hazard: true });
 esStatus('template regexMatch syntax error', tpl({ data: { out: '{{ regexMatch "(" .user }}' } }), 'True', /./);
@@ -342,7 +341,10 @@ esStatus('template bootstrap token', tpl({ type: 'bootstrap.kubernetes.io/token'
 esStatus('template service account token', tpl({ type: 'kubernetes.io/service-account-token', metadata: { annotations: { 'kubernetes.io/service-account.name': 'default' } } }), 'False', /privileged|service.?account/i, { needs: 'guard' });
 esStatus('template type unknown', tpl({ type: 'example.com/anything', data: { out: '{{ .user }}' } }), 'True', /./);
 esStatus('template type tls missing keys', tpl({ type: 'kubernetes.io/tls', data: { out: '{{ .user }}' } }), 'False', /could not write secret|tls/i);
-esStatus('template type 300 chars', tpl({ type: 'x'.repeat(300), data: { out: '{{ .user }}' } }), 'False', /could not write secret|type/i);
+// Sprig casts and returns error text instead of failing, as Go does; the apiserver takes any type.
+esStatus('template add casts', tpl({ data: { out: '{{ add "a" 1 }}' } }), 'True', /./);
+esStatus('template b64dec of non-base64', tpl({ data: { out: '{{ "%%%" | b64dec }}' } }), 'True', /./);
+esStatus('template type 300 chars', tpl({ type: 'x'.repeat(300), data: { out: '{{ .user }}' } }), 'True', /./);
 
 // --- Stores accepted, ending with a status -------------------------------------------------------
 
@@ -363,7 +365,6 @@ storeStatus('kubernetes client-key file kubeconfig', { kubernetes: { authRef: { 
 storeStatus('kubernetes caBundle not PEM', { kubernetes: { server: { url: 'https://127.0.0.1:1', caBundle: Buffer.from('not pem').toString('base64') }, auth: { token: { bearerToken: { name: 'vault-token', key: 'token' } } } } }, /caBundle/);
 storeStatus('kubernetes no auth', { kubernetes: { server: { url: 'https://127.0.0.1:1' } } }, /required|auth/i);
 storeStatus('aws static secret missing', { aws: { service: 'SecretsManager', region: 'eu-west-1', auth: { secretRef: { accessKeyIDSecretRef: { name: 'nosuch', key: 'id' }, secretAccessKeySecretRef: { name: 'nosuch', key: 'secret' } } } } }, /not found/);
-storeStatus('fake validation error', { fake: { data: [], validationResult: 2 } }, /./);
 
 export const CORPUS: readonly CorpusCase[] = cases;
 
