@@ -45,6 +45,7 @@ export const REMOTE: Record<string, string> = {
   emptyjson: '{}',
   'layers-a': `${'['.repeat(6000)}${']'.repeat(6000)}`,
   'layers-o': `${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}`,
+  'layers-x': `${'{"a":'.repeat(12000)}1${'}'.repeat(12000)}`,
   b64: Buffer.from('hello').toString('base64'),
   badb64: '!!!not base64!!!',
   nul: 'a\u0000b',
@@ -253,9 +254,12 @@ esStatus('extract array', extract({ key: 'array' }), 'False', /not a JSON object
 esStatus('extract number', extract({ key: 'number' }), 'False', /not a JSON object/);
 esStatus('extract empty object', extract({ key: 'emptyjson' }), 'True', /./);
 esStatus('extract deep array', extract({ key: 'layers-a' }), 'False', /not a JSON object/);
-// Finding 9: JSON nested 6,000 deep is JSON; today it is reported as "not JSON".
-esStatus('property of deep object', data0({ key: 'layers-o', property: 'a' }), 'False', /deep|nest|depth/i, { needs: 'smaller' });
-esStatus('extract deep object', extract({ key: 'layers-o' }), 'False', /deep|nest|depth/i, { needs: 'smaller' });
+// Finding 9: JSON nested 6,000 deep is JSON for Go (encoding/json allows 10,000 levels), so ESO
+// syncs it; Tessera reported "not JSON" in one run and synced in the next (a recursive parser at
+// the edge of the stack). Past Go's limit it is an error, with a message about the depth.
+esStatus('property of deep object', data0({ key: 'layers-o', property: 'a' }), 'True', /./, { needs: 'smaller' });
+esStatus('extract deep object', extract({ key: 'layers-o' }), 'True', /./, { needs: 'smaller' });
+esStatus('property of too deep object', data0({ key: 'layers-x', property: 'a' }), 'False', /deep|nest|depth|not JSON/i);
 esStatus('base64 valid', data0({ key: 'b64', decodingStrategy: 'Base64' }), 'True', /./, v1beta1Too);
 esStatus('base64 invalid', data0({ key: 'badb64', decodingStrategy: 'Base64' }), 'False', /not valid Base64/, v1beta1Too);
 esStatus('base64url invalid', data0({ key: 'badb64', decodingStrategy: 'Base64URL' }), 'False', /not valid Base64/);
