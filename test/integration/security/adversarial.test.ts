@@ -161,7 +161,7 @@ describe('hostile provider endpoints (findings 3 and 4): deadline, size cap, bul
         for (const n of names) {
           const c = (await s.admin.tryGet<KubeObject & { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(externalSecrets, attacker.ns, n))
             ?.status?.conditions?.find((x) => x.type === 'Ready');
-          if (c?.status === 'False' && /deadline|timed out|too large/i.test(c.message ?? '')) return c;
+          if (c?.status === 'False' && /deadline|timed out|too large|size cap/i.test(c.message ?? '')) return c;
         }
         return undefined;
       }, 90_000, 500);
@@ -178,7 +178,7 @@ describe('hostile provider endpoints (findings 3 and 4): deadline, size cap, bul
     const e = es(attacker, 'big');
     const figures = await whileAttacked(async () => {
       await e.create(withData('k', 'app/big'));
-      return e.ready('False', /deadline|timed out|too large/i, 60_000);
+      return e.ready('False', /deadline|timed out|too large|size cap/i, 60_000);
     }, { bystander: by, operator: op });
     assertWithstood(t, figures);
     attackOutcome(figures);
