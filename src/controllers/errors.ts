@@ -26,6 +26,7 @@ export const ControllerErrorCode = {
   UnsupportedSource: 'UnsupportedSource',
   TemplateSourceNotFound: 'TemplateSourceNotFound',
   SecretWriteFailed: 'SecretWriteFailed',
+  InvalidSpec: 'InvalidSpec',
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
@@ -55,6 +56,9 @@ export const controllerErrors = {
     new ControllerError(ControllerErrorCode.UnsupportedSource, `${field}: ${what} is not supported`, false),
   templateSourceNotFound: (kind: 'ConfigMap' | 'Secret', namespace: string, name: string) =>
     new ControllerError(ControllerErrorCode.TemplateSourceNotFound, `spec.target.template.templateFrom: ${kind} ${namespace}/${name} not found`, true),
+  /** A field the apiserver admitted but the controller cannot use (detail names no value of a Secret). */
+  invalidSpec: (field: string, detail: string) =>
+    new ControllerError(ControllerErrorCode.InvalidSpec, `${field}: ${detail}`, false),
   secretWriteFailed: (name: string, detail: string) =>
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${detail}`, true),
   /** Wraps a provider failure for status: the provider's message is already value-free. */

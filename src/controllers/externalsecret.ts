@@ -408,7 +408,13 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     const { store } = findStore(es.spec.secretStoreRef, ns);
     if (store && !storeHandledBy(store, o.controllerClass)) return {};
 
-    const refreshMs = parseDurationMs(es.spec.refreshInterval ?? '1h');
+    let refreshMs: number;
+    try {
+      refreshMs = parseDurationMs(es.spec.refreshInterval ?? '1h');
+    } catch (e) {
+      // The schema's pattern admits values Go cannot hold (past about 2,562,047h): say so in status.
+      return await fail(es, controllerErrors.invalidSpec('spec.refreshInterval', (e as Error).message));
+    }
     const policy = es.spec.refreshPolicy ?? 'Periodic';
     const creation = es.spec.target?.creationPolicy ?? 'Owner';
     const target = targetName(es);
