@@ -4,6 +4,7 @@
 // Messages name stores, keys and error codes, never secret values.
 import { ProviderError } from '../providers/provider.ts';
 import { StoreProviderConfigError } from '../providers/registry.ts';
+import { ApiError } from '../kube/client.ts';
 
 /** SecretStore / ClusterSecretStore Ready condition reasons, as ESO writes them. */
 export const StoreReason = {
@@ -61,6 +62,9 @@ export const controllerErrors = {
     new ControllerError(ControllerErrorCode.InvalidSpec, `${field}: ${detail}`, false),
   secretWriteFailed: (name: string, detail: string) =>
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${detail}`, true),
+  /** A refused Secret write, described without the apiserver's message (it quotes the invalid value). */
+  secretWriteRefused: (name: string, err: unknown) =>
+    new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${writeFailureDetail(err)}`, true),
   /** Wraps a provider failure for status: the provider's message is already value-free. */
   fromProvider: (store: string, err: unknown) => {
     if (err instanceof ControllerError) return err;
@@ -80,3 +84,22 @@ export const controllerErrors = {
     return new ControllerError(ControllerErrorCode.ProviderError, `could not get secret data from provider (store ${store}): unexpected ${name}`, true);
   },
 };
+
+/**
+ * What a failed Secret write may say in status, events and logs. The apiserver's message quotes
+ * the offending value ("metadata.labels: Invalid value: \"…\""), and a rendered label or
+ * annotation can be a secret value, so only its code, reason and the fields at fault are kept.
+ */
+export function writeFailureDetail(err: unknown): string {
+  if (err instanceof ApiError) {
+    const details = err.status?.details as { causes?: Array<{ field?: unknown; reason?: unknown }> } | undefined;
+    const causes = (Array.isArray(details?.causes) ? details.causes : [])
+      .map((c) => [typeof c.field === 'string' ? c.field : '', typeof c.reason === 'string' ? c.reason : ''].filter(Boolean).join(' '))
+      .filter(Boolean)
+      .slice(0, 10);
+    const why = causes.length > 0 ? `: ${causes.join('; ')}` : '';
+    return `the API server refused it (${err.code}${err.reason ? ` ${err.reason}` : ''})${why}`;
+  }
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return `${err instanceof Error ? err.name : typeof err}${typeof code === 'string' ? ` ${code}` : ''}`;
+}

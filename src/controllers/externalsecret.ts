@@ -396,7 +396,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     } catch (e) {
       // Lost a race with another writer: read again and retry with backoff.
       if (isConflict(e) || isAlreadyExists(e)) throw controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
-      throw controllerErrors.secretWriteFailed(target, (e as Error).message);
+      throw controllerErrors.secretWriteRefused(target, e);
     }
   }
 
@@ -482,7 +482,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
         } catch (e) {
           if (!(blindCreate && isAlreadyExists(e))) {
             if (isConflict(e) || isAlreadyExists(e)) throw controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
-            throw controllerErrors.secretWriteFailed(target, (e as Error).message);
+            throw controllerErrors.secretWriteRefused(target, e);
           }
           // A Secret we do not manage (or not in the cache yet): read it and decide again.
           existing = await kube.tryGet<Secret>(core.secrets, ns, target);
@@ -493,10 +493,18 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       } else if (plan.action === 'write' && !plan.upToDate) {
         await writeSecret(es, plan.secret, existing);
       } else if (plan.action === 'delete') {
-        await kube.delete(core.secrets, plan.namespace ?? ns, plan.name, existing?.metadata?.uid ? { preconditions: { uid: existing.metadata.uid } } : {}).catch((e) => {
-          if (!isKubeNotFound(e)) throw e;
-        });
-        o.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
+        // Only Secrets we manage are cached: one that is not may still exist and belong to someone
+        // else. Read it and decide again, so the ownership rules refuse it before anything is deleted.
+        if (!existing) {
+          existing = await kube.tryGet<Secret>(core.secrets, ns, target);
+          if (existing) plan = await planFor(existing);
+        }
+        if (plan.action === 'delete' && existing?.metadata?.uid) {
+          await kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid } }).catch((e) => {
+            if (!isKubeNotFound(e)) throw e;
+          });
+          o.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
+        }
       }
       remember();
       await writeStatus(es, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);

@@ -411,6 +411,11 @@ function plan(input: DesiredSecretInput): SyncPlan {
   if (fromProvider.size === 0) {
     if (deletionPolicy === 'Delete') {
       if (creationPolicy !== 'Owner') throw syncErrors.deleteNotOwned(creationPolicy);
+      // Never delete what this ExternalSecret does not own (ADR 0004): same rules as a write.
+      if (existing) {
+        const refused = checkOwnership(existing, es);
+        if (refused) throw refused;
+      }
       return {
         action: 'delete', name, namespace, skipped,
         condition: { type: 'Ready', status: 'True', reason: ConditionReason.SecretDeleted, message: 'secret deleted due to DeletionPolicy' },

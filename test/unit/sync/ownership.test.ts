@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED } from '../../../src/api/constants.ts';
 import type { ExternalSecret } from '../../../src/api/types.generated.ts';
-import { desiredSecret, type DesiredSecretInput, type FetchedValues, type SyncPlan } from '../../../src/sync/desired.ts';
+import { desiredSecret, NOT_FOUND, type DesiredSecretInput, type FetchedValues, type SyncPlan } from '../../../src/sync/desired.ts';
 import type { SyncError } from '../../../src/sync/errors.ts';
 import { WRITE_RECORD_PREFIX, fieldOwnerFor, readWriteRecord, writeRecordKey, type Secret } from '../../../src/sync/secret.ts';
 import {
-  aSecret, anExternalSecret, asCached, remote, textData, withAnnotations, withCreationPolicy, withData, withLabels, withName,
+  aSecret, anExternalSecret, asCached, remote, withDeletionPolicy, textData, withAnnotations, withCreationPolicy, withData, withLabels, withName,
   withSecretAnnotations, withSecretData, withSecretLabels, withSecretType, withTargetName, withTemplate, withUid,
 } from '../../fixtures/builders.ts';
 
@@ -181,5 +181,28 @@ describe('PrivilegedSecretType (ESO\'s privileged-template guard)', () => {
   test('an unbound service-account token type and other types are allowed', () => {
     assert.equal(write(anExternalSecret(withData('k', 'r'), withTemplate({ type: sa })), v('x')).secret.type, sa);
     assert.equal(write(anExternalSecret(withData('k', 'r'), withTemplate({ type: 'kubernetes.io/tls', metadata: { annotations: { [saName]: 'a' } } })), v('x')).secret.type, 'kubernetes.io/tls');
+  });
+});
+
+describe('deletionPolicy Delete deletes only what this ExternalSecret owns', () => {
+  const deleter = anExternalSecret(withName('deleter'), withUid('uid-deleter'), withTargetName('shared'), withDeletionPolicy('Delete'), withData('k', 'gone'));
+  const notFound = { data: [NOT_FOUND] };
+
+  test('a foreign Secret of the target name is refused, not deleted', () => {
+    assert.equal(refused(deleter, notFound, foreign()).code, 'SecretNotManaged');
+  });
+
+  test("another ExternalSecret's Secret is refused, not deleted", () => {
+    const other = anExternalSecret(withName('other'), withUid('uid-other'), withTargetName('shared'), withData('k', 'r'));
+    const theirs = asCached(write(other, v('x')).secret);
+    assert.equal(refused(deleter, notFound, theirs).code, 'SecretOwnedByOther');
+  });
+
+  test('its own Secret, or none, is deleted', () => {
+    const ours = asCached(write(deleter, v('x')).secret);
+    const r = run(deleter, notFound, ours);
+    assert.ok(r.ok && r.plan.action === 'delete');
+    const none = run(deleter, notFound);
+    assert.ok(none.ok && none.plan.action === 'delete');
   });
 });
