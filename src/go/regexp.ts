@@ -344,8 +344,9 @@ function runeWidth(s: string, pos: number): number {
 
 // Go's Regexp.replaceAll: an empty match right after the previous match is not replaced
 // (`a*` on "baaac" gives "XbXcX", not "XbXXcX"), and the search restarts one rune further on.
-function replaceAllWith(r: GoRegexp, src: string, ngroup: number, repl: (match: number[]) => string): string {
+function replaceAllWith(r: GoRegexp, src: string, ngroup: number, repl: (match: number[]) => string, maxLength = Infinity): string {
   checkCost(r, src);
+  const tooLong = () => new RegexpCostError(`the replacement result would be longer than ${maxLength} characters`);
   const budget = new CpuBudget();
   let out = '';
   let lastMatchEnd = 0;
@@ -357,6 +358,8 @@ function replaceAllWith(r: GoRegexp, src: string, ngroup: number, repl: (match: 
     const end = a[1]!;
     out += src.slice(lastMatchEnd, start);
     if (end > lastMatchEnd || start === 0) out += repl(a);
+    // A tenant's target repeated at every (empty) match grows the output quadratically: stop early.
+    if (out.length > maxLength) throw tooLong();
     lastMatchEnd = end;
     const width = searchPos < src.length ? runeWidth(src, searchPos) : 1;
     if (searchPos + width > end) searchPos += width;
@@ -364,13 +367,18 @@ function replaceAllWith(r: GoRegexp, src: string, ngroup: number, repl: (match: 
     else searchPos = end;
     budget.spend();
   }
-  return out + src.slice(lastMatchEnd);
+  out += src.slice(lastMatchEnd);
+  if (out.length > maxLength) throw tooLong();
+  return out;
 }
 
-/** Go's ReplaceAllString: `$1`, `${1}`, `$name`, `${name}` and `$$` in repl are expanded (Go's Expand). */
-export function replaceAllString(r: GoRegexp, src: string, repl: string): string {
-  if (!repl.includes('$')) return replaceAllWith(r, src, 1, () => repl);
-  return replaceAllWith(r, src, r.numSubexp + 1, (a) => expand(r, repl, src, a));
+/**
+ * Go's ReplaceAllString: `$1`, `${1}`, `$name`, `${name}` and `$$` in repl are expanded (Go's
+ * Expand). `maxLength` (no limit by default, as in Go) refuses a longer result with RegexpCostError.
+ */
+export function replaceAllString(r: GoRegexp, src: string, repl: string, maxLength = Infinity): string {
+  if (!repl.includes('$')) return replaceAllWith(r, src, 1, () => repl, maxLength);
+  return replaceAllWith(r, src, r.numSubexp + 1, (a) => expand(r, repl, src, a), maxLength);
 }
 
 /**

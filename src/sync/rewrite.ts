@@ -5,6 +5,13 @@ import { syncErrors } from './errors.ts';
 import { compile, RegexpError, replaceAllString, type GoRegexp } from '../go/regexp.ts';
 import { formatFloatF, jsonDepth, MAX_JSON_DEPTH } from './json-raw.ts';
 
+/**
+ * Longest key a rewrite may produce (or the input key's own length, when longer). A Secret key is at most 253 characters; the room above that
+ * lets a chain of rewrites lengthen a key before a later one shortens it, while a tenant's target
+ * repeated at every empty match (`source: ""`) cannot build strings of hundreds of megabytes.
+ */
+export const MAX_REWRITTEN_KEY = 4096;
+
 /** Renders a rewrite.transform template for one key (`.value` is the key). Throws on template errors. */
 export type RenderKeyTemplate = (template: string, key: string) => string;
 
@@ -25,7 +32,7 @@ export function rewriteKeys(
       const next = new Map<string, Uint8Array>();
       try {
         const re: GoRegexp = compile(source);
-        for (const [key, value] of current) next.set(replaceAllString(re, key, target), value);
+        for (const [key, value] of current) next.set(replaceAllString(re, key, target, Math.max(MAX_REWRITTEN_KEY, key.length)), value);
       } catch (err) {
         // A syntax error, or a pattern too costly for a key (the message names sizes, not the key).
         if (!(err instanceof RegexpError)) throw err;

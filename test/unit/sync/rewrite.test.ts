@@ -102,3 +102,16 @@ test('a rewrite too costly for a key is refused with the field named, and no key
     (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[1].rewrite[0].regexp.source'
       && err.message === 'invalid rewrite regexp: regexp: too costly: a pattern of 1002 instructions against 100000 characters, more than 67108864 steps');
 });
+
+test('a rewrite target repeated at every empty match cannot build a huge key', () => {
+  // 301 empty matches of a 1,000,000-character target would be a 301 M-character key.
+  const target = 'a'.repeat(1_000_000);
+  const t0 = performance.now();
+  assert.throws(() => rewriteKeys([{ regexp: { source: '', target } }], map({ ['k'.repeat(300)]: '1' }), 'spec.dataFrom[0]', undefined),
+    (err: SyncError) => err.code === 'InvalidRewriteRegexp' && err.field === 'spec.dataFrom[0].rewrite[0].regexp.source'
+      && /longer than 4096 characters/.test(err.message) && !err.message.includes('kkkk'));
+  assert.ok(performance.now() - t0 < 2000, 'refused early, not after building the string');
+  // A long but sane rewrite still works.
+  const out = rewriteKeys([{ regexp: { source: '^', target: 'p-' } }], map({ ['k'.repeat(200)]: '1' }), 'f', undefined);
+  assert.deepEqual(keys(out), [`p-${'k'.repeat(200)}`]);
+});
