@@ -25,6 +25,8 @@ export const IN_CLUSTER_CA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount
  * `continue` tokens forever, each page within the call deadline. Far more than one Secret holds.
  */
 export const MAX_LIST_ITEMS = 100_000;
+/** Pages of 500: enough for MAX_LIST_ITEMS with room for a few short pages. */
+export const MAX_LIST_PAGES = 400;
 /** A ServiceAccount token is requested again after this long (TokenRequest tokens live ≥ 10 min). */
 const SA_TOKEN_REUSE_MS = 5 * 60_000;
 
@@ -200,7 +202,13 @@ export class KubernetesSecretsClient implements ProviderClient {
   private async list(selector: string | undefined): Promise<SecretObject[]> {
     const items: SecretObject[] = [];
     let cont: string | undefined;
+    let pages = 0;
     do {
+      // Pages may be empty yet carry a continue token (label selectors filter after the read), so
+      // a hostile server could page forever: the number of pages is capped too.
+      if (++pages > MAX_LIST_PAGES) {
+        throw new ProviderError('InvalidRequest', `Kubernetes ListSecrets in namespace ${JSON.stringify(this.namespace)}: the listing did not end after ${MAX_LIST_PAGES} pages; narrow dataFrom.find`);
+      }
       const page = await this.t.request<{ items?: SecretObject[]; metadata?: { continue?: string } }>(
         { operation: 'ListSecrets', what: `secrets in namespace ${JSON.stringify(this.namespace)} (find needs the list permission)` },
         'GET',

@@ -22,6 +22,8 @@ const FIND_CONCURRENCY = 8;
  * within its deadline. 100,000 names is far more than one Secret (≤ 1 MiB) can hold.
  */
 export const MAX_FIND_ENTRIES = 100_000;
+/** The longest a whole find listing may take, all its LIST calls together. */
+export const FIND_DEADLINE_MS = 120_000;
 
 export interface VaultKvClientOptions {
   transport: VaultTransport;
@@ -156,9 +158,14 @@ export class VaultKvClient implements ProviderClient {
   }
 
   /** Every secret name under `prefix` (ending in "/" or empty), recursively, relative to the mount. */
-  private async list(prefix: string, budget: { left: number } = { left: MAX_FIND_ENTRIES }): Promise<string[]> {
+  private async list(prefix: string, budget: { left: number; until: number } = { left: MAX_FIND_ENTRIES, until: Date.now() + FIND_DEADLINE_MS }): Promise<string[]> {
     const path = this.version === 'v2' ? `${this.mount}/metadata/${prefix}` : `${this.mount}/${prefix}`;
     const site = { operation: 'ListSecrets', path };
+    // Each LIST has its own deadline; a server answering an endless chain of folders must not hold
+    // the worker for 100,000 of them.
+    if (Date.now() > budget.until) {
+      throw new ProviderError('InvalidRequest', `Vault ListSecrets ${JSON.stringify(path)}: find took longer than ${FIND_DEADLINE_MS / 1000} s; narrow dataFrom.find.path`);
+    }
     const res = await this.authed(site, 'GET', path.replace(/\/$/, ''), { query: { list: 'true' } });
     if (res.status === 404) return []; // nothing under this prefix
     if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
