@@ -23,8 +23,8 @@ export const DEFAULT_CALL_DEADLINE_MS = 30_000;
  * Largest answer read from a provider: 16 MiB. A Kubernetes Secret holds at most 1 MiB of data
  * (about 1.4 MiB as base64 JSON), a Vault KV secret is limited by the storage entry size (1 MiB
  * on the default backends); the largest legitimate answers are lists: a Secret list page of 500
- * small Secrets or a Vault LIST of tens of thousands of keys stays well under 16 MiB, while 16 MiB
- * per call times the 16 reconcile workers keeps the worst case far below the heap limit.
+ * small Secrets or a Vault LIST of tens of thousands of keys stays well under 16 MiB. The cap is
+ * per call: what one reconcile holds across several calls is not bounded here (docs/security.md).
  */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
