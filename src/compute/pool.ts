@@ -9,6 +9,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './serve.ts';
+import { timerDelayMs } from '../api/duration.ts';
 
 export interface ComputePoolOptions {
   /** Worker threads (each runs one task at a time). */
@@ -255,7 +256,7 @@ export class ComputePool {
       slot.worker.ref(); // a running task keeps the process alive until it settles
       slot.timer = setTimeout(() => {
         this.lose(slot, 'time', new PoolBudgetError('time', `time limit ${formatMs(this.opts.timeoutMs)}`));
-      }, this.opts.timeoutMs);
+      }, timerDelayMs(this.opts.timeoutMs));
       try {
         slot.worker.postMessage({ type: 'task', id: task.id, payload: task.payload } satisfies ToWorker, task.transfer);
       } catch (err) {
