@@ -84,15 +84,24 @@ export function operatorEnv(env: PeersEnv, extra: Record<string, string> = {}): 
 
 export interface Operator {
   child: ChildProcess;
+  pid: number;
   /** Every line the process wrote (stdout and stderr). */
   logs: string[];
   metricsUrl: string;
   healthUrl: string;
   metrics(): Promise<string>;
+  /** Is the process still there (not exited, and answering signal 0)? */
+  alive(): boolean;
+  /** SIGTERM, then SIGKILL after `graceMs` (a hung event loop ignores SIGTERM). */
+  kill(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }>;
+  /** kill() with the default grace; the exit code. */
   stop(): Promise<number | null>;
 }
 
-/** Starts `tessera run` with the operator's kubeconfig and the peers' AWS endpoint. */
+/**
+ * Starts `tessera run` with the operator's kubeconfig and the peers' AWS endpoint. A process that
+ * does not start within a minute is killed at once, so a hang at startup cannot outlive its test.
+ */
 export async function startOperator(admin: KubeClient, env: PeersEnv, args: string[] = [], extraEnv: Record<string, string> = {}, opts: { logLevel?: string } = {}): Promise<Operator> {
   const kubeconfig = await operatorKubeconfig(admin, env);
   const logs: string[] = [];
@@ -110,37 +119,62 @@ export async function startOperator(admin: KubeClient, env: PeersEnv, args: stri
   };
   child.stdout!.setEncoding('utf8').on('data', collect);
   child.stderr!.setEncoding('utf8').on('data', collect);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const started = await waitFor(
-    'tessera run to start',
-    () => {
-      if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${logs.slice(-20).join('\n')}`);
-      for (const l of logs) {
-        try {
-          const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string };
-          if (j.msg === 'started') return j;
-        } catch {
-          /* not JSON */
-        }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  void exited.then(() => logFile.end());
+  const alive = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    try {
+      process.kill(child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const kill = async (graceMs = 20_000) => {
+    let forced = false;
+    if (alive()) {
+      child.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs))]);
+      if (!done && alive()) {
+        forced = true;
+        child.kill('SIGKILL');
       }
-      return undefined;
-    },
-    60_000,
-  );
-  const op: Operator = {
+    }
+    return { ...(await exited), forced };
+  };
+  let started: { health?: string; metrics?: string };
+  try {
+    started = await waitFor(
+      'tessera run to start',
+      () => {
+        if (!alive()) throw new Error(`tessera exited with ${child.exitCode ?? child.signalCode}:\n${logs.slice(-20).join('\n')}`);
+        for (const l of logs) {
+          try {
+            const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string };
+            if (j.msg === 'started') return j;
+          } catch {
+            /* not JSON */
+          }
+        }
+        return undefined;
+      },
+      60_000,
+    );
+  } catch (e) {
+    await kill(0);
+    throw new Error(`${(e as Error).message}\nlast log lines:\n${logs.slice(-5).join('\n')}`);
+  }
+  return {
     child,
+    pid: child.pid!,
     logs,
     metricsUrl: `http://${started.metrics}/metrics`,
     healthUrl: `http://${started.health}`,
     metrics: async () => (await fetch(`http://${started.metrics}/metrics`)).text(),
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const code = await exited;
-      logFile.end();
-      return code;
-    },
+    alive,
+    kill,
+    stop: async () => (await kill()).code,
   };
-  return op;
 }
 
 /** Polls `fn` until it returns a truthy value; fails with the last error or value on timeout. */

@@ -11,15 +11,14 @@
 import { type TestContext } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KubeClient } from '../../../src/kube/client.ts';
 import { core, type CoreEvent, type KubeObject, type Secret } from '../../../src/kube/types.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from '../../../src/controllers/resources.ts';
 import type { ExternalSecret } from '../../../src/api/types.generated.ts';
-import { repoRoot, stateDir, type PeerName, type PeersEnv } from '../../peers/index.ts';
-import { operatorEnv, operatorKubeconfig, type Operator } from '../../peers/operator.ts';
+import { stateDir, type PeerName, type PeersEnv } from '../../peers/index.ts';
+import { startOperator, type Operator } from '../../peers/operator.ts';
 import { adminClient, freshNamespace, onCleanup, peers, sleep, waitFor } from '../helpers.ts';
 import { installTessera } from '../operator.ts';
 import { anExternalSecret, withData, withName, withNamespace, withStore, withUid } from '../../fixtures/builders.ts';
@@ -46,90 +45,22 @@ export async function suite(names: PeerName[] = ['etcd', 'kube-apiserver', 'kube
 // The operator under test
 
 export interface TestOperator extends Operator {
-  pid: number;
   controllerClass: string;
-  alive(): boolean;
-  /** SIGTERM, then SIGKILL after `graceMs` (a hung event loop ignores SIGTERM). */
-  kill(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; forced: boolean }>;
 }
 
 let operators = 0;
 
 /**
- * Starts `tessera run` as its own process under its shipped RBAC, handling only stores whose
- * spec.controller is `controllerClass` (or empty). Killed when the test file ends at the latest,
- * and at once when it does not start (a process that hangs at startup must not outlive its test).
+ * Starts `tessera run` (the shared launcher: its own process under its shipped RBAC), handling
+ * only stores whose spec.controller is `controllerClass` (or empty). Killed when the test file
+ * ends at the latest.
  */
 export async function startTestOperator(s: Suite, o: { controllerClass?: string; args?: string[]; env?: Record<string, string>; logLevel?: string } = {}): Promise<TestOperator> {
   const controllerClass = o.controllerClass ?? `sec-${s.run}-${++operators}`;
-  const kubeconfig = await operatorKubeconfig(s.admin, s.env);
-  mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
-  const logFile = createWriteStream(path.join(stateDir, 'logs', `tessera-${process.pid}-${Date.now()}.log`));
-  const logs: string[] = [];
-  const child = spawn(process.execPath, [
-    path.join(repoRoot, 'bin/tessera.js'), 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0',
-    `--log-level=${o.logLevel ?? process.env.TESSERA_SECURITY_LOG_LEVEL ?? 'debug'}`, `--controller-class=${controllerClass}`, ...(o.args ?? []),
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: operatorEnv(s.env, o.env ?? {}) });
-  const collect = (d: string) => {
-    logFile.write(d);
-    logs.push(...d.split('\n').filter(Boolean));
-  };
-  child.stdout!.setEncoding('utf8').on('data', collect);
-  child.stderr!.setEncoding('utf8').on('data', collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  void exited.then(() => logFile.end());
-  const alive = () => {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      process.kill(child.pid!, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const kill = async (graceMs = 5000) => {
-    let forced = false;
-    if (alive()) {
-      child.kill('SIGTERM');
-      const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
-      if (!done && alive()) {
-        forced = true;
-        child.kill('SIGKILL');
-      }
-    }
-    return { ...(await exited), forced };
-  };
-  onCleanup(() => kill(2000));
-  let started: { health?: string; metrics?: string };
-  try {
-    started = await waitFor(`tessera run (class ${controllerClass}) to start`, () => {
-      if (!alive()) throw new Error(`tessera exited: ${logs.slice(-10).join('\n')}`);
-      for (const l of logs) {
-        try {
-          const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string };
-          if (j.msg === 'started') return j;
-        } catch {
-          /* not JSON */
-        }
-      }
-      return undefined;
-    }, 60_000);
-  } catch (e) {
-    await kill(0);
-    throw new Error(`${(e as Error).message}\nlast log lines:\n${logs.slice(-5).join('\n')}`);
-  }
-  return {
-    child,
-    logs,
-    metricsUrl: `http://${started.metrics}/metrics`,
-    healthUrl: `http://${started.health}`,
-    metrics: async () => (await fetch(`http://${started.metrics}/metrics`)).text(),
-    stop: async () => (await kill()).code,
-    pid: child.pid!,
-    controllerClass,
-    alive,
-    kill,
-  };
+  const op = await startOperator(s.admin, s.env, [`--controller-class=${controllerClass}`, ...(o.args ?? [])], o.env ?? {},
+    { logLevel: o.logLevel ?? process.env.TESSERA_SECURITY_LOG_LEVEL ?? 'debug' });
+  onCleanup(() => op.kill(2000));
+  return { ...op, controllerClass };
 }
 
 // ---------------------------------------------------------------------------------------------
