@@ -13,6 +13,10 @@ import { parseLossless } from './gojson.ts';
 import { encodePath } from './paths.ts';
 import { trimTrailingSlashes } from '../common/slashes.ts';
 
+/** How many of a Vault answer's `errors`, and how much of each, are kept. */
+const MAX_ERRORS = 16;
+const MAX_ERROR_CHARS = 1000;
+
 /** ESO's provider label for externalsecret_provider_api_calls_count. */
 export const METRIC_PROVIDER = 'HashiCorp/Vault';
 
@@ -133,7 +137,11 @@ export class VaultTransport {
         body = undefined; // a proxy's HTML error page, say: only the status is used
       }
     }
-    const errors = Array.isArray(body?.errors) ? (body.errors as unknown[]).filter((e): e is string => typeof e === 'string') : [];
+    // The server may be a tenant's: its error list is cut once, here, to what Vault really sends
+    // (a few short sentences), so the classifiers' RegExps never scan megabytes of it.
+    const errors = Array.isArray(body?.errors)
+      ? (body.errors as unknown[]).filter((e): e is string => typeof e === 'string').slice(0, MAX_ERRORS).map((e) => e.slice(0, MAX_ERROR_CHARS))
+      : [];
     this.report(site.operation, res.status >= 200 && res.status < 300 ? 'success' : 'error');
     return { status: res.status, body, errors };
   }
