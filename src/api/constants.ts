@@ -77,9 +77,6 @@ export const ANNOTATION_DATA_HASH = 'reconcile.external-secrets.io/data-hash';
 export const ANNOTATION_FORCE_SYNC = 'force-sync';
 /** Server-side-apply field manager ESO uses per ExternalSecret; reused so ownership carries over. */
 export const FIELD_MANAGER_PREFIX = 'externalsecrets.external-secrets.io/';
-export function fieldManagerFor(externalSecretName: string): string {
-  return `${FIELD_MANAGER_PREFIX}${externalSecretName}`;
-}
 
 /** status.conditions[].type values. */
 export const CONDITION_READY = 'Ready';

@@ -9,8 +9,11 @@ import { makeRenderTemplate, renderKeyTemplate } from '../../../src/sync/templat
 import { anExternalSecret, found, remote, withData, withFind, withTemplate } from '../../fixtures/builders.ts';
 
 const MARKER = 'Zq7marker9Xv';
-// Every fragment of four or more characters of the marker, in any letter case.
-const leak = new RegExp(Array.from({ length: MARKER.length - 3 }, (_, i) => MARKER.slice(i, i + 4)).join('|'), 'i');
+// Every fragment of four or more characters of the marker, reversed, and base64 (of the marker and
+// of its upper case), in any letter case: the forms the derived-value rows below produce.
+const forms = [MARKER, [...MARKER].reverse().join(''), Buffer.from(MARKER).toString('base64'), Buffer.from(MARKER.toUpperCase()).toString('base64')];
+const fragments = forms.flatMap((f) => Array.from({ length: f.length - 3 }, (_, i) => f.slice(i, i + 4).replace(/[+/=]/g, (c) => `\\${c}`)));
+const leak = new RegExp(fragments.join('|'), 'i');
 
 function errorOf(es: ExternalSecret, fetched = { data: [remote(MARKER)], dataFrom: [] as never[] }): SyncError {
   const r = desiredSecret({ externalSecret: es, fetched, renderTemplate: makeRenderTemplate(), renderKeyTemplate });
