@@ -241,9 +241,9 @@ describe('cross-tenant read (finding 1): tenant kubeconfigs name no file of the 
   // that filesystem (the test and the operator share it): its content must never be used.
   const dir = mkdtempSync(path.join(tmpdir(), 'tessera-planted-'));
   const variants: Array<{ name: string; field: RegExp; user: (file: string) => string; cluster?: (file: string) => string }> = [
-    { name: 'token-file', field: /token-file/, user: (f) => `token-file: ${f}` },
-    { name: 'client-certificate', field: /client-certificate|client-key/, user: (f) => `client-certificate: ${f}\n    client-key: ${f}` },
-    { name: 'certificate-authority', field: /certificate-authority/, user: () => 'token: inline-token', cluster: (f) => `certificate-authority: ${f}` },
+    { name: 'token-file', field: /token-file: names a file on the controller's filesystem/, user: (f) => `token-file: ${f}` },
+    { name: 'client-certificate', field: /(client-certificate|client-key): names a file on the controller's filesystem/, user: (f) => `client-certificate: ${f}\n    client-key: ${f}` },
+    { name: 'certificate-authority', field: /certificate-authority: names a file on the controller's filesystem/, user: () => 'token: inline-token', cluster: (f) => `certificate-authority: ${f}` },
   ];
 
   it('token-file, client-certificate/client-key and certificate-authority are refused, nothing read or sent', async (t) => {

@@ -370,8 +370,8 @@ storeStatus('vault kubernetes auth no sa', { vault: { server: 'http://127.0.0.1:
 storeStatus('kubernetes authRef missing', { kubernetes: { authRef: { name: 'nosuch', key: 'config' } } }, /not found/);
 storeStatus('kubernetes authRef not kubeconfig', { kubernetes: { authRef: { name: 'garbage', key: 'config' } } }, /not a kubeconfig/);
 storeStatus('kubernetes exec kubeconfig', { kubernetes: { authRef: { name: 'kc-exec', key: 'config' } } }, /exec/);
-storeStatus('kubernetes token-file kubeconfig', { kubernetes: { authRef: { name: 'kc-token-file', key: 'config' } } }, /token-file/, { needs: 'providers' });
-storeStatus('kubernetes client-key file kubeconfig', { kubernetes: { authRef: { name: 'kc-client-files', key: 'config' } } }, /client-certificate|client-key/, { needs: 'providers' });
+storeStatus('kubernetes token-file kubeconfig', { kubernetes: { authRef: { name: 'kc-token-file', key: 'config' } } }, /token-file: names a file on the controller's filesystem/, { needs: 'providers' });
+storeStatus('kubernetes client-key file kubeconfig', { kubernetes: { authRef: { name: 'kc-client-files', key: 'config' } } }, /(client-certificate|client-key): names a file on the controller's filesystem/, { needs: 'providers' });
 storeStatus('kubernetes caBundle not PEM', { kubernetes: { server: { url: 'https://127.0.0.1:1', caBundle: Buffer.from('not pem').toString('base64') }, auth: { token: { bearerToken: { name: 'vault-token', key: 'token' } } } } }, /caBundle/);
 storeStatus('kubernetes no auth', { kubernetes: { server: { url: 'https://127.0.0.1:1' } } }, /required|auth/i);
 storeStatus('aws static secret missing', { aws: { service: 'SecretsManager', region: 'eu-west-1', auth: { secretRef: { accessKeyIDSecretRef: { name: 'nosuch', key: 'id' }, secretAccessKeySecretRef: { name: 'nosuch', key: 'secret' } } } } }, /not found/);
