@@ -10,12 +10,12 @@ import {
 } from '../sync/index.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
-import { parseDurationMs } from '../api/duration.ts';
 import {
-  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, parseMemoryLimitMb, type DesiredSecretCompute,
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, type DesiredSecretCompute,
 } from '../compute/index.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
+import { templateBudgetFromFlags } from './template-budget.ts';
 
 export const renderFlags: FlagSpec[] = [
   { name: 'filename', type: 'string', multiple: true, aliases: ['f'], help: 'YAML file with ExternalSecrets, and ConfigMaps/Secrets that templateFrom reads; "-" reads stdin. Repeatable.' },
@@ -331,14 +331,7 @@ export async function render(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let memoryLimitMb: number;
-  try {
-    memoryLimitMb = parseMemoryLimitMb(String(f['template-memory-limit']));
-  } catch (e) {
-    throw new UsageError(`--template-memory-limit: ${(e as Error).message}`);
-  }
-  const timeoutMs = parseDurationMs(String(f['template-timeout']));
-  if (!(timeoutMs > 0)) throw new UsageError('--template-timeout: must be more than 0');
+  const { timeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);
   // Started on the first ExternalSecret with a template; an idle worker never keeps the process alive.
   let compute: DesiredSecretCompute | undefined;
 

@@ -8,10 +8,11 @@ import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
 import { parseDurationMs, timerDelayMs } from '../api/duration.ts';
 import {
-  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, DEFAULT_TEMPLATE_WORKERS, parseMemoryLimitMb,
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, DEFAULT_TEMPLATE_WORKERS,
 } from '../compute/index.ts';
 import { computeMetrics } from '../metrics/index.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
+import { templateBudgetFromFlags } from './template-budget.ts';
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
@@ -74,14 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger(String(f['log-level']));
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
-  let memoryLimitMb: number;
-  try {
-    memoryLimitMb = parseMemoryLimitMb(String(f['template-memory-limit']));
-  } catch (e) {
-    throw new UsageError(`--template-memory-limit: ${(e as Error).message}`);
-  }
-  const templateTimeoutMs = parseDurationMs(String(f['template-timeout']));
-  if (!(templateTimeoutMs > 0)) throw new UsageError('--template-timeout: must be more than 0');
+  const { timeoutMs: templateTimeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);
   const templateWorkers = Math.floor(Number(f['template-workers']));
   if (!(templateWorkers >= 1)) throw new UsageError('--template-workers: must be at least 1');
   const client = await KubeClient.create({
