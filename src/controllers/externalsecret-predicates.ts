@@ -66,14 +66,13 @@ export function deletionStarted(a: ES, b: ES): boolean {
 }
 
 /**
- * The priority of an ExternalSecret seen as an add. Adds of the informer's first list (a restart)
- * go low, so a new or changed ExternalSecret is served before thousands of already-synced ones
- * that are merely being looked at again; one that was never synced is new, and goes high even
- * when it arrives with the first list. Adds after the first list are new objects: high.
+ * The priority of an ExternalSecret seen as an add. Adds of the informer's first list (a restart,
+ * or a new leader) go low: a new or changed ExternalSecret, which arrives later as a watch event,
+ * is then served before thousands of listed ones that are mostly merely looked at again (and not
+ * due). Adds after the first list are new objects: high.
  */
-export function externalSecretAddPriority(es: ES, initialList: boolean): Priority {
-  if (!initialList) return 'high';
-  return es.status?.syncedResourceVersion === undefined ? 'high' : 'low';
+export function externalSecretAddPriority(initialList: boolean): Priority {
+  return initialList ? 'low' : 'high';
 }
 
 // ---- store events ------------------------------------------------------------------------------

@@ -161,7 +161,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
 
   // ---- event → key mapping ------------------------------------------------------------------
   esInformer.addHandlers({
-    add: (es, { initialList }) => controller.enqueue(objectKey(es), externalSecretAddPriority(es, initialList)),
+    add: (es, { initialList }) => controller.enqueue(objectKey(es), externalSecretAddPriority(initialList)),
     update: (a, b) => {
       if (externalSecretChanged(a, b) || deletionStarted(a, b)) controller.enqueue(objectKey(b), 'high');
     },

@@ -50,12 +50,9 @@ describe('ExternalSecret events', () => {
     assert.equal(deletionStarted(live, es()), false);
   });
 
-  it('the first list goes low unless the ExternalSecret was never synced; later adds go high', () => {
-    const synced = es(withStatus({ syncedResourceVersion: '1-abc' }));
-    const fresh = es();
-    assert.equal(externalSecretAddPriority(synced, true), 'low');
-    assert.equal(externalSecretAddPriority(fresh, true), 'high');
-    assert.equal(externalSecretAddPriority(synced, false), 'high');
+  it('the first list goes low (a restart), later adds go high (new objects)', () => {
+    assert.equal(externalSecretAddPriority(true), 'low');
+    assert.equal(externalSecretAddPriority(false), 'high');
     assert.equal(storeAddPriority(true), 'low');
     assert.equal(storeAddPriority(false), 'high');
   });
