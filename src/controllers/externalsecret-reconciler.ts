@@ -133,7 +133,11 @@ export function causeChain(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
   for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
-    if (e instanceof ControllerError || e instanceof SyncError || e instanceof ProviderError) parts.push(e.message);
+    if (e instanceof ControllerError || e instanceof SyncError || e instanceof ProviderError) {
+      // A wrapper often quotes its cause's message already: say it once.
+      const message = e.message;
+      if (!parts.some((p) => p.includes(message))) parts.push(message);
+    }
     else if (e instanceof ApiError) parts.push(`${e.name} ${e.code}${e.reason ? ` ${e.reason}` : ''}`);
     else if (e instanceof Error) {
       const code = (e as { code?: unknown }).code;

@@ -11,7 +11,8 @@ import pino from 'pino';
 import { FINALIZER_ESO_EXTERNALSECRET } from '../../../src/api/constants.ts';
 import type { ClusterSecretStoreCondition } from '../../../src/api/types.generated.ts';
 import { computeInline } from '../../../src/compute/task.ts';
-import { ExternalSecretReconciler, type ES, type ReconcilerKube, type SS, type CSS } from '../../../src/controllers/externalsecret-reconciler.ts';
+import { ExternalSecretReconciler, causeChain, maxReadAgeMs, type ES, type ReconcilerKube, type SS, type CSS } from '../../../src/controllers/externalsecret-reconciler.ts';
+import { ControllerError } from '../../../src/controllers/errors.ts';
 import { syncedVersion } from '../../../src/controllers/externalsecret-predicates.ts';
 import type { AnyStore } from '../../../src/controllers/stores.ts';
 import { ApiError, type PatchType } from '../../../src/kube/client.ts';
@@ -615,5 +616,27 @@ describe('ExternalSecret reconciler: restart', () => {
       assert.deepEqual(out.reads, []);
       assert.deepEqual(out.result, { requeueAfter: (60 - minutesAgo) * 60_000 });
     }
+  });
+});
+
+describe('ExternalSecret reconciler: pure decisions', () => {
+  it('maxReadAgeMs: fresh for a change or a repair of a synced object; shared reads otherwise', () => {
+    const base = { specChanged: false, targetBroken: false, firstSync: false, refreshMs: HOUR, providerCacheTtlMs: TTL };
+    assert.equal(maxReadAgeMs(base), TTL);
+    assert.equal(maxReadAgeMs({ ...base, specChanged: true }), 0);
+    assert.equal(maxReadAgeMs({ ...base, targetBroken: true }), 0);
+    assert.equal(maxReadAgeMs({ ...base, specChanged: true, firstSync: true }), TTL, 'a first sync may share a read');
+    assert.equal(maxReadAgeMs({ ...base, refreshMs: 1000 }), 1000, 'never older than the refresh interval');
+    assert.equal(maxReadAgeMs({ ...base, refreshMs: 0 }), TTL);
+  });
+
+  it('causeChain: each typed message once; of anything else only its name and code', () => {
+    const provider = new ProviderError('AccessDenied', 'aws: AccessDeniedException on "db/password"');
+    const wrapped = new ControllerError('ProviderAccessDenied', `could not get secret data from provider (store SecretStore "aws"): ${provider.message}`, true, { cause: provider });
+    assert.equal(causeChain(wrapped), wrapped.message);
+    const sdk = Object.assign(new Error(`echoed ${V1}`), { name: 'ThrottlingException', code: 'Throttling' });
+    assert.equal(causeChain(new ProviderError('Throttled', 'aws: throttled', { cause: sdk })), 'aws: throttled: ThrottlingException Throttling');
+    const api = apiError(422, 'Invalid', `data: Invalid value: "${V1}"`);
+    assert.equal(causeChain(api), 'ApiError 422 Invalid');
   });
 });
