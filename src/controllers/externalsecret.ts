@@ -1,7 +1,6 @@
 // The ExternalSecret reconciler: wiring of watches → queue → reconcile, and the I/O around the
 // pure sync core (src/sync): resolve the store, fetch remote values, compute the desired Secret,
 // write it if its content changed, report status, events and metrics.
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
 import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
@@ -10,6 +9,7 @@ import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue } from '
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { ConditionReason, EventReason, isSyncError } from '../sync/errors.ts';
+import { esoSyncedResourceVersion } from '../sync/eso-hash.ts';
 import { contentHash, decodeSecretData, fieldOwnerFor, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isAlreadyExists, isConflict, isNotFound as isKubeNotFound } from '../kube/client.ts';
@@ -58,14 +58,13 @@ export interface ExternalSecretControllerOptions {
 }
 
 
-/** ESO's syncedResourceVersion: the generation plus a hash of labels and annotations. */
+/**
+ * ESO's syncedResourceVersion, in ESO's exact format ("<generation>-<sha3-224 of labels and
+ * annotations>"): an ExternalSecret ESO synced is not seen as changed after a switch-over, and
+ * back (src/sync/eso-hash.ts).
+ */
 export function syncedVersion(es: ES): string {
-  const meta = JSON.stringify([sortObj(es.metadata.labels), sortObj(es.metadata.annotations)]);
-  return `${es.metadata.generation ?? 0}-${createHash('sha256').update(meta).digest('hex').slice(0, 32)}`;
-}
-
-function sortObj(o: Record<string, string> | undefined): Array<[string, string]> {
-  return Object.entries(o ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return esoSyncedResourceVersion(es.metadata);
 }
 
 function storeRefKey(ref: SecretStoreRef | undefined, namespace: string): string {

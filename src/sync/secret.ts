@@ -8,6 +8,7 @@ import {
 import type { ObjectMeta, OwnerReference } from '../api/meta.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { syncErrors, type SyncError } from './errors.ts';
+import { esoDataHash } from './eso-hash.ts';
 
 export interface Secret {
   apiVersion: 'v1';
@@ -52,8 +53,10 @@ export interface HashedContent {
 }
 
 /**
- * Stable hash of what this ExternalSecret writes: type, immutability, data and the labels and
- * annotations it sets (the hash annotation itself excluded). Keys are sorted, values are bytes.
+ * Tessera's hash of what one ExternalSecret writes, kept in its write record: type, immutability,
+ * the data keys it wrote and the labels and annotations it sets (the data-hash annotation
+ * excluded). Keys are sorted, values are bytes. ESO's data-hash annotation covers the data only;
+ * this hash lets a restart tell a hand edit of a label or the type as well.
  */
 export function contentHash(content: HashedContent): string {
   const sortedEntries = (rec: Record<string, string>) =>
@@ -66,6 +69,44 @@ export function contentHash(content: HashedContent): string {
     annotations: sortedEntries(content.annotations),
   });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Does the Secret carry ESO's data-hash annotation for exactly the data it holds? This is ESO's
+ * own test of a Secret it wrote (isSecretValid); Tessera writes the same value, so the answer is
+ * the same whichever of the two wrote the Secret last.
+ */
+export function esoDataHashMatches(secret: Secret): boolean {
+  const recorded = secret.metadata.annotations?.[ANNOTATION_DATA_HASH];
+  return recorded !== undefined && recorded === esoDataHash(decodeSecretData(secret));
+}
+
+function pickRecord(rec: Record<string, string> | undefined, keys: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (rec?.[k] !== undefined) out[k] = rec[k];
+  return out;
+}
+
+/**
+ * Does the Secret still hold what the write record says its ExternalSecret wrote (the recorded
+ * hash over its type, immutability, recorded data keys, labels and annotations, as they are now)?
+ * False for a record without a hash (an older Tessera's).
+ */
+export function recordedContentMatches(secret: Secret, record: WriteRecord): boolean {
+  if (record.hash === undefined) return false;
+  const all = decodeSecretData(secret);
+  const data: SecretData = new Map();
+  for (const k of record.data) {
+    const v = all.get(k);
+    if (v !== undefined) data.set(k, v);
+  }
+  return contentHash({
+    type: secret.type || 'Opaque',
+    immutable: secret.immutable === true,
+    data,
+    labels: pickRecord(secret.metadata.labels, record.labels),
+    annotations: pickRecord(secret.metadata.annotations, record.annotations),
+  }) === record.hash;
 }
 
 /** The owner reference an ExternalSecret puts on a Secret it owns (creationPolicy=Owner). */
@@ -130,12 +171,14 @@ export function writeRecordKey(externalSecretName: string): string {
 export interface WriteRecord {
   /** The ExternalSecret's name (the record lives in its namespace's Secret). */
   externalSecret: string;
+  /** The data keys it wrote (with Owner and Orphan, all of the Secret's). */
   data: string[];
   labels: string[];
   annotations: string[];
   /**
-   * Merge only: contentHash of what it wrote. (The one data-hash annotation is the owner's; with
-   * Owner and Orphan the ExternalSecret is the owner and the annotation holds its hash.)
+   * contentHash of what it wrote (type, immutability, those data keys, labels and annotations).
+   * The data-hash annotation is ESO's hash of the whole data, shared by every writer of the
+   * Secret; this one is the ExternalSecret's own, so Merge writers sharing a Secret each have one.
    */
   hash?: string | undefined;
 }
