@@ -478,12 +478,16 @@ function plan(input: DesiredSecretInput): SyncPlan {
   };
   const labels = merge(existing?.metadata.labels, previous.labels, ourLabels);
   const writtenImmutable = immutable || existing?.immutable === true;
+  // The record names what this ExternalSecret wrote and hashes it. With Owner and Orphan the data
+  // is all of the Secret's and ESO's data-hash annotation covers it, so the record lists and hashes
+  // no data keys (it stays small); with Merge it lists and hashes the keys it owns.
+  const recordedData: SecretData = merging ? rendered.data : new Map();
   const record = encodeWriteRecord({
     externalSecret: esName,
-    data: [...rendered.data.keys()],
+    data: [...recordedData.keys()],
     labels: Object.keys(ourLabels),
     annotations: Object.keys(ourAnnotations),
-    hash: contentHash({ type, immutable: writtenImmutable, data: rendered.data, labels: ourLabels, annotations: ourAnnotations }),
+    hash: contentHash({ type, immutable: writtenImmutable, data: recordedData, labels: ourLabels, annotations: ourAnnotations }),
   });
   // The data-hash annotation is ESO's hash of the Secret's whole data, so that ESO and Tessera
   // each take the other's Secret as up to date (ADR 0004). Owner and Orphan set it; Merge never

@@ -90,6 +90,7 @@ function pickRecord(rec: Record<string, string> | undefined, keys: Iterable<stri
 /**
  * Does the Secret still hold what the write record says its ExternalSecret wrote (the recorded
  * hash over its type, immutability, recorded data keys, labels and annotations, as they are now)?
+ * With Owner and Orphan the record holds no data keys: check the data with esoDataHashMatches.
  * False for a record without a hash (an older Tessera's).
  */
 export function recordedContentMatches(secret: Secret, record: WriteRecord): boolean {
@@ -171,14 +172,14 @@ export function writeRecordKey(externalSecretName: string): string {
 export interface WriteRecord {
   /** The ExternalSecret's name (the record lives in its namespace's Secret). */
   externalSecret: string;
-  /** The data keys it wrote (with Owner and Orphan, all of the Secret's). */
+  /** Merge: the data keys it wrote. Owner and Orphan: none (the Secret's data is all theirs). */
   data: string[];
   labels: string[];
   annotations: string[];
   /**
-   * contentHash of what it wrote (type, immutability, those data keys, labels and annotations).
-   * The data-hash annotation is ESO's hash of the whole data, shared by every writer of the
-   * Secret; this one is the ExternalSecret's own, so Merge writers sharing a Secret each have one.
+   * contentHash of what it wrote: type, immutability, the data keys above, labels and annotations.
+   * The data-hash annotation (ESO's hash of the whole data) covers the data of Owner and Orphan;
+   * Merge writers sharing a Secret each hash their own keys here.
    */
   hash?: string | undefined;
 }

@@ -87,7 +87,7 @@ describe('what is not up to date is written, with ESO\'s hash and Tessera\'s rec
     assert.equal(plan.upToDate, false);
     assert.ok(esoAccepts(plan.secret), 'ESO takes the new Secret as valid');
     assert.equal(plan.secret.metadata.labels?.[LABEL_CREATED_BY]?.length, 56, 'Orphan gets its creator recorded with the first write');
-    assert.deepEqual(readWriteRecord(plan.secret, 'app-db')?.data, ['one', 'two']);
+    assert.ok(readWriteRecord(plan.secret, 'app-db')?.hash, 'a write record with its hash');
     assert.equal(write(es, { data: [remote('v1'), remote('changed')] }, asCached(plan.secret, '8')).upToDate, true, 'then up to date');
   });
 
