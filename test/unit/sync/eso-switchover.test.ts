@@ -13,7 +13,7 @@ import {
 } from '../../../src/sync/secret.ts';
 import {
   aSecret, anExternalSecret, asCached, remote, textData, withAnnotations, withCreationPolicy, withData, withLabels, withName,
-  withSecretData, withTarget, withTemplate, withUid,
+  withManagedFields, withSecretData, withTarget, withTemplate, withUid,
 } from '../../fixtures/builders.ts';
 import { esoWrittenSecret } from '../../fixtures/eso.ts';
 
@@ -76,6 +76,21 @@ describe('a Secret ESO wrote is up to date when its content is unchanged', () =>
     assert.equal(changed.secret.metadata.annotations?.[ANNOTATION_DATA_HASH], esoDataHash(decodeSecretData(changed.secret)));
     assert.equal(changed.secret.metadata.labels?.[LABEL_CREATED_BY], undefined);
     assert.deepEqual(textData(changed.secret), { precious: 'p', one: 'v1', two: 'new' });
+  });
+});
+
+describe('a Secret read from the apiserver with ESO\'s managed fields', () => {
+  test('Merge: ESO\'s bookkeeping (managed label, data-hash) is not taken for keys to remove', () => {
+    const es = anExternalSecret(withName('merger'), withTarget({ name: 'app-db', creationPolicy: 'Merge' }), ...withTwo, withAnnotations({ gone: 'x' }));
+    const eso = esoWrittenSecret(anExternalSecret(withName('merger'), withTarget({ name: 'app-db', creationPolicy: 'Merge' }), ...withTwo), {
+      data: { one: 'v1', two: 'v2' }, existing: aSecret(withSecretData({ precious: 'p' })),
+    });
+    eso.metadata.annotations!['old-note'] = 'o';
+    withManagedFields('merger', { data: ['one', 'two'], labels: [LABEL_MANAGED], annotations: [ANNOTATION_DATA_HASH, 'old-note'] })(eso);
+    const plan = write(es, two, eso);
+    assert.equal(plan.secret.metadata.labels?.[LABEL_MANAGED], 'true', 'ESO\'s managed label stays');
+    assert.equal(plan.secret.metadata.annotations?.['old-note'], undefined, 'what ESO wrote for the ExternalSecret and it no longer asks for goes');
+    assert.equal(plan.secret.metadata.annotations?.[ANNOTATION_DATA_HASH], esoDataHash(decodeSecretData(plan.secret)));
   });
 });
 
