@@ -2,18 +2,21 @@
 // ExternalSecret controller as named, pure predicates (controller-runtime's predicates, ESO's
 // shouldEnqueueExternalSecretUpdate), so each is unit-tested and the wiring stays a list of
 // "on this event, if this predicate, enqueue these keys".
-import { createHash } from 'node:crypto';
 import type { ExternalSecret, SecretStoreRef } from '../api/types.generated.ts';
 import type { Priority } from '../kube/workqueue.ts';
+import { esoSyncedResourceVersion } from '../sync/eso-hash.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { AnyStore, StoreKind } from './stores.ts';
 
 type ES = ExternalSecret & KubeObject;
 
-/** ESO's syncedResourceVersion: the generation plus a hash of labels and annotations. */
+/**
+ * ESO's syncedResourceVersion, in ESO's exact format ("<generation>-<sha3-224 of labels and
+ * annotations>"): an ExternalSecret ESO synced is not seen as changed after a switch-over, and
+ * back (src/sync/eso-hash.ts).
+ */
 export function syncedVersion(es: ES): string {
-  const meta = JSON.stringify([sortedEntries(es.metadata.labels), sortedEntries(es.metadata.annotations)]);
-  return `${es.metadata.generation ?? 0}-${createHash('sha256').update(meta).digest('hex').slice(0, 32)}`;
+  return esoSyncedResourceVersion(es.metadata);
 }
 
 function sortedEntries(o: Record<string, string> | undefined): Array<[string, string]> {

@@ -15,6 +15,7 @@ import { gjsonGet, UnsupportedPathError } from './gjson.ts';
 import { JsonTooDeepError, objectMembers, parseRaw, rawToString, type RawValue } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
 import { rewriteKeys, type RenderKeyTemplate } from './rewrite.ts';
+import { esoDataHash } from './eso-hash.ts';
 import {
   WRITE_RECORD_PREFIX, bytesEqual, checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData,
   encodeSecretData, encodeWriteRecord, fieldOwnerFor, managedFieldKeys, readWriteRecord, writeRecordKey,
@@ -95,7 +96,10 @@ export type SyncPlan =
       creationPolicy: 'Owner' | 'Orphan' | 'Merge';
       /** The complete Secret as it should be after the write. */
       secret: Secret;
-      /** The content hash, also in the data-hash annotation. */
+      /**
+       * ESO's data-hash of the Secret's data after the write (esutils.ObjectHash): the value of the
+       * data-hash annotation, which Merge sets only where the Secret already has one.
+       */
       hash: string;
       /** Data keys this ExternalSecret writes (with Merge, the others belong to someone else). */
       ownedKeys: string[];
@@ -328,12 +332,6 @@ function sameData(a: SecretData, b: SecretData): boolean {
   return true;
 }
 
-function pick(rec: Record<string, string> | undefined, keys: Iterable<string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of keys) if (rec?.[k] !== undefined) out[k] = rec[k];
-  return out;
-}
-
 // --- ESO's privileged-template guard --------------------------------------------------------------
 // A Secret of type service-account-token bound to a ServiceAccount by annotation makes the
 // token controller mint a long-lived token for that ServiceAccount, and a bootstrap token
@@ -387,11 +385,17 @@ function checkPrivilegedResult(type: string, annotations: Record<string, string>
  */
 function withoutReserved(rec: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rec)) {
-    if (k === LABEL_MANAGED || k === LABEL_CREATED_BY || k === ANNOTATION_DATA_HASH || k.startsWith(WRITE_RECORD_PREFIX)) continue;
-    out[k] = v;
-  }
+  for (const [k, v] of Object.entries(rec)) if (!isBookkeeping(k)) out[k] = v;
   return out;
+}
+
+function isBookkeeping(key: string): boolean {
+  return key === LABEL_MANAGED || key === LABEL_CREATED_BY || key === ANNOTATION_DATA_HASH || key.startsWith(WRITE_RECORD_PREFIX);
+}
+
+/** Field-manager keys less the bookkeeping: what ESO wrote for the ExternalSecret itself. */
+function withoutBookkeeping(keys: { data: string[]; labels: string[]; annotations: string[] }): typeof keys {
+  return { data: keys.data, labels: keys.labels.filter((k) => !isBookkeeping(k)), annotations: keys.annotations.filter((k) => !isBookkeeping(k)) };
 }
 
 // --- the decision ----------------------------------------------------------------------------
@@ -452,10 +456,12 @@ function plan(input: DesiredSecretInput): SyncPlan {
   const immutable = target.immutable === true;
 
   // What this ExternalSecret wrote last time, to drop what it no longer writes: its write record;
-  // for a Secret ESO wrote, its field manager's fields (present only when read from the apiserver).
+  // for a Secret ESO wrote, its field manager's fields (present only when read from the apiserver),
+  // less the controller's own bookkeeping, which the rules below set or keep.
   const recordKey = writeRecordKey(esName);
-  const previous = readWriteRecord(existing, esName)
-    ?? (existing ? managedFieldKeys(existing, fieldOwnerFor(esName)) : { data: [], labels: [], annotations: [] });
+  const recorded = readWriteRecord(existing, esName);
+  const previous = recorded
+    ?? (existing ? withoutBookkeeping(managedFieldKeys(existing, fieldOwnerFor(esName))) : { data: [], labels: [], annotations: [] });
   const existingData = decodeSecretData(existing);
   let data: SecretData;
   if (merging) {
@@ -471,18 +477,25 @@ function plan(input: DesiredSecretInput): SyncPlan {
     return Object.assign(out, ours);
   };
   const labels = merge(existing?.metadata.labels, previous.labels, ourLabels);
-  const hash = contentHash({ type, immutable, data: rendered.data, labels: ourLabels, annotations: ourAnnotations });
+  const writtenImmutable = immutable || existing?.immutable === true;
+  // The record names what this ExternalSecret wrote and hashes it. With Owner and Orphan the data
+  // is all of the Secret's and ESO's data-hash annotation covers it, so the record lists and hashes
+  // no data keys (it stays small); with Merge it lists and hashes the keys it owns.
+  const recordedData: SecretData = merging ? rendered.data : new Map();
   const record = encodeWriteRecord({
     externalSecret: esName,
-    data: merging ? [...rendered.data.keys()] : [],
+    data: [...recordedData.keys()],
     labels: Object.keys(ourLabels),
     annotations: Object.keys(ourAnnotations),
-    hash: merging ? hash : undefined,
+    hash: contentHash({ type, immutable: writtenImmutable, data: recordedData, labels: ourLabels, annotations: ourAnnotations }),
   });
-  // The one data-hash annotation belongs to the Secret's owner; merging ExternalSecrets keep
-  // theirs in their records, so two of them do not overwrite each other's hash forever.
+  // The data-hash annotation is ESO's hash of the Secret's whole data, so that ESO and Tessera
+  // each take the other's Secret as up to date (ADR 0004). Owner and Orphan set it; Merge never
+  // adds it to a foreign Secret, but keeps one already there (ESO's, or an owner's) true.
+  const dataHash = esoDataHash(data);
+  const setsDataHash = !merging || existing?.metadata.annotations?.[ANNOTATION_DATA_HASH] !== undefined;
   const annotations = merge(existing?.metadata.annotations, previous.annotations, {
-    ...ourAnnotations, [recordKey]: record, ...(merging ? {} : { [ANNOTATION_DATA_HASH]: hash }),
+    ...ourAnnotations, [recordKey]: record, ...(setsDataHash ? { [ANNOTATION_DATA_HASH]: dataHash } : {}),
   });
   checkPrivilegedResult(type, annotations, !rendered.type && existingType !== undefined);
 
@@ -512,29 +525,29 @@ function plan(input: DesiredSecretInput): SyncPlan {
     },
     type,
     data: encodeSecretData(data),
-    ...(immutable || existing?.immutable ? { immutable: true } : {}),
+    ...(writtenImmutable ? { immutable: true } : {}),
   };
 
   let upToDate = false;
-  const existingAnnotations = existing?.metadata.annotations ?? {};
-  if (existing && existingAnnotations[recordKey] === record && (merging || existingAnnotations[ANNOTATION_DATA_HASH] === hash)) {
-    const ownedNow: SecretData = new Map();
-    for (const k of rendered.data.keys()) {
-      const v = existingData.get(k);
-      if (v !== undefined) ownedNow.set(k, v);
-    }
-    const existingHash = contentHash({
-      type: existing.type || 'Opaque',
-      immutable: existing.immutable === true,
-      data: merging ? ownedNow : existingData,
-      labels: pick(existing.metadata.labels, Object.keys(ourLabels)),
-      annotations: pick(existingAnnotations, Object.keys(ourAnnotations)),
-    });
+  if (existing) {
+    const existingLabels = existing.metadata.labels ?? {};
+    const existingAnnotations = existing.metadata.annotations ?? {};
+    // Without a record of ours the Secret was written by ESO (or the record was removed by
+    // hand): ownership allowed it above, so when it already holds what we would write it is up
+    // to date, and a switch-over from ESO writes nothing. The record comes with the next change.
+    const recordOk = recorded ? existingAnnotations[recordKey] === record : existingAnnotations[recordKey] === undefined;
+    const dataOk = merging ? [...rendered.data].every(([k, v]) => bytesEqual(existingData.get(k), v)) : sameData(existingData, rendered.data);
+    const labelsOk = Object.entries(ourLabels).every(([k, v]) => existingLabels[k] === v
+      // ESO sets the created-by label with Owner only; an Orphan Secret it wrote gets ours with our first write.
+      || (k === LABEL_CREATED_BY && !recorded && existingLabels[k] === undefined));
+    const annotationsOk = Object.entries(ourAnnotations).every(([k, v]) => existingAnnotations[k] === v);
+    const dataHashOk = !setsDataHash || existingAnnotations[ANNOTATION_DATA_HASH] === dataHash;
     const staleLeft = previous.data.some((k) => !rendered.data.has(k) && existingData.has(k))
-      || previous.labels.some((k) => !(k in ourLabels) && existing.metadata.labels?.[k] !== undefined)
+      || previous.labels.some((k) => !(k in ourLabels) && existingLabels[k] !== undefined)
       || previous.annotations.some((k) => !(k in ourAnnotations) && existingAnnotations[k] !== undefined);
     const ownerOk = !ref || (existing.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ref.uid);
-    upToDate = existingHash === hash && !staleLeft && ownerOk;
+    upToDate = recordOk && dataOk && labelsOk && annotationsOk && dataHashOk && !staleLeft && ownerOk
+      && (existing.type || 'Opaque') === type && (existing.immutable === true) === writtenImmutable;
   }
 
   return {
@@ -542,7 +555,7 @@ function plan(input: DesiredSecretInput): SyncPlan {
     mode: existing ? 'update' : 'create',
     creationPolicy,
     secret,
-    hash,
+    hash: dataHash,
     ownedKeys: [...rendered.data.keys()].sort(),
     upToDate,
     skipped,

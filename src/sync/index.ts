@@ -13,5 +13,6 @@ export { decodeValue, type DecodingStrategy } from './decode.ts';
 export { convertKey, isValidSecretKey, SECRET_KEY_RE, type ConversionStrategy } from './keys.ts';
 export {
   checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData, encodeSecretData,
-  managedFieldKeys, type Secret, type SecretData,
+  esoDataHashMatches, managedFieldKeys, recordedContentMatches, type Secret, type SecretData,
 } from './secret.ts';
+export { esoDataHash, esoSyncedResourceVersion, type EsoObjectMeta } from './eso-hash.ts';

@@ -8,6 +8,7 @@ import {
 import type { ObjectMeta, OwnerReference } from '../api/meta.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { syncErrors, type SyncError } from './errors.ts';
+import { esoDataHash } from './eso-hash.ts';
 
 export interface Secret {
   apiVersion: 'v1';
@@ -52,8 +53,10 @@ export interface HashedContent {
 }
 
 /**
- * Stable hash of what this ExternalSecret writes: type, immutability, data and the labels and
- * annotations it sets (the hash annotation itself excluded). Keys are sorted, values are bytes.
+ * Tessera's hash of what one ExternalSecret writes, kept in its write record: type, immutability,
+ * the data keys it wrote and the labels and annotations it sets (the data-hash annotation
+ * excluded). Keys are sorted, values are bytes. ESO's data-hash annotation covers the data only;
+ * this hash lets a restart tell a hand edit of a label or the type as well.
  */
 export function contentHash(content: HashedContent): string {
   const sortedEntries = (rec: Record<string, string>) =>
@@ -66,6 +69,45 @@ export function contentHash(content: HashedContent): string {
     annotations: sortedEntries(content.annotations),
   });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Does the Secret carry ESO's data-hash annotation for exactly the data it holds? This is ESO's
+ * own test of a Secret it wrote (isSecretValid); Tessera writes the same value, so the answer is
+ * the same whichever of the two wrote the Secret last.
+ */
+export function esoDataHashMatches(secret: Secret): boolean {
+  const recorded = secret.metadata.annotations?.[ANNOTATION_DATA_HASH];
+  return recorded !== undefined && recorded === esoDataHash(decodeSecretData(secret));
+}
+
+function pickRecord(rec: Record<string, string> | undefined, keys: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (rec?.[k] !== undefined) out[k] = rec[k];
+  return out;
+}
+
+/**
+ * Does the Secret still hold what the write record says its ExternalSecret wrote (the recorded
+ * hash over its type, immutability, recorded data keys, labels and annotations, as they are now)?
+ * With Owner and Orphan the record holds no data keys: check the data with esoDataHashMatches.
+ * False for a record without a hash (an older Tessera's).
+ */
+export function recordedContentMatches(secret: Secret, record: WriteRecord): boolean {
+  if (record.hash === undefined) return false;
+  const all = decodeSecretData(secret);
+  const data: SecretData = new Map();
+  for (const k of record.data) {
+    const v = all.get(k);
+    if (v !== undefined) data.set(k, v);
+  }
+  return contentHash({
+    type: secret.type || 'Opaque',
+    immutable: secret.immutable === true,
+    data,
+    labels: pickRecord(secret.metadata.labels, record.labels),
+    annotations: pickRecord(secret.metadata.annotations, record.annotations),
+  }) === record.hash;
 }
 
 /** The owner reference an ExternalSecret puts on a Secret it owns (creationPolicy=Owner). */
@@ -130,12 +172,14 @@ export function writeRecordKey(externalSecretName: string): string {
 export interface WriteRecord {
   /** The ExternalSecret's name (the record lives in its namespace's Secret). */
   externalSecret: string;
+  /** Merge: the data keys it wrote. Owner and Orphan: none (the Secret's data is all theirs). */
   data: string[];
   labels: string[];
   annotations: string[];
   /**
-   * Merge only: contentHash of what it wrote. (The one data-hash annotation is the owner's; with
-   * Owner and Orphan the ExternalSecret is the owner and the annotation holds its hash.)
+   * contentHash of what it wrote: type, immutability, the data keys above, labels and annotations.
+   * The data-hash annotation (ESO's hash of the whole data) covers the data of Owner and Orphan;
+   * Merge writers sharing a Secret each hash their own keys here.
    */
   hash?: string | undefined;
 }
@@ -219,42 +263,29 @@ export function checkOwnership(existing: Secret, es: ExternalSecret): SyncError 
 
 // --- restarts ----------------------------------------------------------------------------------
 
-function pickRecorded(rec: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of keys) if (rec?.[k] !== undefined) out[k] = rec[k];
-  return out;
-}
-
 /**
  * Is the Secret's content still what the named ExternalSecret last wrote? Decided from the Secret
- * alone, so it holds after a controller restart: the hash the ExternalSecret recorded (the
- * data-hash annotation for Owner/Orphan, the hash in its write record for Merge) is recomputed
- * from the Secret's current type, immutability, data (for Merge only the keys it wrote) and the
- * labels and annotations its record names. A hand edit of any of these, a removed record, or a
- * Secret written by someone else (ESO hashes differently) counts as changed: the ExternalSecret
- * then repairs it with a fresh read. Values are hashed, never compared or reported.
+ * alone, so it holds after a controller restart and after a switch-over from ESO:
+ * - with a write record, the record's own hash (type, immutability, recorded labels, annotations
+ *   and Merge keys) must match, and so must the data-hash annotation (ESO's hash of the whole
+ *   data) when the Secret carries one; a Merge into a Secret without a data-hash is covered by
+ *   the record's data keys alone;
+ * - without any write record, a managed Secret whose data-hash matches its data (and whose
+ *   created-by label, if any, names this ExternalSecret) is what ESO wrote: ESO's own validity
+ *   test, so a switch-over from ESO reads nothing fresh.
+ * A hand edit of any of these counts as changed, and the ExternalSecret then repairs the Secret
+ * with a fresh read. Values are hashed, never compared or reported.
  */
 export function unchangedSinceWritten(secret: Secret, externalSecretName: string): boolean {
   const record = readWriteRecord(secret, externalSecretName);
-  if (!record) return false;
-  const annotations = secret.metadata.annotations ?? {};
-  const merging = record.hash !== undefined;
-  const expected = merging ? record.hash : annotations[ANNOTATION_DATA_HASH];
-  if (!expected) return false;
-  const data = decodeSecretData(secret);
-  let hashed = data;
-  if (merging) {
-    hashed = new Map();
-    for (const k of record.data) {
-      const v = data.get(k);
-      if (v !== undefined) hashed.set(k, v);
-    }
+  if (!record) {
+    const annotations = secret.metadata.annotations ?? {};
+    // An unreadable record of this ExternalSecret, or the record of another one: not ours as written.
+    if (Object.keys(annotations).some((k) => k.startsWith(WRITE_RECORD_PREFIX))) return false;
+    const createdBy = secret.metadata.labels?.[LABEL_CREATED_BY];
+    if (createdBy !== undefined && createdBy !== createdByLabelValue(secret.metadata.namespace ?? '', externalSecretName)) return false;
+    return secret.metadata.labels?.[LABEL_MANAGED] === LABEL_MANAGED_VALUE && esoDataHashMatches(secret);
   }
-  return contentHash({
-    type: secret.type || 'Opaque',
-    immutable: secret.immutable === true,
-    data: hashed,
-    labels: pickRecorded(secret.metadata.labels, record.labels),
-    annotations: pickRecorded(annotations, record.annotations),
-  }) === expected;
+  if (!recordedContentMatches(secret, record)) return false;
+  return secret.metadata.annotations?.[ANNOTATION_DATA_HASH] !== undefined ? esoDataHashMatches(secret) : record.data.length > 0;
 }

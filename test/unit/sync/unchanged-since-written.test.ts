@@ -44,7 +44,7 @@ describe('unchangedSinceWritten', () => {
       ['managed label removed', (s) => { delete s.metadata.labels![LABEL_MANAGED]; }],
       ['template annotation', (s) => { s.metadata.annotations!.team = 'b'; }],
       ['data-hash', (s) => { s.metadata.annotations![ANNOTATION_DATA_HASH] = 'x'; }],
-      ['write record removed', (s) => { delete s.metadata.annotations![writeRecordKey('app-db')]; }],
+      ['write record removed and data edited', (s) => { delete s.metadata.annotations![writeRecordKey('app-db')]; s.data!.password = b64('edited'); }],
       ['write record unreadable', (s) => { s.metadata.annotations![writeRecordKey('app-db')] = '{'; }],
     ];
     for (const [what, edit] of edits) {
@@ -60,8 +60,18 @@ describe('unchangedSinceWritten', () => {
     assert.equal(unchangedSinceWritten(s, 'someone-else'), false);
   });
 
-  test('a Secret nobody recorded (hand-made, or written by ESO) is changed', () => {
+  test('a Secret nobody recorded is changed unless it is managed and its data-hash matches (as ESO leaves it)', () => {
     assert.equal(unchangedSinceWritten(aSecret(withSecretData({ password: 'v1' })), 'app-db'), false);
+    const esoWritten = written(owner, ['v1']);
+    delete esoWritten.metadata.annotations![writeRecordKey('app-db')];
+    assert.equal(unchangedSinceWritten(esoWritten, 'app-db'), true, 'ESO-written, data intact');
+    const edited = structuredClone(esoWritten);
+    edited.data!.password = b64('edited');
+    assert.equal(unchangedSinceWritten(edited, 'app-db'), false, 'ESO-written, data edited');
+    const unmanaged = structuredClone(esoWritten);
+    delete unmanaged.metadata.labels![LABEL_MANAGED];
+    assert.equal(unchangedSinceWritten(unmanaged, 'app-db'), false, 'not managed');
+    assert.equal(unchangedSinceWritten(esoWritten, 'someone-else'), false, 'created by another ExternalSecret');
   });
 
   test('Merge: only the keys it wrote count; foreign keys may change; its own keys may not', () => {

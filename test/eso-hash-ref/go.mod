@@ -1,0 +1,3 @@
+module tessera.local/eso-hash-ref
+
+go 1.26
