@@ -20,7 +20,7 @@ import type { Manager } from '../kube/manager.ts';
 import { core, objectKey, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import { isNotFound as isProviderNotFound } from '../providers/provider.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
-import { secretMetrics } from '../metrics/index.ts';
+import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
 import { ControllerError, controllerErrors } from './errors.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
@@ -364,7 +364,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   async function fail(es: ES, err: unknown): Promise<never> {
     const message = err instanceof Error ? err.message : String(err);
     const reason = isSyncError(err) ? err.code : err instanceof ControllerError ? err.code : 'Error';
-    secretMetrics.syncErrors.inc({ namespace: es.metadata.namespace!, reason });
+    secretMetrics.syncErrors.inc({ name: es.metadata.name!, namespace: es.metadata.namespace!, reason });
     o.events.warning(es, EventReason.UpdateFailed, message);
     await writeStatus(es, { status: 'False', reason: ConditionReason.SecretSyncedError, message }, false).catch((e: Error) =>
       log.warn({ es: objectKey(es), err: e.message }, 'status update failed'),
@@ -442,7 +442,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     };
     if (!due) return nextRefresh();
 
-    secretMetrics.syncCalls.inc({ namespace: ns });
+    secretMetrics.syncCalls.inc({ name: es.metadata.name!, namespace: ns });
     try {
       // A change of an already synced ExternalSecret (or a repair) reads fresh values. A periodic
       // refresh, and the first sync of a new ExternalSecret, may share a read made for another
@@ -508,7 +508,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       }
       remember();
       await writeStatus(es, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
-      secretMetrics.reconcileDuration.observe({ namespace: ns }, (performance.now() - t0) / 1000);
+      secretMetrics.reconcileDuration.set({ name: es.metadata.name!, namespace: ns }, nanosecondsSince(t0));
       return nextRefresh();
     } catch (e) {
       // Every failure is reported in status and an event, then retried with backoff.
