@@ -25,7 +25,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
-import { secretMetrics } from '../metrics/index.ts';
+import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
 import { ControllerError, controllerErrors } from './errors.ts';
 import { syncedVersion } from './externalsecret-predicates.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
@@ -258,7 +258,7 @@ export class ExternalSecretReconciler {
       }
       const plan = await this.syncSecret(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
       await this.writeStatus(r, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
-      secretMetrics.reconcileDuration.observe({ namespace: ns }, (performance.now() - t0) / 1000);
+      secretMetrics.reconcileDuration.set({ name, namespace: ns }, nanosecondsSince(t0));
       const next = nextRefresh();
       log.debug({ action: plan.action, requeueAfterMs: next.requeueAfter }, 'synced');
       return next;

@@ -169,6 +169,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       controller.queue.cancelDelayed(objectKey(es));
       o.events.forget(es.metadata.uid ?? '');
       for (const s of ['True', 'False']) secretMetrics.statusCondition.remove({ name: es.metadata.name!, namespace: es.metadata.namespace!, condition: 'Ready', status: s });
+      secretMetrics.reconcileDuration.remove({ name: es.metadata.name!, namespace: es.metadata.namespace! });
     },
   });
   const enqueueForSecret = (s: Secret) => {
@@ -201,6 +202,8 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     },
     delete: (s: AnyStore) => {
       clients.evict(kind, s);
+      // The store reconciler finds it gone and removes its metric series.
+      ctrl.enqueue(objectKey(s));
       enqueueForStore(kind, s, 'high');
     },
   });

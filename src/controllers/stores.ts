@@ -13,7 +13,8 @@ import type { Informer } from '../kube/informer.ts';
 import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
-import { secretMetrics } from '../metrics/index.ts';
+import { nanosecondsSince, secretMetrics, storeMetrics } from '../metrics/index.ts';
+import { TerminalError } from '../kube/controller.ts';
 import { controllerErrors, StoreReason } from './errors.ts';
 import { clusterSecretStores, secretStores } from './resources.ts';
 
@@ -299,10 +300,24 @@ export function setCondition(conditions: Condition[] | undefined, next: Omit<Con
 export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   const rt = kind === 'SecretStore' ? secretStores : clusterSecretStores;
   const informer = (kind === 'SecretStore' ? d.secretStoreInformer : d.clusterSecretStoreInformer) as Informer<AnyStore>;
+  const metrics = storeMetrics[kind];
   return async (key: string): Promise<{ requeueAfter?: number }> => {
+    const t0 = performance.now();
     const store = informer.get(key);
-    if (!store) return {};
+    if (!store) {
+      // Gone: its series go with it, as ESO's RemoveMetrics.
+      removeStoreMetrics(kind, key);
+      return {};
+    }
     if (!storeHandledBy(store, d.controllerClass)) return {};
+    try {
+      return await validateAndReport(store);
+    } finally {
+      metrics.reconcileDuration.set(storeSeries(store), nanosecondsSince(t0));
+    }
+  };
+
+  async function validateAndReport(store: AnyStore): Promise<{ requeueAfter?: number }> {
     let status: 'True' | 'False' = 'True';
     let reason: string = StoreReason.Valid;
     let message = 'store validated';
@@ -329,7 +344,7 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     }
     const ns = store.metadata.namespace;
     const name = store.metadata.name!;
-    for (const s of ['True', 'False']) secretMetrics.storeStatus.set({ name, namespace: ns ?? '', kind, condition: 'Ready', status: s }, s === status ? 1 : 0);
+    for (const s of ['True', 'False']) metrics.statusCondition.set({ ...storeSeries(store), condition: 'Ready', status: s }, s === status ? 1 : 0);
     const cur = (store.status?.conditions ?? []).find((c) => c.type === 'Ready');
     if (!cur || cur.status !== status || cur.reason !== reason || cur.message !== message || store.status?.capabilities !== capabilities) {
       await d.kube.updateStatusWithRetry<AnyStore>(rt, ns, name, (obj) => ({
@@ -337,10 +352,39 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
         status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
       }));
     }
+    // A store that is not Ready is a failed reconcile, as in ESO: it counts in
+    // controller_runtime_reconcile_total{result="error"} (the dashboards' store error rate) and
+    // is logged once, by the controller. Invalid configuration waits for a change (terminal);
+    // failed validation is retried with backoff.
+    if (status === 'False') {
+      const failure = `${storeId(kind, store)} is not ready (${reason}): ${message}`;
+      throw reason === StoreReason.InvalidProviderConfig ? new TerminalError(failure) : new StoreNotReadyError(failure);
+    }
     d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
-    // Invalid configuration waits for a change; failed validation is retried on the interval.
     // spec.refreshInterval (seconds) overrides the controller's --store-requeue-interval, as in ESO.
     const every = store.spec.refreshInterval && store.spec.refreshInterval > 0 ? store.spec.refreshInterval * 1000 : d.requeueIntervalMs;
-    return reason === StoreReason.InvalidProviderConfig ? {} : { requeueAfter: every };
-  };
+    return { requeueAfter: every };
+  }
+}
+
+/** A store whose validation failed: retried with backoff. Its message is the one in status. */
+export class StoreNotReadyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreNotReadyError';
+  }
+}
+
+/** The labels of a store's series: ESO's name and namespace (empty for a ClusterSecretStore). */
+function storeSeries(store: AnyStore): { name: string; namespace: string } {
+  return { name: store.metadata.name!, namespace: store.metadata.namespace ?? '' };
+}
+
+/** Removes the series of a store that is gone; `key` is the informer key (namespace/name or name). */
+export function removeStoreMetrics(kind: StoreKind, key: string): void {
+  const slash = key.indexOf('/');
+  const series = slash < 0 ? { name: key, namespace: '' } : { name: key.slice(slash + 1), namespace: key.slice(0, slash) };
+  const m = storeMetrics[kind];
+  for (const status of ['True', 'False']) m.statusCondition.remove({ ...series, condition: 'Ready', status });
+  m.reconcileDuration.remove(series);
 }

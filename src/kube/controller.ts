@@ -3,7 +3,7 @@
 // A thrown TerminalError is not retried; any other error is retried with per-key backoff.
 import type { Logger } from 'pino';
 import { WorkQueue, type Priority, type WorkQueueOptions } from './workqueue.ts';
-import { reconcileMetrics } from './metrics.ts';
+import { initControllerMetrics, reconcileMetrics } from './metrics.ts';
 
 export interface Result {
   /** Process the key again after this many ms (periodic refresh). */
@@ -55,7 +55,7 @@ export class Controller {
     this.workers = Math.max(1, opts.workers);
     this.log = opts.logger.child({ controller: opts.name });
     this.queue = new WorkQueue({ ...opts, name: opts.name });
-    reconcileMetrics.maxWorkers.set({ controller: this.name }, this.workers);
+    initControllerMetrics(this.name, this.workers);
   }
 
   enqueue(key: string, priority: Priority = 'high'): void {
@@ -108,7 +108,10 @@ export class Controller {
       reconcileMetrics.errors.inc({ controller: this.name });
       if (err instanceof TerminalError) {
         this.queue.forget(key);
-        reconcileMetrics.total.inc({ controller: this.name, result: 'terminal_error' });
+        // As controller-runtime: a terminal error is an error (result="error", which dashboards'
+        // error ratios count) and is also counted apart.
+        reconcileMetrics.terminalErrors.inc({ controller: this.name });
+        reconcileMetrics.total.inc({ controller: this.name, result: 'error' });
         if (alreadyLogged.has(err)) this.log.debug({ key }, 'reconcile failed; not retrying');
         else this.log.error({ key, err: err.message }, 'reconcile failed; not retrying');
       } else {

@@ -15,7 +15,7 @@
 //   failure: it does not grow the key's backoff.
 import { timerDelayMs } from '../api/duration.ts';
 import { ExponentialBackoff, TokenBucket } from './ratelimit.ts';
-import { queueMetrics } from './metrics.ts';
+import { queueMetrics, scrapedQueues } from './metrics.ts';
 
 export type Priority = 'high' | 'low';
 
@@ -88,6 +88,8 @@ class Fifo {
 
 export class WorkQueue {
   readonly name: string;
+  /** controller-runtime's labels of a controller's queue: `name` and `controller`, both its name. */
+  private readonly labels: { name: string; controller: string };
   private readonly queues: Record<Priority, Fifo> = { high: new Fifo(), low: new Fifo() };
   /** Keys that need processing, with their priority (waiting, or to re-run after processing). */
   private readonly dirty = new Map<string, Priority>();
@@ -111,11 +113,14 @@ export class WorkQueue {
 
   constructor(opts: WorkQueueOptions) {
     this.name = opts.name;
+    this.labels = { name: opts.name, controller: opts.name };
     this.now = opts.now ?? (() => performance.now());
     this.backoff = new ExponentialBackoff(opts.backoffBaseMs ?? 5, opts.backoffMaxMs ?? 5 * 60_000);
     this.bucket = new TokenBucket(opts.retryQps ?? 10, opts.retryBurst ?? 100, this.now);
     this.groupsOf = opts.groupsOf;
     this.groupLimit = opts.groupLimit ?? (() => Infinity);
+    scrapedQueues.add(this);
+    this.updateDepth();
   }
 
   /** Keys waiting to be handed to a worker (not counting delayed or in-progress keys). */
@@ -178,7 +183,7 @@ export class WorkQueue {
       }
       return;
     }
-    queueMetrics.adds.inc({ name: this.name });
+    queueMetrics.adds.inc(this.labels);
     this.dirty.set(key, priority);
     if (!this.addedAt.has(key)) this.addedAt.set(key, this.now());
     if (this.processing.has(key)) return;
@@ -229,7 +234,7 @@ export class WorkQueue {
   /** Re-adds a failed key after its backoff (and the global retry rate limit). */
   addRateLimited(key: string, priority: Priority = 'low'): number {
     const delay = Math.max(this.backoff.when(key), this.bucket.reserve());
-    queueMetrics.retries.inc({ name: this.name });
+    queueMetrics.retries.inc(this.labels);
     this.addAfter(key, delay, priority);
     return delay;
   }
@@ -275,7 +280,7 @@ export class WorkQueue {
     }
     const added = this.addedAt.get(key);
     if (added !== undefined) {
-      queueMetrics.queueDuration.observe({ name: this.name }, (t - added) / 1000);
+      queueMetrics.queueDuration.observe(this.labels, (t - added) / 1000);
       this.addedAt.delete(key);
     }
   }
@@ -283,7 +288,7 @@ export class WorkQueue {
   /** Marks the key processed; if it was added meanwhile, it goes back in the queue. */
   done(key: string): void {
     const started = this.processing.get(key);
-    if (started !== undefined) queueMetrics.workDuration.observe({ name: this.name }, (this.now() - started) / 1000);
+    if (started !== undefined) queueMetrics.workDuration.observe(this.labels, (this.now() - started) / 1000);
     this.processing.delete(key);
     const groups = this.processingGroups.get(key);
     this.processingGroups.delete(key);
@@ -328,6 +333,7 @@ export class WorkQueue {
   /** Stops handing out keys; waiting getters receive undefined. In-progress keys may finish. */
   shutDown(): void {
     this.shuttingDown = true;
+    scrapedQueues.delete(this);
     for (const { timer } of this.waiting.values()) clearTimeout(timer);
     this.waiting.clear();
     this.getters.splice(0).forEach((g) => g(undefined));
@@ -344,11 +350,11 @@ export class WorkQueue {
   }
 
   private updateDepth(): void {
-    queueMetrics.depth.set({ name: this.name, priority: 'high' }, this.queues.high.length);
-    queueMetrics.depth.set({ name: this.name, priority: 'low' }, this.queues.low.length);
+    queueMetrics.depth.set({ ...this.labels, priority: 'high' }, this.queues.high.length);
+    queueMetrics.depth.set({ ...this.labels, priority: 'low' }, this.queues.low.length);
   }
 
-  /** Gauges that depend on time, refreshed when metrics are scraped. */
+  /** Gauges that depend on time, refreshed when metrics are scraped (kube/metrics.ts). */
   collectMetrics(): void {
     const t = this.now();
     let total = 0;
@@ -357,7 +363,7 @@ export class WorkQueue {
       total += t - s;
       longest = Math.max(longest, t - s);
     }
-    queueMetrics.unfinishedWork.set({ name: this.name }, total / 1000);
-    queueMetrics.longestRunning.set({ name: this.name }, longest / 1000);
+    queueMetrics.unfinishedWork.set(this.labels, total / 1000);
+    queueMetrics.longestRunning.set(this.labels, longest / 1000);
   }
 }

@@ -6,8 +6,9 @@ export function counter(name: string, help: string, labelNames: string[]): Count
   return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames });
 }
 
-export function gauge(name: string, help: string, labelNames: string[]): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames });
+/** `collect` runs at each scrape, for gauges whose value is a function of time (work in progress). */
+export function gauge(name: string, help: string, labelNames: string[], collect?: () => void): Gauge {
+  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, labelNames, ...(collect ? { collect } : {}) });
 }
 
 export function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram {

@@ -3,8 +3,9 @@
 #   $TESSERA_PEERS_CACHE/etcd-<v>/etcd
 #   $TESSERA_PEERS_CACHE/kube-<v>/{kube-apiserver,kube-controller-manager}
 #   $TESSERA_PEERS_CACHE/py-<hash>/{bin/moto_server,bao}
+#   $TESSERA_PEERS_CACHE/prometheus-<debian version>/prometheus
 # Each product is written to a temporary name and renamed when complete, so an interrupted build
-# is simply redone. Usage: build.sh [etcd|kube|python|all]
+# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|all|paths]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
@@ -21,6 +22,11 @@ log() { printf '[peers:build] %s\n' "$*" >&2; }
 etcd_version() { sed -n 's/^require go.etcd.io\/etcd\/server\/v3 \(v[^ ]*\)$/\1/p' "$here/go/etcd/go.mod"; }
 kube_version() { cat "$here/go/kube/K8S_VERSION"; }
 py_key() { sha256sum "$here/python/requirements.txt" | cut -c1-12; }
+# Prometheus is Debian's package (bookworm), fetched with `apt-get download` and unpacked with
+# `dpkg-deb -x`: no root, nothing installed on the machine. Pinned, so every run queries the same
+# PromQL engine; Debian drops a superseded version from its mirror, so a point release that
+# replaces it needs this line changed (`apt-cache policy prometheus` names the candidate).
+prometheus_version() { echo "${TESSERA_PROMETHEUS_VERSION:-2.42.0+ds-5+deb12u1}"; }
 
 build_etcd() {
   local v dir; v="$(etcd_version)"; dir="$cache/etcd-$v"
@@ -62,19 +68,45 @@ build_python() {
   log "python peers installed in $((SECONDS - t0))s"
 }
 
+build_prometheus() {
+  local v dir; v="$(prometheus_version)"; dir="$cache/prometheus-$v"
+  [[ -x "$dir/prometheus" ]] && return 0
+  local tool
+  for tool in apt-get dpkg-deb; do
+    command -v "$tool" >/dev/null || { log "prometheus $v: $tool not found; the Prometheus peer is Debian's package (see README, The real peers)"; exit 1; }
+  done
+  log "fetching prometheus $v (cold)"; local t0=$SECONDS
+  local tmp; tmp="$(mktemp -d "$cache/.prometheus.XXXXXX")"
+  # As root, apt drops to the _apt user to download, which may not write to our temporary
+  # directory; downloading as ourselves is what a non-root user does anyway.
+  if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "prometheus=$v" >&2); then
+    rm -rf "$tmp"
+    log "prometheus $v: apt-get download failed; run apt-get update, or set TESSERA_PROMETHEUS_VERSION to the version apt-cache policy prometheus names"
+    exit 1
+  fi
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+  mkdir -p "$dir"
+  mv "$tmp/root/usr/bin/prometheus" "$dir/prometheus.tmp"
+  rm -rf "$tmp"
+  mv "$dir/prometheus.tmp" "$dir/prometheus"
+  log "prometheus $v fetched and unpacked in $((SECONDS - t0))s"
+}
+
 paths() {
   echo "ETCD_BIN=$cache/etcd-$(etcd_version)/etcd"
   echo "KUBE_APISERVER_BIN=$cache/kube-$(kube_version)/kube-apiserver"
   echo "KUBE_CONTROLLER_MANAGER_BIN=$cache/kube-$(kube_version)/kube-controller-manager"
   echo "MOTO_SERVER_BIN=$cache/py-$(py_key)/bin/moto_server"
   echo "BAO_BIN=$cache/py-$(py_key)/bao"
+  echo "PROMETHEUS_BIN=$cache/prometheus-$(prometheus_version)/prometheus"
 }
 
 case "${1:-all}" in
   etcd) build_etcd ;;
   kube) build_kube ;;
   python) build_python ;;
+  prometheus) build_prometheus ;;
   paths) paths ;;
-  all) build_python; build_etcd; build_kube ;;
-  *) echo "usage: $0 [etcd|kube|python|all|paths]" >&2; exit 2 ;;
+  all) build_python; build_etcd; build_kube; build_prometheus ;;
+  *) echo "usage: $0 [etcd|kube|python|prometheus|all|paths]" >&2; exit 2 ;;
 esac
