@@ -28,7 +28,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { KubeClient } from '../src/kube/client.ts';
+import { isGone, KubeClient } from '../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
 import { ensurePeers, repoRoot } from '../test/peers/index.ts';
 import { requestsByVerbResource } from './lib/apiserver.ts';
@@ -146,10 +146,26 @@ class ReadyWatcher {
         } catch (e) {
           if (this.abort.signal.aborted) return;
           log(`watch error: ${(e as Error).message}; resuming`);
-          await new Promise((r) => setTimeout(r, 500));
+          // Under load the watch can fall behind the apiserver's event window (410 Gone): resuming
+          // from the same resourceVersion would fail forever, so list everything again (Ready
+          // objects missed meanwhile are seen then, a little late) and watch from the list.
+          if (isGone(e)) rv = await this.relist().catch(() => rv);
+          else await new Promise((r) => setTimeout(r, 500));
         }
       }
     })();
+  }
+  /** Observes every ExternalSecret (paged list); returns the resourceVersion to watch from. */
+  private async relist(): Promise<string> {
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.admin.list<ES>(externalSecrets, undefined, { limit: 2000, continue: cont });
+      for (const es of page.items) this.observe(es);
+      rv = page.metadata.resourceVersion ?? rv;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return rv;
   }
   private observe(es: ES): void {
     const key = `${es.metadata?.namespace}/${es.metadata?.name}`;
