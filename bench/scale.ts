@@ -18,18 +18,26 @@
 // - controller memory and CPU: /proc/<pid>/status VmHWM and /proc/<pid>/stat utime+stime;
 // - refresh cycle: from all-Ready until every ExternalSecret has been refreshed once more (its
 //   status.refreshTime changed); a new ExternalSecret is created halfway through it.
+//
+// --scenario restart (bench/lib/restart.ts): after the initial sync, the controller is stopped
+// (SIGTERM) and started again with the same flags; reported are the new process's provider calls,
+// the writes it caused (resourceVersion changes, its own requests, apiserver_request_total), its
+// time to /readyz OK and until its queues are drained, and the create → Ready latency of an
+// ExternalSecret created right after the restart. The refresh cycle and the floor are skipped.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { KubeClient } from '../src/kube/client.ts';
+import { isGone, KubeClient } from '../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
 import { ensurePeers, repoRoot } from '../test/peers/index.ts';
 import { requestsByVerbResource } from './lib/apiserver.ts';
 import { installTessera, poll, startController, type Controller } from './lib/operator.ts';
 import { mapLimit, retry } from './lib/pool.ts';
-import { procStat, type ProcStat } from './lib/proc.ts';
+import { procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
+import { measureRestart, type RestartFigures } from './lib/restart.ts';
+import { Sampler } from './lib/sampler.ts';
 
 const externalSecrets: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
 const clusterSecretStores: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
@@ -48,7 +56,10 @@ const { values: a } = parseArgs({
     'unmanaged-secrets': { type: 'string', default: '0' },
     concurrent: { type: 'string', default: '16' },
     'create-concurrency': { type: 'string', default: '' },
-    'refresh-interval': { type: 'string', default: '1m' },
+    // "scale" (initial sync, refresh cycle, floor) or "restart" (initial sync, then a restart).
+    scenario: { type: 'string', default: 'scale' },
+    // Default 1m for "scale"; 1h for "restart", so that no refresh is due while it is measured.
+    'refresh-interval': { type: 'string', default: '' },
     'skip-refresh': { type: 'boolean', default: false },
     // Default, as users meet it: the ExternalSecrets exist, then the controller starts. With
     // --create-while-running they are created while the controller runs (latency per object).
@@ -68,7 +79,10 @@ const K = Number(a['remote-keys']);
 const U = Number(a['unmanaged-secrets']);
 const C = Number(a.concurrent);
 const CREATE_C = Number(a['create-concurrency'] || C);
-const REFRESH = a['refresh-interval']!;
+const SCENARIO = a.scenario!;
+if (SCENARIO !== 'scale' && SCENARIO !== 'restart') throw new Error(`--scenario must be "scale" or "restart", not ${JSON.stringify(SCENARIO)}`);
+const RESTART = SCENARIO === 'restart';
+const REFRESH = a['refresh-interval'] || (RESTART ? '1h' : '1m');
 const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
 const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
 const SAMPLE_MS = Number(a['sample-ms']);
@@ -105,63 +119,6 @@ function externalSecret(i: number, name = `es-${i}`): ES {
   return { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: nsName(i % M) }, spec };
 }
 
-/** Samples the controller's provider-call counter and /proc figures every SAMPLE_MS. */
-class Sampler {
-  readonly calls: Array<{ t: number; byCall: Record<string, number> }> = [];
-  readonly proc: Array<{ t: number } & ProcStat> = [];
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-  private readonly ctl: Controller;
-  constructor(ctl: Controller) {
-    this.ctl = ctl;
-  }
-  start(): void {
-    this.timer = setInterval(() => void this.sample(), SAMPLE_MS);
-  }
-  async sample(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const t = Date.now();
-      const p = procStat(this.ctl.pid);
-      if (p) this.proc.push({ t, ...p });
-      const text = await this.ctl.metrics(['externalsecret_provider_api_calls_count']);
-      // Only this run's store: other objects in the cluster are not part of the figures.
-      this.calls.push({ t, byCall: sumBy(parseProm(text), 'externalsecret_provider_api_calls_count', ['call'], (l) => l.store === `ClusterSecretStore/bench-${run}`) });
-    } catch {
-      /* the process may be stopping */
-    } finally {
-      this.busy = false;
-    }
-  }
-  stop(): void {
-    clearInterval(this.timer);
-  }
-  /** Provider calls by operation between two instants, and the busiest 1 s window. */
-  window(from: number, to: number): { byCall: Record<string, number>; total: number; busiestSecond: number } {
-    const s = this.calls.filter((c) => c.t >= from && c.t <= to);
-    const before = [...this.calls].reverse().find((c) => c.t < from)?.byCall ?? {};
-    const last = s[s.length - 1]?.byCall ?? before;
-    const tot = (r: Record<string, number>) => total(r);
-    let busiest = 0;
-    const all = [{ t: from, byCall: before }, ...s];
-    for (let j = 0, i = 0; j < all.length; j++) {
-      while (all[j]!.t - all[i]!.t > 1000) i++;
-      // Compare with the last sample at or before the window's start (covers ≥ 1 s).
-      const base = i > 0 ? all[i - 1]! : all[0]!;
-      busiest = Math.max(busiest, tot(all[j]!.byCall) - tot(base.byCall));
-    }
-    const byCall = diff(last, before);
-    return { byCall, total: total(byCall), busiestSecond: busiest };
-  }
-  procAt(from: number, to: number): { peakRssMb: number; cpuSeconds: number } {
-    const s = this.proc.filter((p) => p.t >= from && p.t <= to);
-    const before = [...this.proc].reverse().find((p) => p.t < from) ?? s[0];
-    const last = s[s.length - 1] ?? before;
-    return { peakRssMb: Math.round(Math.max(0, ...s.map((p) => p.hwmMb))), cpuSeconds: Math.round(((last?.cpuSeconds ?? 0) - (before?.cpuSeconds ?? 0)) * 100) / 100 };
-  }
-}
-
 /** Watches every ExternalSecret and records, with ms timestamps, when each becomes Ready and refreshes. */
 class ReadyWatcher {
   readonly readyAt = new Map<string, number>();
@@ -189,10 +146,26 @@ class ReadyWatcher {
         } catch (e) {
           if (this.abort.signal.aborted) return;
           log(`watch error: ${(e as Error).message}; resuming`);
-          await new Promise((r) => setTimeout(r, 500));
+          // Under load the watch can fall behind the apiserver's event window (410 Gone): resuming
+          // from the same resourceVersion would fail forever, so list everything again (Ready
+          // objects missed meanwhile are seen then, a little late) and watch from the list.
+          if (isGone(e)) rv = await this.relist().catch(() => rv);
+          else await new Promise((r) => setTimeout(r, 500));
         }
       }
     })();
+  }
+  /** Observes every ExternalSecret (paged list); returns the resourceVersion to watch from. */
+  private async relist(): Promise<string> {
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.admin.list<ES>(externalSecrets, undefined, { limit: 2000, continue: cont });
+      for (const es of page.items) this.observe(es);
+      rv = page.metadata.resourceVersion ?? rv;
+      cont = page.metadata.continue || undefined;
+    } while (cont);
+    return rv;
   }
   private observe(es: ES): void {
     const key = `${es.metadata?.namespace}/${es.metadata?.name}`;
@@ -282,7 +255,7 @@ async function main(): Promise<void> {
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
   log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
-  const sampler = new Sampler(ctl);
+  const sampler = new Sampler(ctl, `ClusterSecretStore/bench-${run}`, SAMPLE_MS);
   sampler.start();
   const rest0: Record<string, number> = {};
 
@@ -333,7 +306,7 @@ async function main(): Promise<void> {
 
   // ---- one refresh cycle, with a new ExternalSecret created halfway ------------------------------
   let refresh: Record<string, unknown> | undefined;
-  if (!a['skip-refresh']) {
+  if (!a['skip-refresh'] && !RESTART) {
     log(`waiting for one refresh cycle (${REFRESH})`);
     await new Promise((r) => setTimeout(r, REFRESH_MS / 2));
     const late = externalSecret(N, 'es-late');
@@ -382,44 +355,77 @@ async function main(): Promise<void> {
     meanReconcileMs: mean('controller_runtime_reconcile_time_seconds', { controller: 'externalsecret' }),
     reconciles: sumBy(full, 'controller_runtime_reconcile_total', ['result'], (l) => l.controller === 'externalsecret'),
   };
+
+  // ---- restart: stop the controller, start it again with the same flags --------------------------
+  let restart: RestartFigures | undefined;
+  let running = ctl;
+  if (RESTART) {
+    const r = await measureRestart({
+      admin,
+      apiserverUrl: env.KUBE_APISERVER_URL,
+      old: ctl,
+      start: () => startController(admin, env, controllerArgs, a['controller-node-options']),
+      store: `ClusterSecretStore/bench-${run}`,
+      inScope: (ns) => ns.startsWith(`bench-${run}-`),
+      createNew: async () => {
+        const fresh = externalSecret(N + 1, 'es-after-restart');
+        await admin.create(externalSecrets, fresh);
+        return `${fresh.metadata!.namespace}/es-after-restart`;
+      },
+      readyAt: (key) => watcher.readyAt.get(key),
+      sampleMs: SAMPLE_MS,
+      timeoutMs: READY_TIMEOUT_MS,
+      log,
+    });
+    restart = r.figures;
+    running = r.ctl;
+    log(`restart: drained ${restart.drainedSeconds} s after spawn; provider calls ${JSON.stringify(restart.provider.byCall)}; changed ${JSON.stringify(restart.changed)}`);
+  }
   await watcher.stop();
-  await ctl.stop();
+  await running.stop();
 
   // ---- the floor: what the apiserver itself needs for the controller's writes ------------------
-  log(`floor: ${N} Secret creates, then ${N} ExternalSecret status merge-patches, ${C} at a time`);
-  const f0 = Date.now();
-  await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
-    retry(() => admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${i}`, namespace: floorNs, labels: { [BENCH_LABEL]: run } }, data: { user: Buffer.from(`user-${i}`).toString('base64'), password: Buffer.from(`pw-${i}-${run}`).toString('base64') } } as Secret)),
-  );
-  const f1 = Date.now();
-  await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
-    retry(() => admin.patch(externalSecrets, nsName(i % M), `es-${i}`, 'merge', { status: { refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` } }, { subresource: 'status' })),
-  );
-  const f2 = Date.now();
-  const floor = { seconds: secs(f2 - f0), secretCreatesSeconds: secs(f1 - f0), statusPatchesSeconds: secs(f2 - f1), concurrency: C };
-  log(`floor ${floor.seconds} s (creates ${floor.secretCreatesSeconds} s, patches ${floor.statusPatchesSeconds} s)`);
+  let floor: { seconds: number; secretCreatesSeconds: number; statusPatchesSeconds: number; concurrency: number } | undefined;
+  if (!RESTART) {
+    log(`floor: ${N} Secret creates, then ${N} ExternalSecret status merge-patches, ${C} at a time`);
+    const f0 = Date.now();
+    await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
+      retry(() => admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${i}`, namespace: floorNs, labels: { [BENCH_LABEL]: run } }, data: { user: Buffer.from(`user-${i}`).toString('base64'), password: Buffer.from(`pw-${i}-${run}`).toString('base64') } } as Secret)),
+    );
+    const f1 = Date.now();
+    await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
+      retry(() => admin.patch(externalSecrets, nsName(i % M), `es-${i}`, 'merge', { status: { refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` } }, { subresource: 'status' })),
+    );
+    const f2 = Date.now();
+    floor = { seconds: secs(f2 - f0), secretCreatesSeconds: secs(f1 - f0), statusPatchesSeconds: secs(f2 - f1), concurrency: C };
+    log(`floor ${floor.seconds} s (creates ${floor.secretCreatesSeconds} s, patches ${floor.statusPatchesSeconds} s)`);
+  }
 
   const result = {
     run,
     at: new Date().toISOString(),
     machine,
+    scenario: SCENARIO,
     params: { nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
     initial,
     refresh,
+    restart,
     floor,
-    ratioToFloor: Math.round((initial.allReadySeconds / floor.seconds) * 100) / 100,
+    ratioToFloor: floor ? Math.round((initial.allReadySeconds / floor.seconds) * 100) / 100 : undefined,
     controller: { peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, logFile: ctl.logFile },
   };
-  const out = a.out || path.join(repoRoot, 'bench', 'results', `scale-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
+  const out = a.out || path.join(repoRoot, 'bench', 'results', `${RESTART ? 'restart' : 'scale'}-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
   const row = (k: string, v: unknown, target = '') => console.log(`${k.padEnd(46)} ${String(v).padEnd(28)} ${target}`);
-  console.log(`\nTessera scale bench: N=${N} M=${M} K=${K} U=${U} (${machine.nproc} cores)`);
+  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} (${machine.nproc} cores)`);
   row('figure', 'value', 'target');
   row(precreate ? 'all Ready after controller start (s)' : 'all Ready after first create (s)', initial.allReadySeconds);
-  row('apiserver floor (s)', floor.seconds);
-  row('ratio to floor', result.ratioToFloor, '≤ 2');
+  if (floor) {
+    row('apiserver floor (s)', floor.seconds);
+    row('ratio to floor', result.ratioToFloor, '≤ 2');
+  }
   row(precreate ? 'start→Ready p50 / p99 (ms)' : 'latency create→Ready p50 / p99 (ms)', `${initial.latencyMs.p50} / ${initial.latencyMs.p99}`);
   row('provider calls, initial sync', `${initialProvider.total} ${JSON.stringify(initialProvider.byCall)}`, `≤ ${Math.ceil(K / 10)}`);
   row('busiest provider second, initial', initialProvider.busiestSecond);
@@ -433,6 +439,25 @@ async function main(): Promise<void> {
   row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
   row('controller CPU (s), whole run', result.controller.cpuSeconds);
   row('apiserver requests, initial sync', total(initial.apiserver));
+  if (restart) {
+    // Targets as issue 10 sets them: with no refresh due, a restart reads nothing from the
+    // provider but the store's validation and the new ExternalSecret's value, and writes nothing.
+    const w = (r: Record<string, number>) => `${total(r)} ${JSON.stringify(r)}`;
+    const writeMethods = Object.fromEntries(Object.entries(restart.controllerRequests).filter(([m]) => m !== 'GET'));
+    row('restart: old process exit after SIGTERM (s)', restart.stopSeconds);
+    row('restart: spawn → /readyz OK (s)', restart.readySeconds);
+    row('restart: spawn → queues drained (s)', restart.drainedSeconds);
+    row('restart: reconciles by the new process', w(restart.reconciles));
+    row('restart: other ExternalSecrets in the cluster', restart.otherExternalSecrets);
+    row('restart: provider calls', w(restart.provider.byCall), '≤ 2 (validation + new ES)');
+    row('restart: busiest provider second', restart.provider.busiestSecond);
+    row('restart: Secrets changed (of N)', restart.changed.secrets, '0');
+    row('restart: ExternalSecrets changed (of N)', restart.changed.externalSecrets, '0');
+    row('restart: controller writes by method', w(writeMethods), 'the new ES only');
+    row('restart: apiserver writes (all clients)', w(restart.apiserverWrites));
+    row('restart: new ES create → Ready (ms)', restart.newExternalSecretReadyMs, '< 2000');
+    row('restart: new process CPU (s) until drained', restart.controller.cpuSeconds);
+  }
   console.log(`result: ${out}`);
 
   // ---- cleanup ----------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 // runs it: it must complete, get every ExternalSecret Ready, write its JSON result, and show
 // the invariants the benchmark exists to protect (identical reads coalesced, no per-object
 // provider calls, no GET of target Secrets before creating them, a new ExternalSecret Ready fast
-// during a refresh cycle).
+// during a refresh cycle). The restart scenario (--scenario restart) runs at a small N: its
+// figures must be printed and be numbers (their values are for docs/performance.md, not for a
+// test on a shared machine).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -31,21 +33,27 @@ interface Result {
   controller: { peakRssMb: number; cpuSeconds: number; coalescedReads: number };
 }
 
+/** Runs bench/scale.ts with `args`; returns its exit code and everything it printed. */
+async function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bench/scale.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  return { code, output };
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describe('bench/scale.ts smoke run', () => {
   it(`syncs ${N} ExternalSecrets over ${M} namespaces from ${K} keys and reports sane figures`, { timeout: 180_000 }, async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'result.json');
-    const args = [
-      path.join(repoRoot, 'bench/scale.ts'),
+    const { code, output } = await runBench([
       `--external-secrets=${N}`, `--namespaces=${M}`, `--remote-keys=${K}`, `--unmanaged-secrets=${U}`,
       '--refresh-interval=10s', '--ready-timeout=90', `--out=${out}`,
-    ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: repoRoot });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    ]);
     assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
-    assert.match(output, new RegExp(`result: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(output, new RegExp(`result: ${escapeRegExp(out)}`));
     assert.ok(existsSync(out), 'JSON result written');
     const r = JSON.parse(readFileSync(out, 'utf8')) as Result;
 
@@ -70,5 +78,53 @@ describe('bench/scale.ts smoke run', () => {
     assert.ok(r.refresh.provider.busiestSecond <= 20, `busiest provider second ${r.refresh.provider.busiestSecond}`);
     assert.ok(r.refresh.newExternalSecretReadyMs < 5000, `new ExternalSecret Ready after ${r.refresh.newExternalSecretReadyMs} ms`);
     assert.ok(r.controller.peakRssMb > 0 && r.controller.peakRssMb < 400, `peak RSS ${r.controller.peakRssMb} MB`);
+  });
+
+  it('restarts the controller over 20 synced ExternalSecrets and prints the restart figures as numbers', { timeout: 180_000 }, async () => {
+    const n = 20;
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'restart.json');
+    const { code, output } = await runBench(['--scenario=restart', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
+    assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
+    assert.match(output, /Tessera restart bench: N=20 .*refreshInterval=1h/);
+
+    // Each row of the table: the label, then a number (a count may be followed by its breakdown).
+    const rows = [
+      'restart: old process exit after SIGTERM (s)',
+      'restart: spawn → /readyz OK (s)',
+      'restart: spawn → queues drained (s)',
+      'restart: reconciles by the new process',
+      'restart: provider calls',
+      'restart: busiest provider second',
+      'restart: Secrets changed (of N)',
+      'restart: ExternalSecrets changed (of N)',
+      'restart: controller writes by method',
+      'restart: apiserver writes (all clients)',
+      'restart: new ES create → Ready (ms)',
+      'restart: new process CPU (s) until drained',
+    ];
+    for (const label of rows) {
+      const m = new RegExp(`^${escapeRegExp(label)} +(\\S+)`, 'm').exec(output);
+      assert.ok(m, `row "${label}" printed:\n${output.slice(-3000)}`);
+      assert.ok(Number.isFinite(Number(m[1])) && Number(m[1]) >= 0, `row "${label}" is a number: ${m[1]}`);
+    }
+    // No floor and no refresh cycle in this scenario: they belong to the scale scenario.
+    assert.doesNotMatch(output, /^apiserver floor/m);
+
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { scenario: string; restart: Record<string, unknown> & {
+      provider: { byCall: Record<string, number>; total: number };
+      changed: { secrets: number; externalSecrets: number };
+      reconciles: Record<string, number>;
+    } };
+    assert.equal(r.scenario, 'restart');
+    for (const k of ['stopSeconds', 'readySeconds', 'drainedSeconds', 'newExternalSecretReadyMs', 'otherExternalSecrets']) {
+      assert.equal(typeof r.restart[k], 'number', `${k}: ${JSON.stringify(r.restart[k])}`);
+    }
+    assert.ok((r.restart.readySeconds as number) > 0 && (r.restart.drainedSeconds as number) >= (r.restart.readySeconds as number), JSON.stringify(r.restart));
+    // The counts are of this run's objects: at most the N synced ones changed.
+    assert.ok(r.restart.changed.secrets >= 0 && r.restart.changed.secrets <= n, JSON.stringify(r.restart.changed));
+    assert.ok(r.restart.changed.externalSecrets >= 0 && r.restart.changed.externalSecrets <= n, JSON.stringify(r.restart.changed));
+    assert.equal(r.restart.provider.total, Object.values(r.restart.provider.byCall).reduce((a, b) => a + b, 0));
+    // The new process reconciled at least the ExternalSecret created after the restart.
+    assert.ok(Object.entries(r.restart.reconciles).some(([k, v]) => k.startsWith('externalsecret ') && v >= 1), JSON.stringify(r.restart.reconciles));
   });
 });
