@@ -169,7 +169,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
-    reconcile: makeStoreReconciler('SecretStore', { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs }),
+    reconcile: makeStoreReconciler('SecretStore', { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs, events: o.events }),
   });
   const cssController = new Controller({
     name: 'clustersecretstore',
@@ -177,7 +177,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
-    reconcile: makeStoreReconciler('ClusterSecretStore', { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs }),
+    reconcile: makeStoreReconciler('ClusterSecretStore', { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs, events: o.events }),
   });
 
   // ---- event → key mapping ------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { labelSelectorMatches } from '../kube/selectors.ts';
 import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import type { Informer } from '../kube/informer.ts';
+import type { EventRecorder } from '../kube/events.ts';
 import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
@@ -280,6 +281,18 @@ export interface StoreReconcilerDeps {
   clusterSecretStoreInformer: Informer<ClusterSecretStore & KubeObject>;
   /** How often a Ready store is validated again (ms). */
   requeueIntervalMs: number;
+  /** Events on the store (ESO's `Valid` / `InvalidProviderConfig`); none when absent. */
+  events?: EventRecorder | undefined;
+}
+
+/**
+ * The Event a store's validation outcome is reported with, as ESO's store controller records
+ * them: Normal `Valid` "store validated", or Warning `InvalidProviderConfig` with the error for
+ * every failure (ESO uses that one event reason whether the client could not be built or its
+ * validation failed; the Ready condition's reason says which).
+ */
+export function storeEvent(ready: boolean, message: string): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  return ready ? { type: 'Normal', reason: StoreReason.Valid, message: 'store validated' } : { type: 'Warning', reason: StoreReason.InvalidProviderConfig, message };
 }
 
 
@@ -299,9 +312,16 @@ export function setCondition(conditions: Condition[] | undefined, next: Omit<Con
 export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   const rt = kind === 'SecretStore' ? secretStores : clusterSecretStores;
   const informer = (kind === 'SecretStore' ? d.secretStoreInformer : d.clusterSecretStoreInformer) as Informer<AnyStore>;
+  // The last event recorded per store (uid and content): an unchanged outcome is not recorded
+  // again on every requeue. After a restart each store's outcome is recorded once more, as the
+  // earlier Event may have expired (the apiserver keeps Events for an hour by default).
+  const lastEvent = new Map<string, string>();
   return async (key: string): Promise<{ requeueAfter?: number }> => {
     const store = informer.get(key);
-    if (!store) return {};
+    if (!store) {
+      lastEvent.delete(key);
+      return {};
+    }
     if (!storeHandledBy(store, d.controllerClass)) return {};
     let status: 'True' | 'False' = 'True';
     let reason: string = StoreReason.Valid;
@@ -336,6 +356,12 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
         ...obj,
         status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
       }));
+    }
+    const ev = storeEvent(status === 'True', message);
+    const signature = `${store.metadata.uid}\u0000${ev.type}\u0000${ev.reason}\u0000${ev.message}`;
+    if (d.events && lastEvent.get(key) !== signature) {
+      lastEvent.set(key, signature);
+      d.events.record(store, ev.type, ev.reason, ev.message);
     }
     d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
     // Invalid configuration waits for a change; failed validation is retried on the interval.
