@@ -15,6 +15,7 @@ import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { secretMetrics } from '../metrics/index.ts';
+import { referencesIn } from '../api/references.ts';
 import { controllerErrors, StoreReason } from './errors.ts';
 import { clusterSecretStores, secretStores } from './resources.ts';
 
@@ -69,19 +70,25 @@ export function conditionProblems(conditions: ClusterSecretStoreCondition[] | un
 }
 
 /**
- * Whether a ClusterSecretStore's provider config refers to a Secret or ServiceAccount without a
- * namespace: such references resolve in each ExternalSecret's own namespace, so a client cannot
- * be shared across namespaces (tenant isolation).
+ * Whether a ClusterSecretStore's provider config refers to a Secret, ConfigMap or ServiceAccount
+ * without a namespace: such references resolve in each ExternalSecret's own namespace, so a
+ * client cannot be shared across namespaces (tenant isolation). The reference fields come from
+ * the schema (src/api/references.ts), so caProvider and every selector count.
  */
-export function hasNamespaceRelativeRefs(config: unknown): boolean {
-  const visit = (node: unknown, key: string): boolean => {
-    if (Array.isArray(node)) return node.some((n) => visit(n, key));
-    if (!node || typeof node !== 'object') return false;
-    const o = node as Record<string, unknown>;
-    if (/(Ref|SecretRef|secretRef|serviceAccountRef)$/.test(key) && typeof o.name === 'string' && !o.namespace) return true;
-    return Object.entries(o).some(([k, v]) => visit(v, k));
-  };
-  return visit(config, '');
+export function hasNamespaceRelativeRefs(provider: string, config: unknown): boolean {
+  return referencesIn(provider, config).some((r) => r.namespace === undefined || r.namespace === null || r.namespace === '');
+}
+
+/**
+ * A SecretStore's references to another namespace, each naming its field, refused as ESO refuses
+ * them ("namespace should either be empty or match the namespace of the SecretStore"): a tenant's
+ * store must never read credentials or CA bundles of another namespace. ClusterSecretStores may.
+ */
+export function foreignNamespaceReferences(kind: StoreKind, storeNamespace: string | undefined, provider: string, config: unknown): string[] {
+  if (kind !== 'SecretStore') return [];
+  return referencesIn(provider, config)
+    .filter((r) => r.namespace !== undefined && r.namespace !== null && r.namespace !== '' && r.namespace !== storeNamespace)
+    .map((r) => `${r.field}.namespace: ${JSON.stringify(String(r.namespace).slice(0, 63))}: namespace should either be empty or match the namespace of the SecretStore (${JSON.stringify(storeNamespace ?? '')})`);
 }
 
 interface CachedClient {
@@ -133,7 +140,7 @@ export class StoreClients {
   async clientFor(kind: StoreKind, store: AnyStore, namespace: string): Promise<StoreHandle> {
     const name = providerName(store.spec as { provider?: Record<string, unknown> });
     const config = (store.spec.provider as Record<string, unknown>)[name];
-    const perNamespace = kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config);
+    const perNamespace = kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(name, config);
     const base = storeId(kind, store);
     const cacheKey = perNamespace ? `${base}#${namespace}` : base;
     const version = `${store.metadata.uid}:${store.metadata.generation ?? store.metadata.resourceVersion}`;
@@ -144,7 +151,7 @@ export class StoreClients {
     if (pending) return (await pending).handle;
     const build = (async () => {
       const provider = await getProvider(name);
-      const problems = provider.validateConfig(config);
+      const problems = [...provider.validateConfig(config), ...foreignNamespaceReferences(kind, store.metadata.namespace, name, config)];
       if (problems.length) throw new ProviderError('InvalidRequest', problems.join('; '));
       const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
       if (refused) throw controllerErrors.controllerIdentityDenied(storeId(kind, store), refused);
@@ -169,11 +176,15 @@ export class StoreClients {
     const name = providerName(store.spec as { provider?: Record<string, unknown> });
     const provider = await getProvider(name);
     const config = (store.spec.provider as Record<string, unknown>)[name];
-    const problems = [...provider.validateConfig(config), ...conditionProblems((store.spec as ClusterSecretStore['spec']).conditions)];
+    const problems = [
+      ...provider.validateConfig(config),
+      ...foreignNamespaceReferences(kind, store.metadata.namespace, name, config),
+      ...conditionProblems((store.spec as ClusterSecretStore['spec']).conditions),
+    ];
     if (problems.length) return { provider, problems };
     const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
     if (refused) return { provider, problems: [refused] };
-    if (kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config)) {
+    if (kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(name, config)) {
       // Credentials live in each ExternalSecret's namespace: nothing to check until one uses it.
       return { provider, problems };
     }
