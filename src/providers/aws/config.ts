@@ -1,58 +1,25 @@
-// spec.provider.aws of an external-secrets.io SecretStore, field for field as ESO's
-// apis/externalsecrets/v1/secretstore_aws_types.go. Kept local to the provider: the generated API
-// types live in src/api and may replace this shape later without changing a field name.
-import type { SecretKeySelector } from '../provider.ts';
+// spec.provider.aws of an external-secrets.io SecretStore: the types are the generated API types
+// (src/api), the checks here are the semantic ones the schema cannot express.
 
-export type AWSServiceType = 'SecretsManager' | 'ParameterStore';
+import type * as api from '../../api/types.generated.ts';
+import type { Validated } from '../common/config.ts';
+
+export type AWSServiceType = api.AWSProvider['service'];
 export const awsServiceTypes: readonly AWSServiceType[] = ['SecretsManager', 'ParameterStore'];
+export type SessionTagsPolicy = NonNullable<api.AWSProvider['sessionTagsPolicy']>;
+export type AWSAuth = Validated<api.AWSAuth>;
+export type AWSTag = api.AWSTag;
+export type ServiceAccountSelector = api.ServiceAccountSelector;
 
-export interface AWSAuthSecretRef {
-  accessKeyIDSecretRef?: SecretKeySelector | undefined;
-  secretAccessKeySecretRef?: SecretKeySelector | undefined;
-  sessionTokenSecretRef?: SecretKeySelector | undefined;
-}
-
-export interface ServiceAccountSelector {
-  name: string;
-  namespace?: string | undefined;
-  audiences?: string[] | undefined;
-}
-
-export interface AWSJWTAuth {
-  serviceAccountRef?: ServiceAccountSelector | undefined;
-}
-
-export interface AWSAuth {
-  secretRef?: AWSAuthSecretRef | undefined;
-  jwt?: AWSJWTAuth | undefined;
-}
-
-export interface AWSTag {
-  key: string;
-  value: string;
-}
-
-export interface AWSSecretsManagerSettings {
-  forceDeleteWithoutRecovery?: boolean | undefined;
-  recoveryWindowInDays?: number | undefined;
-}
-
-export type SessionTagsPolicy = 'None' | 'Simple' | 'Custom';
-
-export interface AWSProvider {
-  service: AWSServiceType;
-  auth?: AWSAuth | undefined;
-  role?: string | undefined;
+/**
+ * spec.provider.aws as the provider reads it: the generated type, except that `region` may be
+ * absent (the SDK's AWS_REGION / AWS_DEFAULT_REGION then apply, for configs that did not pass the
+ * apiserver, e.g. `tessera render`) and ESO's `[]*Tag` may hold null entries (skipped).
+ */
+export type AWSProvider = Omit<Validated<api.AWSProvider>, 'region' | 'sessionTags'> & {
   region?: string | undefined;
-  additionalRoles?: string[] | undefined;
-  externalID?: string | undefined;
   sessionTags?: Array<AWSTag | null> | undefined;
-  secretsManager?: AWSSecretsManagerSettings | undefined;
-  transitiveTagKeys?: string[] | undefined;
-  sessionTagsPolicy?: SessionTagsPolicy | undefined;
-  customSessionTags?: Record<string, string> | undefined;
-  prefix?: string | undefined;
-}
+};
 
 const field = 'spec.provider.aws';
 

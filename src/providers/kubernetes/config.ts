@@ -1,31 +1,13 @@
-// spec.provider.kubernetes of an external-secrets.io SecretStore, as ESO's
-// apis/externalsecrets/v1/secretstore_kubernetes_types.go.
-import type { SecretKeySelector } from '../provider.ts';
+// spec.provider.kubernetes of an external-secrets.io SecretStore: the types are the generated API
+// types (src/api), the checks here are the semantic ones the schema cannot express.
+import type * as api from '../../api/types.generated.ts';
+import type { Validated } from '../common/config.ts';
 import { checkCAProvider } from '../vault/config.ts';
-import type { CAProvider, ServiceAccountSelector } from '../vault/config.ts';
 
-export interface KubernetesServer {
-  /** API server URL; the cluster the operator runs in when empty. */
-  url?: string | undefined;
-  /** PEM CA bundle, base64-encoded as the CRD's []byte field is. */
-  caBundle?: string | undefined;
-  caProvider?: CAProvider | undefined;
-}
-
-export interface KubernetesAuth {
-  cert?: { clientCert?: SecretKeySelector | undefined; clientKey?: SecretKeySelector | undefined } | undefined;
-  token?: { bearerToken?: SecretKeySelector | undefined } | undefined;
-  serviceAccount?: ServiceAccountSelector | undefined;
-}
-
-export interface KubernetesProvider {
-  server?: KubernetesServer | undefined;
-  auth?: KubernetesAuth | undefined;
-  /** A kubeconfig in a Secret key (server, CA and credentials of its current context). */
-  authRef?: SecretKeySelector | undefined;
-  /** Namespace the Secrets are read from; "default" when empty. */
-  remoteNamespace?: string | undefined;
-}
+/** spec.provider.kubernetes as the provider reads it: the generated type, selectors named. */
+export type KubernetesProvider = Validated<api.KubernetesProvider>;
+export type KubernetesServer = NonNullable<KubernetesProvider['server']>;
+export type KubernetesAuth = NonNullable<KubernetesProvider['auth']>;
 
 const field = 'spec.provider.kubernetes';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -1,109 +1,17 @@
-// spec.provider.vault of an external-secrets.io SecretStore, field for field as ESO's
-// apis/externalsecrets/v1/secretstore_vault_types.go. Kept local to the provider (as aws/config.ts)
-// so the generated API types may replace it later without renaming a field.
+// spec.provider.vault of an external-secrets.io SecretStore: the types are the generated API types
+// (src/api), the checks here are the semantic ones the schema cannot express.
+import type * as api from '../../api/types.generated.ts';
+import type { Validated } from '../common/config.ts';
 import { ProviderError } from '../provider.ts';
 import type { ProviderContext, SecretKeySelector } from '../provider.ts';
 
-export type VaultKVStoreVersion = 'v1' | 'v2';
-
+export type VaultKVStoreVersion = NonNullable<api.VaultProvider['version']>;
 /** CA certificates from a Secret or a ConfigMap key (ESO's CAProvider). */
-export interface CAProvider {
-  type: 'Secret' | 'ConfigMap';
-  name: string;
-  key?: string | undefined;
-  namespace?: string | undefined;
-}
-
-export interface ServiceAccountSelector {
-  name: string;
-  namespace?: string | undefined;
-  audiences?: string[] | undefined;
-}
-
-export interface VaultClientTLS {
-  /** Client certificate (PEM); key defaults to tls.crt. */
-  certSecretRef?: SecretKeySelector | undefined;
-  /** Client private key (PEM); key defaults to tls.key. */
-  keySecretRef?: SecretKeySelector | undefined;
-}
-
-export interface VaultAppRole {
-  path?: string | undefined;
-  roleId?: string | undefined;
-  roleRef?: SecretKeySelector | undefined;
-  secretRef: SecretKeySelector;
-}
-
-export interface VaultKubernetesAuth {
-  mountPath?: string | undefined;
-  serviceAccountRef?: ServiceAccountSelector | undefined;
-  secretRef?: SecretKeySelector | undefined;
-  role: string;
-}
-
-export interface VaultKubernetesServiceAccountTokenAuth {
-  serviceAccountRef: ServiceAccountSelector;
-  /** Deprecated in ESO: serviceAccountRef.audiences wins. */
-  audiences?: string[] | undefined;
-  /** Deprecated in ESO; the TokenRequest here uses the cluster's default lifetime. */
-  expirationSeconds?: number | undefined;
-}
-
-export interface VaultJwtAuth {
-  path?: string | undefined;
-  role?: string | undefined;
-  secretRef?: SecretKeySelector | undefined;
-  kubernetesServiceAccountToken?: VaultKubernetesServiceAccountTokenAuth | undefined;
-}
-
-export interface VaultCertAuth {
-  path?: string | undefined;
-  clientCert?: SecretKeySelector | undefined;
-  secretRef?: SecretKeySelector | undefined;
-}
-
-export interface VaultUserPassAuth {
-  path?: string | undefined;
-  username: string;
-  secretRef?: SecretKeySelector | undefined;
-}
-
-export interface VaultLdapAuth {
-  path?: string | undefined;
-  username: string;
-  secretRef?: SecretKeySelector | undefined;
-}
-
-export interface VaultAuth {
-  namespace?: string | undefined;
-  tokenSecretRef?: SecretKeySelector | undefined;
-  appRole?: VaultAppRole | undefined;
-  kubernetes?: VaultKubernetesAuth | undefined;
-  ldap?: VaultLdapAuth | undefined;
-  jwt?: VaultJwtAuth | undefined;
-  cert?: VaultCertAuth | undefined;
-  userPass?: VaultUserPassAuth | undefined;
-  /** Not supported by tessera (see docs/providers/vault.md). */
-  iam?: unknown;
-  gcp?: unknown;
-}
-
-export interface VaultProvider {
-  auth?: VaultAuth | undefined;
-  server: string;
-  /** Mount path of the KV engine, e.g. "secret". */
-  path?: string | undefined;
-  version?: VaultKVStoreVersion | undefined;
-  namespace?: string | undefined;
-  /** PEM CA bundle, base64-encoded as the CRD's []byte field is. */
-  caBundle?: string | undefined;
-  tls?: VaultClientTLS | undefined;
-  caProvider?: CAProvider | undefined;
-  readYourWrites?: boolean | undefined;
-  forwardInconsistent?: boolean | undefined;
-  headers?: Record<string, string> | undefined;
-  checkAndSet?: { required?: boolean | undefined } | undefined;
-}
+export type CAProvider = api.CAProvider;
+export type ServiceAccountSelector = api.ServiceAccountSelector;
+/** spec.provider.vault as the provider reads it: the generated type, selectors named. */
+export type VaultProvider = Validated<api.VaultProvider>;
+export type VaultAuth = NonNullable<VaultProvider['auth']>;
 
 /** The auth methods of ESO's VaultAuth, in the order ESO tries them. */
 export const vaultAuthMethods = ['tokenSecretRef', 'appRole', 'kubernetes', 'ldap', 'jwt', 'cert', 'iam', 'userPass', 'gcp'] as const;

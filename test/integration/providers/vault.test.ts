@@ -347,7 +347,7 @@ describe('login reuse and coalescing', () => {
   });
 
   test('appRole login with a roleId literal and the default path is accepted by validateConfig', () => {
-    assert.deepEqual(vaultProvider.validateConfig({ server: 'https://vault.example', auth: { appRole: { roleId: 'r', secretRef: { name: 's', key: 'k' } } } }), []);
+    assert.deepEqual(vaultProvider.validateConfig({ server: 'https://vault.example', auth: { appRole: { roleId: 'r', secretRef: { name: 's', key: 'k' } } } } as never), []);
   });
 });
 
