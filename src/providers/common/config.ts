@@ -4,6 +4,7 @@
 // selector without a name before it builds a client (its semantic check), so the provider's view of
 // its config is the generated type with each SecretKeySelector narrowed to the contract's
 // selector (name required). Everything else (field names, enums, optionality) is the schema's.
+import { validateProviderConfig, type ValidationIssue } from '../../api/validate.ts';
 import type { SecretKeySelector as ContractSelector } from '../provider.ts';
 
 type SelectorKeys = 'name' | 'namespace' | 'key';
@@ -19,3 +20,13 @@ export type Validated<T> = T extends readonly (infer U)[]
       ? ContractSelector
       : { [K in keyof T]: Validated<T[K]> }
     : T;
+
+/**
+ * The schema's verdict on `spec.provider.<provider>`, one "field: message" line per problem, in
+ * the apiserver's words. `skip` drops issues a provider deliberately tolerates (and documents).
+ */
+export function schemaProblems(provider: string, config: unknown, skip: (issue: ValidationIssue) => boolean = () => false): string[] {
+  return validateProviderConfig(provider, config)
+    .filter((i) => !skip(i))
+    .map((i) => `${i.path}: ${i.message}`);
+}
