@@ -192,6 +192,42 @@ describe('Manager: a failing informer', () => {
     }
   });
 
+  it('a recovery is logged once, and the next failure streak is logged at once again', async () => {
+    let calls = 0;
+    let failing = true;
+    const client = {
+      server: 'https://127.0.0.1:6443',
+      list: async () => {
+        calls++;
+        if (failing) throw connectionRefused();
+        return { metadata: { resourceVersion: '1' }, items: [] };
+      },
+      // A watch that stays open until the informer stops it.
+      watch: async function* (_rt: unknown, _ns: unknown, o: { signal: AbortSignal; onOpen?: () => void }) {
+        o.onOpen?.();
+        await new Promise((r) => o.signal.addEventListener('abort', r, { once: true }));
+        yield* [];
+      },
+      close: () => undefined,
+    } as unknown as KubeClient;
+    const { logger, lines } = captureLogs();
+    const manager = new Manager({ client, logger });
+    const inf = new Informer<KubeObject>(client, externalSecrets, { backoffInitialMs: 2, backoffMaxMs: 5 });
+    manager.addInformer(inf);
+    inf.start();
+    try {
+      await waitUntil('a few failures', () => calls >= 3);
+      failing = false;
+      await waitUntil('the informer to sync', () => inf.synced && inf.healthy);
+      assert.equal(inf.failure, undefined, 'the streak is over');
+      const recovered = lines.filter((l) => l.level === 'info' && /recovered$/.test(String(l.msg)));
+      assert.equal(recovered.length, 1, JSON.stringify(recovered));
+      assert.equal(lines.filter((l) => l.level === 'error').length, 1);
+    } finally {
+      await inf.stop();
+    }
+  });
+
   it('a connection failure is logged with the server URL and the cause chain', async () => {
     const { client, calls } = failingClient(connectionRefused);
     const { logger, lines } = captureLogs();
