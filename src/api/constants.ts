@@ -81,3 +81,10 @@ export const FIELD_MANAGER_PREFIX = 'externalsecrets.external-secrets.io/';
 /** status.conditions[].type values. */
 export const CONDITION_READY = 'Ready';
 export const CONDITION_DELETED = 'Deleted';
+
+/**
+ * The finalizer ESO (0.20.1 and later) puts on every ExternalSecret it reconciles. An
+ * ExternalSecret that carries it cannot go away until a controller removes it: after a migration
+ * from ESO, Tessera is that controller, or deletes, Argo CD prunes and namespace deletions hang.
+ */
+export const FINALIZER_ESO_EXTERNALSECRET = 'externalsecrets.external-secrets.io/externalsecret-cleanup';

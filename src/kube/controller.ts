@@ -22,6 +22,17 @@ export class TerminalError extends Error {
 
 export type Reconciler = (key: string, signal: AbortSignal) => Promise<Result>;
 
+const alreadyLogged = new WeakSet<object>();
+
+/**
+ * Marks an error the reconciler has logged itself (with the object's fields and reconcile id), so
+ * that processOne logs it only at debug: each failure is logged once.
+ */
+export function markLogged<E>(err: E): E {
+  if (err !== null && typeof err === 'object') alreadyLogged.add(err);
+  return err;
+}
+
 export interface ControllerOptions extends Partial<WorkQueueOptions> {
   name: string;
   reconcile: Reconciler;
@@ -98,11 +109,13 @@ export class Controller {
       if (err instanceof TerminalError) {
         this.queue.forget(key);
         reconcileMetrics.total.inc({ controller: this.name, result: 'terminal_error' });
-        this.log.error({ key, err: err.message }, 'reconcile failed; not retrying');
+        if (alreadyLogged.has(err)) this.log.debug({ key }, 'reconcile failed; not retrying');
+        else this.log.error({ key, err: err.message }, 'reconcile failed; not retrying');
       } else {
         const delay = this.queue.addRateLimited(key);
         reconcileMetrics.total.inc({ controller: this.name, result: 'error' });
-        this.log.warn({ key, err: (err as Error).message, retryInMs: Math.round(delay) }, 'reconcile failed; will retry');
+        if (err !== null && typeof err === 'object' && alreadyLogged.has(err)) this.log.debug({ key, retryInMs: Math.round(delay) }, 'reconcile failed; will retry');
+        else this.log.warn({ key, err: (err as Error).message, retryInMs: Math.round(delay) }, 'reconcile failed; will retry');
       }
     } finally {
       reconcileMetrics.activeWorkers.dec({ controller: this.name });

@@ -15,8 +15,14 @@ import type { KubeObject, ResourceType } from './types.ts';
 import { objectKey } from './types.ts';
 import { informerMetrics } from './metrics.ts';
 
+/** About an add: `initialList` is true for the objects of the first list (and a late handler's replay of the cache). */
+export interface AddInfo {
+  initialList: boolean;
+}
+
 export interface InformerHandlers<T extends KubeObject> {
-  add?(obj: T): void;
+  /** A handler may enqueue the first list's objects at a lower priority than objects created later. */
+  add?(obj: T, info: AddInfo): void;
   update?(oldObj: T, newObj: T): void;
   delete?(obj: T): void;
 }
@@ -118,7 +124,7 @@ export class Informer<T extends KubeObject> {
   addHandlers(h: InformerHandlers<T>): void {
     this.handlers.push(h);
     // Late registrants see the current contents as adds, as client-go does.
-    if (this.hasSynced) for (const obj of this.items.values()) h.add?.(obj);
+    if (this.hasSynced) for (const obj of this.items.values()) h.add?.(obj, { initialList: true });
   }
 
   // ---- cache reads ------------------------------------------------------------------------
@@ -267,7 +273,9 @@ export class Informer<T extends KubeObject> {
       rv = page.metadata.resourceVersion ?? rv;
     } while (cont);
     informerMetrics.lists.inc({ resource: this.metricLabel });
-    // Diff against the cache: deliver exactly what changed while we were not watching.
+    // Diff against the cache: deliver exactly what changed while we were not watching. Adds of a
+    // re-list are objects created while we were not watching: new, not the first list.
+    const initial: AddInfo = { initialList: !this.hasSynced };
     for (const [key, old] of this.items) {
       if (!fresh.has(key)) {
         this.removeFromCache(key, old);
@@ -277,7 +285,7 @@ export class Informer<T extends KubeObject> {
     for (const [key, obj] of fresh) {
       const old = this.items.get(key);
       this.putInCache(key, obj, old);
-      if (!old) for (const h of this.handlers) h.add?.(obj);
+      if (!old) for (const h of this.handlers) h.add?.(obj, initial);
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) for (const h of this.handlers) h.update?.(old, obj);
     }
     this.resourceVersion = rv;
@@ -321,7 +329,7 @@ export class Informer<T extends KubeObject> {
         }
       } else if (!old) {
         this.putInCache(key, obj, undefined);
-        for (const h of this.handlers) h.add?.(obj);
+        for (const h of this.handlers) h.add?.(obj, { initialList: false });
       } else if (old.metadata?.resourceVersion !== rv) {
         this.putInCache(key, obj, old);
         for (const h of this.handlers) h.update?.(old, obj);

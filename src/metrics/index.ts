@@ -4,8 +4,8 @@ import { counter, gauge, histogram } from './registry.ts';
 
 export const secretMetrics = {
   /** ESO: externalsecret_sync_calls_total{name,namespace}. */
-  syncCalls: counter('externalsecret_sync_calls_total', 'ExternalSecret syncs by namespace.', ['namespace']),
-  syncErrors: counter('externalsecret_sync_calls_error', 'Failed ExternalSecret syncs by namespace and reason.', ['namespace', 'reason']),
+  syncCalls: counter('externalsecret_sync_calls_total', 'ExternalSecret syncs by name and namespace.', ['name', 'namespace']),
+  syncErrors: counter('externalsecret_sync_calls_error', 'Failed ExternalSecret syncs by name, namespace and reason.', ['name', 'namespace', 'reason']),
   /** ESO: externalsecret_status_condition{name,namespace,condition,status}. Per object; deleted with it. */
   statusCondition: gauge('externalsecret_status_condition', 'Ready condition of each ExternalSecret (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
   reconcileDuration: histogram('externalsecret_reconcile_duration', 'Duration of ExternalSecret reconciles in seconds.', ['namespace'], [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),

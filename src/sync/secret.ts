@@ -216,3 +216,45 @@ export function checkOwnership(existing: Secret, es: ExternalSecret): SyncError 
   }
   return undefined;
 }
+
+// --- restarts ----------------------------------------------------------------------------------
+
+function pickRecorded(rec: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (rec?.[k] !== undefined) out[k] = rec[k];
+  return out;
+}
+
+/**
+ * Is the Secret's content still what the named ExternalSecret last wrote? Decided from the Secret
+ * alone, so it holds after a controller restart: the hash the ExternalSecret recorded (the
+ * data-hash annotation for Owner/Orphan, the hash in its write record for Merge) is recomputed
+ * from the Secret's current type, immutability, data (for Merge only the keys it wrote) and the
+ * labels and annotations its record names. A hand edit of any of these, a removed record, or a
+ * Secret written by someone else (ESO hashes differently) counts as changed: the ExternalSecret
+ * then repairs it with a fresh read. Values are hashed, never compared or reported.
+ */
+export function unchangedSinceWritten(secret: Secret, externalSecretName: string): boolean {
+  const record = readWriteRecord(secret, externalSecretName);
+  if (!record) return false;
+  const annotations = secret.metadata.annotations ?? {};
+  const merging = record.hash !== undefined;
+  const expected = merging ? record.hash : annotations[ANNOTATION_DATA_HASH];
+  if (!expected) return false;
+  const data = decodeSecretData(secret);
+  let hashed = data;
+  if (merging) {
+    hashed = new Map();
+    for (const k of record.data) {
+      const v = data.get(k);
+      if (v !== undefined) hashed.set(k, v);
+    }
+  }
+  return contentHash({
+    type: secret.type || 'Opaque',
+    immutable: secret.immutable === true,
+    data: hashed,
+    labels: pickRecorded(secret.metadata.labels, record.labels),
+    annotations: pickRecorded(annotations, record.annotations),
+  }) === expected;
+}

@@ -2,7 +2,7 @@
 // an apiserver restart, and a re-list after 410 Gone once etcd has compacted the history.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Informer, type InformerLifecycleEvent } from '../../../src/kube/informer.ts';
+import { Informer, type AddInfo, type InformerLifecycleEvent } from '../../../src/kube/informer.ts';
 import type { KubeClient } from '../../../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType } from '../../../src/kube/types.ts';
 import { restartPeer, ports } from '../../peers/index.ts';
@@ -14,11 +14,11 @@ interface ConfigMap extends KubeObject {
 
 /** Records every handler call, to prove nothing is lost or delivered twice. */
 function recorder<T extends KubeObject>() {
-  const calls: Array<{ type: 'add' | 'update' | 'delete'; name: string; rv: string }> = [];
+  const calls: Array<{ type: 'add' | 'update' | 'delete'; name: string; rv: string; initialList?: boolean }> = [];
   return {
     calls,
     handlers: {
-      add: (o: T) => calls.push({ type: 'add', name: o.metadata!.name!, rv: o.metadata!.resourceVersion! }),
+      add: (o: T, info: AddInfo) => calls.push({ type: 'add', name: o.metadata!.name!, rv: o.metadata!.resourceVersion!, initialList: info.initialList }),
       update: (_: T, o: T) => calls.push({ type: 'update', name: o.metadata!.name!, rv: o.metadata!.resourceVersion! }),
       delete: (o: T) => calls.push({ type: 'delete', name: o.metadata!.name!, rv: o.metadata!.resourceVersion ?? '' }),
     },
@@ -94,6 +94,8 @@ describe('Informer against kube-apiserver', () => {
         rec.calls.map((c) => `${c.type}:${c.name}`),
         ['add:pre-existing', 'add:second', 'update:pre-existing', 'delete:second'],
       );
+      // Adds of the first list are marked (a controller enqueues them at low priority); later ones are not.
+      assert.deepEqual(rec.calls.filter((c) => c.type === 'add').map((c) => `${c.name}:${c.initialList}`), ['pre-existing:true', 'second:false']);
       assert.equal(inf.byIndex('team', 'x').length, 1);
       assert.equal(inf.byIndex('team', 'y').length, 0, 'index entry removed with the object');
       assert.equal(inf.get(`${ns}/pre-existing`)?.data?.k, 'v');

@@ -1,0 +1,116 @@
+// Which watch events wake which ExternalSecrets, and how urgently: the event → key mapping of the
+// ExternalSecret controller as named, pure predicates (controller-runtime's predicates, ESO's
+// shouldEnqueueExternalSecretUpdate), so each is unit-tested and the wiring stays a list of
+// "on this event, if this predicate, enqueue these keys".
+import { createHash } from 'node:crypto';
+import type { ExternalSecret, SecretStoreRef } from '../api/types.generated.ts';
+import type { Priority } from '../kube/workqueue.ts';
+import type { KubeObject } from '../kube/types.ts';
+import type { AnyStore, StoreKind } from './stores.ts';
+
+type ES = ExternalSecret & KubeObject;
+
+/** ESO's syncedResourceVersion: the generation plus a hash of labels and annotations. */
+export function syncedVersion(es: ES): string {
+  const meta = JSON.stringify([sortedEntries(es.metadata.labels), sortedEntries(es.metadata.annotations)]);
+  return `${es.metadata.generation ?? 0}-${createHash('sha256').update(meta).digest('hex').slice(0, 32)}`;
+}
+
+function sortedEntries(o: Record<string, string> | undefined): Array<[string, string]> {
+  return Object.entries(o ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Same keys and values, whatever their order (JSON.stringify would see a reorder as a change). */
+function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  return JSON.stringify(sortedEntries(a)) === JSON.stringify(sortedEntries(b));
+}
+
+/** The store index key of a store reference: `SecretStore/<ns>/<name>` or `ClusterSecretStore/<name>`. */
+export function storeRefKey(ref: SecretStoreRef | undefined, namespace: string): string {
+  const kind = ref?.kind ?? 'SecretStore';
+  return kind === 'ClusterSecretStore' ? `ClusterSecretStore/${ref?.name ?? ''}` : `SecretStore/${namespace}/${ref?.name ?? ''}`;
+}
+
+/** The store index key of a store object (matches storeRefKey of the references to it). */
+export function storeKey(kind: StoreKind, store: AnyStore): string {
+  return kind === 'ClusterSecretStore' ? `ClusterSecretStore/${store.metadata.name}` : `SecretStore/${store.metadata.namespace}/${store.metadata.name}`;
+}
+
+/** Every store an ExternalSecret reads from (its secretStoreRef and per-item sourceRef.storeRef). */
+export function storesOf(es: ES): string[] {
+  const ns = es.metadata.namespace!;
+  const out = new Set<string>([storeRefKey(es.spec.secretStoreRef, ns)]);
+  for (const d of es.spec.data ?? []) if (d.sourceRef?.storeRef) out.add(storeRefKey(d.sourceRef.storeRef, ns));
+  for (const d of es.spec.dataFrom ?? []) if (d.sourceRef?.storeRef) out.add(storeRefKey(d.sourceRef.storeRef, ns));
+  return [...out];
+}
+
+// ---- ExternalSecret events ---------------------------------------------------------------------
+
+/**
+ * An update worth a reconcile: spec, labels or annotations changed (ESO's syncedResourceVersion).
+ * Our own status writes arrive as updates too and must not wake the object again.
+ */
+export function externalSecretChanged(a: ES, b: ES): boolean {
+  return syncedVersion(a) !== syncedVersion(b);
+}
+
+/**
+ * The deletion of an ExternalSecret that carries finalizers has started (deletionTimestamp set),
+ * or its finalizers changed while it is being deleted: the reconciler may have one to remove.
+ */
+export function deletionStarted(a: ES, b: ES): boolean {
+  if (!b.metadata.deletionTimestamp) return false;
+  if (!a.metadata.deletionTimestamp) return true;
+  return JSON.stringify(a.metadata.finalizers ?? []) !== JSON.stringify(b.metadata.finalizers ?? []);
+}
+
+/**
+ * The priority of an ExternalSecret seen as an add. Adds of the informer's first list (a restart,
+ * or a new leader) go low: a new or changed ExternalSecret, which arrives later as a watch event,
+ * is then served before thousands of listed ones that are mostly merely looked at again (and not
+ * due). Adds after the first list are new objects: high.
+ */
+export function externalSecretAddPriority(initialList: boolean): Priority {
+  return initialList ? 'low' : 'high';
+}
+
+// ---- store events ------------------------------------------------------------------------------
+
+/** A store's spec (generation) or labels changed: its clients are stale and it is validated again. */
+export function storeChanged(a: AnyStore, b: AnyStore): boolean {
+  return a.metadata.generation !== b.metadata.generation || !sameRecord(a.metadata.labels, b.metadata.labels);
+}
+
+function readyStatus(store: AnyStore): string | undefined {
+  return (store.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
+}
+
+/**
+ * The store's Ready condition turned True (its credentials were fixed, its endpoint came back):
+ * the ExternalSecrets that failed on it are retried at once instead of after their backoff,
+ * which by then may be minutes.
+ */
+export function storeBecameReady(a: AnyStore, b: AnyStore): boolean {
+  return readyStatus(a) !== 'True' && readyStatus(b) === 'True';
+}
+
+/** Store adds of the informer's first list only fill the cache: their ExternalSecrets are enqueued by their own list. */
+export function storeAddPriority(initialList: boolean): Priority {
+  return initialList ? 'low' : 'high';
+}
+
+// ---- Namespace and Secret events ---------------------------------------------------------------
+
+/** Namespace labels feed ClusterSecretStore conditions (namespaceSelector). */
+export function namespaceLabelsChanged(a: KubeObject, b: KubeObject): boolean {
+  return !sameRecord(a.metadata?.labels, b.metadata?.labels);
+}
+
+/**
+ * A managed Secret changed on the server (a hand edit, a deletion of a key, our own write): its
+ * ExternalSecrets look again; the reconciler decides from the content whether anything is due.
+ */
+export function managedSecretChanged(a: KubeObject, b: KubeObject): boolean {
+  return a.metadata?.resourceVersion !== b.metadata?.resourceVersion;
+}

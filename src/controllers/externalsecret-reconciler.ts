@@ -1,0 +1,520 @@
+// The ExternalSecret reconciler: one reconcile of one ExternalSecret, around the pure sync core
+// (src/sync): resolve the store, decide whether a sync is due, fetch remote values, compute the
+// desired Secret, write it if its content changed, report status, events and metrics.
+//
+// Why a class with declared dependencies: everything it reads or writes is a field (caches, kube
+// client, provider clients, reader, compute, clock, events, logger), as cert-manager's
+// controllers declare their seams. The wiring (src/controllers/externalsecret.ts) fills them with
+// informers and real clients; test/unit/controllers/externalsecret-reconciler.test.ts fills them
+// with in-memory caches, a recording kube client and a fake clock, and drives one reconcile per
+// table row. No informer, queue or timer is built here: a reconcile returns a Result, and
+// src/kube/controller.ts alone decides what follows.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
+import { FINALIZER_ESO_EXTERNALSECRET } from '../api/constants.ts';
+import { parseDurationMs } from '../api/duration.ts';
+import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue } from '../sync/desired.ts';
+import type { TemplateSources } from '../sync/template.ts';
+import type { DesiredSecretCompute } from '../compute/index.ts';
+import { ConditionReason, EventReason, SyncError, isSyncError } from '../sync/errors.ts';
+import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from '../sync/secret.ts';
+import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
+import { markLogged, type Result } from '../kube/controller.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
+import type { StoreHandle } from '../providers/reader.ts';
+import { secretMetrics } from '../metrics/index.ts';
+import { ControllerError, controllerErrors } from './errors.ts';
+import { syncedVersion } from './externalsecret-predicates.ts';
+import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
+import { externalSecrets } from './resources.ts';
+import { namespaceAllowed, setCondition, storeHandledBy, type AnyStore, type StoreKind } from './stores.ts';
+
+export type ES = ExternalSecret & KubeObject;
+export type SS = SecretStore & KubeObject;
+export type CSS = ClusterSecretStore & KubeObject;
+
+/** Read-only views of the informers' caches the reconciler decides on. */
+export interface ExternalSecretCaches {
+  externalSecret(key: string): ES | undefined;
+  /** A target Secret by namespace and name; only managed Secrets are cached. */
+  managedSecret(namespace: string, name: string): Secret | undefined;
+  /** The managed-Secret cache holds every managed Secret (its first list is done). */
+  managedSecretsSynced(): boolean;
+  secretStore(namespace: string, name: string): SS | undefined;
+  clusterSecretStore(name: string): CSS | undefined;
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+}
+
+/** The kube verbs a reconcile uses (KubeClient has them; the unit tier records them in memory). */
+export interface ReconcilerKube {
+  withFieldManager(fieldManager: string): ReconcilerKube;
+  get: KubeClient['get'];
+  tryGet: KubeClient['tryGet'];
+  create: KubeClient['create'];
+  update: KubeClient['update'];
+  patch: KubeClient['patch'];
+  delete: KubeClient['delete'];
+}
+
+/** Provider clients per store (StoreClients): built once, shared by the ExternalSecrets of a store. */
+export interface StoreClientSource {
+  clientFor(kind: StoreKind, store: AnyStore, namespace: string): Promise<StoreHandle>;
+}
+
+/** The remote-value reader (CoalescingReader): one provider read per distinct key and age. */
+export interface RemoteValueReader {
+  read(store: StoreHandle, ref: RemoteValueRef, maxAgeMs: number): Promise<RemoteValue>;
+  memo<T>(store: StoreHandle, what: string, maxAgeMs: number, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface ExternalSecretReconcilerDeps {
+  caches: ExternalSecretCaches;
+  kube: ReconcilerKube;
+  clients: StoreClientSource;
+  reader: RemoteValueReader;
+  computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
+  /** The ConfigMaps and Secrets an ExternalSecret's templateFrom reads (fetched before step 3). */
+  templateSourcesFor?: ((es: ES, kube: ReconcilerKube) => Promise<TemplateSources>) | undefined;
+  events: Pick<EventRecorder, 'normal' | 'warning'>;
+  logger: Logger;
+  clock?: Clock | undefined;
+  /** Jitter of the next refresh (refresh.ts); a test pins it. */
+  random?: (() => number) | undefined;
+  controllerClass: string;
+  /** Longest time a value read for one ExternalSecret is reused for another (ms). */
+  providerCacheTtlMs: number;
+}
+
+// ---- pure decisions ------------------------------------------------------------------------------
+
+/**
+ * How old a remote value may be for this sync. A change of an already synced ExternalSecret, or
+ * a repair of its Secret, reads fresh values. A periodic refresh, and the first sync of a new
+ * ExternalSecret, may share a read made for another ExternalSecret within the cache TTL: a burst
+ * of new ExternalSecrets (a restore, a new cluster, a big Argo CD sync) then costs one read per
+ * distinct key instead of one per object.
+ */
+export function maxReadAgeMs(s: { specChanged: boolean; targetBroken: boolean; firstSync: boolean; refreshMs: number; providerCacheTtlMs: number }): number {
+  if ((s.specChanged || s.targetBroken) && !s.firstSync) return 0;
+  return Math.min(s.providerCacheTtlMs, s.refreshMs > 0 ? s.refreshMs : s.providerCacheTtlMs);
+}
+
+/**
+ * Is the target Secret missing or edited since its ExternalSecret wrote it? Only for Owner and
+ * Orphan, which own the whole Secret. Decided from the Secret's own records (unchangedSinceWritten),
+ * so a restart does not count every Secret as edited and read every value fresh.
+ */
+export function targetBroken(creationPolicy: string, cached: Secret | undefined, externalSecretName: string): boolean {
+  if (creationPolicy !== 'Owner' && creationPolicy !== 'Orphan') return false;
+  return !cached || !unchangedSinceWritten(cached as unknown as SyncSecret, externalSecretName);
+}
+
+/** A failure already reported in status with the same words is not written again (no API hammering in a hot retry loop). */
+export function sameReadyCondition(current: Condition | undefined, next: { status: string; reason: string; message: string }): boolean {
+  return current !== undefined && current.status === next.status && current.reason === next.reason && current.message === next.message;
+}
+
+/**
+ * The error's message, then each cause's, for the one log line of a failure. Only causes of our
+ * own typed errors are quoted (their messages are value-free by contract); of anything else
+ * (an SDK's error, the apiserver's answer, which may quote a value) only its name and code.
+ */
+export function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (e instanceof ControllerError || e instanceof SyncError || e instanceof ProviderError) {
+      // A wrapper often quotes its cause's message already: say it once.
+      const message = e.message;
+      if (!parts.some((p) => p.includes(message))) parts.push(message);
+    }
+    else if (e instanceof ApiError) parts.push(`${e.name} ${e.code}${e.reason ? ` ${e.reason}` : ''}`);
+    else if (e instanceof Error) {
+      const code = (e as { code?: unknown }).code;
+      parts.push(`${e.name}${typeof code === 'string' || typeof code === 'number' ? ` ${code}` : ''}`);
+    } else parts.push(typeof e);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
+/** The code an error is counted and reported under (sync_calls_error{reason}, status). */
+export function failureReason(err: unknown): string {
+  return isSyncError(err) ? err.code : err instanceof ControllerError ? err.code : 'Error';
+}
+
+// ---- the reconciler ------------------------------------------------------------------------------
+
+interface Reconcile {
+  es: ES;
+  ns: string;
+  name: string;
+  log: Logger;
+}
+
+export class ExternalSecretReconciler {
+  readonly caches: ExternalSecretCaches;
+  readonly kube: ReconcilerKube;
+  readonly clients: StoreClientSource;
+  readonly reader: RemoteValueReader;
+  readonly computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
+  readonly templateSourcesFor: ((es: ES, kube: ReconcilerKube) => Promise<TemplateSources>) | undefined;
+  readonly events: Pick<EventRecorder, 'normal' | 'warning'>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly controllerClass: string;
+  readonly providerCacheTtlMs: number;
+
+  constructor(d: ExternalSecretReconcilerDeps) {
+    this.caches = d.caches;
+    this.kube = d.kube;
+    this.clients = d.clients;
+    this.reader = d.reader;
+    this.computeDesiredSecret = d.computeDesiredSecret;
+    this.templateSourcesFor = d.templateSourcesFor;
+    this.events = d.events;
+    this.logger = d.logger;
+    this.clock = d.clock ?? systemClock;
+    this.random = d.random ?? Math.random;
+    this.controllerClass = d.controllerClass;
+    this.providerCacheTtlMs = d.providerCacheTtlMs;
+  }
+
+  /**
+   * One reconcile of the ExternalSecret `key` (namespace/name). `signal` is the controller's
+   * shutdown / deadline signal; the kube and provider calls take it once their APIs do.
+   */
+  async reconcile(key: string, _signal?: AbortSignal): Promise<Result> {
+    const es = this.caches.externalSecret(key);
+    if (!es) return {};
+    const ns = es.metadata.namespace!;
+    const name = es.metadata.name!;
+    // controller-runtime's and ESO's field names, so existing log queries keep working.
+    const log = this.logger.child({ ExternalSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomBytes(4).toString('hex') });
+    const r: Reconcile = { es, ns, name, log };
+    if (es.metadata.deletionTimestamp) return this.finalize(r);
+
+    const { store, kind: storeKind, name: storeName } = this.findStore(es.spec.secretStoreRef, ns);
+    if (store && !storeHandledBy(store, this.controllerClass)) {
+      log.debug({ store: storeName, kind: storeKind, storeController: store.spec.controller, controllerClass: this.controllerClass }, 'skipped: the store belongs to another controller class');
+      return {};
+    }
+
+    let refreshMs: number;
+    try {
+      refreshMs = parseDurationMs(es.spec.refreshInterval ?? '1h');
+    } catch (e) {
+      // The schema's pattern admits values Go cannot hold (past about 2,562,047h): say so in status.
+      return await this.fail(r, controllerErrors.invalidSpec('spec.refreshInterval', (e as Error).message));
+    }
+    const creation = es.spec.target?.creationPolicy ?? 'Owner';
+    const target = targetName(es);
+    const cached = this.caches.managedSecret(ns, target);
+    const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    const state: RefreshState = {
+      policy: es.spec.refreshPolicy ?? 'Periodic',
+      refreshMs,
+      lastRefreshMs: es.status?.refreshTime ? Date.parse(es.status.refreshTime) : NaN,
+      ready: ready?.status === 'True',
+      specChanged: es.status?.syncedResourceVersion !== syncedVersion(es),
+      targetBroken: targetBroken(creation, cached, name),
+      targetExists: !!cached,
+      storeUnavailable: this.storeUnavailable(es),
+      now: this.clock.now(),
+    };
+    if (state.storeUnavailable) log.debug({ store: storeName, kind: storeKind }, 'a store of this ExternalSecret is missing or does not admit its namespace');
+    const due = refreshDue(state);
+    const nextRefresh = (): Result => {
+      const after = nextRefreshDelay(state, due, this.random);
+      return after === undefined ? {} : { requeueAfter: after };
+    };
+    if (!due) {
+      const next = nextRefresh();
+      log.debug({ refreshPolicy: state.policy, nextRefresh: next.requeueAfter !== undefined ? rfc3339(new Date(state.now + next.requeueAfter)) : 'on change only' }, 'skipped: no refresh due');
+      return next;
+    }
+    log.debug({ specChanged: state.specChanged, targetBroken: state.targetBroken, ready: state.ready }, 'sync due');
+
+    secretMetrics.syncCalls.inc({ name, namespace: ns });
+    const t0 = performance.now();
+    try {
+      const firstSync = es.status?.syncedResourceVersion === undefined && !cached;
+      const maxAge = maxReadAgeMs({ specChanged: state.specChanged, targetBroken: state.targetBroken, firstSync, refreshMs, providerCacheTtlMs: this.providerCacheTtlMs });
+      const fetched = await this.fetchRemoteValues(es, maxAge);
+      if (fetched === 'skip') {
+        log.debug({ store: storeName }, 'skipped: the store belongs to another controller class');
+        return {};
+      }
+      const plan = await this.syncSecret(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
+      await this.writeStatus(r, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
+      secretMetrics.reconcileDuration.observe({ namespace: ns }, (performance.now() - t0) / 1000);
+      const next = nextRefresh();
+      log.debug({ action: plan.action, requeueAfterMs: next.requeueAfter }, 'synced');
+      return next;
+    } catch (e) {
+      // Every failure is reported in status and an event, then retried with backoff.
+      return await this.fail(r, e);
+    }
+  }
+
+  // ---- steps ----------------------------------------------------------------------------------
+
+  /**
+   * Writes (creates, updates or deletes) the target Secret as the plan says. Secrets we manage
+   * are all in the cache; when the target is not, it usually does not exist: it is created
+   * without a GET first, and a Secret we do not manage turns up as AlreadyExists and is read and
+   * planned again then. (Merge needs the existing Secret, so it always reads.)
+   */
+  private async syncSecret(r: Reconcile, fetched: { data: FetchedValue[]; dataFrom: FetchedDataFrom[] }, cached: Secret | undefined, ownsWholeSecret: boolean) {
+    const { es, ns } = r;
+    const target = targetName(es);
+    const blindCreate = !cached && ownsWholeSecret && this.caches.managedSecretsSynced();
+    let existing = cached ?? (blindCreate ? undefined : await this.kube.tryGet<Secret>(core.secrets, ns, target));
+    const sources = es.spec.target?.template ? await this.templateSourcesFor?.(es, this.kube) : undefined;
+    const planFor = async (current: Secret | undefined) => {
+      const result = await this.computeDesiredSecret({ externalSecret: es, fetched, existing: current as unknown as SyncSecret | undefined, sources });
+      if (!result.ok) throw result.error;
+      return result.plan;
+    };
+    let plan = await planFor(existing);
+    if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
+      let created = false;
+      try {
+        await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret);
+        created = true;
+      } catch (e) {
+        if (!(blindCreate && isAlreadyExists(e))) throw writeError(target, e);
+        // A Secret we do not manage (or not in the cache yet): read it and decide again.
+        r.log.debug({ secret: target }, 'blind create found an existing Secret; planning again');
+        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target);
+        plan = await planFor(existing);
+      }
+      if (created) this.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+      else if (plan.action === 'write' && !plan.upToDate) await this.writeSecret(es, plan.secret, existing);
+    } else if (plan.action === 'write' && !plan.upToDate) {
+      await this.writeSecret(es, plan.secret, existing);
+    } else if (plan.action === 'delete') {
+      // Only Secrets we manage are cached: one that is not may still exist and belong to someone
+      // else. Read it and decide again, so the ownership rules refuse it before anything is deleted.
+      if (!existing) {
+        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target);
+        if (existing) plan = await planFor(existing);
+      }
+      if (plan.action === 'delete' && existing?.metadata?.uid) {
+        await this.kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid } }).catch((e) => {
+          if (!isKubeNotFound(e)) throw e;
+        });
+        this.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
+      }
+    }
+    return plan;
+  }
+
+  /**
+   * The client an ExternalSecret writes its Secret with: its own field manager, named as ESO
+   * names it, so the apiserver's managedFields tell who wrote what (and ESO reads them after a
+   * migration back). Tessera itself decides ownership on the write records (src/sync/secret.ts).
+   */
+  private secretWriter(es: ES): ReconcilerKube {
+    return this.kube.withFieldManager(fieldOwnerFor(es.metadata.name!));
+  }
+
+  /** Creates or updates the target Secret; a lost race is retried with backoff. */
+  private async writeSecret(es: ES, secret: unknown, existing: Secret | undefined): Promise<void> {
+    const target = targetName(es);
+    try {
+      if (!existing) {
+        await this.secretWriter(es).create(core.secrets, secret as Secret);
+        this.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+      } else {
+        const s = secret as Secret;
+        const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
+        await this.secretWriter(es).update(core.secrets, body as Secret);
+        this.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
+      }
+    } catch (e) {
+      throw writeError(target, e);
+    }
+  }
+
+  private findStore(ref: SecretStoreRef | undefined, namespace: string): { kind: StoreKind; store: AnyStore | undefined; name: string } {
+    const kind = (ref?.kind ?? 'SecretStore') as StoreKind;
+    const name = ref?.name ?? '';
+    const store = kind === 'ClusterSecretStore' ? this.caches.clusterSecretStore(name) : this.caches.secretStore(namespace, name);
+    return { kind, store, name };
+  }
+
+  /** Is any store of the ExternalSecret deleted, or closed to its namespace? (From the caches.) */
+  private storeUnavailable(es: ES): boolean {
+    const ns = es.metadata.namespace!;
+    const sourceRefs = [...(es.spec.data ?? []), ...(es.spec.dataFrom ?? [])].flatMap((d) => (d.sourceRef?.storeRef ? [d.sourceRef.storeRef] : []));
+    for (const ref of [es.spec.secretStoreRef, ...sourceRefs]) {
+      const { kind, store } = this.findStore(ref, ns);
+      if (!store) return true;
+      if (kind === 'ClusterSecretStore' && !namespaceAllowed(store.spec.conditions, ns, this.caches.namespaceLabels(ns))) return true;
+    }
+    return false;
+  }
+
+  private async handleFor(ref: SecretStoreRef | undefined, namespace: string): Promise<{ handle: StoreHandle; label: string } | 'skip'> {
+    const { kind, store, name } = this.findStore(ref, namespace);
+    if (!store) throw controllerErrors.storeNotFound(kind, name, kind === 'SecretStore' ? namespace : undefined);
+    if (!storeHandledBy(store, this.controllerClass)) return 'skip';
+    if (kind === 'ClusterSecretStore' && !namespaceAllowed(store.spec.conditions, namespace, this.caches.namespaceLabels(namespace))) {
+      throw controllerErrors.namespaceNotAllowed(name, namespace);
+    }
+    const label = `${kind} ${JSON.stringify(name)}`;
+    try {
+      return { handle: await this.clients.clientFor(kind, store, namespace), label };
+    } catch (e) {
+      throw controllerErrors.fromProvider(label, e);
+    }
+  }
+
+  /** Reads every remote value the ExternalSecret needs, through the coalescing reader. */
+  private async fetchRemoteValues(es: ES, maxAgeMs: number): Promise<{ data: FetchedValue[]; dataFrom: FetchedDataFrom[] } | 'skip'> {
+    const ns = es.metadata.namespace!;
+    const main = await this.handleFor(es.spec.secretStoreRef, ns);
+    if (main === 'skip') return 'skip';
+    const storeFor = async (sourceRef: { storeRef?: SecretStoreRef; generatorRef?: unknown } | undefined, field: string) => {
+      if (sourceRef?.generatorRef) throw controllerErrors.unsupportedSource(`${field}.sourceRef.generatorRef`, 'generators');
+      if (!sourceRef?.storeRef) return main;
+      const h = await this.handleFor(sourceRef.storeRef, ns);
+      if (h === 'skip') throw controllerErrors.unsupportedSource(`${field}.sourceRef.storeRef`, 'a store handled by another controller class');
+      return h;
+    };
+    const guard = async <T>(label: string, p: Promise<T>): Promise<T | typeof NOT_FOUND> => {
+      try {
+        return await p;
+      } catch (e) {
+        if (isProviderNotFound(e)) return NOT_FOUND;
+        throw controllerErrors.fromProvider(label, e);
+      }
+    };
+    const data = Promise.all(
+      (es.spec.data ?? []).map(async (d, i) => {
+        const h = await storeFor(d.sourceRef, `spec.data[${i}]`);
+        const ref = { key: d.remoteRef.key, version: d.remoteRef.version, metadataPolicy: d.remoteRef.metadataPolicy as 'None' | 'Fetch' | undefined };
+        return guard(h.label, this.reader.read(h.handle, ref, maxAgeMs));
+      }),
+    );
+    const dataFrom = Promise.all(
+      (es.spec.dataFrom ?? []).map(async (d, i): Promise<FetchedDataFrom> => {
+        const h = await storeFor(d.sourceRef, `spec.dataFrom[${i}]`);
+        if (d.extract) {
+          const ref = { key: d.extract.key, version: d.extract.version, metadataPolicy: d.extract.metadataPolicy as 'None' | 'Fetch' | undefined };
+          return guard(h.label, this.reader.read(h.handle, ref, maxAgeMs));
+        }
+        if (d.find) {
+          const query = { path: d.find.path, name: d.find.name?.regexp !== undefined ? { regexp: d.find.name.regexp } : undefined, tags: d.find.tags };
+          return guard(h.label, this.reader.memo(h.handle, `find:${JSON.stringify(query)}`, maxAgeMs, () => h.handle.client.findValues(query)));
+        }
+        throw controllerErrors.unsupportedSource(`spec.dataFrom[${i}]`, 'an entry without extract or find');
+      }),
+    );
+    // Awaited together: a rejection of one must not leave the other's rejection unhandled.
+    const [d, df] = await Promise.all([data, dataFrom]);
+    return { data: d, dataFrom: df };
+  }
+
+  private async writeStatus(r: Reconcile, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: boolean): Promise<void> {
+    const { es, ns, name } = r;
+    for (const s of ['True', 'False']) secretMetrics.statusCondition.set({ name, namespace: ns, condition: 'Ready', status: s }, s === cond.status ? 1 : 0);
+    const conditions = setCondition(es.status?.conditions as Condition[] | undefined, { type: 'Ready', ...cond });
+    const status: Record<string, unknown> = { conditions, binding: { name: targetName(es) } };
+    if (synced) {
+      status.refreshTime = rfc3339(new Date(this.clock.now()));
+      status.syncedResourceVersion = syncedVersion(es);
+    } else if (sameReadyCondition((es.status?.conditions ?? []).find((c) => c.type === 'Ready') as Condition | undefined, cond)) {
+      r.log.debug({ reason: cond.reason }, 'status unchanged; not written again');
+      return;
+    }
+    try {
+      await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status' });
+    } catch (e) {
+      if (!isKubeNotFound(e)) throw e;
+    }
+  }
+
+  /** Reports a failure in metrics, an event and status, logs it once, and throws it for backoff. */
+  private async fail(r: Reconcile, err: unknown): Promise<never> {
+    const { es, ns, name, log } = r;
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = failureReason(err);
+    secretMetrics.syncErrors.inc({ name, namespace: ns, reason });
+    this.events.warning(es, EventReason.UpdateFailed, message);
+    await this.writeStatus(r, { status: 'False', reason: ConditionReason.SecretSyncedError, message }, false).catch((e: unknown) =>
+      log.warn({ error: causeChain(e) }, 'status update failed'),
+    );
+    log.warn({ reason, error: causeChain(err) }, 'sync failed; will retry with backoff');
+    throw markLogged(err);
+  }
+
+  /**
+   * An ExternalSecret being deleted: the Secret it owns goes with it (owner reference, garbage
+   * collection), so the only work left is ESO's finalizer. ESO (0.20.1 and later) puts it on every
+   * ExternalSecret; after a migration nobody else removes it, and the delete would hang.
+   */
+  private async finalize(r: Reconcile): Promise<Result> {
+    const { es, ns, name, log } = r;
+    if (!(es.metadata.finalizers ?? []).includes(FINALIZER_ESO_EXTERNALSECRET)) return {};
+    const { store } = this.findStore(es.spec.secretStoreRef, ns);
+    // Another controller class's ExternalSecret: its own controller (ESO) removes its finalizer.
+    if (store && !storeHandledBy(store, this.controllerClass)) {
+      log.debug({ finalizer: FINALIZER_ESO_EXTERNALSECRET }, 'skipped: the finalizer belongs to another controller class');
+      return {};
+    }
+    try {
+      await removeFinalizer(this.kube, es, FINALIZER_ESO_EXTERNALSECRET);
+    } catch (e) {
+      log.warn({ finalizer: FINALIZER_ESO_EXTERNALSECRET, error: causeChain(e) }, 'finalizer removal failed; will retry with backoff');
+      throw markLogged(e);
+    }
+    log.info({ finalizer: FINALIZER_ESO_EXTERNALSECRET }, 'removed the ESO finalizer from a deleted ExternalSecret');
+    return {};
+  }
+}
+
+function writeError(target: string, e: unknown): ControllerError {
+  // Lost a race with another writer: read again and retry with backoff.
+  if (isConflict(e) || isAlreadyExists(e)) return controllerErrors.secretWriteFailed(target, 'it changed while we wrote it; retrying');
+  return controllerErrors.secretWriteRefused(target, e);
+}
+
+/**
+ * Removes one finalizer with a JSON patch that first tests it is still at the index we saw, so a
+ * concurrent change of the list (another controller removing its own) is never overwritten; a
+ * failed test or a conflict reads the object again and retries. Gone already: done.
+ */
+export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: string, attempts = 5): Promise<void> {
+  const ns = es.metadata.namespace!;
+  const name = es.metadata.name!;
+  let current: ES | undefined = es;
+  for (let i = 0; ; i++) {
+    const index = (current.metadata.finalizers ?? []).indexOf(finalizer);
+    if (index < 0) return;
+    const path = `/metadata/finalizers/${index}`;
+    try {
+      await kube.patch(externalSecrets, ns, name, 'json', [{ op: 'test', path, value: finalizer }, { op: 'remove', path }]);
+      return;
+    } catch (e) {
+      if (isKubeNotFound(e)) return;
+      // 409: conflict; 422: the test operation failed (the list changed under us).
+      const retry = e instanceof ApiError && (e.code === 409 || e.code === 422);
+      if (!retry || i + 1 >= attempts) throw e;
+    }
+    current = await kube.tryGet<ES>(externalSecrets, ns, name);
+    if (!current) return;
+  }
+}
