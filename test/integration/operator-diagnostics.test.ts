@@ -71,11 +71,13 @@ describe('an operator that cannot list or watch', () => {
     const roleName = uniqueName('tessera-limited');
     // The shipped ClusterRole, minus `list` on externalsecrets.
     const shipped = manifestsIn('deploy/rbac').find((o) => o.kind === 'ClusterRole') as KubeObject & { rules: Array<{ resources: string[]; verbs: string[]; apiGroups: string[] }> };
-    const rules = shipped.rules.flatMap((r) =>
-      r.resources.includes('externalsecrets')
-        ? [{ ...r, resources: r.resources.filter((x) => x !== 'externalsecrets') }, { apiGroups: r.apiGroups, resources: ['externalsecrets'], verbs: r.verbs.filter((v) => v !== 'list') }]
-        : [r],
-    );
+    const rules = shipped.rules
+      .flatMap((r) =>
+        r.resources.includes('externalsecrets')
+          ? [{ ...r, resources: r.resources.filter((x) => x !== 'externalsecrets') }, { apiGroups: r.apiGroups, resources: ['externalsecrets'], verbs: r.verbs.filter((v) => v !== 'list') }]
+          : [r],
+      )
+      .filter((r) => r.resources.length > 0 && r.verbs.length > 0);
     await applyManifests(admin, [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: ns } },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: roleName }, rules } as KubeObject,
