@@ -184,3 +184,15 @@ export function validate(kind: ApiKind, obj: unknown, options: ValidateOptions =
 export function formatIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
 }
+
+/**
+ * The structural checks of one provider's config (`spec.provider.<provider>`): what the apiserver
+ * enforces from the CRD schema (types, enums, required fields, patterns, formats, CEL rules),
+ * after defaulting. Providers add only the semantic checks the schema cannot express. Unknown
+ * fields are not reported here: the apiserver prunes them before a controller sees the store.
+ */
+export function validateProviderConfig(provider: string, config: unknown): ValidationIssue[] {
+  const prefix = `spec.provider.${provider}`;
+  const store = { apiVersion: `${GROUP}/v1`, kind: 'SecretStore', metadata: { name: 'store' }, spec: { provider: { [provider]: config } } };
+  return validate('SecretStore', store, { unknownFields: false }).filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
+}

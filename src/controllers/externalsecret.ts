@@ -139,7 +139,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
   // Store validation calls the provider too: several workers, at most half of them per namespace,
   // so one tenant's hostile SecretStores cannot hold back the validation of everyone else's.
-  const storeReconcilerDeps = { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs };
+  const storeReconcilerDeps = { kube, clients, controllerClass: o.controllerClass, logger: log, secretStoreInformer: ssInformer, clusterSecretStoreInformer: cssInformer, requeueIntervalMs: o.storeRequeueIntervalMs, events: o.events };
   const ssController = new Controller({
     name: 'secretstore',
     workers: limits.storeWorkers,

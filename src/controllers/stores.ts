@@ -10,11 +10,13 @@ import { isNotFound as isKubeNotFound } from '../kube/client.ts';
 import { labelSelectorMatches } from '../kube/selectors.ts';
 import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import type { Informer } from '../kube/informer.ts';
+import type { EventRecorder } from '../kube/events.ts';
 import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics, storeMetrics } from '../metrics/index.ts';
 import { TerminalError } from '../kube/controller.ts';
+import { referencesIn } from '../api/references.ts';
 import { controllerErrors, StoreReason } from './errors.ts';
 import { clusterSecretStores, secretStores } from './resources.ts';
 
@@ -69,19 +71,25 @@ export function conditionProblems(conditions: ClusterSecretStoreCondition[] | un
 }
 
 /**
- * Whether a ClusterSecretStore's provider config refers to a Secret or ServiceAccount without a
- * namespace: such references resolve in each ExternalSecret's own namespace, so a client cannot
- * be shared across namespaces (tenant isolation).
+ * Whether a ClusterSecretStore's provider config refers to a Secret, ConfigMap or ServiceAccount
+ * without a namespace: such references resolve in each ExternalSecret's own namespace, so a
+ * client cannot be shared across namespaces (tenant isolation). The reference fields come from
+ * the schema (src/api/references.ts), so caProvider and every selector count.
  */
-export function hasNamespaceRelativeRefs(config: unknown): boolean {
-  const visit = (node: unknown, key: string): boolean => {
-    if (Array.isArray(node)) return node.some((n) => visit(n, key));
-    if (!node || typeof node !== 'object') return false;
-    const o = node as Record<string, unknown>;
-    if (/(Ref|SecretRef|secretRef|serviceAccountRef)$/.test(key) && typeof o.name === 'string' && !o.namespace) return true;
-    return Object.entries(o).some(([k, v]) => visit(v, k));
-  };
-  return visit(config, '');
+export function hasNamespaceRelativeRefs(provider: string, config: unknown): boolean {
+  return referencesIn(provider, config).some((r) => r.namespace === undefined || r.namespace === null || r.namespace === '');
+}
+
+/**
+ * A SecretStore's references to another namespace, each naming its field, refused as ESO refuses
+ * them ("namespace should either be empty or match the namespace of the SecretStore"): a tenant's
+ * store must never read credentials or CA bundles of another namespace. ClusterSecretStores may.
+ */
+export function foreignNamespaceReferences(kind: StoreKind, storeNamespace: string | undefined, provider: string, config: unknown): string[] {
+  if (kind !== 'SecretStore') return [];
+  return referencesIn(provider, config)
+    .filter((r) => r.namespace !== undefined && r.namespace !== null && r.namespace !== '' && r.namespace !== storeNamespace)
+    .map((r) => `${r.field}.namespace: ${JSON.stringify(String(r.namespace).slice(0, 63))}: namespace should either be empty or match the namespace of the SecretStore (${JSON.stringify(storeNamespace ?? '')})`);
 }
 
 interface CachedClient {
@@ -133,7 +141,7 @@ export class StoreClients {
   async clientFor(kind: StoreKind, store: AnyStore, namespace: string): Promise<StoreHandle> {
     const name = providerName(store.spec as { provider?: Record<string, unknown> });
     const config = (store.spec.provider as Record<string, unknown>)[name];
-    const perNamespace = kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config);
+    const perNamespace = kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(name, config);
     const base = storeId(kind, store);
     const cacheKey = perNamespace ? `${base}#${namespace}` : base;
     const version = `${store.metadata.uid}:${store.metadata.generation ?? store.metadata.resourceVersion}`;
@@ -144,7 +152,7 @@ export class StoreClients {
     if (pending) return (await pending).handle;
     const build = (async () => {
       const provider = await getProvider(name);
-      const problems = provider.validateConfig(config);
+      const problems = [...provider.validateConfig(config), ...foreignNamespaceReferences(kind, store.metadata.namespace, name, config)];
       if (problems.length) throw new ProviderError('InvalidRequest', problems.join('; '));
       const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
       if (refused) throw controllerErrors.controllerIdentityDenied(storeId(kind, store), refused);
@@ -169,11 +177,15 @@ export class StoreClients {
     const name = providerName(store.spec as { provider?: Record<string, unknown> });
     const provider = await getProvider(name);
     const config = (store.spec.provider as Record<string, unknown>)[name];
-    const problems = [...provider.validateConfig(config), ...conditionProblems((store.spec as ClusterSecretStore['spec']).conditions)];
+    const problems = [
+      ...provider.validateConfig(config),
+      ...foreignNamespaceReferences(kind, store.metadata.namespace, name, config),
+      ...conditionProblems((store.spec as ClusterSecretStore['spec']).conditions),
+    ];
     if (problems.length) return { provider, problems };
     const refused = controllerIdentityRefusal(kind, provider, config, this.o.namespacedStoreControllerIdentity);
     if (refused) return { provider, problems: [refused] };
-    if (kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(config)) {
+    if (kind === 'ClusterSecretStore' && hasNamespaceRelativeRefs(name, config)) {
       // Credentials live in each ExternalSecret's namespace: nothing to check until one uses it.
       return { provider, problems };
     }
@@ -281,6 +293,18 @@ export interface StoreReconcilerDeps {
   clusterSecretStoreInformer: Informer<ClusterSecretStore & KubeObject>;
   /** How often a Ready store is validated again (ms). */
   requeueIntervalMs: number;
+  /** Events on the store (ESO's `Valid` / `InvalidProviderConfig`); none when absent. */
+  events?: EventRecorder | undefined;
+}
+
+/**
+ * The Event a store's validation outcome is reported with, as ESO's store controller records
+ * them: Normal `Valid` "store validated", or Warning `InvalidProviderConfig` with the error for
+ * every failure (ESO uses that one event reason whether the client could not be built or its
+ * validation failed; the Ready condition's reason says which).
+ */
+export function storeEvent(ready: boolean, message: string): { type: 'Normal' | 'Warning'; reason: string; message: string } {
+  return ready ? { type: 'Normal', reason: StoreReason.Valid, message: 'store validated' } : { type: 'Warning', reason: StoreReason.InvalidProviderConfig, message };
 }
 
 
@@ -301,23 +325,28 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   const rt = kind === 'SecretStore' ? secretStores : clusterSecretStores;
   const informer = (kind === 'SecretStore' ? d.secretStoreInformer : d.clusterSecretStoreInformer) as Informer<AnyStore>;
   const metrics = storeMetrics[kind];
+  // The last event recorded per store (uid and content): an unchanged outcome is not recorded
+  // again on every requeue. After a restart each store's outcome is recorded once more, as the
+  // earlier Event may have expired (the apiserver keeps Events for an hour by default).
+  const lastEvent = new Map<string, string>();
   return async (key: string): Promise<{ requeueAfter?: number }> => {
     const t0 = performance.now();
     const store = informer.get(key);
     if (!store) {
       // Gone: its series go with it, as ESO's RemoveMetrics.
       removeStoreMetrics(kind, key);
+      lastEvent.delete(key);
       return {};
     }
     if (!storeHandledBy(store, d.controllerClass)) return {};
     try {
-      return await validateAndReport(store);
+      return await validateAndReport(key, store);
     } finally {
       metrics.reconcileDuration.set(storeSeries(store), nanosecondsSince(t0));
     }
   };
 
-  async function validateAndReport(store: AnyStore): Promise<{ requeueAfter?: number }> {
+  async function validateAndReport(key: string, store: AnyStore): Promise<{ requeueAfter?: number }> {
     let status: 'True' | 'False' = 'True';
     let reason: string = StoreReason.Valid;
     let message = 'store validated';
@@ -351,6 +380,12 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
         ...obj,
         status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
       }));
+    }
+    const ev = storeEvent(status === 'True', message);
+    const signature = `${store.metadata.uid}\u0000${ev.type}\u0000${ev.reason}\u0000${ev.message}`;
+    if (d.events && lastEvent.get(key) !== signature) {
+      lastEvent.set(key, signature);
+      d.events.record(store, ev.type, ev.reason, ev.message);
     }
     // A store that is not Ready is a failed reconcile, as in ESO: it counts in
     // controller_runtime_reconcile_total{result="error"} (the dashboards' store error rate) and

@@ -51,7 +51,15 @@ export type InformerLifecycleEvent =
   | { type: 'listed'; resourceVersion: string; count: number }
   | { type: 'watching'; resourceVersion: string }
   | { type: 'watch-closed' }
-  | { type: 'watch-error'; error: Error; gone: boolean; retryInMs: number };
+  | { type: 'watch-error'; error: Error; gone: boolean; retryInMs: number; op: 'list' | 'watch' };
+
+/** The failure streak an informer is in: since when, the last error, and what was being done. */
+export interface InformerFailure {
+  error: Error;
+  op: 'list' | 'watch';
+  since: number;
+  count: number;
+}
 
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
@@ -77,6 +85,8 @@ export class Informer<T extends KubeObject> {
   private watchAbort: AbortController | undefined;
   private holdUntil = 0;
   private readonly metricLabel: string;
+  private readonly lifecycleListeners: Array<(e: InformerLifecycleEvent) => void> = [];
+  private streak: InformerFailure | undefined;
 
   constructor(client: KubeClient, resource: ResourceType, opts: InformerOptions<T> = {}) {
     this.client = client;
@@ -84,6 +94,31 @@ export class Informer<T extends KubeObject> {
     this.opts = opts;
     this.metricLabel = `${resource.plural}${resource.group ? '.' + resource.group : ''}`;
     for (const name of Object.keys(opts.indexers ?? {})) this.indexes.set(name, new Map());
+  }
+
+  /** What this informer watches, for logs and /readyz: "secrets (namespace a)". */
+  get description(): string {
+    return `${this.metricLabel} (${this.scope})`;
+  }
+
+  /** "all namespaces" or "namespace x". */
+  get scope(): string {
+    return this.resource.namespaced && this.opts.namespace ? `namespace ${this.opts.namespace}` : this.resource.namespaced ? 'all namespaces' : 'cluster-scoped';
+  }
+
+  /** "externalsecrets.external-secrets.io", "secrets": the name RBAC rules and kubectl use. */
+  get resourceName(): string {
+    return this.metricLabel;
+  }
+
+  /** The apiserver this informer talks to (for diagnostics). */
+  get server(): string {
+    return this.client.server;
+  }
+
+  /** Observes lifecycle events besides `opts.onEvent` (the manager logs failures through this). */
+  addLifecycleListener(fn: (e: InformerLifecycleEvent) => void): void {
+    this.lifecycleListeners.push(fn);
   }
 
   addHandlers(h: InformerHandlers<T>): void {
@@ -136,6 +171,11 @@ export class Informer<T extends KubeObject> {
     return this.lastErr ? { error: this.lastErr, at: this.lastErrAt } : undefined;
   }
 
+  /** The current failure streak (cleared by a successful list or an accepted watch). */
+  get failure(): InformerFailure | undefined {
+    return this.streak;
+  }
+
   get lastResourceVersion(): string {
     return this.resourceVersion;
   }
@@ -167,11 +207,13 @@ export class Informer<T extends KubeObject> {
     let needList = true;
     while (!signal.aborted) {
       if (this.holdUntil > Date.now()) await sleep(this.holdUntil - Date.now(), signal);
+      let op: 'list' | 'watch' = 'list';
       try {
         if (needList) {
           await this.listAndReplace(signal);
           needList = false;
         }
+        op = 'watch';
         await this.watchOnce(signal);
         // A server-side timeout or a closed stream: resume from the last resourceVersion.
         this.emit({ type: 'watch-closed' });
@@ -184,12 +226,13 @@ export class Informer<T extends KubeObject> {
         this.watchHealthy = false;
         this.lastErr = err as Error;
         this.lastErrAt = Date.now();
+        if (!gone) this.streak = { error: err as Error, op, since: this.streak?.since ?? this.lastErrAt, count: (this.streak?.count ?? 0) + 1 };
         informerMetrics.watchErrors.inc({ resource: this.metricLabel, reason: gone ? 'gone' : 'error' });
         // A 410 re-lists at once (first time); other errors back off with jitter.
         const delay = gone && this.consecutiveFailures === 0 ? 0 : this.backoffDelay();
         this.consecutiveFailures++;
         this.updateSyncedMetric();
-        this.emit({ type: 'watch-error', error: err as Error, gone, retryInMs: delay });
+        this.emit({ type: 'watch-error', error: err as Error, gone, retryInMs: delay, op });
         if (delay > 0) await sleep(delay, signal);
       }
     }
@@ -246,6 +289,7 @@ export class Informer<T extends KubeObject> {
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) for (const h of this.handlers) h.update?.(old, obj);
     }
     this.resourceVersion = rv;
+    this.streak = undefined;
     this.emit({ type: 'listed', resourceVersion: rv, count: fresh.size });
     if (!this.hasSynced) {
       this.hasSynced = true;
@@ -309,6 +353,7 @@ export class Informer<T extends KubeObject> {
   private markWatching(): void {
     this.watchHealthy = true;
     this.consecutiveFailures = 0;
+    this.streak = undefined;
     this.updateSyncedMetric();
     this.emit({ type: 'watching', resourceVersion: this.resourceVersion });
   }
@@ -353,6 +398,13 @@ export class Informer<T extends KubeObject> {
 
   private emit(e: InformerLifecycleEvent): void {
     this.opts.onEvent?.(e);
+    for (const fn of this.lifecycleListeners) {
+      try {
+        fn(e);
+      } catch {
+        // An observer (a logger) must never stop the watch loop.
+      }
+    }
   }
 }
 

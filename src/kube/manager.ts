@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { KubeClient } from './client.ts';
 import type { Informer } from './informer.ts';
 import type { KubeObject } from './types.ts';
+import { rfc3339 } from './types.ts';
+import { diagnoseApiFailure, FailureLogLimiter, printableServer } from './diagnose.ts';
 import { LeaderElector } from './leaderelection.ts';
 import type { EventRecorder } from './events.ts';
 
@@ -29,6 +31,34 @@ export interface ManagerOptions {
   /** Called when leadership is lost after it was held; the default exits the process. */
   onLostLeadership?: () => void;
   events?: EventRecorder;
+  /** A failing informer logs its first failure, then at most once per this interval (ms). */
+  failureLogIntervalMs?: number;
+}
+
+/** What the readiness text of an informer needs to know (an Informer, or a test's stand-in). */
+export interface InformerHealth {
+  readonly healthy: boolean;
+  readonly synced: boolean;
+  readonly failure: { error: Error; op: 'list' | 'watch'; since: number } | undefined;
+  readonly lastError: { error: Error; at: number } | undefined;
+  readonly resourceName: string;
+  readonly scope: string;
+  readonly server: string;
+}
+
+/**
+ * Why an informer is not ready, or undefined when it is: the failing request's status and since
+ * when ("403 Forbidden on list since 2026-11-30T12:01:03Z"), else "not synced".
+ */
+export function informerNotReadyReason(inf: InformerHealth): string | undefined {
+  if (inf.healthy) return undefined;
+  const f = inf.failure;
+  if (f) {
+    const d = diagnoseApiFailure(f.error, { resource: inf.resourceName, scope: inf.scope, verb: f.op, server: inf.server });
+    return `${d.summary} on ${f.op} since ${rfc3339(new Date(f.since))}${inf.synced ? '' : ', not synced'}`;
+  }
+  if (!inf.synced) return 'not synced';
+  return `watch failing: ${inf.lastError?.error.message ?? 'unknown'}`;
 }
 
 export class Manager {
@@ -40,6 +70,7 @@ export class Manager {
   private readonly servers: http.Server[] = [];
   private elector: LeaderElector | undefined;
   private leaderStarted = false;
+  private readonly failureLogs: FailureLogLimiter;
   private stopping = false;
   readonly identity: string;
   /** Addresses the servers actually bound (useful with port 0). */
@@ -48,12 +79,46 @@ export class Manager {
   constructor(o: ManagerOptions) {
     this.o = o;
     this.log = o.logger;
+    this.failureLogs = new FailureLogLimiter(o.failureLogIntervalMs ?? 60_000);
     this.identity = o.leaderElection?.identity ?? `${os.hostname()}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   }
 
   addInformer<T extends KubeObject>(inf: Informer<T>): void {
     this.informers.push(inf as unknown as Informer<KubeObject>);
-    this.addReadyCheck(`informer:${inf.resource.plural}`, () => (inf.healthy ? undefined : inf.synced ? `watch failing: ${inf.lastError?.error.message ?? 'unknown'}` : 'not synced'));
+    this.addReadyCheck(`informer ${inf.description}`, () => informerNotReadyReason(inf));
+    inf.addLifecycleListener((e) => {
+      if (e.type === 'watch-error') this.logInformerFailure(inf as unknown as Informer<KubeObject>, e.error, e.op, e.retryInMs);
+      else if ((e.type === 'listed' || e.type === 'watching') && this.failureLogs.reset(inf.description)) {
+        this.log.info({ informer: inf.description, resource: inf.resourceName, scope: inf.scope }, `${inf.description}: ${e.type === 'listed' ? 'list' : 'watch'} recovered`);
+      }
+    });
+  }
+
+  /**
+   * One log line per failure streak and interval, at error level when someone must act (RBAC,
+   * credentials, connectivity), naming what failed, the cause chain and what to fix.
+   */
+  private logInformerFailure(inf: Informer<KubeObject>, error: Error, verb: 'list' | 'watch', retryInMs: number): void {
+    const server = printableServer(inf.server);
+    const d = diagnoseApiFailure(error, { resource: inf.resourceName, scope: inf.scope, verb, server: inf.server });
+    const fields = {
+      informer: inf.description,
+      resource: inf.resourceName,
+      scope: inf.scope,
+      verb,
+      server,
+      ...(d.code !== undefined ? { status: d.code } : {}),
+      ...(d.user ? { user: d.user } : {}),
+      error: d.causes.join(': '),
+      ...(d.fix ? { fix: d.fix } : {}),
+      retryInMs: Math.round(retryInMs),
+    };
+    const msg = `cannot ${verb} ${inf.resourceName} (${inf.scope}): ${d.summary}${d.fix ? `: ${d.fix}` : ''}`;
+    if (d.level === 'debug') return void this.log.debug(fields, msg);
+    const admitted = this.failureLogs.admit(inf.description);
+    if (!admitted.log) return;
+    const f = inf.failure;
+    this.log[d.level]({ ...fields, failures: f?.count ?? 1, failingSince: rfc3339(new Date(f?.since ?? Date.now())), suppressed: admitted.suppressed }, msg);
   }
 
   add(r: Runnable): void {
@@ -70,6 +135,8 @@ export class Manager {
 
   async start(): Promise<void> {
     await this.startServers();
+    // Before the caches sync (which may never happen, e.g. without RBAC): where to ask why.
+    this.log.info({ ...this.bound }, 'serving health and metrics');
     for (const inf of this.informers) inf.start();
     for (const r of this.runnables) if (!r.leaderOnly) await r.start();
     // Workers start only after the caches are filled, so the first reconciles see a full view.

@@ -102,8 +102,21 @@ export interface Operator {
  * Starts `tessera run` with the operator's kubeconfig and the peers' AWS endpoint. A process that
  * does not start within a minute is killed at once, so a hang at startup cannot outlive its test.
  */
-export async function startOperator(admin: KubeClient, env: PeersEnv, args: string[] = [], extraEnv: Record<string, string> = {}, opts: { logLevel?: string } = {}): Promise<Operator> {
-  const kubeconfig = await operatorKubeconfig(admin, env);
+export async function startOperator(
+  admin: KubeClient,
+  env: PeersEnv,
+  args: string[] = [],
+  extraEnv: Record<string, string> = {},
+  opts: {
+    logLevel?: string;
+    /** Another identity than tessera-system/tessera (e.g. one with less RBAC, or a bad token). */
+    kubeconfig?: string;
+    /** 'serving': return once /readyz answers, without waiting for the caches to sync. */
+    until?: 'started' | 'serving';
+  } = {},
+): Promise<Operator> {
+  const kubeconfig = opts.kubeconfig ?? (await operatorKubeconfig(admin, env));
+  const startedMsg = opts.until === 'serving' ? 'serving health and metrics' : 'started';
   const logs: string[] = [];
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const logFile = createWriteStream(path.join(stateDir, 'logs', `tessera-${process.pid}-${Date.now()}.log`));
@@ -151,7 +164,7 @@ export async function startOperator(admin: KubeClient, env: PeersEnv, args: stri
         for (const l of logs) {
           try {
             const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string };
-            if (j.msg === 'started') return j;
+            if (j.msg === startedMsg) return j;
           } catch {
             /* not JSON */
           }

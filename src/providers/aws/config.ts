@@ -1,58 +1,25 @@
-// spec.provider.aws of an external-secrets.io SecretStore, field for field as ESO's
-// apis/externalsecrets/v1/secretstore_aws_types.go. Kept local to the provider: the generated API
-// types live in src/api and may replace this shape later without changing a field name.
-import type { SecretKeySelector } from '../provider.ts';
+// spec.provider.aws of an external-secrets.io SecretStore: the types are the generated API types
+// (src/api), the checks here are the semantic ones the schema cannot express.
 
-export type AWSServiceType = 'SecretsManager' | 'ParameterStore';
+import type * as api from '../../api/types.generated.ts';
+import { schemaProblems, type Validated } from '../common/config.ts';
+
+export type AWSServiceType = api.AWSProvider['service'];
 export const awsServiceTypes: readonly AWSServiceType[] = ['SecretsManager', 'ParameterStore'];
+export type SessionTagsPolicy = NonNullable<api.AWSProvider['sessionTagsPolicy']>;
+export type AWSAuth = Validated<api.AWSAuth>;
+export type AWSTag = api.AWSTag;
+export type ServiceAccountSelector = api.ServiceAccountSelector;
 
-export interface AWSAuthSecretRef {
-  accessKeyIDSecretRef?: SecretKeySelector | undefined;
-  secretAccessKeySecretRef?: SecretKeySelector | undefined;
-  sessionTokenSecretRef?: SecretKeySelector | undefined;
-}
-
-export interface ServiceAccountSelector {
-  name: string;
-  namespace?: string | undefined;
-  audiences?: string[] | undefined;
-}
-
-export interface AWSJWTAuth {
-  serviceAccountRef?: ServiceAccountSelector | undefined;
-}
-
-export interface AWSAuth {
-  secretRef?: AWSAuthSecretRef | undefined;
-  jwt?: AWSJWTAuth | undefined;
-}
-
-export interface AWSTag {
-  key: string;
-  value: string;
-}
-
-export interface AWSSecretsManagerSettings {
-  forceDeleteWithoutRecovery?: boolean | undefined;
-  recoveryWindowInDays?: number | undefined;
-}
-
-export type SessionTagsPolicy = 'None' | 'Simple' | 'Custom';
-
-export interface AWSProvider {
-  service: AWSServiceType;
-  auth?: AWSAuth | undefined;
-  role?: string | undefined;
+/**
+ * spec.provider.aws as the provider reads it: the generated type, except that `region` may be
+ * absent (the SDK's AWS_REGION / AWS_DEFAULT_REGION then apply, for configs that did not pass the
+ * apiserver, e.g. `tessera render`) and ESO's `[]*Tag` may hold null entries (skipped).
+ */
+export type AWSProvider = Omit<Validated<api.AWSProvider>, 'region' | 'sessionTags'> & {
   region?: string | undefined;
-  additionalRoles?: string[] | undefined;
-  externalID?: string | undefined;
   sessionTags?: Array<AWSTag | null> | undefined;
-  secretsManager?: AWSSecretsManagerSettings | undefined;
-  transitiveTagKeys?: string[] | undefined;
-  sessionTagsPolicy?: SessionTagsPolicy | undefined;
-  customSessionTags?: Record<string, string> | undefined;
-  prefix?: string | undefined;
-}
+};
 
 const field = 'spec.provider.aws';
 
@@ -60,18 +27,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A selector the provider reads must name its Secret and key (ESO's schema leaves both optional). */
 function checkSecretKeySelector(problems: string[], path: string, sel: unknown, required: boolean): void {
   if (sel === undefined || sel === null) {
     if (required) problems.push(`${path}: is required`);
     return;
   }
-  if (!isObject(sel)) {
-    problems.push(`${path}: must be an object with name and key`);
-    return;
-  }
-  if (typeof sel.name !== 'string' || sel.name === '') problems.push(`${path}.name: is required`);
-  if (typeof sel.key !== 'string' || sel.key === '') problems.push(`${path}.key: is required`);
-  if (sel.namespace !== undefined && typeof sel.namespace !== 'string') problems.push(`${path}.namespace: must be a string`);
+  if (!isObject(sel)) return; // the schema reports the type
+  if (sel.name === undefined || sel.name === '') problems.push(`${path}.name: is required`);
+  if (sel.key === undefined || sel.key === '') problems.push(`${path}.key: is required`);
 }
 
 function checkRoleArn(problems: string[], path: string, v: unknown): void {
@@ -82,99 +46,52 @@ function checkRoleArn(problems: string[], path: string, v: unknown): void {
 }
 
 /**
- * Static checks of spec.provider.aws. Region may be absent: it is then taken from AWS_REGION /
- * AWS_DEFAULT_REGION when the client is built, as the AWS SDK does.
+ * Checks of spec.provider.aws: the schema's (types, enums, required fields), then the semantic
+ * ones. Two deliberate tolerances, documented in docs/providers/aws.md: `region` may be absent
+ * (taken from AWS_REGION / AWS_DEFAULT_REGION when the client is built, as the AWS SDK does), and
+ * null entries of sessionTags are skipped (ESO's `[]*Tag`).
  */
 export function validateAwsConfig(config: unknown): string[] {
-  const problems: string[] = [];
-  if (!isObject(config)) return [`${field}: must be an object`];
+  const sessionTags = isObject(config) && Array.isArray(config.sessionTags) ? config.sessionTags : [];
+  const problems = schemaProblems('aws', config, (i) =>
+    (i.path === `${field}.region` && i.message === 'Required value') || sessionTags.some((t, j) => t === null && i.path.startsWith(`${field}.sessionTags[${j}]`)));
+  if (!isObject(config)) return problems;
   const c = config;
 
-  if (typeof c.service !== 'string' || !(awsServiceTypes as readonly string[]).includes(c.service)) {
-    problems.push(`${field}.service: must be one of ${awsServiceTypes.join(', ')} (got ${JSON.stringify(c.service ?? null)})`);
+  if (typeof c.region === 'string' && c.region !== '' && !/^[a-z0-9]+(-[a-z0-9]+)+$/.test(c.region)) {
+    problems.push(`${field}.region: ${JSON.stringify(c.region)} is not an AWS region name`);
   }
-  if (c.region !== undefined && c.region !== '') {
-    if (typeof c.region !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)+$/.test(c.region)) {
-      problems.push(`${field}.region: ${JSON.stringify(c.region)} is not an AWS region name`);
-    }
+  const auth = isObject(c.auth) ? c.auth : {};
+  if (isObject(auth.secretRef)) {
+    checkSecretKeySelector(problems, `${field}.auth.secretRef.accessKeyIDSecretRef`, auth.secretRef.accessKeyIDSecretRef, true);
+    checkSecretKeySelector(problems, `${field}.auth.secretRef.secretAccessKeySecretRef`, auth.secretRef.secretAccessKeySecretRef, true);
+    checkSecretKeySelector(problems, `${field}.auth.secretRef.sessionTokenSecretRef`, auth.secretRef.sessionTokenSecretRef, false);
   }
-  if (c.prefix !== undefined && typeof c.prefix !== 'string') problems.push(`${field}.prefix: must be a string`);
-
-  if (c.auth !== undefined && c.auth !== null) {
-    if (!isObject(c.auth)) {
-      problems.push(`${field}.auth: must be an object`);
-    } else {
-      const { secretRef, jwt } = c.auth;
-      if (secretRef !== undefined && secretRef !== null) {
-        if (!isObject(secretRef)) {
-          problems.push(`${field}.auth.secretRef: must be an object`);
-        } else {
-          checkSecretKeySelector(problems, `${field}.auth.secretRef.accessKeyIDSecretRef`, secretRef.accessKeyIDSecretRef, true);
-          checkSecretKeySelector(problems, `${field}.auth.secretRef.secretAccessKeySecretRef`, secretRef.secretAccessKeySecretRef, true);
-          checkSecretKeySelector(problems, `${field}.auth.secretRef.sessionTokenSecretRef`, secretRef.sessionTokenSecretRef, false);
-        }
-      }
-      if (jwt !== undefined && jwt !== null) {
-        const sa = isObject(jwt) ? jwt.serviceAccountRef : undefined;
-        if (!isObject(sa)) {
-          problems.push(`${field}.auth.jwt.serviceAccountRef: is required`);
-        } else {
-          if (typeof sa.name !== 'string' || sa.name === '') problems.push(`${field}.auth.jwt.serviceAccountRef.name: is required`);
-          if (sa.audiences !== undefined && (!Array.isArray(sa.audiences) || sa.audiences.some((a) => typeof a !== 'string' || a === ''))) {
-            problems.push(`${field}.auth.jwt.serviceAccountRef.audiences: must be a list of non-empty strings`);
-          }
-        }
-      }
+  if (isObject(auth.jwt)) {
+    const sa = auth.jwt.serviceAccountRef;
+    if (sa === undefined || sa === null) problems.push(`${field}.auth.jwt.serviceAccountRef: is required`);
+    else if (isObject(sa) && Array.isArray(sa.audiences) && sa.audiences.some((a) => a === '')) {
+      problems.push(`${field}.auth.jwt.serviceAccountRef.audiences: must be a list of non-empty strings`);
     }
   }
 
   if (c.role !== undefined && c.role !== '') checkRoleArn(problems, `${field}.role`, c.role);
-  if (c.additionalRoles !== undefined && c.additionalRoles !== null) {
-    if (!Array.isArray(c.additionalRoles)) problems.push(`${field}.additionalRoles: must be a list of IAM role ARNs`);
-    else c.additionalRoles.forEach((r, i) => checkRoleArn(problems, `${field}.additionalRoles[${i}]`, r));
-  }
-  if (c.externalID !== undefined && typeof c.externalID !== 'string') problems.push(`${field}.externalID: must be a string`);
+  if (Array.isArray(c.additionalRoles)) c.additionalRoles.forEach((r, i) => checkRoleArn(problems, `${field}.additionalRoles[${i}]`, r));
+  sessionTags.forEach((t, i) => {
+    if (isObject(t) && t.key === '') problems.push(`${field}.sessionTags[${i}]: must have a non-empty key and a string value`);
+  });
 
-  if (c.sessionTags !== undefined && c.sessionTags !== null) {
-    if (!Array.isArray(c.sessionTags)) {
-      problems.push(`${field}.sessionTags: must be a list of {key, value}`);
-    } else {
-      c.sessionTags.forEach((t, i) => {
-        if (t === null) return; // ESO's []*Tag tolerates null entries; they are skipped
-        if (!isObject(t) || typeof t.key !== 'string' || t.key === '' || typeof t.value !== 'string') {
-          problems.push(`${field}.sessionTags[${i}]: must have a non-empty key and a string value`);
-        }
-      });
-    }
-  }
-  if (c.transitiveTagKeys !== undefined && c.transitiveTagKeys !== null) {
-    if (!Array.isArray(c.transitiveTagKeys) || c.transitiveTagKeys.some((k) => typeof k !== 'string')) {
-      problems.push(`${field}.transitiveTagKeys: must be a list of strings`);
-    }
+  if (c.sessionTagsPolicy === 'Simple' || c.sessionTagsPolicy === 'Custom') {
+    problems.push(`${field}.sessionTagsPolicy: ${c.sessionTagsPolicy} is not supported yet by tessera (only None)`);
   }
 
-  if (c.sessionTagsPolicy !== undefined && c.sessionTagsPolicy !== 'None') {
-    if (c.sessionTagsPolicy === 'Simple' || c.sessionTagsPolicy === 'Custom') {
-      problems.push(`${field}.sessionTagsPolicy: ${c.sessionTagsPolicy} is not supported yet by tessera (only None)`);
-    } else {
-      problems.push(`${field}.sessionTagsPolicy: must be one of None, Simple, Custom (got ${JSON.stringify(c.sessionTagsPolicy)})`);
-    }
-  }
-
-  if (c.secretsManager !== undefined && c.secretsManager !== null) {
-    if (!isObject(c.secretsManager)) {
-      problems.push(`${field}.secretsManager: must be an object`);
-    } else {
-      const { forceDeleteWithoutRecovery, recoveryWindowInDays } = c.secretsManager;
-      if (recoveryWindowInDays !== undefined && recoveryWindowInDays !== 0) {
-        if (typeof recoveryWindowInDays !== 'number' || !Number.isInteger(recoveryWindowInDays) || recoveryWindowInDays < 7 || recoveryWindowInDays > 30) {
-          problems.push(`${field}.secretsManager.recoveryWindowInDays: must be between 7 and 30 days`);
-        } else if (forceDeleteWithoutRecovery === true) {
-          problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: conflicts with recoveryWindowInDays`);
-        }
-      }
-      if (forceDeleteWithoutRecovery !== undefined && typeof forceDeleteWithoutRecovery !== 'boolean') {
-        problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: must be a boolean`);
+  if (isObject(c.secretsManager)) {
+    const { forceDeleteWithoutRecovery, recoveryWindowInDays } = c.secretsManager;
+    if (typeof recoveryWindowInDays === 'number' && recoveryWindowInDays !== 0) {
+      if (!Number.isInteger(recoveryWindowInDays) || recoveryWindowInDays < 7 || recoveryWindowInDays > 30) {
+        problems.push(`${field}.secretsManager.recoveryWindowInDays: must be between 7 and 30 days`);
+      } else if (forceDeleteWithoutRecovery === true) {
+        problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: conflicts with recoveryWindowInDays`);
       }
     }
   }

@@ -234,7 +234,8 @@ describe('other credentials', () => {
 
   test('static checks name the field', () => {
     assert.deepEqual(kubernetesProvider.validateConfig({ remoteNamespace: 'Not_A_NS', auth: { token: {} } }), [
-      'spec.provider.kubernetes.remoteNamespace: "Not_A_NS" is not a namespace name',
+      // The schema's problem (in the apiserver's words), then the provider's semantic one.
+      `spec.provider.kubernetes.remoteNamespace: Invalid value: "Not_A_NS": should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'`,
       'spec.provider.kubernetes.auth.token.bearerToken: is required',
     ]);
     assert.deepEqual(kubernetesProvider.validateConfig({}), ['spec.provider.kubernetes: one of auth.cert, auth.token, auth.serviceAccount or authRef is required']);

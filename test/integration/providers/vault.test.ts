@@ -265,9 +265,10 @@ describe('errors', () => {
 
   test('static checks name the field', () => {
     const problems = vaultProvider.validateConfig({ server: 'ftp://x', version: 'v3' as 'v1', auth: { appRole: { secretRef: { name: 's' } } } } as VaultProvider);
+    // The schema's problems first (in the apiserver's words), then the provider's semantic ones.
     assert.deepEqual(problems, [
+      'spec.provider.vault.version: Unsupported value: "v3": supported values: "v1", "v2"',
       'spec.provider.vault.server: must be an http or https URL',
-      'spec.provider.vault.version: must be v1 or v2 (got "v3")',
       'spec.provider.vault.auth.appRole: one of roleId or roleRef is required',
       'spec.provider.vault.auth.appRole.secretRef.key: is required',
     ]);
@@ -347,7 +348,7 @@ describe('login reuse and coalescing', () => {
   });
 
   test('appRole login with a roleId literal and the default path is accepted by validateConfig', () => {
-    assert.deepEqual(vaultProvider.validateConfig({ server: 'https://vault.example', auth: { appRole: { roleId: 'r', secretRef: { name: 's', key: 'k' } } } }), []);
+    assert.deepEqual(vaultProvider.validateConfig({ server: 'https://vault.example', auth: { appRole: { roleId: 'r', secretRef: { name: 's', key: 'k' } } } } as never), []);
   });
 });
 

@@ -65,11 +65,16 @@ describe('stores', () => {
     assert.equal(storeHandledBy(store('other'), 'default'), false);
   });
   it('finds credential references that resolve in the ExternalSecret namespace', () => {
-    assert.equal(hasNamespaceRelativeRefs({ service: 'SecretsManager', region: 'x' }), false, 'default chain: shareable');
-    assert.equal(hasNamespaceRelativeRefs({ auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id' } } } }), true);
-    assert.equal(hasNamespaceRelativeRefs({ auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id', namespace: 'ops' } } } }), false);
-    assert.equal(hasNamespaceRelativeRefs({ auth: { jwt: { serviceAccountRef: { name: 'sa' } } } }), true);
-    assert.equal(hasNamespaceRelativeRefs({ auth: { tokenSecretRef: { name: 't', key: 'token' } } }), true);
+    assert.equal(hasNamespaceRelativeRefs('aws', { service: 'SecretsManager', region: 'x' }), false, 'default chain: shareable');
+    assert.equal(hasNamespaceRelativeRefs('aws', { auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id' } } } }), true);
+    assert.equal(hasNamespaceRelativeRefs('aws', { auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id', namespace: 'ops' } } } }), false);
+    assert.equal(hasNamespaceRelativeRefs('aws', { auth: { jwt: { serviceAccountRef: { name: 'sa' } } } }), true);
+    assert.equal(hasNamespaceRelativeRefs('vault', { auth: { tokenSecretRef: { name: 't', key: 'token', namespace: 'ops' } } }), false);
+    assert.equal(hasNamespaceRelativeRefs('vault', { auth: { tokenSecretRef: { name: 't', key: 'token' } } }), true);
+    // Fields a name-based guess (`…Ref$`) missed: the schema says they are references too.
+    assert.equal(hasNamespaceRelativeRefs('vault', { auth: { tokenSecretRef: { name: 't', key: 'token', namespace: 'ops' } }, caProvider: { type: 'Secret', name: 'ca', key: 'ca.crt' } }), true);
+    assert.equal(hasNamespaceRelativeRefs('kubernetes', { auth: { token: { bearerToken: { name: 't', key: 'token' } } } }), true);
+    assert.equal(hasNamespaceRelativeRefs('kubernetes', { auth: { cert: { clientCert: { name: 'c', key: 'crt', namespace: 'ops' }, clientKey: { name: 'c', key: 'key' } } } }), true);
   });
   it('keeps lastTransitionTime while the status does not change', () => {
     const first = setCondition(undefined, { type: 'Ready', status: 'True', reason: 'Valid', message: 'ok' });

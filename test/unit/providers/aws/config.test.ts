@@ -36,13 +36,18 @@ describe('validateConfig', () => {
     );
   });
 
+  // Structural problems come from the CRD schema, in the apiserver's words.
   test('service must be SecretsManager or ParameterStore', () => {
-    assert.deepEqual(validate({ service: 'KMS' }), ['spec.provider.aws.service: must be one of SecretsManager, ParameterStore (got "KMS")']);
-    assert.deepEqual(validate({}), ['spec.provider.aws.service: must be one of SecretsManager, ParameterStore (got null)']);
+    assert.deepEqual(validate({ service: 'KMS' }), ['spec.provider.aws.service: Unsupported value: "KMS": supported values: "SecretsManager", "ParameterStore"']);
+    assert.deepEqual(validate({}), ['spec.provider.aws.service: Required value']);
   });
 
   test('not an object', () => {
-    assert.deepEqual(validate(null), ['spec.provider.aws: must be an object']);
+    assert.deepEqual(validate(null), ['spec.provider.aws: Invalid value: null: must be of type object']);
+  });
+
+  test('region may be absent (environment fallback), null session tags are skipped', () => {
+    assert.deepEqual(validate({ service: 'SecretsManager', sessionTags: [null, { key: 'team', value: 'a' }] }), []);
   });
 
   test('region must look like a region', () => {
@@ -58,7 +63,7 @@ describe('validateConfig', () => {
 
   test('jwt needs serviceAccountRef.name', () => {
     assert.deepEqual(validate({ service: 'SecretsManager', auth: { jwt: {} } }), ['spec.provider.aws.auth.jwt.serviceAccountRef: is required']);
-    assert.deepEqual(validate({ service: 'SecretsManager', auth: { jwt: { serviceAccountRef: { name: '' } } } }), ['spec.provider.aws.auth.jwt.serviceAccountRef.name: is required']);
+    assert.deepEqual(validate({ service: 'SecretsManager', auth: { jwt: { serviceAccountRef: {} } } }), ['spec.provider.aws.auth.jwt.serviceAccountRef.name: Required value']);
     assert.deepEqual(validate({ service: 'SecretsManager', auth: { jwt: { serviceAccountRef: { name: 'sa', audiences: [''] } } } }), [
       'spec.provider.aws.auth.jwt.serviceAccountRef.audiences: must be a list of non-empty strings',
     ]);

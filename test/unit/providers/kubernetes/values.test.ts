@@ -24,7 +24,7 @@ test('config checks', () => {
   assert.deepEqual(validateKubernetesConfig({ auth: { serviceAccount: { name: 'sa' } } }), []);
   assert.deepEqual(validateKubernetesConfig({ authRef: { name: 'kc', key: 'config' } }), []);
   assert.deepEqual(validateKubernetesConfig({ server: { url: 'https://k8s.example' }, auth: { cert: { clientCert: { name: 'c', key: 'tls.crt' }, clientKey: { name: 'c', key: 'tls.key' } } } }), []);
-  assert.deepEqual(validateKubernetesConfig({ auth: { serviceAccount: { name: 'sa' }, token: { bearerToken: { name: 't', key: 'k' } } } }), ['spec.provider.kubernetes.auth: only one method may be set, found token, serviceAccount']);
+  assert.deepEqual(validateKubernetesConfig({ auth: { serviceAccount: { name: 'sa' }, token: { bearerToken: { name: 't', key: 'k' } } } }), ['spec.provider.kubernetes.auth: Too many: must have at most 1 properties'], 'the schema\'s maxProperties (the apiserver\'s words)');
   assert.deepEqual(validateKubernetesConfig({ authRef: { name: 'kc', key: 'config' }, auth: { serviceAccount: { name: 'sa' } } }), ['spec.provider.kubernetes: auth and authRef are mutually exclusive']);
   assert.deepEqual(validateKubernetesConfig({ server: { url: 'nope' }, auth: { serviceAccount: { name: 'sa' } } }), ['spec.provider.kubernetes.server.url: "nope" is not a URL']);
 });

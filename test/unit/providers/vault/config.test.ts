@@ -23,14 +23,15 @@ test('problems name the field', () => {
   assert.deepEqual(ok({ tokenSecretRef: { name: 't', key: 'k' }, appRole: { roleId: 'r', secretRef: { name: 's', key: 'k' } } }), [
     'spec.provider.vault.auth: only one method may be set, found tokenSecretRef, appRole',
   ]);
-  assert.deepEqual(ok({ kubernetes: {} }), ['spec.provider.vault.auth.kubernetes.role: is required']);
+  // Structural problems come from the CRD schema, in the apiserver's words.
+  assert.deepEqual(ok({ kubernetes: {} }), ['spec.provider.vault.auth.kubernetes.role: Required value']);
   assert.deepEqual(ok({ jwt: { role: 'r' } }), ['spec.provider.vault.auth.jwt: one of secretRef or kubernetesServiceAccountToken is required']);
   assert.deepEqual(validateVaultConfig({ server: 'https://v', path: '/secret', tls: { certSecretRef: { name: 'c' } }, auth: { tokenSecretRef: { name: 't', key: 'k' } } }), [
     'spec.provider.vault.path: must be a mount path without a leading slash, e.g. "secret"',
     'spec.provider.vault.tls: certSecretRef and keySecretRef must be set together',
   ]);
   assert.deepEqual(validateVaultConfig({ server: 'https://v', caProvider: { type: 'Other', name: 'x' }, auth: { tokenSecretRef: { name: 't', key: 'k' } } }), [
-    'spec.provider.vault.caProvider.type: must be Secret or ConfigMap (got "Other")',
+    'spec.provider.vault.caProvider.type: Unsupported value: "Other": supported values: "Secret", "ConfigMap"',
     'spec.provider.vault.caProvider.key: is required',
   ]);
 });

@@ -1,0 +1,99 @@
+// Tenant isolation from the schema: every field of a provider config that refers to a namespaced
+// object (Secret, ConfigMap, ServiceAccount) is found from the CRD schema, and for a SecretStore
+// each one's `namespace` is refused unless it is the store's own, as ESO refuses it. The table of
+// cases is generated from the schema, so a reference field added to a provider is covered here
+// without anyone remembering to add it.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { referencesIn, storeReferenceFields, type ReferenceField } from '../../../src/api/references.ts';
+import { foreignNamespaceReferences, hasNamespaceRelativeRefs, StoreClients, type AnyStore } from '../../../src/controllers/stores.ts';
+import type { KubeClient } from '../../../src/kube/client.ts';
+import { createLogger } from '../../../src/log.ts';
+
+/** A provider config holding one reference at `ref.path` (list items: one element). */
+function configWith(ref: ReferenceField, value: Record<string, unknown>): Record<string, unknown> {
+  const build = (i: number): unknown => {
+    if (i === ref.path.length) return value;
+    const seg = ref.path[i]!;
+    return seg === '*' ? [build(i + 1)] : { [seg]: build(i + 1) };
+  };
+  return build(0) as Record<string, unknown>;
+}
+
+const concrete = (field: string) => field.replace(/\[\*\]/g, '[0]');
+
+describe('reference fields from the schema', () => {
+  const fields = storeReferenceFields();
+  const names = new Set(fields.map((f) => f.field));
+
+  it('include caProvider and every selector a field-name guess missed', () => {
+    for (const f of [
+      'spec.provider.vault.caProvider',
+      'spec.provider.kubernetes.server.caProvider',
+      'spec.provider.kubernetes.auth.token.bearerToken',
+      'spec.provider.kubernetes.auth.cert.clientCert',
+      'spec.provider.kubernetes.auth.cert.clientKey',
+      'spec.provider.kubernetes.auth.serviceAccount',
+      'spec.provider.kubernetes.authRef',
+      'spec.provider.vault.auth.cert.clientCert',
+      'spec.provider.vault.tls.certSecretRef',
+      'spec.provider.vault.auth.kubernetes.serviceAccountRef',
+      'spec.provider.aws.auth.secretRef.accessKeyIDSecretRef',
+      'spec.provider.aws.auth.jwt.serviceAccountRef',
+    ]) {
+      assert.ok(names.has(f), `${f} is a reference field`);
+    }
+    assert.equal(fields.find((f) => f.field === 'spec.provider.vault.caProvider')?.type, 'CAProvider');
+    assert.ok(fields.length >= 25, `found ${fields.length}`);
+  });
+
+  it('referencesIn finds a set reference by its concrete field, and nothing else', () => {
+    const found = referencesIn('vault', { server: 'https://v', caProvider: { type: 'Secret', name: 'ca', namespace: 'x' }, auth: { tokenSecretRef: { name: 't', key: 'k' } } });
+    assert.deepEqual(found.map((r) => [r.field, r.namespace]).sort(), [['spec.provider.vault.auth.tokenSecretRef', undefined], ['spec.provider.vault.caProvider', 'x']]);
+    assert.deepEqual(referencesIn('vault', 'not an object'), []);
+    assert.deepEqual(referencesIn('aws', { auth: { secretRef: ['not', 'an', 'object'] } }), []);
+  });
+});
+
+describe('a SecretStore may not reference another namespace (every reference field, from the schema)', () => {
+  for (const ref of storeReferenceFields()) {
+    it(`${ref.field}.namespace`, () => {
+      const other = configWith(ref, { type: 'Secret', name: 'creds', key: 'k', namespace: 'other' });
+      const problems = foreignNamespaceReferences('SecretStore', 'team-a', ref.provider, other);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.ok(problems[0]!.startsWith(`${concrete(ref.field)}.namespace: "other": namespace should either be empty or match the namespace of the SecretStore ("team-a")`), problems[0]);
+
+      const own = configWith(ref, { type: 'Secret', name: 'creds', key: 'k', namespace: 'team-a' });
+      assert.deepEqual(foreignNamespaceReferences('SecretStore', 'team-a', ref.provider, own), [], 'its own namespace is allowed');
+      const none = configWith(ref, { type: 'Secret', name: 'creds', key: 'k' });
+      assert.deepEqual(foreignNamespaceReferences('SecretStore', 'team-a', ref.provider, none), [], 'no namespace: its own');
+      assert.deepEqual(foreignNamespaceReferences('ClusterSecretStore', undefined, ref.provider, other), [], 'a ClusterSecretStore may');
+      // A ClusterSecretStore's namespace-less reference resolves per ExternalSecret namespace.
+      assert.equal(hasNamespaceRelativeRefs(ref.provider, none), true);
+      assert.equal(hasNamespaceRelativeRefs(ref.provider, other), false);
+    });
+  }
+});
+
+describe('StoreClients refuses such a store before building a client', () => {
+  const silent = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+  // No apiserver call may happen: the refusal comes from the spec alone.
+  const kube = new Proxy({}, { get: () => () => { throw new Error('no apiserver call expected'); } }) as unknown as KubeClient;
+  const clients = new StoreClients({ kube, logger: silent });
+  const vaultStore = (caNamespace: string | undefined): AnyStore => ({
+    apiVersion: 'external-secrets.io/v1', kind: 'SecretStore',
+    metadata: { name: 'vault', namespace: 'team-a', uid: 'u', generation: 1 },
+    spec: { provider: { vault: { server: 'https://vault.example:8200', path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: 't', key: 'token' } }, caProvider: { type: 'ConfigMap', name: 'ca', key: 'ca.crt', ...(caNamespace ? { namespace: caNamespace } : {}) } } } },
+  }) as unknown as AnyStore;
+
+  it('probe: the caProvider namespace is a problem naming the field (store Ready=False)', async () => {
+    const { problems, client } = await clients.probe('SecretStore', vaultStore('kube-system'));
+    assert.equal(client, undefined);
+    assert.deepEqual(problems, ['spec.provider.vault.caProvider.namespace: "kube-system": namespace should either be empty or match the namespace of the SecretStore ("team-a")']);
+  });
+
+  it('clientFor: refused with the same words', async () => {
+    await assert.rejects(clients.clientFor('SecretStore', vaultStore('kube-system'), 'team-a'), /spec\.provider\.vault\.caProvider\.namespace: "kube-system"/);
+  });
+});
