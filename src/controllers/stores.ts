@@ -326,8 +326,7 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   const informer = (kind === 'SecretStore' ? d.secretStoreInformer : d.clusterSecretStoreInformer) as Informer<AnyStore>;
   const metrics = storeMetrics[kind];
   // The last event recorded per store (uid and content): an unchanged outcome is not recorded
-  // again on every requeue. After a restart each store's outcome is recorded once more, as the
-  // earlier Event may have expired (the apiserver keeps Events for an hour by default).
+  // again on every requeue, nor after a restart when the store's status already shows it.
   const lastEvent = new Map<string, string>();
   return async (key: string): Promise<{ requeueAfter?: number }> => {
     const t0 = performance.now();
@@ -375,7 +374,8 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     const name = store.metadata.name!;
     for (const s of ['True', 'False']) metrics.statusCondition.set({ ...storeSeries(store), condition: 'Ready', status: s }, s === status ? 1 : 0);
     const cur = (store.status?.conditions ?? []).find((c) => c.type === 'Ready');
-    if (!cur || cur.status !== status || cur.reason !== reason || cur.message !== message || store.status?.capabilities !== capabilities) {
+    const statusChanged = !cur || cur.status !== status || cur.reason !== reason || cur.message !== message || store.status?.capabilities !== capabilities;
+    if (statusChanged) {
       await d.kube.updateStatusWithRetry<AnyStore>(rt, ns, name, (obj) => ({
         ...obj,
         status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
@@ -383,10 +383,10 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     }
     const ev = storeEvent(status === 'True', message);
     const signature = `${store.metadata.uid}\u0000${ev.type}\u0000${ev.reason}\u0000${ev.message}`;
-    if (d.events && lastEvent.get(key) !== signature) {
-      lastEvent.set(key, signature);
-      d.events.record(store, ev.type, ev.reason, ev.message);
-    }
+    // After a restart (nothing remembered) an outcome its status already shows is not recorded
+    // again: a restart writes nothing that is not due.
+    if (d.events && lastEvent.get(key) !== signature && (lastEvent.has(key) || statusChanged)) d.events.record(store, ev.type, ev.reason, ev.message);
+    lastEvent.set(key, signature);
     // A store that is not Ready is a failed reconcile, as in ESO: it counts in
     // controller_runtime_reconcile_total{result="error"} (the dashboards' store error rate) and
     // is logged once, by the controller. Invalid configuration waits for a change (terminal);

@@ -33,7 +33,8 @@ function harness() {
   };
   // Whether the reconciler takes the reconcile's AbortSignal yet or not, this call shape fits both.
   const reconcile = makeStoreReconciler('SecretStore', deps) as (key: string, signal: AbortSignal) => Promise<unknown>;
-  return { reconcile, recorded, failWith: (e: Error | undefined) => (validate = async () => { if (e) throw e; }) };
+  const restarted = () => makeStoreReconciler('SecretStore', deps) as (key: string, signal: AbortSignal) => Promise<unknown>;
+  return { reconcile, restarted, recorded, failWith: (e: Error | undefined) => (validate = async () => { if (e) throw e; }) };
 }
 
 describe('store events', () => {
@@ -58,5 +59,17 @@ describe('store events', () => {
     h.failWith(undefined);
     await h.reconcile('team-a/vault', new AbortController().signal);
     assert.deepEqual(h.recorded.map((e) => e.reason), ['Valid', 'InvalidProviderConfig', 'Valid'], 'recovery is recorded');
+  });
+
+  it('a restarted controller records nothing its store\'s status already shows, and records a change', async () => {
+    const h = harness();
+    await h.reconcile('team-a/vault', new AbortController().signal);
+    assert.equal(h.recorded.length, 1);
+    await h.restarted()('team-a/vault', new AbortController().signal);
+    assert.equal(h.recorded.length, 1, 'no event after a restart for an unchanged outcome');
+    const again = h.restarted();
+    h.failWith(new ProviderError('BadCredentials', 'the token was refused'));
+    await assert.rejects(again('team-a/vault', new AbortController().signal), { name: 'StoreNotReadyError' });
+    assert.deepEqual(h.recorded.map((e) => e.reason), ['Valid', 'InvalidProviderConfig']);
   });
 });
