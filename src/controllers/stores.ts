@@ -299,7 +299,9 @@ export function setCondition(conditions: Condition[] | undefined, next: Omit<Con
 export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   const rt = kind === 'SecretStore' ? secretStores : clusterSecretStores;
   const informer = (kind === 'SecretStore' ? d.secretStoreInformer : d.clusterSecretStoreInformer) as Informer<AnyStore>;
-  return async (key: string): Promise<{ requeueAfter?: number }> => {
+  // `signal` is the reconcile's (its deadline, shutdown): validation calls the store's provider,
+  // whose endpoint a tenant may have chosen to be slow.
+  return async (key: string, signal?: AbortSignal): Promise<{ requeueAfter?: number }> => {
     const store = informer.get(key);
     if (!store) return {};
     if (!storeHandledBy(store, d.controllerClass)) return {};
@@ -316,12 +318,14 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
         message = problems.join('; ');
       } else if (client) {
         try {
-          await client.validate();
+          await client.validate(signal);
         } finally {
           await client.close().catch(() => undefined);
         }
       }
     } catch (e) {
+      // Cancelled, not failed: the store's status says nothing about it; the controller retries.
+      if (signal?.aborted) throw e;
       status = 'False';
       const invalid = e instanceof ProviderError && (e.kind === 'InvalidRequest');
       reason = invalid ? StoreReason.InvalidProviderConfig : e instanceof ProviderError ? StoreReason.ValidationFailed : StoreReason.InvalidStoreConfiguration;
@@ -335,7 +339,7 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
       await d.kube.updateStatusWithRetry<AnyStore>(rt, ns, name, (obj) => ({
         ...obj,
         status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
-      }));
+      }), { signal });
     }
     d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
     // Invalid configuration waits for a change; failed validation is retried on the interval.

@@ -38,10 +38,14 @@ export class TerminalError extends Error implements RetryHints {
   }
 }
 
-/** True when the error, or an error in its cause chain, says it is terminal. */
+/**
+ * Whether the error says it is terminal: the first error of its cause chain that says anything
+ * (has a boolean `terminal`) decides, so a wrapper that calls itself retryable wins over its cause.
+ */
 export function isTerminal(err: unknown): boolean {
   for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 16; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as RetryHints).terminal === true) return true;
+    const said = (e as RetryHints).terminal;
+    if (typeof said === 'boolean') return said;
   }
   return false;
 }
