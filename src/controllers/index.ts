@@ -14,7 +14,19 @@ import { setupExternalSecretController, type ExternalSecretControllerOptions } f
 /** The controller settings that come from the command line. */
 export type ControllerConfig = Pick<
   ExternalSecretControllerOptions,
-  'namespace' | 'controllerClass' | 'concurrent' | 'storeConcurrency' | 'namespaceConcurrency' | 'providerCacheTtlMs' | 'storeRequeueIntervalMs' | 'storeQps' | 'storeBurst' | 'providerTimeoutMs' | 'namespacedStoreControllerIdentity'
+  | 'namespace'
+  | 'controllerClass'
+  | 'concurrent'
+  | 'storeConcurrency'
+  | 'namespaceConcurrency'
+  | 'providerCacheTtlMs'
+  | 'storeRequeueIntervalMs'
+  | 'storeQps'
+  | 'storeBurst'
+  | 'providerTimeoutMs'
+  | 'namespacedStoreControllerIdentity'
+  | 'reconcileTimeoutMs'
+  | 'shutdownGraceMs'
 >;
 
 export interface ControllerDeps {

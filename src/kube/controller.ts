@@ -74,12 +74,15 @@ export interface ControllerOptions extends Partial<WorkQueueOptions> {
   logger: Logger;
   /** Deadline of one reconcile (ms); DEFAULT_RECONCILE_TIMEOUT_MS when absent. */
   reconcileTimeoutMs?: number | undefined;
+  /** How long stop() waits for in-progress reconciles before aborting them (--shutdown-timeout). */
+  shutdownGraceMs?: number | undefined;
 }
 
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue;
   readonly reconcileTimeoutMs: number;
+  private readonly shutdownGraceMs: number;
   private readonly reconcile: Reconciler;
   private readonly workers: number;
   private readonly log: Logger;
@@ -93,6 +96,7 @@ export class Controller {
     this.reconcile = opts.reconcile;
     this.workers = Math.max(1, opts.workers);
     this.reconcileTimeoutMs = opts.reconcileTimeoutMs !== undefined && opts.reconcileTimeoutMs > 0 ? timerDelayMs(opts.reconcileTimeoutMs) : DEFAULT_RECONCILE_TIMEOUT_MS;
+    this.shutdownGraceMs = opts.shutdownGraceMs !== undefined && opts.shutdownGraceMs >= 0 ? opts.shutdownGraceMs : 30_000;
     this.log = opts.logger.child({ controller: opts.name });
     this.queue = new WorkQueue({ ...opts, name: opts.name });
     reconcileMetrics.maxWorkers.set({ controller: this.name }, this.workers);
@@ -112,7 +116,7 @@ export class Controller {
    * still running (their signal fires, so their kube and provider calls end at once) and waits
    * a little more for them to return.
    */
-  async stop(graceMs = 30_000): Promise<void> {
+  async stop(graceMs = this.shutdownGraceMs): Promise<void> {
     const drained = await this.queue.shutDownWithDrain(graceMs);
     if (!drained) {
       this.log.warn({ graceMs, inProgress: this.inProgress }, 'reconciles still running at the end of the shutdown grace; aborting them');
