@@ -298,6 +298,9 @@ export class KubeClient {
           yield ev;
         }
       }
+    } catch (e) {
+      // An abort destroys the stream ("aborted"): report the signal's reason, as every call does.
+      throw opts.signal?.aborted ? opts.signal.reason : e;
     } finally {
       clearTimeout(idle);
     }
