@@ -77,6 +77,11 @@ export async function run(argv: string[]): Promise<number> {
   if (!(reconcileTimeoutMs > 0)) throw new UsageError('--reconcile-timeout: must be greater than zero');
   const shutdownTimeoutMs = parseDurationMs(String(f['shutdown-timeout']));
   const log = createLogger(String(f['log-level']));
+  if (reconcileTimeoutMs < providerTimeoutMs) {
+    // Allowed, but then a slow provider call is cut by the reconcile's deadline (retried with
+    // backoff, no status) before its own deadline can report it as Unreachable in status.
+    log.warn({ reconcileTimeoutMs, providerTimeoutMs }, '--reconcile-timeout is shorter than --provider-timeout');
+  }
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
   const { timeoutMs: templateTimeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);

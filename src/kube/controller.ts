@@ -65,7 +65,7 @@ export type Reconciler = (key: string, signal: AbortSignal) => Promise<Result>;
 /** Default deadline of one reconcile: --reconcile-timeout. */
 export const DEFAULT_RECONCILE_TIMEOUT_MS = 2 * 60_000;
 /** After stop() aborts the reconciles still running, how long it waits for them to return. */
-const ABORT_GRACE_MS = 5_000;
+export const DEFAULT_ABORT_GRACE_MS = 5_000;
 
 export interface ControllerOptions extends Partial<WorkQueueOptions> {
   name: string;
@@ -76,6 +76,8 @@ export interface ControllerOptions extends Partial<WorkQueueOptions> {
   reconcileTimeoutMs?: number | undefined;
   /** How long stop() waits for in-progress reconciles before aborting them (--shutdown-timeout). */
   shutdownGraceMs?: number | undefined;
+  /** How long stop() then waits for aborted reconciles to return; DEFAULT_ABORT_GRACE_MS when absent. */
+  abortGraceMs?: number | undefined;
 }
 
 export class Controller {
@@ -83,6 +85,7 @@ export class Controller {
   readonly queue: WorkQueue;
   readonly reconcileTimeoutMs: number;
   private readonly shutdownGraceMs: number;
+  private readonly abortGraceMs: number;
   private readonly reconcile: Reconciler;
   private readonly workers: number;
   private readonly log: Logger;
@@ -97,6 +100,7 @@ export class Controller {
     this.workers = Math.max(1, opts.workers);
     this.reconcileTimeoutMs = opts.reconcileTimeoutMs !== undefined && opts.reconcileTimeoutMs > 0 ? timerDelayMs(opts.reconcileTimeoutMs) : DEFAULT_RECONCILE_TIMEOUT_MS;
     this.shutdownGraceMs = opts.shutdownGraceMs !== undefined && opts.shutdownGraceMs >= 0 ? opts.shutdownGraceMs : 30_000;
+    this.abortGraceMs = opts.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
     this.log = opts.logger.child({ controller: opts.name });
     this.queue = new WorkQueue({ ...opts, name: opts.name });
     reconcileMetrics.maxWorkers.set({ controller: this.name }, this.workers);
@@ -124,7 +128,7 @@ export class Controller {
     }
     // A reconciler that ignores its signal must not hold the process forever.
     let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ABORT_GRACE_MS)));
+    const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.abortGraceMs)));
     const returned = Promise.all(this.running).then(() => false);
     if (await Promise.race([returned, gaveUp])) {
       this.log.error({ inProgress: this.inProgress }, 'reconciles did not return after being aborted; stopping without them');

@@ -158,3 +158,26 @@ describe('retry hints of the error catalog', () => {
     assert.equal(isTerminal(e), false);
   });
 });
+
+describe('Controller stop with a reconciler that ignores its signal', () => {
+  it('stop() returns after the abort grace instead of hanging', async () => {
+    let seen: AbortSignal | undefined;
+    const c = controller(
+      'unit-ignores-abort',
+      async (_key, signal) => {
+        seen = signal;
+        await sleep(2_000); // ignores the signal
+        return {};
+      },
+      { abortGraceMs: 100 },
+    );
+    c.start();
+    c.enqueue('k');
+    while (!seen) await sleep(1);
+    const t0 = performance.now();
+    await c.stop(50);
+    const took = performance.now() - t0;
+    assert.ok(seen.aborted);
+    assert.ok(took >= 140 && took < 1_000, `stop() returned after ${Math.round(took)} ms`);
+  });
+});
