@@ -43,7 +43,8 @@ export const runFlags: FlagSpec[] = [
     default: 'allow',
     help: "allow or deny: may a namespaced SecretStore use the controller's own identity (AWS with no auth, Vault kubernetes auth without serviceAccountRef or secretRef)? deny refuses such stores with status InvalidProviderConfig; ClusterSecretStores always may.",
   },
-  { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles.' },
+  { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'How long SIGTERM waits for in-progress reconciles before aborting them.' },
+  { name: 'reconcile-timeout', type: 'duration', default: '2m', help: 'Deadline of one reconcile: past it, its Kubernetes and provider calls are aborted and it is retried with backoff.' },
   { name: 'template-timeout', type: 'duration', default: DEFAULT_TEMPLATE_TIMEOUT, help: 'Wall-clock budget of one ExternalSecret\'s template and rewrite-transform rendering; past it the render is stopped and the ExternalSecret fails with ComputeBudgetExceeded.' },
   { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'V8 heap of each template worker thread (a quantity such as 64Mi); a render that needs more fails with ComputeBudgetExceeded, and only its worker is replaced.' },
   { name: 'template-workers', type: 'number', default: DEFAULT_TEMPLATE_WORKERS, help: 'Worker threads that render templates off the event loop (each uses a core while rendering).' },
@@ -72,7 +73,15 @@ export async function run(argv: string[]): Promise<number> {
   if (identity !== 'allow' && identity !== 'deny') throw new UsageError(`--namespaced-store-controller-identity: expected allow or deny, got ${JSON.stringify(identity)}`);
   const providerTimeoutMs = parseDurationMs(String(f['provider-timeout']));
   if (!(providerTimeoutMs > 0)) throw new UsageError('--provider-timeout: must be greater than zero');
+  const reconcileTimeoutMs = parseDurationMs(String(f['reconcile-timeout']));
+  if (!(reconcileTimeoutMs > 0)) throw new UsageError('--reconcile-timeout: must be greater than zero');
+  const shutdownTimeoutMs = parseDurationMs(String(f['shutdown-timeout']));
   const log = createLogger(String(f['log-level']));
+  if (reconcileTimeoutMs < providerTimeoutMs) {
+    // Allowed, but then a slow provider call is cut by the reconcile's deadline (retried with
+    // backoff, no status) before its own deadline can report it as Unreachable in status.
+    log.warn({ reconcileTimeoutMs, providerTimeoutMs }, '--reconcile-timeout is shorter than --provider-timeout');
+  }
   collectDefaultMetrics();
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
   const { timeoutMs: templateTimeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);
@@ -129,6 +138,8 @@ export async function run(argv: string[]): Promise<number> {
       storeBurst: Number(f['store-burst']),
       providerTimeoutMs,
       namespacedStoreControllerIdentity: identity,
+      reconcileTimeoutMs,
+      shutdownGraceMs: shutdownTimeoutMs,
     },
   });
   let stopping = false;
@@ -136,10 +147,12 @@ export async function run(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'signal received');
+    // The grace, then the few seconds aborted reconciles get to return (src/kube/controller.ts),
+    // then releasing the Lease, stopping the watches and flushing Events.
     const timeout = setTimeout(() => {
       log.error('graceful shutdown timed out; exiting');
       process.exit(1);
-    }, timerDelayMs(parseDurationMs(String(f['shutdown-timeout'])) + 5000));
+    }, timerDelayMs(shutdownTimeoutMs + 10_000));
     timeout.unref();
     void manager.stop().then(() => {
       log.flush();

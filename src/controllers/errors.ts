@@ -4,7 +4,9 @@
 // Messages name stores, keys and error codes, never secret values.
 import { ProviderError } from '../providers/provider.ts';
 import { StoreProviderConfigError } from '../providers/registry.ts';
+import { isAbortError } from '../providers/common/shared-call.ts';
 import { ApiError } from '../kube/client.ts';
+import type { RetryHints } from '../kube/controller.ts';
 
 /** SecretStore / ClusterSecretStore Ready condition reasons, as ESO writes them. */
 export const StoreReason = {
@@ -31,15 +33,34 @@ export const ControllerErrorCode = {
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
-/** A failure the ExternalSecret reports in its status; `retry` says whether backoff applies. */
-export class ControllerError extends Error {
+/**
+ * A failure someone has to fix (credentials refused, access denied, a request the provider
+ * rejects): retried with backoff, but no sooner than this, instead of from 1 s. Fixing the store
+ * (a spec change) re-enqueues its ExternalSecrets at once anyway.
+ */
+export const SLOW_RETRY_MS = 60_000;
+
+/**
+ * A failure the ExternalSecret reports in its status. `retry` says whether backoff applies: when
+ * false the failure is terminal (the controller does not retry it; only a change of the
+ * ExternalSecret, its store or its namespace, each of which re-enqueues it, can fix it).
+ * `retryAfterMs` asks for slower retries (SLOW_RETRY_MS). Both are read by src/kube/controller.ts
+ * through RetryHints.
+ */
+export class ControllerError extends Error implements RetryHints {
   readonly code: ControllerErrorCode;
   readonly retry: boolean;
-  constructor(code: ControllerErrorCode, message: string, retry: boolean, options?: { cause?: unknown }) {
+  readonly retryAfterMs: number | undefined;
+  constructor(code: ControllerErrorCode, message: string, retry: boolean, options?: { cause?: unknown; retryAfterMs?: number | undefined }) {
     super(message, options);
     this.name = 'ControllerError';
     this.code = code;
     this.retry = retry;
+    this.retryAfterMs = retry ? options?.retryAfterMs : undefined;
+  }
+
+  get terminal(): boolean {
+    return !this.retry;
   }
 }
 
@@ -68,6 +89,10 @@ export const controllerErrors = {
   /** Wraps a provider failure for status: the provider's message is already value-free. */
   fromProvider: (store: string, err: unknown) => {
     if (err instanceof ControllerError) return err;
+    // Cancelled (the reconcile's deadline or shutdown): not the provider's failure; retried.
+    if (isAbortError(err)) {
+      return new ControllerError(ControllerErrorCode.ProviderUnavailable, `could not get secret data from provider (store ${store}): the read was cancelled (${(err as Error).name})`, true, { cause: err });
+    }
     // No provider, several, or one this build lacks: the store is invalid, say which key.
     if (err instanceof StoreProviderConfigError) return new ControllerError(ControllerErrorCode.InvalidStoreConfiguration, `store ${store} is invalid: ${err.message}`, false);
     if (err instanceof ProviderError) {
@@ -77,7 +102,9 @@ export const controllerErrors = {
         : err.kind === 'Throttled' ? ControllerErrorCode.ProviderThrottled
         : err.kind === 'Unreachable' ? ControllerErrorCode.ProviderUnavailable
         : ControllerErrorCode.ProviderError;
-      return new ControllerError(code, `could not get secret data from provider (store ${store}): ${err.message}`, true, { cause: err });
+      // A failure retrying cannot fix by itself (refused credentials, denied access, a refused
+      // request) is retried slowly: hot retries would only repeat it against the provider.
+      return new ControllerError(code, `could not get secret data from provider (store ${store}): ${err.message}`, true, { cause: err, retryAfterMs: err.retryable ? undefined : SLOW_RETRY_MS });
     }
     // Not one of ours: its message may quote what the provider answered, so only its name is kept.
     const name = err instanceof Error ? err.name : typeof err;

@@ -66,8 +66,8 @@ export interface StoreClientSource {
 
 /** The remote-value reader (CoalescingReader): one provider read per distinct key and age. */
 export interface RemoteValueReader {
-  read(store: StoreHandle, ref: RemoteValueRef, maxAgeMs: number): Promise<RemoteValue>;
-  memo<T>(store: StoreHandle, what: string, maxAgeMs: number, fn: () => Promise<T>): Promise<T>;
+  read(store: StoreHandle, ref: RemoteValueRef, maxAgeMs: number, signal?: AbortSignal): Promise<RemoteValue>;
+  memo<T>(store: StoreHandle, what: string, maxAgeMs: number, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 export interface Clock {
@@ -84,7 +84,7 @@ export interface ExternalSecretReconcilerDeps {
   reader: RemoteValueReader;
   computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
   /** The ConfigMaps and Secrets an ExternalSecret's templateFrom reads (fetched before step 3). */
-  templateSourcesFor?: ((es: ES, kube: ReconcilerKube) => Promise<TemplateSources>) | undefined;
+  templateSourcesFor?: ((es: ES, kube: ReconcilerKube, signal?: AbortSignal) => Promise<TemplateSources>) | undefined;
   events: Pick<EventRecorder, 'normal' | 'warning'>;
   logger: Logger;
   clock?: Clock | undefined;
@@ -160,6 +160,8 @@ interface Reconcile {
   ns: string;
   name: string;
   log: Logger;
+  /** The reconcile's deadline and shutdown: handed to every kube and provider call. */
+  signal: AbortSignal | undefined;
 }
 
 export class ExternalSecretReconciler {
@@ -168,7 +170,7 @@ export class ExternalSecretReconciler {
   readonly clients: StoreClientSource;
   readonly reader: RemoteValueReader;
   readonly computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
-  readonly templateSourcesFor: ((es: ES, kube: ReconcilerKube) => Promise<TemplateSources>) | undefined;
+  readonly templateSourcesFor: ((es: ES, kube: ReconcilerKube, signal?: AbortSignal) => Promise<TemplateSources>) | undefined;
   readonly events: Pick<EventRecorder, 'normal' | 'warning'>;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -193,16 +195,16 @@ export class ExternalSecretReconciler {
 
   /**
    * One reconcile of the ExternalSecret `key` (namespace/name). `signal` is the controller's
-   * shutdown / deadline signal; the kube and provider calls take it once their APIs do.
+   * shutdown / deadline signal; every kube and provider call of the reconcile takes it.
    */
-  async reconcile(key: string, _signal?: AbortSignal): Promise<Result> {
+  async reconcile(key: string, signal?: AbortSignal): Promise<Result> {
     const es = this.caches.externalSecret(key);
     if (!es) return {};
     const ns = es.metadata.namespace!;
     const name = es.metadata.name!;
     // controller-runtime's and ESO's field names, so existing log queries keep working.
     const log = this.logger.child({ ExternalSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomBytes(4).toString('hex') });
-    const r: Reconcile = { es, ns, name, log };
+    const r: Reconcile = { es, ns, name, log, signal };
     if (es.metadata.deletionTimestamp) return this.finalize(r);
 
     const { store, kind: storeKind, name: storeName } = this.findStore(es.spec.secretStoreRef, ns);
@@ -251,7 +253,7 @@ export class ExternalSecretReconciler {
     try {
       const firstSync = es.status?.syncedResourceVersion === undefined && !cached;
       const maxAge = maxReadAgeMs({ specChanged: state.specChanged, targetBroken: state.targetBroken, firstSync, refreshMs, providerCacheTtlMs: this.providerCacheTtlMs });
-      const fetched = await this.fetchRemoteValues(es, maxAge);
+      const fetched = await this.fetchRemoteValues(es, maxAge, signal);
       if (fetched === 'skip') {
         log.debug({ store: storeName }, 'skipped: the store belongs to another controller class');
         return {};
@@ -277,13 +279,13 @@ export class ExternalSecretReconciler {
    * planned again then. (Merge needs the existing Secret, so it always reads.)
    */
   private async syncSecret(r: Reconcile, fetched: { data: FetchedValue[]; dataFrom: FetchedDataFrom[] }, cached: Secret | undefined, ownsWholeSecret: boolean) {
-    const { es, ns } = r;
+    const { es, ns, signal } = r;
     const target = targetName(es);
     const blindCreate = !cached && ownsWholeSecret && this.caches.managedSecretsSynced();
-    let existing = cached ?? (blindCreate ? undefined : await this.kube.tryGet<Secret>(core.secrets, ns, target));
-    const sources = es.spec.target?.template ? await this.templateSourcesFor?.(es, this.kube) : undefined;
+    let existing = cached ?? (blindCreate ? undefined : await this.kube.tryGet<Secret>(core.secrets, ns, target, { signal }));
+    const sources = es.spec.target?.template ? await this.templateSourcesFor?.(es, this.kube, signal) : undefined;
     const planFor = async (current: Secret | undefined) => {
-      const result = await this.computeDesiredSecret({ externalSecret: es, fetched, existing: current as unknown as SyncSecret | undefined, sources });
+      const result = await this.computeDesiredSecret({ externalSecret: es, fetched, existing: current as unknown as SyncSecret | undefined, sources }, { signal });
       if (!result.ok) throw result.error;
       return result.plan;
     };
@@ -291,28 +293,28 @@ export class ExternalSecretReconciler {
     if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
       let created = false;
       try {
-        await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret);
+        await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret, { signal });
         created = true;
       } catch (e) {
         if (!(blindCreate && isAlreadyExists(e))) throw writeError(target, e);
         // A Secret we do not manage (or not in the cache yet): read it and decide again.
         r.log.debug({ secret: target }, 'blind create found an existing Secret; planning again');
-        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target);
+        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target, { signal });
         plan = await planFor(existing);
       }
       if (created) this.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
-      else if (plan.action === 'write' && !plan.upToDate) await this.writeSecret(es, plan.secret, existing);
+      else if (plan.action === 'write' && !plan.upToDate) await this.writeSecret(es, plan.secret, existing, signal);
     } else if (plan.action === 'write' && !plan.upToDate) {
-      await this.writeSecret(es, plan.secret, existing);
+      await this.writeSecret(es, plan.secret, existing, signal);
     } else if (plan.action === 'delete') {
       // Only Secrets we manage are cached: one that is not may still exist and belong to someone
       // else. Read it and decide again, so the ownership rules refuse it before anything is deleted.
       if (!existing) {
-        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target);
+        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target, { signal });
         if (existing) plan = await planFor(existing);
       }
       if (plan.action === 'delete' && existing?.metadata?.uid) {
-        await this.kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid } }).catch((e) => {
+        await this.kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid }, signal }).catch((e) => {
           if (!isKubeNotFound(e)) throw e;
         });
         this.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
@@ -331,16 +333,16 @@ export class ExternalSecretReconciler {
   }
 
   /** Creates or updates the target Secret; a lost race is retried with backoff. */
-  private async writeSecret(es: ES, secret: unknown, existing: Secret | undefined): Promise<void> {
+  private async writeSecret(es: ES, secret: unknown, existing: Secret | undefined, signal: AbortSignal | undefined): Promise<void> {
     const target = targetName(es);
     try {
       if (!existing) {
-        await this.secretWriter(es).create(core.secrets, secret as Secret);
+        await this.secretWriter(es).create(core.secrets, secret as Secret, { signal });
         this.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
       } else {
         const s = secret as Secret;
         const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        await this.secretWriter(es).update(core.secrets, body as Secret);
+        await this.secretWriter(es).update(core.secrets, body as Secret, { signal });
         this.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
       }
     } catch (e) {
@@ -383,7 +385,7 @@ export class ExternalSecretReconciler {
   }
 
   /** Reads every remote value the ExternalSecret needs, through the coalescing reader. */
-  private async fetchRemoteValues(es: ES, maxAgeMs: number): Promise<{ data: FetchedValue[]; dataFrom: FetchedDataFrom[] } | 'skip'> {
+  private async fetchRemoteValues(es: ES, maxAgeMs: number, signal: AbortSignal | undefined): Promise<{ data: FetchedValue[]; dataFrom: FetchedDataFrom[] } | 'skip'> {
     const ns = es.metadata.namespace!;
     const main = await this.handleFor(es.spec.secretStoreRef, ns);
     if (main === 'skip') return 'skip';
@@ -406,7 +408,7 @@ export class ExternalSecretReconciler {
       (es.spec.data ?? []).map(async (d, i) => {
         const h = await storeFor(d.sourceRef, `spec.data[${i}]`);
         const ref = { key: d.remoteRef.key, version: d.remoteRef.version, metadataPolicy: d.remoteRef.metadataPolicy as 'None' | 'Fetch' | undefined };
-        return guard(h.label, this.reader.read(h.handle, ref, maxAgeMs));
+        return guard(h.label, this.reader.read(h.handle, ref, maxAgeMs, signal));
       }),
     );
     const dataFrom = Promise.all(
@@ -414,11 +416,11 @@ export class ExternalSecretReconciler {
         const h = await storeFor(d.sourceRef, `spec.dataFrom[${i}]`);
         if (d.extract) {
           const ref = { key: d.extract.key, version: d.extract.version, metadataPolicy: d.extract.metadataPolicy as 'None' | 'Fetch' | undefined };
-          return guard(h.label, this.reader.read(h.handle, ref, maxAgeMs));
+          return guard(h.label, this.reader.read(h.handle, ref, maxAgeMs, signal));
         }
         if (d.find) {
           const query = { path: d.find.path, name: d.find.name?.regexp !== undefined ? { regexp: d.find.name.regexp } : undefined, tags: d.find.tags };
-          return guard(h.label, this.reader.memo(h.handle, `find:${JSON.stringify(query)}`, maxAgeMs, () => h.handle.client.findValues(query)));
+          return guard(h.label, this.reader.memo(h.handle, `find:${JSON.stringify(query)}`, maxAgeMs, (s) => h.handle.client.findValues(query, s), signal));
         }
         throw controllerErrors.unsupportedSource(`spec.dataFrom[${i}]`, 'an entry without extract or find');
       }),
@@ -441,7 +443,7 @@ export class ExternalSecretReconciler {
       return;
     }
     try {
-      await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status' });
+      await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status', signal: r.signal });
     } catch (e) {
       if (!isKubeNotFound(e)) throw e;
     }
@@ -450,6 +452,9 @@ export class ExternalSecretReconciler {
   /** Reports a failure in metrics, an event and status, logs it once, and throws it for backoff. */
   private async fail(r: Reconcile, err: unknown): Promise<never> {
     const { es, ns, name, log } = r;
+    // Cancelled (deadline or shutdown), not failed: nothing to report; the controller counts the
+    // deadline, logs it and retries.
+    if (r.signal?.aborted) throw err;
     const message = err instanceof Error ? err.message : String(err);
     const reason = failureReason(err);
     secretMetrics.syncErrors.inc({ name, namespace: ns, reason });
@@ -476,7 +481,7 @@ export class ExternalSecretReconciler {
       return {};
     }
     try {
-      await removeFinalizer(this.kube, es, FINALIZER_ESO_EXTERNALSECRET);
+      await removeFinalizer(this.kube, es, FINALIZER_ESO_EXTERNALSECRET, r.signal);
     } catch (e) {
       log.warn({ finalizer: FINALIZER_ESO_EXTERNALSECRET, error: causeChain(e) }, 'finalizer removal failed; will retry with backoff');
       throw markLogged(e);
@@ -497,7 +502,7 @@ function writeError(target: string, e: unknown): ControllerError {
  * concurrent change of the list (another controller removing its own) is never overwritten; a
  * failed test or a conflict reads the object again and retries. Gone already: done.
  */
-export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: string, attempts = 5): Promise<void> {
+export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: string, signal?: AbortSignal, attempts = 5): Promise<void> {
   const ns = es.metadata.namespace!;
   const name = es.metadata.name!;
   let current: ES | undefined = es;
@@ -506,7 +511,7 @@ export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: s
     if (index < 0) return;
     const path = `/metadata/finalizers/${index}`;
     try {
-      await kube.patch(externalSecrets, ns, name, 'json', [{ op: 'test', path, value: finalizer }, { op: 'remove', path }]);
+      await kube.patch(externalSecrets, ns, name, 'json', [{ op: 'test', path, value: finalizer }, { op: 'remove', path }], { signal });
       return;
     } catch (e) {
       if (isKubeNotFound(e)) return;
@@ -514,7 +519,7 @@ export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: s
       const retry = e instanceof ApiError && (e.code === 409 || e.code === 422);
       if (!retry || i + 1 >= attempts) throw e;
     }
-    current = await kube.tryGet<ES>(externalSecrets, ns, name);
+    current = await kube.tryGet<ES>(externalSecrets, ns, name, { signal });
     if (!current) return;
   }
 }

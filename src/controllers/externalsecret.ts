@@ -43,7 +43,7 @@ export interface ExternalSecretControllerOptions {
   storeQps: number;
   storeBurst: number;
   /** The ConfigMaps and Secrets an ExternalSecret's templateFrom reads (fetched before step 3). */
-  templateSourcesFor?: (es: ES, kube: ReconcilerKube) => Promise<TemplateSources>;
+  templateSourcesFor?: (es: ES, kube: ReconcilerKube, signal?: AbortSignal) => Promise<TemplateSources>;
   /** Step 3, the desired Secret: tenant-driven compute runs in workers under a budget (src/compute). */
   computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
   env?: Record<string, string | undefined>;
@@ -51,6 +51,10 @@ export interface ExternalSecretControllerOptions {
   providerTimeoutMs?: number | undefined;
   /** --namespaced-store-controller-identity. */
   namespacedStoreControllerIdentity?: ControllerIdentityPolicy | undefined;
+  /** Deadline of one reconcile (ms), --reconcile-timeout. */
+  reconcileTimeoutMs?: number | undefined;
+  /** How long shutdown waits for in-progress reconciles before aborting them (ms), --shutdown-timeout. */
+  shutdownGraceMs?: number | undefined;
 }
 
 
@@ -130,6 +134,8 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   const controller = new Controller({
     name: 'externalsecret',
     workers: o.concurrent,
+    reconcileTimeoutMs: o.reconcileTimeoutMs,
+    shutdownGraceMs: o.shutdownGraceMs,
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
@@ -143,6 +149,8 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   const ssController = new Controller({
     name: 'secretstore',
     workers: limits.storeWorkers,
+    reconcileTimeoutMs: o.reconcileTimeoutMs,
+    shutdownGraceMs: o.shutdownGraceMs,
     groupsOf: (key) => [`ns/${key.split('/')[0]}`],
     groupLimit: () => Math.max(1, Math.floor(limits.storeWorkers / 2)),
     logger: o.logger,
@@ -153,6 +161,8 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   const cssController = new Controller({
     name: 'clustersecretstore',
     workers: limits.storeWorkers,
+    reconcileTimeoutMs: o.reconcileTimeoutMs,
+    shutdownGraceMs: o.shutdownGraceMs,
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
@@ -217,10 +227,11 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     },
   });
 
-  for (const c of [controller, ssController, cssController]) {
-    manager.add({ name: c.name, leaderOnly: true, start: () => c.start(), stop: () => c.stop() });
-  }
+  // Runnables stop in reverse order: the provider clients are added first so that they close
+  // after the controllers have drained; the three controllers drain together, within one grace.
   manager.add({ name: 'provider-clients', leaderOnly: false, start: () => undefined, stop: () => clients.closeAll() });
+  const controllers = [controller, ssController, cssController];
+  manager.add({ name: 'controllers', leaderOnly: true, start: () => controllers.forEach((c) => c.start()), stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) });
 
   return { controller, reader, reconciler };
 }

@@ -14,7 +14,19 @@ import { setupExternalSecretController, type ExternalSecretControllerOptions } f
 /** The controller settings that come from the command line. */
 export type ControllerConfig = Pick<
   ExternalSecretControllerOptions,
-  'namespace' | 'controllerClass' | 'concurrent' | 'storeConcurrency' | 'namespaceConcurrency' | 'providerCacheTtlMs' | 'storeRequeueIntervalMs' | 'storeQps' | 'storeBurst' | 'providerTimeoutMs' | 'namespacedStoreControllerIdentity'
+  | 'namespace'
+  | 'controllerClass'
+  | 'concurrent'
+  | 'storeConcurrency'
+  | 'namespaceConcurrency'
+  | 'providerCacheTtlMs'
+  | 'storeRequeueIntervalMs'
+  | 'storeQps'
+  | 'storeBurst'
+  | 'providerTimeoutMs'
+  | 'namespacedStoreControllerIdentity'
+  | 'reconcileTimeoutMs'
+  | 'shutdownGraceMs'
 >;
 
 export interface ControllerDeps {
@@ -33,19 +45,19 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     logger: deps.logger,
     ...deps.config,
     computeDesiredSecret: (input, opts) => deps.compute.computeDesiredSecret(input, opts),
-    templateSourcesFor: async (es, kube) => {
+    templateSourcesFor: async (es, kube, signal) => {
       // templateFrom reads ConfigMaps and Secrets by name from the ExternalSecret's namespace.
       const ns = es.metadata.namespace!;
       const refs = templateRefs(es as ExternalSecret);
       const configMaps = new Map<string, Record<string, string>>();
       const secrets = new Map<string, Record<string, Uint8Array>>();
       for (const name of refs.configMaps) {
-        const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, name);
+        const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, name, { signal });
         if (!cm) throw controllerErrors.templateSourceNotFound('ConfigMap', ns, name);
         configMaps.set(name, cm.data ?? {});
       }
       for (const name of refs.secrets) {
-        const s = await kube.tryGet<Secret>(core.secrets, ns, name);
+        const s = await kube.tryGet<Secret>(core.secrets, ns, name, { signal });
         if (!s) throw controllerErrors.templateSourceNotFound('Secret', ns, name);
         secrets.set(name, Object.fromEntries(decodeSecretData(s as unknown as SyncSecret)));
       }

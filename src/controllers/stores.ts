@@ -328,7 +328,9 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   // The last event recorded per store (uid and content): an unchanged outcome is not recorded
   // again on every requeue, nor after a restart when the store's status already shows it.
   const lastEvent = new Map<string, string>();
-  return async (key: string): Promise<{ requeueAfter?: number }> => {
+  // `signal` is the reconcile's (its deadline, shutdown): validation calls the store's provider,
+  // whose endpoint a tenant may have chosen to be slow.
+  return async (key: string, signal?: AbortSignal): Promise<{ requeueAfter?: number }> => {
     const t0 = performance.now();
     const store = informer.get(key);
     if (!store) {
@@ -339,13 +341,13 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     }
     if (!storeHandledBy(store, d.controllerClass)) return {};
     try {
-      return await validateAndReport(key, store);
+      return await validateAndReport(key, store, signal);
     } finally {
       metrics.reconcileDuration.set(storeSeries(store), nanosecondsSince(t0));
     }
   };
 
-  async function validateAndReport(key: string, store: AnyStore): Promise<{ requeueAfter?: number }> {
+  async function validateAndReport(key: string, store: AnyStore, signal: AbortSignal | undefined): Promise<{ requeueAfter?: number }> {
     let status: 'True' | 'False' = 'True';
     let reason: string = StoreReason.Valid;
     let message = 'store validated';
@@ -359,12 +361,14 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
         message = problems.join('; ');
       } else if (client) {
         try {
-          await client.validate();
+          await client.validate(signal);
         } finally {
           await client.close().catch(() => undefined);
         }
       }
     } catch (e) {
+      // Cancelled, not failed: the store's status says nothing about it; the controller retries.
+      if (signal?.aborted) throw e;
       status = 'False';
       const invalid = e instanceof ProviderError && (e.kind === 'InvalidRequest');
       reason = invalid ? StoreReason.InvalidProviderConfig : e instanceof ProviderError ? StoreReason.ValidationFailed : StoreReason.InvalidStoreConfiguration;
@@ -379,7 +383,7 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
       await d.kube.updateStatusWithRetry<AnyStore>(rt, ns, name, (obj) => ({
         ...obj,
         status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
-      }));
+      }), { signal });
     }
     const ev = storeEvent(status === 'True', message);
     const signature = `${store.metadata.uid}\u0000${ev.type}\u0000${ev.reason}\u0000${ev.message}`;

@@ -50,7 +50,16 @@ const patchContentType: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
-export interface ListOptions {
+/**
+ * Options every call takes: `signal` cancels the call (the reconcile's deadline, shutdown). An
+ * aborted call rejects at once with the signal's reason and destroys its socket, so a cancelled
+ * reconcile does not hold a connection of the pool.
+ */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface ListOptions extends CallOptions {
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
   limit?: number | undefined;
@@ -59,13 +68,12 @@ export interface ListOptions {
   resourceVersionMatch?: 'Exact' | 'NotOlderThan' | undefined;
 }
 
-export interface WatchOptions {
+export interface WatchOptions extends CallOptions {
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
   resourceVersion?: string | undefined;
   allowWatchBookmarks?: boolean;
   timeoutSeconds?: number;
-  signal?: AbortSignal;
   /** Called once the server has accepted the watch (response headers received). */
   onOpen?: () => void;
   /**
@@ -135,42 +143,46 @@ export class KubeClient {
   // -------------------------------------------------------------------------------------------
   // Typed verbs
 
-  async get<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string): Promise<T> {
-    return this.request<T>('GET', KubeClient.path(rt, namespace, name));
+  async get<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T> {
+    return this.request<T>('GET', KubeClient.path(rt, namespace, name), { signal: opts.signal });
   }
 
   /** Like get, but undefined instead of a 404 error. */
-  async tryGet<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async tryGet<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T | undefined> {
     try {
-      return await this.get<T>(rt, namespace, name);
+      return await this.get<T>(rt, namespace, name, opts);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
   }
 
-  async list<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}, signal?: AbortSignal): Promise<ObjectList<T>> {
-    return this.request<ObjectList<T>>('GET', KubeClient.path(rt, namespace), { query: { ...opts }, signal });
+  async list<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
+    const { signal, ...query } = opts;
+    return this.request<ObjectList<T>>('GET', KubeClient.path(rt, namespace), { query: { ...query }, signal });
   }
 
-  async create<T extends KubeObject>(rt: ResourceType, obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+  async create<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions & { dryRun?: boolean } = {}): Promise<T> {
     return this.request<T>('POST', KubeClient.path(rt, obj.metadata?.namespace), {
       body: obj,
       query: { fieldManager: this.fieldManager, dryRun: opts.dryRun ? 'All' : undefined },
+      signal: opts.signal,
     });
   }
 
-  async update<T extends KubeObject>(rt: ResourceType, obj: T): Promise<T> {
+  async update<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions = {}): Promise<T> {
     return this.request<T>('PUT', KubeClient.path(rt, obj.metadata?.namespace, obj.metadata?.name), {
       body: obj,
       query: { fieldManager: this.fieldManager },
+      signal: opts.signal,
     });
   }
 
-  async updateStatus<T extends KubeObject>(rt: ResourceType, obj: T): Promise<T> {
+  async updateStatus<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions = {}): Promise<T> {
     return this.request<T>('PUT', KubeClient.path(rt, obj.metadata?.namespace, obj.metadata?.name, 'status'), {
       body: obj,
       query: { fieldManager: this.fieldManager },
+      signal: opts.signal,
     });
   }
 
@@ -180,17 +192,18 @@ export class KubeClient {
     name: string,
     type: PatchType,
     patch: unknown,
-    opts: { subresource?: string; force?: boolean } = {},
+    opts: CallOptions & { subresource?: string; force?: boolean } = {},
   ): Promise<T> {
     return this.request<T>('PATCH', KubeClient.path(rt, namespace, name, opts.subresource), {
       body: patch,
       contentType: patchContentType[type],
       query: { fieldManager: this.fieldManager, force: type === 'apply' ? (opts.force ?? true) : undefined },
+      signal: opts.signal,
     });
   }
 
   /** Server-side apply of a full intent object owned by this client's field manager. */
-  async apply<T extends KubeObject>(rt: ResourceType, obj: T, opts: { subresource?: string; force?: boolean } = {}): Promise<T> {
+  async apply<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions & { subresource?: string; force?: boolean } = {}): Promise<T> {
     return this.patch<T>(rt, obj.metadata?.namespace, obj.metadata?.name ?? '', 'apply', obj, opts);
   }
 
@@ -198,10 +211,11 @@ export class KubeClient {
     rt: ResourceType,
     namespace: string | undefined,
     name: string,
-    opts: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; preconditions?: { uid?: string; resourceVersion?: string } } = {},
+    opts: CallOptions & { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; preconditions?: { uid?: string; resourceVersion?: string } } = {},
   ): Promise<void> {
-    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...opts };
-    await this.request('DELETE', KubeClient.path(rt, namespace, name), { body });
+    const { signal, ...deleteOptions } = opts;
+    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...deleteOptions };
+    await this.request('DELETE', KubeClient.path(rt, namespace, name), { body, signal });
   }
 
   /**
@@ -214,18 +228,21 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     mutate: (obj: T) => T | undefined,
-    attempts = 5,
+    opts: CallOptions & { attempts?: number } = {},
   ): Promise<T | undefined> {
+    const attempts = opts.attempts ?? 5;
+    const call = { signal: opts.signal };
     for (let i = 0; ; i++) {
-      const current = await this.tryGet<T>(rt, namespace, name);
+      const current = await this.tryGet<T>(rt, namespace, name, call);
       if (!current) return undefined;
       const next = mutate(current);
       if (!next) return current;
       try {
-        return await this.updateStatus(rt, next);
+        return await this.updateStatus(rt, next, call);
       } catch (e) {
         if (!isConflict(e) || i + 1 >= attempts) throw e;
-        await sleep(10 * 2 ** i + Math.random() * 10);
+        await sleep(10 * 2 ** i + Math.random() * 10, opts.signal);
+        opts.signal?.throwIfAborted();
       }
     }
   }
@@ -281,6 +298,9 @@ export class KubeClient {
           yield ev;
         }
       }
+    } catch (e) {
+      // An abort destroys the stream ("aborted"): report the signal's reason, as every call does.
+      throw opts.signal?.aborted ? opts.signal.reason : e;
     } finally {
       clearTimeout(idle);
     }
@@ -292,7 +312,7 @@ export class KubeClient {
   /** Raw request returning parsed JSON; throws ApiError for non-2xx answers. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.open(method, path, opts);
-    const body = await readBody(res);
+    const body = await readBody(res, opts.signal);
     const code = res.statusCode ?? 0;
     clientMetrics.requests.inc({ method, code: String(code) });
     if (code >= 300) throw new ApiError(code, parseStatus(body), method, path);
@@ -301,6 +321,8 @@ export class KubeClient {
 
   private async open(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
     await this.limiter.take(opts.signal);
+    // Cancelled while waiting for the rate limit (or before): no request is sent at all.
+    opts.signal?.throwIfAborted();
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: http.OutgoingHttpHeaders = {
@@ -319,7 +341,9 @@ export class KubeClient {
       const req = mod.request(url, { method, headers, agent: this.agent, signal: opts.signal }, resolve);
       req.on('error', (e) => {
         clientMetrics.requests.inc({ method, code: '<error>' });
-        reject(e);
+        // An abort is reported with the signal's own reason (a TimeoutError for a deadline), so
+        // the caller can tell its cancellation from a failure of the connection.
+        reject(opts.signal?.aborted ? opts.signal.reason : e);
       });
       if (payload !== undefined) req.write(payload);
       req.end();
@@ -327,13 +351,21 @@ export class KubeClient {
   }
 }
 
-function readBody(res: http.IncomingMessage): Promise<string> {
+/**
+ * The whole body of an answer. An abort after the headers arrived destroys the answer (node:https
+ * does that for a request given a signal), which may end the stream with 'close' and no 'error':
+ * that settles the promise too, with the signal's reason, so a cancelled call never hangs.
+ */
+function readBody(res: http.IncomingMessage, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     let body = '';
     res.setEncoding('utf8');
     res.on('data', (c: string) => (body += c));
     res.on('end', () => resolve(body));
-    res.on('error', reject);
+    res.on('error', (e) => reject(signal?.aborted ? signal.reason : e));
+    res.on('close', () => {
+      if (!res.complete) reject(signal?.aborted ? signal.reason : Object.assign(new Error('connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+    });
   });
 }
 

@@ -259,8 +259,8 @@ export class Informer<T extends KubeObject> {
           fieldSelector: this.opts.fieldSelector,
           limit: this.opts.pageSize ?? 500,
           continue: cont,
+          signal,
         },
-        signal,
       );
       for (const item of page.items) {
         // List items carry no apiVersion/kind; restore them so handlers see whole objects.

@@ -39,6 +39,7 @@ export const reconcileMetrics = {
   time: histogram('controller_runtime_reconcile_time_seconds', 'Duration of one reconciliation.', ['controller'], durationBuckets),
   activeWorkers: gauge('controller_runtime_active_workers', 'Workers currently reconciling.', ['controller']),
   maxWorkers: gauge('controller_runtime_max_concurrent_reconciles', 'Configured number of workers.', ['controller']),
+  deadlineExceeded: counter('tessera_reconcile_deadline_exceeded_total', 'Reconciliations aborted because they ran past --reconcile-timeout (each is retried with backoff).', ['controller']),
 };
 
 /**

@@ -231,9 +231,12 @@ export class WorkQueue {
     this.waiting.set(key, { at, timer, priority });
   }
 
-  /** Re-adds a failed key after its backoff (and the global retry rate limit). */
-  addRateLimited(key: string, priority: Priority = 'low'): number {
-    const delay = Math.max(this.backoff.when(key), this.bucket.reserve());
+  /**
+   * Re-adds a failed key after its backoff (and the global retry rate limit), and not before
+   * `minDelayMs` (a failure that asks for a slower retry).
+   */
+  addRateLimited(key: string, priority: Priority = 'low', minDelayMs = 0): number {
+    const delay = Math.max(this.backoff.when(key), this.bucket.reserve(), minDelayMs);
     queueMetrics.retries.inc(this.labels);
     this.addAfter(key, delay, priority);
     return delay;

@@ -27,18 +27,26 @@ export interface FindQuery {
   decodingStrategy?: string | undefined;
 }
 
+/**
+ * One store's client. Every call takes an optional `signal` (the reconcile's deadline, shutdown,
+ * or the shared call's when the reader coalesces): when it aborts, the call ends at once, frees
+ * its connection and rejects with the signal's reason (an AbortError or TimeoutError, see
+ * common/shared-call.ts isAbortError), never with a value. Each remote call also keeps its own
+ * total deadline (--provider-timeout), which fails it as a ProviderError.
+ */
 export interface ProviderClient {
   /** Reads one remote value. Throws NotFoundError when the key (or version) does not exist. */
-  getValue(ref: RemoteValueRef): Promise<RemoteValue>;
+  getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue>;
   /**
    * Optional batch read. Returns one entry per ref, in order: a value or the error for that ref.
-   * Providers with a batch API (AWS BatchGetSecretValue) implement it to save calls.
+   * Providers with a batch API (AWS BatchGetSecretValue) implement it to save calls. An abort
+   * rejects the whole call.
    */
-  getValues?(refs: readonly RemoteValueRef[]): Promise<Array<RemoteValue | Error>>;
+  getValues?(refs: readonly RemoteValueRef[], signal?: AbortSignal): Promise<Array<RemoteValue | Error>>;
   /** dataFrom.find: every matching secret, keyed by its remote name. */
-  findValues(query: FindQuery): Promise<Map<string, RemoteValue>>;
+  findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>>;
   /** Checks that configuration and credentials work (store readiness). */
-  validate(): Promise<void>;
+  validate(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -11,8 +11,15 @@
 //   per key, whatever the jitter spreads the refreshes over;
 // - each store has a token bucket, so a restart cannot burst past the provider's rate limits.
 // Errors are never cached: the next reader tries again.
+//
+// Cancellation: every read takes its caller's AbortSignal. A read shared by several callers (joined
+// in flight, or sent in one batch) is a SharedCall: a caller whose signal aborts stops waiting at
+// once, and the provider call is aborted only when no caller waits for any of its answers (or by
+// the transport's own deadline, --provider-timeout). Read-ahead and refresh-ahead items hold no
+// call alive: nobody waits for them.
 import type { ProviderClient, RemoteValue, RemoteValueRef } from './provider.ts';
 import { TokenBucket } from '../kube/ratelimit.ts';
+import { SharedCall, abortReason } from './common/shared-call.ts';
 
 export interface StoreHandle {
   /** Identity of the store *and* its credentials: reads are shared only under the same id. */
@@ -60,6 +67,8 @@ interface Cached {
 interface Pending {
   ref: RemoteValueRef;
   key: string;
+  /** The shared call this item answers: its signal aborts when nobody waits any more. */
+  call: SharedCall<RemoteValue>;
   resolve: (v: RemoteValue) => void;
   reject: (e: unknown) => void;
   /** Latest time the read may be sent (batch window). */
@@ -71,19 +80,23 @@ const refKey = (storeId: string, r: RemoteValueRef) => `${storeId}\u0000${r.key}
 export class CoalescingReader {
   private readonly o: Required<Omit<ReaderOptions, 'onCoalesced' | 'readAhead'>> & Pick<ReaderOptions, 'onCoalesced' | 'readAhead'>;
   private readonly cache = new Map<string, Cached>();
-  private readonly inflight = new Map<string, Promise<RemoteValue>>();
+  private readonly inflight = new Map<string, SharedCall<RemoteValue>>();
   private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined; sendBy: number }>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly memoCache = new Map<string, { value: unknown; at: number }>();
-  private readonly memoInflight = new Map<string, Promise<unknown>>();
+  private readonly memoInflight = new Map<string, SharedCall<unknown>>();
   private sweepAt = 0;
 
   constructor(opts: ReaderOptions = {}) {
     this.o = { batchWindowMs: 50, freshBatchWindowMs: 10, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
   }
 
-  /** Reads one value; `maxAgeMs` 0 forces a fresh provider read (still joined if in flight). */
-  read(store: StoreHandle, ref: RemoteValueRef, maxAgeMs: number): Promise<RemoteValue> {
+  /**
+   * Reads one value; `maxAgeMs` 0 forces a fresh provider read (still joined if in flight). When
+   * `signal` aborts, this caller's promise rejects at once with the signal's reason.
+   */
+  read(store: StoreHandle, ref: RemoteValueRef, maxAgeMs: number, signal?: AbortSignal): Promise<RemoteValue> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const key = refKey(store.id, ref);
     const now = this.o.now();
     const hit = this.cache.get(key);
@@ -98,17 +111,33 @@ export class CoalescingReader {
     const running = this.inflight.get(key);
     if (running) {
       this.o.onCoalesced?.(store);
-      return running;
+      return running.join(signal);
     }
     const sendBy = now + (maxAgeMs > 0 ? this.o.batchWindowMs : this.o.freshBatchWindowMs);
-    return this.start(store, ref, key, Math.max(maxAgeMs, hit?.maxAgeMs ?? 0), (item) => this.enqueue(store, { ...item, sendBy }));
+    return this.start(store, ref, key, Math.max(maxAgeMs, hit?.maxAgeMs ?? 0), (item) => this.enqueue(store, { ...item, sendBy })).join(signal);
   }
 
-  /** Registers an in-flight read of `key` whose result goes to the cache (in age order). */
-  private start(store: StoreHandle, ref: RemoteValueRef, key: string, maxAgeMs: number, send: (item: Pending) => void, usedAt?: number): Promise<RemoteValue> {
-    const p = new Promise<RemoteValue>((resolve, reject) => send({ ref, key, resolve, reject }));
-    this.inflight.set(key, p);
-    const clear = () => this.inflight.delete(key);
+  /**
+   * Registers an in-flight read of `key` whose result goes to the cache (in age order). The call
+   * has no waiter yet: the caller joins it (read-ahead and refresh-ahead items never do).
+   */
+  private start(store: StoreHandle, ref: RemoteValueRef, key: string, maxAgeMs: number, send: (item: Pending) => void, usedAt?: number): SharedCall<RemoteValue> {
+    const item = { ref, key } as Pending;
+    const call = new SharedCall<RemoteValue>(
+      () =>
+        new Promise<RemoteValue>((resolve, reject) => {
+          item.resolve = resolve;
+          item.reject = reject;
+        }),
+    );
+    item.call = call;
+    const p = call.promise;
+    this.inflight.set(key, call);
+    // Gone from the map as soon as it is abandoned: a later reader starts a call of its own
+    // instead of joining one that is being aborted.
+    const clear = () => this.inflight.get(key) === call && this.inflight.delete(key);
+    call.onAbandon(clear);
+    send(item);
     p.then(
       (value) => {
         clear();
@@ -119,7 +148,7 @@ export class CoalescingReader {
       },
       clear,
     );
-    return p;
+    return call;
   }
 
   /** Cached values of the store due for refresh-ahead (oldest first), as batch items. */
@@ -134,7 +163,7 @@ export class CoalescingReader {
       const limit = Math.min(c.maxAgeMs, this.o.maxCacheMs);
       if (limit <= 0 || age < limit / 2 || now - c.usedAt > limit) continue;
       if (!key.startsWith(prefix) || this.inflight.has(key) || c.ref.version || (c.ref.metadataPolicy ?? 'None') !== 'None') continue;
-      this.start({ id: storeId } as StoreHandle, c.ref, key, c.maxAgeMs, (item) => out.push(item), c.usedAt).catch(() => undefined);
+      this.start({ id: storeId } as StoreHandle, c.ref, key, c.maxAgeMs, (item) => out.push(item), c.usedAt);
     }
     return out;
   }
@@ -157,16 +186,18 @@ export class CoalescingReader {
       const key = refKey(store.id, ref);
       taken.add(key);
       // Allowed age unknown until a reader asks (0: not refreshed ahead before that).
-      this.start(store, { key: ref.key }, key, 0, (item) => out.push(item)).catch(() => undefined);
+      this.start(store, { key: ref.key }, key, 0, (item) => out.push(item));
     }
     return out;
   }
 
   /**
    * Coalesces any other read (e.g. dataFrom.find) by a caller-chosen key, with the same rules:
-   * joined while in flight, reused within `maxAgeMs`, errors not kept.
+   * joined while in flight, reused within `maxAgeMs`, errors not kept. `fn` gets the shared
+   * call's signal (aborted when every caller has gone), `signal` is this caller's.
    */
-  memo<T>(store: StoreHandle, what: string, maxAgeMs: number, fn: () => Promise<T>): Promise<T> {
+  memo<T>(store: StoreHandle, what: string, maxAgeMs: number, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const key = `${store.id}\u0000memo\u0000${what}`;
     const now = this.o.now();
     const hit = this.memoCache.get(key);
@@ -177,28 +208,31 @@ export class CoalescingReader {
     const running = this.memoInflight.get(key);
     if (running) {
       this.o.onCoalesced?.(store);
-      return running as Promise<T>;
+      return running.join(signal) as Promise<T>;
     }
-    const p = (async () => {
-      await this.acquire(store);
-      return fn();
-    })();
-    this.memoInflight.set(key, p);
-    p.then(
+    const call = new SharedCall<unknown>(async (callSignal) => {
+      await this.acquire(store, callSignal);
+      return fn(callSignal);
+    });
+    this.memoInflight.set(key, call);
+    const clear = () => this.memoInflight.get(key) === call && this.memoInflight.delete(key);
+    call.onAbandon(clear);
+    call.promise.then(
       (value) => {
-        this.memoInflight.delete(key);
+        clear();
         this.memoCache.set(key, { value, at: this.o.now() });
       },
-      () => this.memoInflight.delete(key),
+      clear,
     );
-    return p;
+    return call.join(signal) as Promise<T>;
   }
 
-  /** Waits for the store's rate limit before one provider call. */
-  async acquire(store: StoreHandle): Promise<void> {
+  /** Waits for the store's rate limit before one provider call; rejects once `signal` aborts. */
+  async acquire(store: StoreHandle, signal?: AbortSignal): Promise<void> {
     let b = this.buckets.get(store.id);
     if (!b) this.buckets.set(store.id, (b = new TokenBucket(this.o.storeQps, this.o.storeBurst)));
-    await b.take();
+    await b.take(signal);
+    if (signal?.aborted) throw abortReason(signal);
   }
 
   private enqueue(store: StoreHandle, item: Pending): void {
@@ -230,6 +264,13 @@ export class CoalescingReader {
     if (!b) return;
     this.batches.delete(storeId);
     if (b.timer) clearTimeout(b.timer);
+    // Reads whose callers all left while the batch collected are not sent at all.
+    b.items = b.items.filter((item) => {
+      if (!item.call.abandoned) return true;
+      item.reject(abortReason(item.call.signal));
+      return false;
+    });
+    if (b.items.length === 0) return;
     if (b.store.client.getValues) {
       b.items.push(...this.refreshAhead(storeId, this.o.maxBatch - b.items.length));
       b.items.push(...this.readAheadItems(b.store, this.o.maxBatch - b.items.length, b.items));
@@ -240,17 +281,29 @@ export class CoalescingReader {
 
   private async sendOne(store: StoreHandle, item: Pending): Promise<void> {
     try {
-      await this.acquire(store);
-      item.resolve(await store.client.getValue(item.ref));
+      await this.acquire(store, item.call.signal);
+      item.resolve(await store.client.getValue(item.ref, item.call.signal));
     } catch (e) {
       item.reject(e);
     }
   }
 
+  /**
+   * One batch call for reads of several callers: aborted when none of its items is wanted any
+   * more (each item's callers all left; read-ahead and refresh-ahead items are never wanted).
+   */
   private async sendBatch(store: StoreHandle, items: Pending[]): Promise<void> {
+    const batch = new AbortController();
+    const check = (): void => {
+      if (!batch.signal.aborted && items.every((i) => !i.call.wanted)) batch.abort(new DOMException('every caller waiting for this batch has gone', 'AbortError'));
+    };
+    const unsubscribe = items.map((i) => i.call.onAbandon(check));
     try {
-      await this.acquire(store);
-      const results = await store.client.getValues!(items.map((i) => i.ref));
+      await this.acquire(store, batch.signal);
+      const results = await store.client.getValues!(
+        items.map((i) => i.ref),
+        batch.signal,
+      );
       items.forEach((item, i) => {
         const r = results[i];
         if (r instanceof Error) item.reject(r);
@@ -259,6 +312,8 @@ export class CoalescingReader {
       });
     } catch (e) {
       for (const item of items) item.reject(e);
+    } finally {
+      for (const u of unsubscribe) u();
     }
   }
 

@@ -6,6 +6,7 @@ import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../
 import { batchEntryError, toProviderError } from './errors.ts';
 import { chunk, mapLimit, parameterSelector, tagsToJson } from './refs.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
+import { abortReason } from '../common/shared-call.ts';
 
 type SsmModule = typeof import('@aws-sdk/client-ssm');
 type SsmClient = InstanceType<SsmModule['SSMClient']>;
@@ -53,39 +54,43 @@ export class ParameterStoreReader implements ProviderClient {
     return this.#batchDenied;
   }
 
-  async #send<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
+  async #send<T>(operation: string, key: string | undefined, send: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     try {
       return await send();
     } catch (err) {
+      // Cancelled by the caller: its reason goes up as it is, not as a failure of AWS.
+      if (signal?.aborted) throw abortReason(signal);
       throw toProviderError(err, { service: 'ParameterStore', operation, key });
     }
   }
 
-  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+  async getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
     const name = this.#prefix + ref.key;
-    return ref.metadataPolicy === 'Fetch' ? this.#readTags(name) : this.#readOne(parameterSelector(name, ref.version));
+    return ref.metadataPolicy === 'Fetch' ? this.#readTags(name, signal) : this.#readOne(parameterSelector(name, ref.version), signal);
   }
 
-  async getValues(refs: readonly RemoteValueRef[]): Promise<Array<RemoteValue | Error>> {
-    return this.#readMany(refs.map((ref) => ({ name: this.#prefix + ref.key, ref })));
+  async getValues(refs: readonly RemoteValueRef[], signal?: AbortSignal): Promise<Array<RemoteValue | Error>> {
+    return this.#readMany(refs.map((ref) => ({ name: this.#prefix + ref.key, ref })), signal);
   }
 
-  async #readTags(name: string): Promise<RemoteValue> {
+  async #readTags(name: string, signal: AbortSignal | undefined): Promise<RemoteValue> {
     const out = await this.#send('ListTagsForResource', name, () =>
-      this.#client.send(new this.#sdk.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name })),
+      this.#client.send(new this.#sdk.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }), { abortSignal: signal }),
+      signal,
     );
     return { value: encoder.encode(tagsToJson(out.TagList ?? [])) };
   }
 
-  async #readOne(selector: string): Promise<RemoteValue> {
+  async #readOne(selector: string, signal: AbortSignal | undefined): Promise<RemoteValue> {
     const out = await this.#send('GetParameter', selector, () =>
-      this.#client.send(new this.#sdk.GetParameterCommand({ Name: selector, WithDecryption: true })),
+      this.#client.send(new this.#sdk.GetParameterCommand({ Name: selector, WithDecryption: true }), { abortSignal: signal }),
+      signal,
     );
     return parameterValue(out.Parameter, selector, 'GetParameter');
   }
 
-  /** Reads `items` (names with the prefix applied), batching plain value reads. */
-  async #readMany(items: ReadonlyArray<{ name: string; ref: RemoteValueRef }>): Promise<Array<RemoteValue | Error>> {
+  /** Reads `items` (names with the prefix applied), batching plain value reads; an abort rejects it all. */
+  async #readMany(items: ReadonlyArray<{ name: string; ref: RemoteValueRef }>, signal: AbortSignal | undefined): Promise<Array<RemoteValue | Error>> {
     const results = new Array<RemoteValue | Error>(items.length);
     const bySelector = new Map<string, number[]>();
     const tagReads: number[] = [];
@@ -104,7 +109,7 @@ export class ParameterStoreReader implements ProviderClient {
     // Selector) on some implementations, which would make two reads of one name ambiguous.
     const plain = items.filter(({ ref }) => !ref.version && ref.metadataPolicy !== 'Fetch').map(({ name }) => name);
     if (!this.#batchDenied && plain.length > 0) {
-      const byName = await this.#batchRead([...new Set(plain)]);
+      const byName = await this.#batchRead([...new Set(plain)], signal);
       for (const [selector, r] of byName) {
         unresolved.delete(selector);
         for (const i of bySelector.get(selector)!) results[i] = r;
@@ -114,7 +119,7 @@ export class ParameterStoreReader implements ProviderClient {
     for (const i of tagReads) {
       reads.push(async () => {
         try {
-          results[i] = await this.#readTags(items[i]!.name);
+          results[i] = await this.#readTags(items[i]!.name, signal);
         } catch (err) {
           results[i] = err as Error;
         }
@@ -124,7 +129,7 @@ export class ParameterStoreReader implements ProviderClient {
       reads.push(async () => {
         let r: RemoteValue | Error;
         try {
-          r = await this.#readOne(selector);
+          r = await this.#readOne(selector, signal);
         } catch (err) {
           r = err as Error;
         }
@@ -132,18 +137,21 @@ export class ParameterStoreReader implements ProviderClient {
       });
     }
     await mapLimit(reads, CONCURRENCY, (run) => run());
+    signal?.throwIfAborted();
     return results;
   }
 
   /** GetParameters in groups of 10; names it cannot account for are left for a per-key read. */
-  async #batchRead(names: string[]): Promise<Map<string, RemoteValue | Error>> {
+  async #batchRead(names: string[], signal: AbortSignal | undefined): Promise<Map<string, RemoteValue | Error>> {
     const out = new Map<string, RemoteValue | Error>();
     await mapLimit(chunk(names, PARAMETERS_BATCH_SIZE), 4, async (group) => {
       if (this.#batchDenied) return;
+      signal?.throwIfAborted();
       let page;
       try {
-        page = await this.#client.send(new this.#sdk.GetParametersCommand({ Names: group, WithDecryption: true }));
+        page = await this.#client.send(new this.#sdk.GetParametersCommand({ Names: group, WithDecryption: true }), { abortSignal: signal });
       } catch (err) {
+        if (signal?.aborted) throw abortReason(signal);
         const mapped = toProviderError(err, { service: 'ParameterStore', operation: 'GetParameters' });
         if (mapped.kind === 'AccessDenied') {
           this.#batchDenied = true;
@@ -169,7 +177,7 @@ export class ParameterStoreReader implements ProviderClient {
     return out;
   }
 
-  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+  async findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>> {
     const matcher = query.name?.regexp !== undefined ? nameRegexpFilter(query.name.regexp) : undefined;
     const tags = Object.entries(query.tags ?? {});
     const scope = this.#prefix + (query.path ?? '');
@@ -180,24 +188,26 @@ export class ParameterStoreReader implements ProviderClient {
 
     if (tags.length === 0 && hierarchical) {
       try {
-        return await this.#findByPath(scope === '' ? '/' : parameterPath(scope), matcher);
+        return await this.#findByPath(scope === '' ? '/' : parameterPath(scope), matcher, signal);
       } catch (err) {
         // As ESO: without ssm:GetParametersByPath, list with DescribeParameters and read by name.
         if (!(err instanceof ProviderError && err.kind === 'AccessDenied')) throw err;
       }
     }
-    return this.#findByDescribe(scope, hierarchical, tags, matcher);
+    return this.#findByDescribe(scope, hierarchical, tags, matcher, signal);
   }
 
   /** GetParametersByPath returns the values with the names: one pass, 10 per page. */
-  async #findByPath(path: string, matcher: ((name: string) => boolean) | undefined): Promise<Map<string, RemoteValue>> {
+  async #findByPath(path: string, matcher: ((name: string) => boolean) | undefined, signal: AbortSignal | undefined): Promise<Map<string, RemoteValue>> {
     const out = new Map<string, RemoteValue>();
     let nextToken: string | undefined;
     do {
       const page = await this.#send('GetParametersByPath', path, () =>
         this.#client.send(
           new this.#sdk.GetParametersByPathCommand({ Path: path, Recursive: true, WithDecryption: true, MaxResults: 10, ...(nextToken ? { NextToken: nextToken } : {}) }),
+          { abortSignal: signal },
         ),
+        signal,
       );
       for (const p of page.Parameters ?? []) {
         if (p.Name === undefined || (matcher && !matcher(p.Name))) continue;
@@ -209,7 +219,7 @@ export class ParameterStoreReader implements ProviderClient {
   }
 
   /** DescribeParameters (tags, path or name prefix) lists names; GetParameters reads them. */
-  async #findByDescribe(scope: string, hierarchical: boolean, tags: Array<[string, string]>, matcher: ((name: string) => boolean) | undefined): Promise<Map<string, RemoteValue>> {
+  async #findByDescribe(scope: string, hierarchical: boolean, tags: Array<[string, string]>, matcher: ((name: string) => boolean) | undefined, signal: AbortSignal | undefined): Promise<Map<string, RemoteValue>> {
     const filters: ParameterStringFilter[] = tags.map(([k, v]) => ({ Key: `tag:${k}`, Option: 'Equals', Values: [v] }));
     if (scope !== '') {
       filters.push(
@@ -224,7 +234,9 @@ export class ParameterStoreReader implements ProviderClient {
       const page = await this.#send('DescribeParameters', undefined, () =>
         this.#client.send(
           new this.#sdk.DescribeParametersCommand({ MaxResults: 50, ...(filters.length > 0 ? { ParameterFilters: filters } : {}), ...(nextToken ? { NextToken: nextToken } : {}) }),
+          { abortSignal: signal },
         ),
+        signal,
       );
       for (const p of page.Parameters ?? []) {
         if (p.Name === undefined || (matcher && !matcher(p.Name))) continue;
@@ -235,7 +247,7 @@ export class ParameterStoreReader implements ProviderClient {
 
     const unique = [...new Set(names)];
     // Names are read as listed (the prefix is already part of them).
-    const values = await this.#readMany(unique.map((name) => ({ name, ref: { key: name } })));
+    const values = await this.#readMany(unique.map((name) => ({ name, ref: { key: name } })), signal);
     const out = new Map<string, RemoteValue>();
     unique.forEach((name, i) => {
       const v = values[i]!;
@@ -248,10 +260,11 @@ export class ParameterStoreReader implements ProviderClient {
     return out;
   }
 
-  async validate(): Promise<void> {
+  async validate(signal?: AbortSignal): Promise<void> {
     try {
-      await this.#client.send(new this.#sdk.DescribeParametersCommand({ MaxResults: 1 }));
+      await this.#client.send(new this.#sdk.DescribeParametersCommand({ MaxResults: 1 }), { abortSignal: signal });
     } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
       const mapped = toProviderError(err, { service: 'ParameterStore', operation: 'DescribeParameters' });
       // Denied means AWS authenticated the caller: the store works for the keys it may read.
       if (mapped.kind === 'AccessDenied') return;

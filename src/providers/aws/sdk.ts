@@ -2,6 +2,7 @@
 // fail-fast retry and timeout settings, and the API-call counter hook.
 import type { ApiCallDetail } from '../provider.ts';
 import { CallLimitError, callLimits } from '../common/http.ts';
+import { abortReason } from '../common/shared-call.ts';
 import { endpointFromEnv } from './refs.ts';
 import type { AwsServiceId } from './refs.ts';
 
@@ -102,7 +103,8 @@ interface SendsCommands {
 }
 
 /**
- * Gives every command of `client` a total deadline, retries included: the SDK's own timeouts are
+ * Gives every command of `client` a total deadline, retries included (combined with the caller's
+ * `abortSignal` when it gives one): the SDK's own timeouts are
  * per attempt and reset by each byte, so an endpoint that answers slowly (a frozen moto, a proxy
  * dripping bytes) would otherwise hold a reconcile worker without end. A command that runs past
  * it is aborted and fails with a CallLimitError (toProviderError: Unreachable, "deadline of 30s
@@ -118,6 +120,8 @@ export function withDeadline(client: SendsCommands, deadlineMs: number | undefin
     try {
       return await send(command, { ...(typeof options === 'object' && options !== null ? options : {}), abortSignal });
     } catch (err) {
+      // The caller's cancellation is its own reason; the command's deadline is a failed call.
+      if (given?.aborted) throw abortReason(given);
       if (deadline.aborted) throw new CallLimitError('DEADLINE_EXCEEDED', ms);
       throw err;
     }

@@ -6,6 +6,7 @@ import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../
 import { batchEntryError, toProviderError } from './errors.ts';
 import { chunk, mapLimit, secretsManagerVersion, tagsToJson } from './refs.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
+import { abortReason } from '../common/shared-call.ts';
 
 type SmModule = typeof import('@aws-sdk/client-secrets-manager');
 type SmClient = InstanceType<SmModule['SecretsManagerClient']>;
@@ -61,37 +62,41 @@ export class SecretsManagerReader implements ProviderClient {
     return this.#batchDenied;
   }
 
-  async #send<T>(operation: string, key: string | undefined, send: () => Promise<T>): Promise<T> {
+  async #send<T>(operation: string, key: string | undefined, send: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     try {
       return await send();
     } catch (err) {
+      // Cancelled by the caller: its reason goes up as it is, not as a failure of AWS.
+      if (signal?.aborted) throw abortReason(signal);
       throw toProviderError(err, { service: 'SecretsManager', operation, key });
     }
   }
 
-  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
-    return this.#readOne(this.#prefix + ref.key, ref);
+  async getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
+    return this.#readOne(this.#prefix + ref.key, ref, signal);
   }
 
-  async getValues(refs: readonly RemoteValueRef[]): Promise<Array<RemoteValue | Error>> {
-    return this.#readMany(refs.map((ref) => ({ id: this.#prefix + ref.key, ref })));
+  async getValues(refs: readonly RemoteValueRef[], signal?: AbortSignal): Promise<Array<RemoteValue | Error>> {
+    return this.#readMany(refs.map((ref) => ({ id: this.#prefix + ref.key, ref })), signal);
   }
 
   /** One read of `key` (prefix applied) as `ref` asks: a version, a stage or the tags. */
-  async #readOne(key: string, ref: RemoteValueRef): Promise<RemoteValue> {
+  async #readOne(key: string, ref: RemoteValueRef, signal: AbortSignal | undefined): Promise<RemoteValue> {
     if (ref.metadataPolicy === 'Fetch') {
-      const out = await this.#send('DescribeSecret', key, () => this.#client.send(new this.#sdk.DescribeSecretCommand({ SecretId: key })));
+      const out = await this.#send('DescribeSecret', key, () => this.#client.send(new this.#sdk.DescribeSecretCommand({ SecretId: key }), { abortSignal: signal }), signal);
       return { value: encoder.encode(tagsToJson(out.Tags ?? [])) };
     }
     const version = secretsManagerVersion(ref.version);
     const label = ref.version ? `${key}@${ref.version}` : key;
     const out = await this.#send('GetSecretValue', label, () =>
-      this.#client.send(new this.#sdk.GetSecretValueCommand({ SecretId: key, ...version })),
+      this.#client.send(new this.#sdk.GetSecretValueCommand({ SecretId: key, ...version }), { abortSignal: signal }),
+      signal,
     );
     return entryValue(out, label, 'GetSecretValue');
   }
 
-  async #readMany(items: ReadonlyArray<{ id: string; ref: RemoteValueRef }>): Promise<Array<RemoteValue | Error>> {
+  /** Reads every item; a failure is that item's result, but an abort rejects the whole read. */
+  async #readMany(items: ReadonlyArray<{ id: string; ref: RemoteValueRef }>, signal: AbortSignal | undefined): Promise<Array<RemoteValue | Error>> {
     const results = new Array<RemoteValue | Error>(items.length);
     // Only current values can be batched: BatchGetSecretValue has no version or stage parameter.
     const batchable = new Map<string, number[]>();
@@ -107,7 +112,7 @@ export class SecretsManagerReader implements ProviderClient {
     });
 
     if (batchable.size > 0) {
-      const byId = await this.#batchRead([...batchable.keys()]);
+      const byId = await this.#batchRead([...batchable.keys()], signal);
       for (const [id, indexes] of batchable) {
         const r = byId.get(id);
         if (r === undefined) single.push(...indexes);
@@ -117,11 +122,12 @@ export class SecretsManagerReader implements ProviderClient {
     await mapLimit(single, CONCURRENCY, async (i) => {
       const { id, ref } = items[i]!;
       try {
-        results[i] = await this.#readOne(id, ref);
+        results[i] = await this.#readOne(id, ref, signal);
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
       }
     });
+    signal?.throwIfAborted();
     return results;
   }
 
@@ -129,10 +135,11 @@ export class SecretsManagerReader implements ProviderClient {
    * Reads current values of `ids` through BatchGetSecretValue. Ids the response does not account
    * for, and all ids once batch access is denied, are left out for a per-key read.
    */
-  async #batchRead(ids: string[]): Promise<Map<string, RemoteValue | Error>> {
+  async #batchRead(ids: string[], signal: AbortSignal | undefined): Promise<Map<string, RemoteValue | Error>> {
     const out = new Map<string, RemoteValue | Error>();
     await mapLimit(chunk(ids, BATCH_SIZE), 4, async (group) => {
       if (this.#batchDenied) return;
+      signal?.throwIfAborted();
       let nextToken: string | undefined;
       const entries: Array<{ Name?: string | undefined; ARN?: string | undefined; SecretString?: string | undefined; SecretBinary?: Uint8Array | undefined }> = [];
       const errors: Array<{ SecretId?: string | undefined; ErrorCode?: string | undefined; Message?: string | undefined }> = [];
@@ -140,12 +147,14 @@ export class SecretsManagerReader implements ProviderClient {
         do {
           const page = await this.#client.send(
             new this.#sdk.BatchGetSecretValueCommand({ SecretIdList: group, ...(nextToken ? { NextToken: nextToken } : {}) }),
+            { abortSignal: signal },
           );
           entries.push(...(page.SecretValues ?? []));
           errors.push(...(page.Errors ?? []));
           nextToken = page.NextToken;
         } while (nextToken);
       } catch (err) {
+        if (signal?.aborted) throw abortReason(signal);
         const mapped = toProviderError(err, { service: 'SecretsManager', operation: 'BatchGetSecretValue' });
         if (mapped.kind === 'AccessDenied') {
           // No secretsmanager:BatchGetSecretValue permission: remember, and read key by key.
@@ -172,7 +181,7 @@ export class SecretsManagerReader implements ProviderClient {
     return out;
   }
 
-  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+  async findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>> {
     const matcher = query.name?.regexp !== undefined ? nameRegexpFilter(query.name.regexp) : undefined;
     const tags = Object.entries(query.tags ?? {});
     const namePrefix = this.#prefix + (query.path ?? '');
@@ -193,7 +202,9 @@ export class SecretsManagerReader implements ProviderClient {
       const page = await this.#send('ListSecrets', undefined, () =>
         this.#client.send(
           new this.#sdk.ListSecretsCommand({ MaxResults: 100, ...(filters.length > 0 ? { Filters: filters } : {}), ...(nextToken ? { NextToken: nextToken } : {}) }),
+          { abortSignal: signal },
         ),
+      signal,
       );
       for (const s of page.SecretList ?? []) {
         const name = s.Name;
@@ -209,7 +220,7 @@ export class SecretsManagerReader implements ProviderClient {
 
     // Names are read as listed (the prefix is already part of them).
     const unique = [...new Set(names)];
-    const values = await this.#readMany(unique.map((name) => ({ id: name, ref: { key: name } })));
+    const values = await this.#readMany(unique.map((name) => ({ id: name, ref: { key: name } })), signal);
     const out = new Map<string, RemoteValue>();
     unique.forEach((name, i) => {
       const v = values[i]!;
@@ -223,10 +234,11 @@ export class SecretsManagerReader implements ProviderClient {
     return out;
   }
 
-  async validate(): Promise<void> {
+  async validate(signal?: AbortSignal): Promise<void> {
     try {
-      await this.#client.send(new this.#sdk.ListSecretsCommand({ MaxResults: 1 }));
+      await this.#client.send(new this.#sdk.ListSecretsCommand({ MaxResults: 1 }), { abortSignal: signal });
     } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
       const mapped = toProviderError(err, { service: 'SecretsManager', operation: 'ListSecrets' });
       // Denied means AWS authenticated the caller: the store works for the keys it may read.
       if (mapped.kind === 'AccessDenied') return;

@@ -11,6 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ProviderError } from '../provider.ts';
 import type { ApiCallDetail } from '../provider.ts';
+import { abortReason } from './shared-call.ts';
 
 /**
  * Default total deadline of one provider call. A healthy Vault or apiserver answers in
@@ -80,7 +81,11 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** Sends one request and collects the whole answer within the limits. Never throws synchronously. */
+/**
+ * Sends one request and collects the whole answer within the limits. Never throws synchronously.
+ * When the caller's signal aborts, the request is destroyed at once and the promise rejects with
+ * the signal's reason (not a ProviderError: the caller cancelled, the server did not fail).
+ */
 export function exchange(x: HttpExchange): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
     const deadline = AbortSignal.timeout(x.limits.deadlineMs);
@@ -98,7 +103,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       } else resolve(answer!);
     };
     const onAbort = (): void => {
-      const err = deadline.aborted ? new CallLimitError('DEADLINE_EXCEEDED', x.limits.deadlineMs) : Object.assign(new Error('request aborted'), { code: 'ABORT_ERR' });
+      // The call's own deadline is a failure of the call; the caller's abort is its reason, as is.
+      const err = deadline.aborted ? new CallLimitError('DEADLINE_EXCEEDED', x.limits.deadlineMs) : abortReason(x.signal!);
       settle(err);
     };
     if (signal.aborted) {

@@ -20,13 +20,15 @@ class FakeClient implements ProviderClient {
     return { value: enc.encode(e.valueMap ? JSON.stringify(e.valueMap) : (e.value ?? '')) };
   }
 
-  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+  async getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
+    signal?.throwIfAborted();
     const e = this.entries.find((d) => d.key === ref.key && (d.version ?? '') === (ref.version ?? ''));
     if (!e) throw new NotFoundError(`fake: key "${ref.key}"${ref.version ? ` version "${ref.version}"` : ''} not found`);
     return this.valueOf(e);
   }
 
-  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+  async findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>> {
+    signal?.throwIfAborted();
     const matches = query.name?.regexp !== undefined ? nameRegexpFilter(query.name.regexp) : undefined;
     const out = new Map<string, RemoteValue>();
     for (const e of this.entries) {
@@ -38,7 +40,9 @@ class FakeClient implements ProviderClient {
     return out;
   }
 
-  async validate(): Promise<void> {}
+  async validate(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+  }
   async close(): Promise<void> {}
 }
 

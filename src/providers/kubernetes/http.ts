@@ -8,6 +8,7 @@ import type https from 'node:https';
 import { NotFoundError, ProviderError } from '../provider.ts';
 import type { ApiCallDetail, ProviderErrorKind } from '../provider.ts';
 import { callLimits, exchange, networkError, reportCall, storeAgent } from '../common/http.ts';
+import { abortReason } from '../common/shared-call.ts';
 import type { CallLimits } from '../common/http.ts';
 import { trimTrailingSlashes } from '../common/slashes.ts';
 
@@ -66,10 +67,13 @@ export class KubeTransport {
     this.agent.destroy();
   }
 
-  /** Sends one request; returns the parsed JSON of a 2xx answer, throws a ProviderError otherwise. */
-  async request<T>(site: KubeCallSite, method: string, path: string, body?: unknown, query?: Record<string, string | undefined>): Promise<T> {
-    let res = await this.send(site, method, path, body, query, false);
-    if (res.status === 401 && this.o.token) res = await this.send(site, method, path, body, query, true);
+  /**
+   * Sends one request; returns the parsed JSON of a 2xx answer, throws a ProviderError otherwise
+   * (or the signal's reason once `signal` aborts).
+   */
+  async request<T>(site: KubeCallSite, method: string, path: string, body?: unknown, query?: Record<string, string | undefined>, signal?: AbortSignal): Promise<T> {
+    let res = await this.send(site, method, path, body, query, false, signal);
+    if (res.status === 401 && this.o.token) res = await this.send(site, method, path, body, query, true, signal);
     const ok = res.status >= 200 && res.status < 300;
     this.report(site.operation, ok ? 'success' : 'error');
     if (ok) {
@@ -95,7 +99,7 @@ export class KubeTransport {
     throw new ProviderError(kind, message);
   }
 
-  private async send(site: KubeCallSite, method: string, path: string, body: unknown, query: Record<string, string | undefined> | undefined, fresh: boolean): Promise<{ status: number; text: string }> {
+  private async send(site: KubeCallSite, method: string, path: string, body: unknown, query: Record<string, string | undefined> | undefined, fresh: boolean, signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v);
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json', 'user-agent': 'tessera' };
@@ -108,9 +112,10 @@ export class KubeTransport {
       headers['content-length'] = Buffer.byteLength(payload);
     }
     try {
-      const answer = await exchange({ url, method, headers, payload, agent: this.agent, limits: this.limits });
+      const answer = await exchange({ url, method, headers, payload, agent: this.agent, limits: this.limits, signal });
       return { status: answer.status, text: answer.text };
     } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
       this.report(site.operation, 'error');
       throw networkError(`Kubernetes ${site.operation} ${site.what}`, this.server, err);
     }

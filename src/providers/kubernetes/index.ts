@@ -11,6 +11,7 @@ import { readCAProvider } from '../vault/config.ts';
 import { validateKubernetesConfig } from './config.ts';
 import type { KubernetesProvider } from './config.ts';
 import { KubeTransport } from './http.ts';
+import { SharedCall } from '../common/shared-call.ts';
 import { KubeconfigRefused, parseTenantKubeconfig } from './kubeconfig.ts';
 import type { TenantConnection } from './kubeconfig.ts';
 
@@ -167,7 +168,7 @@ async function connection(config: KubernetesProvider, ctx: ProviderContext): Pro
 export class KubernetesSecretsClient implements ProviderClient {
   private readonly t: KubeTransport;
   readonly namespace: string;
-  private readonly inflight = new Map<string, Promise<SecretObject>>();
+  private readonly inflight = new Map<string, SharedCall<SecretObject>>();
   coalescedReads = 0;
 
   constructor(transport: KubeTransport, namespace: string) {
@@ -179,27 +180,31 @@ export class KubernetesSecretsClient implements ProviderClient {
     return `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
   }
 
-  private getSecret(name: string): Promise<SecretObject> {
+  /** One GET per Secret in flight, shared by its readers; aborted only when all of them left. */
+  private getSecret(name: string, signal: AbortSignal | undefined): Promise<SecretObject> {
     const running = this.inflight.get(name);
     if (running) {
       this.coalescedReads++;
-      return running;
+      return running.join(signal);
     }
-    const p = this.t
-      .request<SecretObject>({ operation: 'GetSecret', what: `secret ${JSON.stringify(`${this.namespace}/${name}`)}` }, 'GET', this.secretsPath(name))
-      .finally(() => this.inflight.delete(name));
-    this.inflight.set(name, p);
-    return p;
+    const call = new SharedCall((shared) =>
+      this.t.request<SecretObject>({ operation: 'GetSecret', what: `secret ${JSON.stringify(`${this.namespace}/${name}`)}` }, 'GET', this.secretsPath(name), undefined, undefined, shared),
+    );
+    const clear = () => this.inflight.get(name) === call && this.inflight.delete(name);
+    call.onAbandon(clear);
+    call.promise.then(clear, clear);
+    this.inflight.set(name, call);
+    return call.join(signal);
   }
 
-  async getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+  async getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
     // "." and ".." would be resolved by URL parsing into the namespace (or the API root) path.
     if (ref.key === '' || ref.key.includes('/') || ref.key === '.' || ref.key === '..') throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
-    const s = await this.getSecret(ref.key);
+    const s = await this.getSecret(ref.key, signal);
     return { value: enc.encode(ref.metadataPolicy === 'Fetch' ? secretMetadataJson(s) : secretDataJson(s)) };
   }
 
-  private async list(selector: string | undefined): Promise<SecretObject[]> {
+  private async list(selector: string | undefined, signal: AbortSignal | undefined): Promise<SecretObject[]> {
     const items: SecretObject[] = [];
     let cont: string | undefined;
     let pages = 0;
@@ -215,6 +220,7 @@ export class KubernetesSecretsClient implements ProviderClient {
         this.secretsPath(),
         undefined,
         { labelSelector: selector, limit: '500', continue: cont },
+        signal,
       );
       for (const item of page.items ?? []) items.push(item);
       if (items.length > MAX_LIST_ITEMS) {
@@ -225,14 +231,14 @@ export class KubernetesSecretsClient implements ProviderClient {
     return items;
   }
 
-  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+  async findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>> {
     // As ESO: tags (a label selector) win over name; one of them is required.
     let items: SecretObject[];
     if (query.tags) {
-      items = await this.list(labelSelector(query.tags));
+      items = await this.list(labelSelector(query.tags), signal);
     } else if (query.name?.regexp !== undefined) {
       const matches = nameRegexpFilter(query.name.regexp);
-      items = (await this.list(undefined)).filter((s) => matches(s.metadata?.name ?? ''));
+      items = (await this.list(undefined, signal)).filter((s) => matches(s.metadata?.name ?? ''));
     } else {
       throw new ProviderError('InvalidRequest', 'Kubernetes: dataFrom.find needs name or tags');
     }
@@ -242,19 +248,21 @@ export class KubernetesSecretsClient implements ProviderClient {
   }
 
   /** Whether the store's identity may `verb` secrets in the remote namespace. */
-  async can(verb: 'get' | 'list' | 'watch'): Promise<boolean> {
+  async can(verb: 'get' | 'list' | 'watch', signal?: AbortSignal): Promise<boolean> {
     const out = await this.t.request<{ status?: { allowed?: boolean } }>(
       { operation: 'CreateSelfSubjectAccessReview', what: `${verb} secrets in namespace ${JSON.stringify(this.namespace)}` },
       'POST',
       '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
       { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: this.namespace, verb, resource: 'secrets' } } },
+      undefined,
+      signal,
     );
     return out.status?.allowed === true;
   }
 
   /** The credentials work and may get Secrets in remoteNamespace (find also needs list). */
-  async validate(): Promise<void> {
-    if (!(await this.can('get'))) {
+  async validate(signal?: AbortSignal): Promise<void> {
+    if (!(await this.can('get', signal))) {
       throw new ProviderError('AccessDenied', `Kubernetes: the store's credentials may not get secrets in namespace ${JSON.stringify(this.namespace)} (missing permission: get secrets)`);
     }
   }

@@ -39,7 +39,7 @@ export interface LoginAuth {
   cacheKey: string;
   /** Vault namespace the token lives in (auth.namespace, else the store's); '' for none. */
   namespace: string;
-  login(transport: VaultTransport): Promise<LoginResult>;
+  login(transport: VaultTransport, signal?: AbortSignal): Promise<LoginResult>;
 }
 
 export type AuthPlan = StaticTokenAuth | LoginAuth;
@@ -101,10 +101,10 @@ export async function resolveAuth(config: VaultProvider, ctx: ProviderContext, i
       mountPath: mount,
       cacheKey: hashKey([...identity, namespace ?? '', m, mount, ...material]),
       namespace: namespace ?? '',
-      async login(transport) {
+      async login(transport, signal) {
         const req = await body();
         const site = { operation: 'Login', path: req.path };
-        const res = await transport.send(site, 'POST', req.path, { body: req.body, namespace: namespace ?? '', clientCert: req.clientCert });
+        const res = await transport.send(site, 'POST', req.path, { body: req.body, namespace: namespace ?? '', clientCert: req.clientCert, signal });
         if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors, classifyVault(res.status, res.errors, true));
         return loginResult(res.body ?? {}, `${m} login`);
       },

@@ -12,6 +12,7 @@ import { goMarshal, goPrintValue } from './gojson.ts';
 import type { CallOptions, VaultResponse, VaultTransport } from './http.ts';
 import { dataPath, metadataPath } from './paths.ts';
 import type { LoginCache } from './tokens.ts';
+import { SharedCall } from '../common/shared-call.ts';
 
 const enc = new TextEncoder();
 /** Parallel reads during find; Vault handles far more, but one store should not flood it. */
@@ -34,11 +35,13 @@ export interface VaultKvClientOptions {
   version: VaultKVStoreVersion;
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
+      // Cancelled: no further calls are started (those running end with the signal themselves).
+      signal?.throwIfAborted();
       const i = next++;
       out[i] = await fn(items[i]!);
     }
@@ -59,7 +62,7 @@ export class VaultKvClient implements ProviderClient {
   private readonly logins: LoginCache;
   private readonly mount: string | undefined;
   private readonly version: VaultKVStoreVersion;
-  private readonly inflight = new Map<string, Promise<RemoteValue>>();
+  private readonly inflight = new Map<string, SharedCall<RemoteValue>>();
   /** Reads answered by an identical read already in flight (for tests and metrics). */
   coalescedReads = 0;
 
@@ -71,13 +74,13 @@ export class VaultKvClient implements ProviderClient {
     this.version = o.version;
   }
 
-  private async token(): Promise<string> {
-    return this.auth.kind === 'token' ? this.auth.token : this.logins.token(this.auth, this.t);
+  private async token(signal: AbortSignal | undefined): Promise<string> {
+    return this.auth.kind === 'token' ? this.auth.token : this.logins.token(this.auth, this.t, signal);
   }
 
   /** True when Vault refuses the token itself (lookup-self denied), not just one path. */
-  private async tokenRejected(token: string): Promise<boolean> {
-    const res = await this.t.send({ operation: 'LookupSelf', path: 'auth/token/lookup-self' }, 'GET', 'auth/token/lookup-self', { token });
+  private async tokenRejected(token: string, signal: AbortSignal | undefined): Promise<boolean> {
+    const res = await this.t.send({ operation: 'LookupSelf', path: 'auth/token/lookup-self' }, 'GET', 'auth/token/lookup-self', { token, signal });
     return res.status === 403 || res.status === 401;
   }
 
@@ -91,38 +94,43 @@ export class VaultKvClient implements ProviderClient {
    * BadCredentials (after one fresh login, for login methods), a refused path stays a 403.
    */
   private async authed(site: VaultCallSite, method: string, path: string, opts: CallOptions = {}): Promise<VaultResponse> {
-    const token = await this.token();
+    const signal = opts.signal;
+    const token = await this.token(signal);
     const res = await this.t.send(site, method, path, { ...opts, token });
     if (res.status !== 403 || isSealed(res.errors)) return res;
-    if (!(await this.tokenRejected(token))) return res;
+    if (!(await this.tokenRejected(token, signal))) return res;
     if (this.auth.kind === 'token') throw this.rejectedToken(site, res);
     this.logins.invalidate(this.auth.cacheKey, token);
-    const fresh = await this.token();
+    const fresh = await this.token(signal);
     const again = await this.t.send(site, method, path, { ...opts, token: fresh });
-    if (again.status === 403 && !isSealed(again.errors) && (await this.tokenRejected(fresh))) throw this.rejectedToken(site, again);
+    if (again.status === 403 && !isSealed(again.errors) && (await this.tokenRejected(fresh, signal))) throw this.rejectedToken(site, again);
     return again;
   }
 
-  getValue(ref: RemoteValueRef): Promise<RemoteValue> {
+  /** One read per key and version in flight, shared by its callers; aborted when all have left. */
+  getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
     const fetch = ref.metadataPolicy === 'Fetch';
     const id = `${fetch ? 'M' : 'D'}\u0000${ref.version ?? ''}\u0000${ref.key}`;
     const running = this.inflight.get(id);
     if (running) {
       this.coalescedReads++;
-      return running;
+      return running.join(signal);
     }
-    const p = (fetch ? this.readMetadataJson(ref.key) : this.readData(ref.key, ref.version)).finally(() => this.inflight.delete(id));
-    this.inflight.set(id, p);
-    return p;
+    const call = new SharedCall((shared) => (fetch ? this.readMetadataJson(ref.key, shared) : this.readData(ref.key, ref.version, shared)));
+    const clear = () => this.inflight.get(id) === call && this.inflight.delete(id);
+    call.onAbandon(clear);
+    call.promise.then(clear, clear);
+    this.inflight.set(id, call);
+    return call.join(signal);
   }
 
-  private async readData(key: string, version: string | undefined): Promise<RemoteValue> {
+  private async readData(key: string, version: string | undefined, signal: AbortSignal | undefined): Promise<RemoteValue> {
     const path = dataPath(this.mount, this.version, key);
     const site = { operation: 'ReadSecretData', path };
     if (version !== undefined && version !== '' && !/^\d+$/.test(version)) {
       throw new ProviderError('InvalidRequest', `Vault ReadSecretData ${JSON.stringify(path)}: version ${JSON.stringify(version)} must be a KV v2 version number`);
     }
-    const res = await this.authed(site, 'GET', path, { query: { version: version || undefined } });
+    const res = await this.authed(site, 'GET', path, { query: { version: version || undefined }, signal });
     if (res.status === 404 && isDeletedVersion(res.body)) {
       throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}${version ? ` version ${version}` : ''}: not found (deleted or destroyed)`);
     }
@@ -141,11 +149,11 @@ export class VaultKvClient implements ProviderClient {
   }
 
   /** custom_metadata of a KV v2 secret, as strings (ESO formats non-strings with %v). */
-  private async readMetadata(key: string): Promise<Record<string, string>> {
+  private async readMetadata(key: string, signal: AbortSignal | undefined): Promise<Record<string, string>> {
     if (this.version === 'v1') throw new ProviderError('InvalidRequest', 'Vault: metadataPolicy Fetch and find by tags need a KV v2 store (spec.provider.vault.version is v1)');
     const path = metadataPath(this.mount, this.version, key);
     const site = { operation: 'ReadSecretData', path };
-    const res = await this.authed(site, 'GET', path);
+    const res = await this.authed(site, 'GET', path, { signal });
     if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
     const custom = (res.body?.data as { custom_metadata?: unknown } | undefined)?.custom_metadata;
     const out: Record<string, string> = {};
@@ -153,12 +161,12 @@ export class VaultKvClient implements ProviderClient {
     return out;
   }
 
-  private async readMetadataJson(key: string): Promise<RemoteValue> {
-    return { value: enc.encode(goMarshal(await this.readMetadata(key))) };
+  private async readMetadataJson(key: string, signal: AbortSignal | undefined): Promise<RemoteValue> {
+    return { value: enc.encode(goMarshal(await this.readMetadata(key, signal))) };
   }
 
   /** Every secret name under `prefix` (ending in "/" or empty), recursively, relative to the mount. */
-  private async list(prefix: string, budget: { left: number; until: number } = { left: MAX_FIND_ENTRIES, until: Date.now() + FIND_DEADLINE_MS }): Promise<string[]> {
+  private async list(prefix: string, signal: AbortSignal | undefined, budget: { left: number; until: number } = { left: MAX_FIND_ENTRIES, until: Date.now() + FIND_DEADLINE_MS }): Promise<string[]> {
     const path = this.version === 'v2' ? `${this.mount}/metadata/${prefix}` : `${this.mount}/${prefix}`;
     const site = { operation: 'ListSecrets', path };
     // Each LIST has its own deadline; a server answering an endless chain of folders must not hold
@@ -166,7 +174,7 @@ export class VaultKvClient implements ProviderClient {
     if (Date.now() > budget.until) {
       throw new ProviderError('InvalidRequest', `Vault ListSecrets ${JSON.stringify(path)}: find took longer than ${FIND_DEADLINE_MS / 1000} s; narrow dataFrom.find.path`);
     }
-    const res = await this.authed(site, 'GET', path.replace(/\/$/, ''), { query: { list: 'true' } });
+    const res = await this.authed(site, 'GET', path.replace(/\/$/, ''), { query: { list: 'true' }, signal });
     if (res.status === 404) return []; // nothing under this prefix
     if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
     const keys = ((res.body?.data as { keys?: unknown } | undefined)?.keys ?? []) as unknown[];
@@ -181,30 +189,30 @@ export class VaultKvClient implements ProviderClient {
       if (k.endsWith('/')) folders.push(prefix + k);
       else names.push(prefix + k);
     }
-    const nested = await mapLimit(folders, FIND_CONCURRENCY, (f) => this.list(f, budget));
+    const nested = await mapLimit(folders, FIND_CONCURRENCY, (f) => this.list(f, signal, budget), signal);
     return names.concat(...nested);
   }
 
-  async findValues(query: FindQuery): Promise<Map<string, RemoteValue>> {
+  async findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>> {
     if (this.version === 'v1' && query.tags && Object.keys(query.tags).length > 0) {
       throw new ProviderError('InvalidRequest', 'Vault: find by tags needs a KV v2 store (spec.provider.vault.version is v1)');
     }
     if (!this.mount) throw new ProviderError('InvalidRequest', 'Vault: dataFrom.find needs spec.provider.vault.path (the KV mount to list)');
     const prefix = query.path ? `${trimSlashes(query.path)}/` : '';
-    let candidates = await this.list(prefix);
+    let candidates = await this.list(prefix, signal);
     // As ESO: a name regexp, when given, is the only filter; tags apply otherwise.
     if (query.name?.regexp !== undefined) {
       const matches = nameRegexpFilter(query.name.regexp);
       candidates = candidates.filter(matches);
     } else if (query.tags && Object.keys(query.tags).length > 0) {
       const tags = Object.entries(query.tags);
-      const metas = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.readMetadata(n).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))));
+      const metas = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.readMetadata(n, signal).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))), signal);
       candidates = candidates.filter((_, i) => {
         const m = metas[i];
         return m !== undefined && tags.every(([k, v]) => m[k] === v);
       });
     }
-    const values = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.getValue({ key: n }).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))));
+    const values = await mapLimit(candidates, FIND_CONCURRENCY, (n) => this.getValue({ key: n }, signal).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))), signal);
     const out = new Map<string, RemoteValue>();
     candidates.forEach((n, i) => {
       const v = values[i];
@@ -213,10 +221,10 @@ export class VaultKvClient implements ProviderClient {
     return out;
   }
 
-  async validate(): Promise<void> {
-    const token = await this.token();
+  async validate(signal?: AbortSignal): Promise<void> {
+    const token = await this.token(signal);
     const site = { operation: 'LookupSelf', path: 'auth/token/lookup-self' };
-    const res = await this.t.send(site, 'GET', site.path, { token });
+    const res = await this.t.send(site, 'GET', site.path, { token, signal });
     if (res.status >= 200 && res.status < 300) return;
     if ((res.status === 403 || res.status === 401) && !isSealed(res.errors)) {
       if (this.auth.kind === 'login') this.logins.invalidate(this.auth.cacheKey, token);

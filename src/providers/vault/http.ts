@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { ApiCallDetail } from '../provider.ts';
 import { CallLimitError, callLimits, exchange, reportCall, storeAgent } from '../common/http.ts';
+import { abortReason } from '../common/shared-call.ts';
 import type { CallLimits, HttpAnswer } from '../common/http.ts';
 import { vaultHttpError, vaultNetworkError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
@@ -43,6 +44,8 @@ export interface CallOptions {
   namespace?: string | undefined;
   /** TLS client certificate for this call only (the cert auth method's login). */
   clientCert?: { cert: string; key: string } | undefined;
+  /** The caller's cancellation: the call ends at once with the signal's reason. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface VaultResponse {
@@ -108,7 +111,7 @@ export class VaultTransport {
     // One deadline for the call, the retry included: a retry must not double the time a
     // hostile server may hold the worker.
     const started = performance.now();
-    const attempt = (deadlineMs: number) => exchange({ url, method, headers, payload, agent, limits: { ...this.limits, deadlineMs } });
+    const attempt = (deadlineMs: number) => exchange({ url, method, headers, payload, agent, limits: { ...this.limits, deadlineMs }, signal: opts.signal });
     let answer: HttpAnswer;
     try {
       try {
@@ -116,12 +119,14 @@ export class VaultTransport {
       } catch (err) {
         // A kept-alive connection the server closed meanwhile: retry once on a new one.
         const left = this.limits.deadlineMs - (performance.now() - started);
-        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || left < 1) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || left < 1 || opts.signal?.aborted) throw err;
         answer = await attempt(left).catch((e: unknown) => {
           throw e instanceof CallLimitError && e.code === 'DEADLINE_EXCEEDED' ? new CallLimitError('DEADLINE_EXCEEDED', this.limits.deadlineMs) : e;
         });
       }
     } catch (err) {
+      // Cancelled by the caller: no call failed, nothing to count; the abort goes up as it is.
+      if (opts.signal?.aborted) throw abortReason(opts.signal);
       this.report(site.operation, 'error');
       throw vaultNetworkError(site, this.server, err);
     }

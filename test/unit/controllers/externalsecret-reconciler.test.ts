@@ -511,7 +511,7 @@ async function run(row: Row): Promise<Outcome> {
         reads.push([ref.key, maxAgeMs]);
         return handle.client.getValue(ref);
       },
-      memo: (_h, _what, _age, fn) => fn(),
+      memo: (_h, _what, _age, fn, signal) => fn(signal ?? new AbortController().signal),
     },
     computeDesiredSecret: async (input) => computeInline(input),
     events: {

@@ -82,3 +82,146 @@ describe('CoalescingReader', () => {
     assert.deepEqual(singles, []);
   });
 });
+
+/**
+ * A store whose calls wait until released or aborted, recording each call's signal: what a slow
+ * provider looks like to the reader.
+ */
+function slowStore(batch: boolean): {
+  store: StoreHandle;
+  calls: Array<{ keys: string[]; signal: AbortSignal | undefined; release: () => void }>;
+} {
+  const calls: Array<{ keys: string[]; signal: AbortSignal | undefined; release: () => void }> = [];
+  const wait = (keys: string[], signal: AbortSignal | undefined) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({ keys, signal, release: resolve });
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  const val = (k: string): RemoteValue => ({ value: new TextEncoder().encode(`value-of-${k}`) });
+  const client: ProviderClient = {
+    getValue: async (r, signal) => (await wait([r.key], signal), val(r.key)),
+    ...(batch ? { getValues: async (refs: readonly RemoteValueRef[], signal?: AbortSignal) => (await wait(refs.map((r) => r.key), signal), refs.map((r) => val(r.key))) } : {}),
+    findValues: async () => new Map(),
+    validate: async () => undefined,
+    close: async () => undefined,
+  };
+  return { store: { id: 's1', provider: 'fake', client }, calls };
+}
+
+const isAbort = (e: unknown) => (e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError';
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('CoalescingReader cancellation', () => {
+  it('one waiter aborting stops only its own wait; the shared call goes on for the others', async () => {
+    const { store, calls } = slowStore(false);
+    const r = new CoalescingReader({ freshBatchWindowMs: 1 });
+    const a = new AbortController();
+    const first = r.read(store, { key: 'k' }, 0, a.signal);
+    const second = r.read(store, { key: 'k' }, 0, new AbortController().signal);
+    await tick();
+    assert.equal(calls.length, 1, 'joined into one call');
+    const t0 = performance.now();
+    a.abort();
+    await assert.rejects(first, isAbort);
+    assert.ok(performance.now() - t0 < 100, 'the aborted waiter returns at once');
+    assert.equal(calls[0]!.signal?.aborted, false, 'the shared call is not aborted while another waits');
+    calls[0]!.release();
+    assert.equal(new TextDecoder().decode((await second).value), 'value-of-k');
+  });
+
+  it('the shared call is aborted when its last waiter leaves, and a later read starts a new call', async () => {
+    const { store, calls } = slowStore(false);
+    const r = new CoalescingReader({ freshBatchWindowMs: 1 });
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = r.read(store, { key: 'k' }, 0, a.signal);
+    const second = r.read(store, { key: 'k' }, 0, b.signal);
+    await tick();
+    a.abort();
+    await assert.rejects(first, isAbort);
+    assert.equal(calls[0]!.signal?.aborted, false);
+    b.abort();
+    await assert.rejects(second, isAbort);
+    assert.equal(calls[0]!.signal?.aborted, true, 'nobody waits: the provider call is aborted');
+    const third = r.read(store, { key: 'k' }, 0);
+    await tick();
+    assert.equal(calls.length, 2, 'a new call, not the aborted one');
+    calls[1]!.release();
+    assert.equal(new TextDecoder().decode((await third).value), 'value-of-k');
+  });
+
+  it('a batch is aborted only when no item of it is wanted any more', async () => {
+    const { store, calls } = slowStore(true);
+    const r = new CoalescingReader({ batchWindowMs: 5, freshBatchWindowMs: 5 });
+    const a = new AbortController();
+    const b = new AbortController();
+    const ra = r.read(store, { key: 'a' }, 60_000, a.signal);
+    const rb = r.read(store, { key: 'b' }, 60_000, b.signal);
+    await tick();
+    await tick();
+    assert.deepEqual(calls.map((c) => c.keys), [['a', 'b']]);
+    a.abort();
+    await assert.rejects(ra, isAbort);
+    assert.equal(calls[0]!.signal?.aborted, false, 'b still waits for the batch');
+    b.abort();
+    await assert.rejects(rb, isAbort);
+    assert.equal(calls[0]!.signal?.aborted, true);
+  });
+
+  it('a read abandoned while its batch collects is not sent', async () => {
+    const { store, calls } = slowStore(true);
+    const r = new CoalescingReader({ batchWindowMs: 20, freshBatchWindowMs: 20 });
+    const a = new AbortController();
+    const ra = r.read(store, { key: 'a' }, 60_000, a.signal);
+    const rb = r.read(store, { key: 'b' }, 60_000);
+    a.abort();
+    await assert.rejects(ra, isAbort);
+    await new Promise((res) => setTimeout(res, 40));
+    assert.deepEqual(calls.map((c) => c.keys), [['b']]);
+    calls[0]!.release();
+    await rb;
+  });
+
+  it('an already aborted signal rejects without a provider call, and a deadline rejects with its TimeoutError', async () => {
+    const { store, calls } = slowStore(false);
+    const r = new CoalescingReader({ freshBatchWindowMs: 1 });
+    await assert.rejects(r.read(store, { key: 'k' }, 0, AbortSignal.abort()), isAbort);
+    await assert.rejects(
+      r.read(store, { key: 'k' }, 0, AbortSignal.timeout(20)),
+      (e: unknown) => (e as Error).name === 'TimeoutError',
+    );
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.signal?.aborted, true, 'its only waiter left: the call was aborted');
+  });
+
+  it('memo: fn gets the shared signal; one waiter leaving does not abort it, the last does', async () => {
+    const { store } = fakeStore();
+    const r = new CoalescingReader();
+    let seen: AbortSignal | undefined;
+    let release!: (v: string) => void;
+    const fn = (signal: AbortSignal) => {
+      seen = signal;
+      return new Promise<string>((resolve, reject) => {
+        release = resolve;
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    };
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = r.memo(store, 'find', 60_000, fn, a.signal);
+    const second = r.memo(store, 'find', 60_000, fn, b.signal);
+    await tick();
+    a.abort();
+    await assert.rejects(first, isAbort);
+    assert.equal(seen?.aborted, false);
+    release('listed');
+    assert.equal(await second, 'listed');
+    // Abandoned by its only caller: aborted.
+    const c = new AbortController();
+    const third = r.memo(store, 'find-2', 60_000, fn, c.signal);
+    await tick();
+    c.abort();
+    await assert.rejects(third, isAbort);
+    assert.equal(seen?.aborted, true);
+  });
+});

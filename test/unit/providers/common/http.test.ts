@@ -84,10 +84,14 @@ test('a connection cut mid-answer is an error, not a truncated answer', async ()
   await assert.rejects(call('/cut', limits(5000)), (e: unknown) => e instanceof Error && !(e instanceof CallLimitError));
 });
 
-test("a caller's signal aborts the call", async () => {
+test("a caller's signal aborts the call at once, rejecting with the signal's own reason", async () => {
   const ctl = new AbortController();
   setTimeout(() => ctl.abort(), 100);
-  await assert.rejects(call('/drip', limits(10_000), ctl.signal), (e: unknown) => (e as { code?: string }).code === 'ABORT_ERR');
+  const started = performance.now();
+  await assert.rejects(call('/drip', limits(10_000), ctl.signal), (e: unknown) => e === ctl.signal.reason && (e as Error).name === 'AbortError');
+  assert.ok(performance.now() - started < 1000);
+  // A deadline signal of the caller (a reconcile's) is its TimeoutError, not the call's CallLimitError.
+  await assert.rejects(call('/drip', limits(10_000), AbortSignal.timeout(100)), (e: unknown) => (e as Error).name === 'TimeoutError' && !(e instanceof CallLimitError));
 });
 
 test('networkError words: deadline and cap are named with their values', () => {
