@@ -11,7 +11,7 @@ import { configuredAuthMethods, defaultMountPath, unsupportedAuthMethods } from 
 import type { VaultProvider } from './config.ts';
 import { vaultHttpError, classifyVault } from './errors.ts';
 import type { VaultTransport } from './http.ts';
-import { JsonNumber } from './gojson.ts';
+import { JsonNumber } from '../../go/json.ts';
 
 export const IN_CLUSTER_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 /** ESO's default audience for jwt.kubernetesServiceAccountToken. */

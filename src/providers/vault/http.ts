@@ -9,7 +9,7 @@ import { CallLimitError, callLimits, exchange, reportCall, storeAgent } from '..
 import type { CallLimits, HttpAnswer } from '../common/http.ts';
 import { vaultHttpError, vaultNetworkError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
-import { parseLossless } from './gojson.ts';
+import { parseJsonKeepingNumbers } from '../../go/json.ts';
 import { encodePath } from './paths.ts';
 import { trimTrailingSlashes } from '../common/slashes.ts';
 
@@ -131,7 +131,7 @@ export class VaultTransport {
     let body: Record<string, unknown> | undefined;
     if (res.text.trim() !== '') {
       try {
-        const parsed = parseLossless(res.text);
+        const parsed = parseJsonKeepingNumbers(res.text);
         if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
       } catch {
         body = undefined; // a proxy's HTML error page, say: only the status is used

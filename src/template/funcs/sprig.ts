@@ -2,7 +2,8 @@
 
 import { checkListLength, checkStringLength } from '../budget.ts';
 import { hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
-import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys, compareGoStrings } from '../values.ts';
+import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys } from '../values.ts';
+import { compareGoStrings } from '../../go/sort.ts';
 import type { GoFunc } from '../values.ts';
 import { GoError } from '../exec.ts';
 import { sprintf, sprint } from '../fmt.ts';
@@ -10,7 +11,8 @@ import { quote as goQuote, isSpaceRune, isLetter, isDigit, utf8Bytes, parseInt64
 import { toInt64, toFloat64, strval, empty, asList, isNil, deepEqual, jsonMarshal, jsonUnmarshal, kindStr, nilDeref, f2i, setTimeFormatter } from './conv.ts';
 import { b64encode, b64decode, b32encode, b32decode } from './encoding.ts';
 import { compile, mustCompile, matchString, findString, findAllString, replaceAll, split as reSplit, quoteMeta } from './regexp.ts';
-import { now, makeTime, formatTime, parseTime, parseDuration, durationString, unixSeconds, zeroTime, isValidZone, timeIn } from '../gotime.ts';
+import { now, makeTime, formatTime, parseTime, unixSeconds, zeroTime, isValidZone, timeIn } from '../gotime.ts';
+import { formatDurationNs as durationString, parseDurationNs as parseDuration } from '../../go/duration.ts';
 import { semverFuncs } from './semver.ts';
 import { urlParse, urlJoin } from './url.ts';
 
