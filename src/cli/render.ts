@@ -9,6 +9,7 @@ import {
   NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
 } from '../sync/index.ts';
 import type { TemplateSources } from '../sync/template.ts';
+import { compareGoStrings } from '../go/sort.ts';
 import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
 import {
   createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, type DesiredSecretCompute,
@@ -277,7 +278,7 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    for (const k of Object.keys(v).sort(compareGoStrings)) out[k] = sortKeys((v as Record<string, unknown>)[k]);
     return out;
   }
   return v;

@@ -12,7 +12,7 @@
 // - each store has a token bucket, so a restart cannot burst past the provider's rate limits.
 // Errors are never cached: the next reader tries again.
 import type { ProviderClient, RemoteValue, RemoteValueRef } from './provider.ts';
-import { TokenBucket } from '../kube/ratelimit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 
 export interface StoreHandle {
   /** Identity of the store *and* its credentials: reads are shared only under the same id. */

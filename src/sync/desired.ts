@@ -8,7 +8,7 @@ import {
 import type {
   ExternalSecret, ExternalSecretDataFromRemoteRef, ExternalSecretDataRemoteRef, ExternalSecretTemplate,
 } from '../api/types.generated.ts';
-import type { RemoteValue } from '../providers/provider.ts';
+import type { RemoteValue } from './remote-value.ts';
 import { decodeValue } from './decode.ts';
 import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, MAX_SECRET_METADATA_BYTES, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';

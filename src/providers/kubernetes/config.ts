@@ -1,8 +1,8 @@
 // spec.provider.kubernetes of an external-secrets.io SecretStore, as ESO's
 // apis/externalsecrets/v1/secretstore_kubernetes_types.go.
 import type { SecretKeySelector } from '../provider.ts';
-import { checkCAProvider } from '../vault/config.ts';
-import type { CAProvider, ServiceAccountSelector } from '../vault/config.ts';
+import type { ServiceAccountSelector } from '../../api/types.generated.ts';
+import { checkCAProvider, type CAProvider } from '../common/ca-provider.ts';
 
 export interface KubernetesServer {
   /** API server URL; the cluster the operator runs in when empty. */

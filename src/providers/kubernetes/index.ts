@@ -8,7 +8,7 @@ import { goJsonMarshal } from '../../go/json.ts';
 import { ProviderError } from '../provider.ts';
 import type { FindQuery, Provider, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef, SecretKeySelector } from '../provider.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
-import { readCAProvider } from '../vault/config.ts';
+import { readCAProvider } from '../common/ca-provider.ts';
 import { validateKubernetesConfig } from './config.ts';
 import type { KubernetesProvider } from './config.ts';
 import { KubeTransport } from './http.ts';

@@ -1,18 +1,10 @@
 // spec.provider.vault of an external-secrets.io SecretStore, field for field as ESO's
 // apis/externalsecrets/v1/secretstore_vault_types.go. Kept local to the provider (as aws/config.ts)
 // so the generated API types may replace it later without renaming a field.
-import { ProviderError } from '../provider.ts';
-import type { ProviderContext, SecretKeySelector } from '../provider.ts';
+import type { SecretKeySelector } from '../provider.ts';
+import { checkCAProvider, type CAProvider } from '../common/ca-provider.ts';
 
 export type VaultKVStoreVersion = 'v1' | 'v2';
-
-/** CA certificates from a Secret or a ConfigMap key (ESO's CAProvider). */
-export interface CAProvider {
-  type: 'Secret' | 'ConfigMap';
-  name: string;
-  key?: string | undefined;
-  namespace?: string | undefined;
-}
 
 export interface ServiceAccountSelector {
   name: string;
@@ -152,17 +144,6 @@ function checkServiceAccount(problems: string[], path: string, sa: unknown): voi
   }
 }
 
-export function checkCAProvider(problems: string[], path: string, cp: unknown): void {
-  if (cp === undefined || cp === null) return;
-  if (!isObject(cp)) {
-    problems.push(`${path}: must be an object`);
-    return;
-  }
-  if (cp.type !== 'Secret' && cp.type !== 'ConfigMap') problems.push(`${path}.type: must be Secret or ConfigMap (got ${JSON.stringify(cp.type ?? null)})`);
-  if (typeof cp.name !== 'string' || cp.name === '') problems.push(`${path}.name: is required`);
-  if (typeof cp.key !== 'string' || cp.key === '') problems.push(`${path}.key: is required`);
-}
-
 /** The auth methods set in spec.provider.vault.auth (null and absent members ignored). */
 export function configuredAuthMethods(auth: unknown): VaultAuthMethod[] {
   if (!isObject(auth)) return [];
@@ -282,16 +263,4 @@ export function validateVaultConfig(config: unknown): string[] {
   return problems;
 }
 
-/** CA certificates from caProvider (Secret or ConfigMap key). */
-export async function readCAProvider(cp: CAProvider, ctx: ProviderContext, path: string): Promise<string> {
-  const ref: SecretKeySelector = { name: cp.name, key: cp.key, namespace: cp.namespace };
-  try {
-    if (cp.type === 'Secret') return await ctx.readSecretKey(ref);
-    if (!ctx.readConfigMapKey) throw new ProviderError('InvalidRequest', `${path}: ConfigMap CA bundles are not available in this context`);
-    return await ctx.readConfigMapKey(ref);
-  } catch (err) {
-    if (err instanceof ProviderError) throw new ProviderError(err.kind === 'BadCredentials' ? 'InvalidRequest' : err.kind, `${path}: ${err.message}`, { cause: err });
-    throw new ProviderError('InvalidRequest', `${path}: could not read ${cp.type} ${JSON.stringify(cp.name)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
 
