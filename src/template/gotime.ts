@@ -104,13 +104,6 @@ const pad = (n: number, w: number): string => {
   return n < 0 ? '-' + s : s;
 };
 
-// layout tokens, longest first where prefixes overlap
-const stdTokens = [
-  'January', 'Jan', 'Monday', 'Mon', 'MST',
-  '2006', '2', '_2', '__2', '002', '02', '06', '01', '1', '15', '3', '03', '4', '04', '5', '05', 'PM', 'pm',
-  '-07:00:00', '-0700', '-07:00', '-07', '-070000', 'Z07:00:00', 'Z0700', 'Z07:00', 'Z07', 'Z070000',
-];
-
 interface Tok { kind: 'lit' | 'std'; v: string; frac?: { ch: string; n: number; sep: string } }
 
 function nextStd(layout: string, i: number): Tok | null {
@@ -191,7 +184,6 @@ function tokenize(layout: string): Tok[] {
     i += t.v.length;
   }
   if (lit) toks.push({ kind: 'lit', v: lit });
-  void stdTokens;
   return toks;
 }
 

@@ -14,7 +14,7 @@ export function isNil(v: unknown): boolean {
 }
 
 // Go float64 -> int64 conversion (amd64 semantics for out of range values)
-export function f2i(f: number): bigint {
+function f2i(f: number): bigint {
   if (!Number.isFinite(f) || f >= 9223372036854775808 || f < -9223372036854775808) return I64_MIN;
   return BigInt(Math.trunc(f));
 }
