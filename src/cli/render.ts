@@ -12,7 +12,7 @@ import type { TemplateSources } from '../sync/template.ts';
 import { compareGoStrings } from '../go/sort.ts';
 import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
 import {
-  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, type DesiredSecretCompute,
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, type DesiredSecretCompute, type ComputeInput,
 } from '../compute/index.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
@@ -348,6 +348,36 @@ function writeRendered(output: 'yaml' | 'json', rendered: unknown[]): void {
   }
 }
 
+type ReportFailure = (field: string | undefined, message: string, pos?: string) => void;
+
+/**
+ * One ExternalSecret validated, defaulted and given its values: the compute input, or undefined
+ * once the reasons it cannot be rendered are reported.
+ */
+function prepareInput(input: InputObject, namespace: string, objects: InputObject[], values: Values, fail: ReportFailure):
+  { computeInput: ComputeInput; es: ExternalSecret; located: Map<string, InputObject> } | undefined {
+  const issues = validate(KIND_EXTERNAL_SECRET, input.obj);
+  if (issues.length) {
+    for (const issue of issues) fail(issue.path || undefined, issue.message);
+    return undefined;
+  }
+  const es = applyDefaults(KIND_EXTERNAL_SECRET, toV1(structuredClone(input.obj) as ExternalSecret));
+  es.metadata.namespace = namespace;
+  let fetched: FetchedValues;
+  try {
+    fetched = fetchAll(es, values);
+  } catch (e) {
+    if (!(e instanceof RenderError)) throw e;
+    const [field, ...rest] = e.message.split(': ');
+    fail(field, rest.join(': '));
+    return undefined;
+  }
+  const { sources, located } = sourcesFor(objects, namespace);
+  const target = es.spec.target?.name || es.metadata.name || '';
+  const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
+  return { computeInput: { externalSecret: es, fetched, existing, sources }, es, located };
+}
+
 export async function render(argv: string[]): Promise<number> {
   const { f, files, output, defaultNamespace } = renderOptions(argv);
 
@@ -381,33 +411,17 @@ export async function render(argv: string[]): Promise<number> {
   for (const input of externalSecrets) {
     const namespace = (input.obj['metadata']?.namespace as string | undefined) ?? defaultNamespace;
     const label = `ExternalSecret ${namespace}/${String(input.obj['metadata']?.name ?? '<unnamed>')}`;
-    const fail = (field: string | undefined, message: string, pos?: string) => {
+    const fail: ReportFailure = (field, message, pos) => {
       const where = pos ?? (field ? (({ line, col }) => `${line}:${col}`)(locate(input, field)) : `${locate(input, '').line}:1`);
       process.stderr.write(`tessera render: ${input.file}:${where}: ${label}: ${field ? `${field}: ` : ''}${message}\n`);
       failed++;
     };
-    const issues = validate(KIND_EXTERNAL_SECRET, input.obj);
-    if (issues.length) {
-      for (const issue of issues) fail(issue.path || undefined, issue.message);
-      continue;
-    }
-    const es = applyDefaults(KIND_EXTERNAL_SECRET, toV1(structuredClone(input.obj) as ExternalSecret));
-    es.metadata.namespace = namespace;
-    let fetched: FetchedValues;
-    try {
-      fetched = fetchAll(es, values);
-    } catch (e) {
-      if (!(e instanceof RenderError)) throw e;
-      const [field, ...rest] = e.message.split(': ');
-      fail(field, rest.join(': '));
-      continue;
-    }
-    const { sources, located } = sourcesFor(objects, namespace);
-    const target = es.spec.target?.name || es.metadata.name || '';
-    const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
+    const prepared = prepareInput(input, namespace, objects, values, fail);
+    if (!prepared) continue;
+    const { es, located } = prepared;
     // The same budget as the controller: a hostile template fails this ExternalSecret, it does not hang or kill the command.
     compute ??= createDesiredSecretCompute({ workers: 1, timeoutMs, memoryLimitMb });
-    const result = await compute.computeDesiredSecret({ externalSecret: es, fetched, existing, sources });
+    const result = await compute.computeDesiredSecret(prepared.computeInput);
     if (!result.ok) {
       const { field, message, code } = result.error;
       const inTemplateSource = field && code === 'TemplateFailed' ? templateFromPosition(es, field, message, located) : undefined;
