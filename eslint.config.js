@@ -51,11 +51,15 @@ function unitOf(rel) {
   return parts[0];
 }
 
+/** The entries of MAY_IMPORT that apply to a unit (a provider's folder falls under providers/*). */
+function rulesOf(fromUnit) {
+  return MAY_IMPORT[fromUnit] ?? (fromUnit.startsWith('providers/') ? MAY_IMPORT['providers/*'] : []);
+}
+
 function allows(fromUnit, toRel) {
   const toUnit = unitOf(toRel);
   if (toUnit === fromUnit) return true;
-  const rules = MAY_IMPORT[fromUnit] ?? MAY_IMPORT[fromUnit.startsWith('providers/') ? 'providers/*' : ''] ?? [];
-  return rules.some((r) => r === '*'
+  return rulesOf(fromUnit).some((r) => r === '*'
     || r === toUnit
     || r === toRel
     || (r === 'providers/*' && toUnit.startsWith('providers/') && toUnit !== 'providers/common'));
@@ -84,7 +88,8 @@ const layersRule = {
       const target = path.relative(srcDir, path.resolve(path.dirname(context.filename), spec)).split(path.sep).join('/');
       if (target.startsWith('..')) return;
       if (!allows(fromUnit, target)) {
-        context.report({ node, message: `src/${fromUnit} may not import src/${target} (docs/architecture.md: ${MAY_IMPORT[fromUnit] === undefined && fromUnit.startsWith('providers/') ? 'a provider imports only providers/provider.ts, providers/common, api and go' : `allowed: ${(MAY_IMPORT[fromUnit] ?? []).join(', ') || 'nothing'}`})` });
+        const allowed = rulesOf(fromUnit).join(', ') || 'nothing outside itself';
+        context.report({ node, message: `src/${fromUnit} may not import src/${target} (docs/architecture.md; it may import: ${allowed})` });
       }
     };
     return {
@@ -114,8 +119,17 @@ export default tseslint.config(
         allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
       }],
       '@typescript-eslint/no-misused-promises': 'error',
-      complexity: ['error', 20],
+      // Above 25 a function has too many paths to review or test one by one; split it into named
+      // steps. Exemptions are per function, with the reason beside them.
+      complexity: ['error', 25],
     },
+  },
+  {
+    // Ports of Go's standard library (fmt, strconv, time, text/template, regexp) and of sprig keep
+    // the shape of the Go function they transcribe (one switch per verb, layout element or
+    // token), so each can be read beside its Go original; splitting them would break that.
+    files: ['src/template/**/*.ts', 'src/go/**/*.ts'],
+    rules: { complexity: ['error', 50] },
   },
   {
     files: ['src/**/*.ts'],

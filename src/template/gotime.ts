@@ -259,6 +259,7 @@ export function timeString(t: GoTime): string {
 export class TimeParseError extends Error {}
 
 // time.ParseInLocation (subset: numeric fields, month/day names, zones, fractions)
+// eslint-disable-next-line complexity -- transcribes Go's time.parse, one switch over layout elements, kept whole so it reads beside Go's source
 export function parseTime(layout: string, value: string, loc: string): GoTime {
   const orig = value;
   let year = 1, month = 1, day = 1, hour = 0, min = 0, sec = 0, nsec = 0;
