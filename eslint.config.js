@@ -133,6 +133,19 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
+    ignores: ['src/go/**'],
+    rules: {
+      'tessera/layers': 'error',
+      // A pattern built at run time may come from a tenant's manifest: JS RegExp backtracks
+      // (exponential time) and is not Go's syntax ([[:alpha:]] means something else).
+      'no-restricted-syntax': ['error',
+        { selector: "NewExpression[callee.name='RegExp'][arguments.0.type!='Literal']", message: 'compile run-time patterns with src/go/regexp.ts (Go RE2 syntax, linear time)' },
+        { selector: "CallExpression[callee.name='RegExp'][arguments.0.type!='Literal']", message: 'compile run-time patterns with src/go/regexp.ts (Go RE2 syntax, linear time)' },
+      ],
+    },
+  },
+  {
+    files: ['src/go/**/*.ts'],
     rules: { 'tessera/layers': 'error' },
   },
 );

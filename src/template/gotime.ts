@@ -269,10 +269,12 @@ export function parseTime(layout: string, value: string, loc: string): GoTime {
     throw new TimeParseError(`parsing time ${JSON.stringify(orig)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(elem)}`);
   };
   const num = (elem: string, min_: number, max_: number): number => {
-    const m = new RegExp(`^\\d{${min_},${max_}}`).exec(value);
-    if (!m) fail(elem, value);
-    value = value.slice(m![0].length);
-    return Number(m![0]);
+    let n = 0; // leading ASCII digits, at most max_
+    while (n < max_ && n < value.length && value.charCodeAt(n) >= 0x30 && value.charCodeAt(n) <= 0x39) n++;
+    if (n < min_) fail(elem, value);
+    const digits = value.slice(0, n);
+    value = value.slice(n);
+    return Number(digits);
   };
   for (const tok of tokenize(layout)) {
     if (tok.kind === 'lit') {
