@@ -37,8 +37,10 @@ export class TokenBucket {
     const wait = this.reserve();
     if (wait > 0) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, timerDelayMs(wait));
-        signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        const onAbort = (): void => (clearTimeout(t), resolve());
+        // The listener goes when the wait ends: a long-lived signal (shutdown) must not collect one per call.
+        const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), timerDelayMs(wait));
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
   }

@@ -85,17 +85,12 @@ function checkRoleArn(problems: string[], path: string, v: unknown): void {
  * Static checks of spec.provider.aws. Region may be absent: it is then taken from AWS_REGION /
  * AWS_DEFAULT_REGION when the client is built, as the AWS SDK does.
  */
+// eslint-disable-next-line complexity -- field-by-field checks that issue 10 item 8 replaces with the compiled schema (semantic checks only); split what remains then
 export function validateAwsConfig(config: unknown): string[] {
   const problems: string[] = [];
   if (!isObject(config)) return [`${field}: must be an object`];
-  checkServiceAndRegion(problems, config);
-  checkAuth(problems, config.auth);
-  checkRolesAndTags(problems, config);
-  checkSecretsManager(problems, config.secretsManager);
-  return problems;
-}
+  const c = config;
 
-function checkServiceAndRegion(problems: string[], c: Record<string, unknown>): void {
   if (typeof c.service !== 'string' || !(awsServiceTypes as readonly string[]).includes(c.service)) {
     problems.push(`${field}.service: must be one of ${awsServiceTypes.join(', ')} (got ${JSON.stringify(c.service ?? null)})`);
   }
@@ -105,39 +100,35 @@ function checkServiceAndRegion(problems: string[], c: Record<string, unknown>): 
     }
   }
   if (c.prefix !== undefined && typeof c.prefix !== 'string') problems.push(`${field}.prefix: must be a string`);
-}
 
-function checkAuth(problems: string[], auth: unknown): void {
-  if (auth === undefined || auth === null) return;
-  if (!isObject(auth)) {
-    problems.push(`${field}.auth: must be an object`);
-    return;
-  }
-  const { secretRef, jwt } = auth;
-  if (secretRef !== undefined && secretRef !== null) {
-    if (!isObject(secretRef)) {
-      problems.push(`${field}.auth.secretRef: must be an object`);
+  if (c.auth !== undefined && c.auth !== null) {
+    if (!isObject(c.auth)) {
+      problems.push(`${field}.auth: must be an object`);
     } else {
-      checkSecretKeySelector(problems, `${field}.auth.secretRef.accessKeyIDSecretRef`, secretRef.accessKeyIDSecretRef, true);
-      checkSecretKeySelector(problems, `${field}.auth.secretRef.secretAccessKeySecretRef`, secretRef.secretAccessKeySecretRef, true);
-      checkSecretKeySelector(problems, `${field}.auth.secretRef.sessionTokenSecretRef`, secretRef.sessionTokenSecretRef, false);
-    }
-  }
-  if (jwt !== undefined && jwt !== null) {
-    const sa = isObject(jwt) ? jwt.serviceAccountRef : undefined;
-    if (!isObject(sa)) {
-      problems.push(`${field}.auth.jwt.serviceAccountRef: is required`);
-    } else {
-      if (typeof sa.name !== 'string' || sa.name === '') problems.push(`${field}.auth.jwt.serviceAccountRef.name: is required`);
-      if (sa.audiences !== undefined && (!Array.isArray(sa.audiences) || sa.audiences.some((a) => typeof a !== 'string' || a === ''))) {
-        problems.push(`${field}.auth.jwt.serviceAccountRef.audiences: must be a list of non-empty strings`);
+      const { secretRef, jwt } = c.auth;
+      if (secretRef !== undefined && secretRef !== null) {
+        if (!isObject(secretRef)) {
+          problems.push(`${field}.auth.secretRef: must be an object`);
+        } else {
+          checkSecretKeySelector(problems, `${field}.auth.secretRef.accessKeyIDSecretRef`, secretRef.accessKeyIDSecretRef, true);
+          checkSecretKeySelector(problems, `${field}.auth.secretRef.secretAccessKeySecretRef`, secretRef.secretAccessKeySecretRef, true);
+          checkSecretKeySelector(problems, `${field}.auth.secretRef.sessionTokenSecretRef`, secretRef.sessionTokenSecretRef, false);
+        }
+      }
+      if (jwt !== undefined && jwt !== null) {
+        const sa = isObject(jwt) ? jwt.serviceAccountRef : undefined;
+        if (!isObject(sa)) {
+          problems.push(`${field}.auth.jwt.serviceAccountRef: is required`);
+        } else {
+          if (typeof sa.name !== 'string' || sa.name === '') problems.push(`${field}.auth.jwt.serviceAccountRef.name: is required`);
+          if (sa.audiences !== undefined && (!Array.isArray(sa.audiences) || sa.audiences.some((a) => typeof a !== 'string' || a === ''))) {
+            problems.push(`${field}.auth.jwt.serviceAccountRef.audiences: must be a list of non-empty strings`);
+          }
+        }
       }
     }
   }
-}
 
-/** Roles to assume and the session tags passed with them. */
-function checkRolesAndTags(problems: string[], c: Record<string, unknown>): void {
   if (c.role !== undefined && c.role !== '') checkRoleArn(problems, `${field}.role`, c.role);
   if (c.additionalRoles !== undefined && c.additionalRoles !== null) {
     if (!Array.isArray(c.additionalRoles)) problems.push(`${field}.additionalRoles: must be a list of IAM role ARNs`);
@@ -170,23 +161,23 @@ function checkRolesAndTags(problems: string[], c: Record<string, unknown>): void
       problems.push(`${field}.sessionTagsPolicy: must be one of None, Simple, Custom (got ${JSON.stringify(c.sessionTagsPolicy)})`);
     }
   }
-}
 
-function checkSecretsManager(problems: string[], sm: unknown): void {
-  if (sm === undefined || sm === null) return;
-  if (!isObject(sm)) {
-    problems.push(`${field}.secretsManager: must be an object`);
-    return;
-  }
-  const { forceDeleteWithoutRecovery, recoveryWindowInDays } = sm;
-  if (recoveryWindowInDays !== undefined && recoveryWindowInDays !== 0) {
-    if (typeof recoveryWindowInDays !== 'number' || !Number.isInteger(recoveryWindowInDays) || recoveryWindowInDays < 7 || recoveryWindowInDays > 30) {
-      problems.push(`${field}.secretsManager.recoveryWindowInDays: must be between 7 and 30 days`);
-    } else if (forceDeleteWithoutRecovery === true) {
-      problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: conflicts with recoveryWindowInDays`);
+  if (c.secretsManager !== undefined && c.secretsManager !== null) {
+    if (!isObject(c.secretsManager)) {
+      problems.push(`${field}.secretsManager: must be an object`);
+    } else {
+      const { forceDeleteWithoutRecovery, recoveryWindowInDays } = c.secretsManager;
+      if (recoveryWindowInDays !== undefined && recoveryWindowInDays !== 0) {
+        if (typeof recoveryWindowInDays !== 'number' || !Number.isInteger(recoveryWindowInDays) || recoveryWindowInDays < 7 || recoveryWindowInDays > 30) {
+          problems.push(`${field}.secretsManager.recoveryWindowInDays: must be between 7 and 30 days`);
+        } else if (forceDeleteWithoutRecovery === true) {
+          problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: conflicts with recoveryWindowInDays`);
+        }
+      }
+      if (forceDeleteWithoutRecovery !== undefined && typeof forceDeleteWithoutRecovery !== 'boolean') {
+        problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: must be a boolean`);
+      }
     }
   }
-  if (forceDeleteWithoutRecovery !== undefined && typeof forceDeleteWithoutRecovery !== 'boolean') {
-    problems.push(`${field}.secretsManager.forceDeleteWithoutRecovery: must be a boolean`);
-  }
+  return problems;
 }

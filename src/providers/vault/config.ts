@@ -151,17 +151,12 @@ export function configuredAuthMethods(auth: unknown): VaultAuthMethod[] {
 }
 
 /** Static checks of spec.provider.vault; every problem names its field. */
+// eslint-disable-next-line complexity -- field-by-field checks that issue 10 item 8 replaces with the compiled schema (semantic checks only); split what remains then
 export function validateVaultConfig(config: unknown): string[] {
   const problems: string[] = [];
   if (!isObject(config)) return [`${field}: must be an object`];
-  checkServer(problems, config);
-  checkConnection(problems, config);
-  checkAuth(problems, config.auth);
-  return problems;
-}
+  const c = config;
 
-/** spec.provider.vault.server: an http(s) URL that request paths can be appended to. */
-function checkServer(problems: string[], c: Record<string, unknown>): void {
   if (typeof c.server !== 'string' || c.server === '') {
     problems.push(`${field}.server: is required`);
   } else {
@@ -176,10 +171,6 @@ function checkServer(problems: string[], c: Record<string, unknown>): void {
     // let the store choose any path of any host the controller can reach.
     if (url && (url.search !== '' || url.hash !== '' || c.server.includes('#') || c.server.includes('?'))) problems.push(`${field}.server: must not contain a query or fragment`);
   }
-}
-
-/** How to reach the server: KV version, mount path, namespace, CA, client TLS and headers. */
-function checkConnection(problems: string[], c: Record<string, unknown>): void {
   if (c.version !== undefined && c.version !== 'v1' && c.version !== 'v2') {
     problems.push(`${field}.version: must be v1 or v2 (got ${JSON.stringify(c.version)})`);
   }
@@ -205,16 +196,15 @@ function checkConnection(problems: string[], c: Record<string, unknown>): void {
   if (c.headers !== undefined && c.headers !== null) {
     if (!isObject(c.headers) || Object.values(c.headers).some((v) => typeof v !== 'string')) problems.push(`${field}.headers: must map header names to strings`);
   }
-}
 
-function checkAuth(problems: string[], auth: unknown): void {
+  const auth = c.auth;
   if (auth === undefined || auth === null) {
     problems.push(`${field}.auth: is required (one of ${vaultAuthMethods.join(', ')})`);
-    return;
+    return problems;
   }
   if (!isObject(auth)) {
     problems.push(`${field}.auth: must be an object`);
-    return;
+    return problems;
   }
   const methods = configuredAuthMethods(auth);
   if (methods.length === 0) problems.push(`${field}.auth: one of ${vaultAuthMethods.join(', ')} is required`);
@@ -232,53 +222,46 @@ function checkAuth(problems: string[], auth: unknown): void {
       continue;
     }
     if (v.path !== undefined && typeof v.path !== 'string') problems.push(`${a}.${m}.path: must be a string`);
-    checkAuthMethod(problems, a, m, v);
-  }
-}
-
-function checkJwtAuth(problems: string[], at: string, v: Record<string, unknown>): void {
-  if (v.role !== undefined && typeof v.role !== 'string') problems.push(`${at}.role: must be a string`);
-  const sat = v.kubernetesServiceAccountToken;
-  if (!isObject(v.secretRef) && !isObject(sat)) problems.push(`${at}: one of secretRef or kubernetesServiceAccountToken is required`);
-  checkSelector(problems, `${at}.secretRef`, v.secretRef, { required: false, keyRequired: true });
-  if (isObject(sat)) {
-    checkServiceAccount(problems, `${at}.kubernetesServiceAccountToken.serviceAccountRef`, sat.serviceAccountRef);
-    if (sat.audiences !== undefined && (!Array.isArray(sat.audiences) || sat.audiences.some((x) => typeof x !== 'string' || x === ''))) {
-      problems.push(`${at}.kubernetesServiceAccountToken.audiences: must be a list of non-empty strings`);
+    switch (m) {
+      case 'tokenSecretRef':
+        checkSelector(problems, `${a}.tokenSecretRef`, v, { required: true, keyRequired: true });
+        break;
+      case 'appRole':
+        if ((typeof v.roleId !== 'string' || v.roleId === '') && !isObject(v.roleRef)) problems.push(`${a}.appRole: one of roleId or roleRef is required`);
+        checkSelector(problems, `${a}.appRole.roleRef`, v.roleRef, { required: false, keyRequired: true });
+        checkSelector(problems, `${a}.appRole.secretRef`, v.secretRef, { required: true, keyRequired: true });
+        break;
+      case 'kubernetes':
+        if (typeof v.role !== 'string' || v.role === '') problems.push(`${a}.kubernetes.role: is required`);
+        if (v.mountPath !== undefined && typeof v.mountPath !== 'string') problems.push(`${a}.kubernetes.mountPath: must be a string`);
+        if (v.serviceAccountRef !== undefined && v.serviceAccountRef !== null) checkServiceAccount(problems, `${a}.kubernetes.serviceAccountRef`, v.serviceAccountRef);
+        checkSelector(problems, `${a}.kubernetes.secretRef`, v.secretRef, { required: false, keyRequired: false });
+        break;
+      case 'jwt': {
+        if (v.role !== undefined && typeof v.role !== 'string') problems.push(`${a}.jwt.role: must be a string`);
+        const sat = v.kubernetesServiceAccountToken;
+        if (!isObject(v.secretRef) && !isObject(sat)) problems.push(`${a}.jwt: one of secretRef or kubernetesServiceAccountToken is required`);
+        checkSelector(problems, `${a}.jwt.secretRef`, v.secretRef, { required: false, keyRequired: true });
+        if (isObject(sat)) {
+          checkServiceAccount(problems, `${a}.jwt.kubernetesServiceAccountToken.serviceAccountRef`, sat.serviceAccountRef);
+          if (sat.audiences !== undefined && (!Array.isArray(sat.audiences) || sat.audiences.some((x) => typeof x !== 'string' || x === ''))) {
+            problems.push(`${a}.jwt.kubernetesServiceAccountToken.audiences: must be a list of non-empty strings`);
+          }
+        }
+        break;
+      }
+      case 'cert':
+        checkSelector(problems, `${a}.cert.clientCert`, v.clientCert, { required: true, keyRequired: true });
+        checkSelector(problems, `${a}.cert.secretRef`, v.secretRef, { required: true, keyRequired: true });
+        break;
+      case 'userPass':
+      case 'ldap':
+        if (typeof v.username !== 'string' || v.username === '') problems.push(`${a}.${m}.username: is required`);
+        checkSelector(problems, `${a}.${m}.secretRef`, v.secretRef, { required: true, keyRequired: true });
+        break;
     }
   }
-}
-
-/** The fields one auth method requires. */
-function checkAuthMethod(problems: string[], a: string, m: VaultAuthMethod, v: Record<string, unknown>): void {
-  switch (m) {
-    case 'tokenSecretRef':
-      checkSelector(problems, `${a}.tokenSecretRef`, v, { required: true, keyRequired: true });
-      break;
-    case 'appRole':
-      if ((typeof v.roleId !== 'string' || v.roleId === '') && !isObject(v.roleRef)) problems.push(`${a}.appRole: one of roleId or roleRef is required`);
-      checkSelector(problems, `${a}.appRole.roleRef`, v.roleRef, { required: false, keyRequired: true });
-      checkSelector(problems, `${a}.appRole.secretRef`, v.secretRef, { required: true, keyRequired: true });
-      break;
-    case 'kubernetes':
-      if (typeof v.role !== 'string' || v.role === '') problems.push(`${a}.kubernetes.role: is required`);
-      if (v.mountPath !== undefined && typeof v.mountPath !== 'string') problems.push(`${a}.kubernetes.mountPath: must be a string`);
-      if (v.serviceAccountRef !== undefined && v.serviceAccountRef !== null) checkServiceAccount(problems, `${a}.kubernetes.serviceAccountRef`, v.serviceAccountRef);
-      checkSelector(problems, `${a}.kubernetes.secretRef`, v.secretRef, { required: false, keyRequired: false });
-      break;
-    case 'jwt':
-      checkJwtAuth(problems, `${a}.jwt`, v);
-      break;
-    case 'cert':
-      checkSelector(problems, `${a}.cert.clientCert`, v.clientCert, { required: true, keyRequired: true });
-      checkSelector(problems, `${a}.cert.secretRef`, v.secretRef, { required: true, keyRequired: true });
-      break;
-    case 'userPass':
-    case 'ldap':
-      if (typeof v.username !== 'string' || v.username === '') problems.push(`${a}.${m}.username: is required`);
-      checkSelector(problems, `${a}.${m}.secretRef`, v.secretRef, { required: true, keyRequired: true });
-      break;
-  }
+  return problems;
 }
 
 
