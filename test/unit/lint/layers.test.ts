@@ -67,8 +67,11 @@ describe('tessera/layers', () => {
     assert.match(found[0]!, /src\/providers\/kubernetes may not import src\/providers\/vault\/config\.ts/);
   });
 
-  test('providers/common serves every provider and imports none', async () => {
+  test('providers/common serves every provider and imports none; the reader, registry and controllers may use it', async () => {
     assert.equal((await refusals('src/providers/common/probe.ts', "import { x } from '../aws/refs.ts';")).length, 1);
+    assert.deepEqual(await refusals('src/providers/reader.ts', "import { x } from './common/http.ts';\nimport { y } from './aws/index.ts';"), []);
+    assert.deepEqual(await refusals('src/controllers/probe.ts', "import { x } from '../providers/common/http.ts';\nimport { y } from '../providers/registry.ts';"), []);
+    assert.equal((await refusals('src/controllers/probe.ts', "import { x } from '../providers/aws/refs.ts';")).length, 1, 'a controller reaches providers through the registry');
   });
 
   test('kube knows nothing of secrets: of api only durations and metadata, of metrics only the registry', async () => {
