@@ -73,9 +73,8 @@ async function main(): Promise<void> {
   const inlineMs = ms(t0);
   t0 = performance.now();
   for (let i = 0; i < inputs.length; i++) {
-    const back = decodeInput(structuredClone(encodeInput(inputs[i]!)));
+    decodeInput(structuredClone(encodeInput(inputs[i]!)));
     decodeResult(structuredClone(encodeResult(results[i]!)));
-    void back;
   }
   const wireMs = ms(t0);
   const pool = createDesiredSecretCompute({ workers: 2, timeoutMs: 10_000, memoryLimitMb: 64, isolateAll: true });

@@ -1,5 +1,5 @@
 // Offline validation with the same schema the CRDs carry (ajv for the OpenAPI part, the JS twins
-// of the CEL rules for the cross-field part). Used by `tessera lint` / `render`; the apiserver
+// of the CEL rules for the cross-field part). Used by `tessera render`; the apiserver
 // remains the authority in a cluster. Messages follow the apiserver's wording and name the field.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { GROUP, KINDS, SERVED_VERSIONS, type ApiKind, type ApiVersionName } from './constants.ts';

@@ -1,4 +1,5 @@
 // A declarative flag table: one source for parsing, `--help` text and the README check.
+import { isValidDuration } from '../go/duration.ts';
 
 export interface FlagSpec {
   name: string;
@@ -20,7 +21,29 @@ export class UsageError extends Error {
   }
 }
 
-const durationRe = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+/** A flag's value: Go's duration syntax (as pflag's Duration), without a sign: no flag means a negative time. */
+function isFlagDuration(raw: string): boolean {
+  return isValidDuration(raw) && raw[0] !== '-' && raw[0] !== '+';
+}
+
+/** One flag's value, checked against its type; a usage error names the flag. */
+function flagValue(spec: FlagSpec, name: string, raw: string): string | number {
+  if (spec.type === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new UsageError(`--${name}: expected a number, got "${raw}"`);
+    return n;
+  }
+  if (spec.type === 'duration' && !isFlagDuration(raw)) {
+    throw new UsageError(`--${name}: expected a duration such as 30s, 5m or 1h, got "${raw}"`);
+  }
+  return raw;
+}
+
+function booleanFlagValue(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new UsageError(`--${name}: expected true or false, got "${raw}"`);
+}
 
 /** Parses argv against the table; unknown flags and bad values are usage errors naming the flag. */
 export function parseFlags(specs: FlagSpec[], argv: string[]): { values: FlagValues; positionals: string[] } {
@@ -49,22 +72,14 @@ export function parseFlags(specs: FlagSpec[], argv: string[]): { values: FlagVal
     if (!spec) throw new UsageError(`unknown flag --${name}`);
     let raw: string | undefined = eq < 0 ? undefined : body.slice(eq + 1);
     if (spec.type === 'boolean') {
-      if (raw === undefined) values[spec.name] = true;
-      else if (raw === 'true' || raw === 'false') values[spec.name] = raw === 'true';
-      else throw new UsageError(`--${name}: expected true or false, got "${raw}"`);
+      values[spec.name] = booleanFlagValue(name, raw);
       continue;
     }
     if (raw === undefined) {
       raw = argv[++i];
       if (raw === undefined) throw new UsageError(`--${name} needs a value`);
     }
-    let v: string | number = raw;
-    if (spec.type === 'number') {
-      v = Number(raw);
-      if (!Number.isFinite(v)) throw new UsageError(`--${name}: expected a number, got "${raw}"`);
-    } else if (spec.type === 'duration' && !durationRe.test(raw) && raw !== '0') {
-      throw new UsageError(`--${name}: expected a duration such as 30s, 5m or 1h, got "${raw}"`);
-    }
+    const v = flagValue(spec, name, raw);
     if (spec.multiple) {
       const prev = values[spec.name];
       values[spec.name] = [...(Array.isArray(prev) ? prev : []), String(v)];

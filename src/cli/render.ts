@@ -6,12 +6,13 @@ import * as YAML from 'yaml';
 import { applyDefaults, KIND_EXTERNAL_SECRET, toV1, validate, type ExternalSecret } from '../api/index.ts';
 import type { ExternalSecretDataFromRemoteRef, ExternalSecretFind } from '../api/types.generated.ts';
 import {
-  NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret,
+  NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret, type SyncPlan,
 } from '../sync/index.ts';
 import type { TemplateSources } from '../sync/template.ts';
+import { compareGoStrings } from '../go/sort.ts';
 import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
 import {
-  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, type DesiredSecretCompute,
+  createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, type DesiredSecretCompute, type ComputeInput,
 } from '../compute/index.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
@@ -277,7 +278,7 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    for (const k of Object.keys(v).sort(compareGoStrings)) out[k] = sortKeys((v as Record<string, unknown>)[k]);
     return out;
   }
   return v;
@@ -294,14 +295,17 @@ function decoded(secret: Secret): Record<string, unknown> {
       data[k] = v;
     }
   }
-  const { data: _drop, ...rest } = secret;
-  void _drop;
+  const rest: Secret = { ...secret };
+  delete rest.data;
   return { ...rest, ...(Object.keys(data).length ? { data } : {}), ...(Object.keys(stringData).length ? { stringData } : {}) };
 }
 
 // --- command ---------------------------------------------------------------------------------
 
-export async function render(argv: string[]): Promise<number> {
+type RenderFlagValues = ReturnType<typeof parseFlags>['values'];
+
+/** The flags render needs, checked: usage errors are thrown before any file is read. */
+function renderOptions(argv: string[]): { f: RenderFlagValues; files: string[]; output: 'yaml' | 'json'; defaultNamespace: string } {
   const { values: f, positionals } = parseFlags(renderFlags, argv);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"; give files with -f`);
   const files = (f['filename'] as string[] | undefined) ?? [];
@@ -309,7 +313,73 @@ export async function render(argv: string[]): Promise<number> {
   if (files.filter((x) => x === '-').length > 1) throw new UsageError('stdin (-f -) can be read only once');
   const output = String(f['output']);
   if (output !== 'yaml' && output !== 'json') throw new UsageError(`--output: expected yaml or json, got "${output}"`);
-  const defaultNamespace = String(f['namespace']);
+  return { f, files, output, defaultNamespace: String(f['namespace']) };
+}
+
+/**
+ * Where a TemplateFailed error of a templateFrom item points: into the ConfigMap/Secret that holds
+ * the template, when the input files contain it ("file:line:col"); undefined otherwise.
+ */
+function templateFromPosition(es: ExternalSecret, field: string, message: string, located: Map<string, InputObject>): { file: string; where: string } | undefined {
+  const m = /^spec\.target\.template\.templateFrom\[(\d+)\]\.(configMap|secret)\.items\[(\d+)\]$/.exec(field);
+  if (!m) return undefined;
+  const from = es.spec.target?.template?.templateFrom?.[Number(m[1])];
+  const ref = from?.[m[2] as 'configMap' | 'secret'];
+  const src = ref ? located.get(`${m[2]}/${ref.name}`) : undefined;
+  const item = ref?.items[Number(m[3])];
+  if (!src || !item) return undefined;
+  const inner = src.obj['data']?.[item.key] !== undefined ? `data[${JSON.stringify(item.key)}]` : `stringData[${JSON.stringify(item.key)}]`;
+  return { file: src.file, where: templatePosition(src, inner, message) };
+}
+
+/** What a plan that writes nothing means, for the notes printed on stderr. */
+function noSecretNote(plan: Exclude<SyncPlan, { action: 'write' }>, namespace: string): string {
+  if (plan.action === 'delete') return `no Secret: the provider data is gone and deletionPolicy=Delete would delete Secret ${plan.namespace ?? namespace}/${plan.name}`;
+  return `no Secret is written (${plan.reason === 'CreationPolicyNone' ? 'creationPolicy=None' : 'no provider data and deletionPolicy=Retain'})`;
+}
+
+function writeRendered(output: 'yaml' | 'json', rendered: unknown[]): void {
+  if (output === 'json') {
+    const doc = rendered.length === 1 ? rendered[0] : { apiVersion: 'v1', items: rendered, kind: 'List' };
+    if (rendered.length) process.stdout.write(`${JSON.stringify(doc, null, 4)}\n`);
+  } else {
+    // YAML 1.1 quoting, so kubectl and other go-yaml readers keep "on", "yes", "0777" as strings.
+    process.stdout.write(rendered.map((s) => YAML.stringify(s, { version: '1.1', lineWidth: 0 })).join('---\n'));
+  }
+}
+
+type ReportFailure = (field: string | undefined, message: string, pos?: string) => void;
+
+/**
+ * One ExternalSecret validated, defaulted and given its values: the compute input, or undefined
+ * once the reasons it cannot be rendered are reported.
+ */
+function prepareInput(input: InputObject, namespace: string, objects: InputObject[], values: Values, fail: ReportFailure):
+  { computeInput: ComputeInput; es: ExternalSecret; located: Map<string, InputObject> } | undefined {
+  const issues = validate(KIND_EXTERNAL_SECRET, input.obj);
+  if (issues.length) {
+    for (const issue of issues) fail(issue.path || undefined, issue.message);
+    return undefined;
+  }
+  const es = applyDefaults(KIND_EXTERNAL_SECRET, toV1(structuredClone(input.obj) as ExternalSecret));
+  es.metadata.namespace = namespace;
+  let fetched: FetchedValues;
+  try {
+    fetched = fetchAll(es, values);
+  } catch (e) {
+    if (!(e instanceof RenderError)) throw e;
+    const [field, ...rest] = e.message.split(': ');
+    fail(field, rest.join(': '));
+    return undefined;
+  }
+  const { sources, located } = sourcesFor(objects, namespace);
+  const target = es.spec.target?.name || es.metadata.name || '';
+  const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
+  return { computeInput: { externalSecret: es, fetched, existing, sources }, es, located };
+}
+
+export async function render(argv: string[]): Promise<number> {
+  const { f, files, output, defaultNamespace } = renderOptions(argv);
 
   let objects: InputObject[];
   let values: Values;
@@ -341,73 +411,38 @@ export async function render(argv: string[]): Promise<number> {
   for (const input of externalSecrets) {
     const namespace = (input.obj['metadata']?.namespace as string | undefined) ?? defaultNamespace;
     const label = `ExternalSecret ${namespace}/${String(input.obj['metadata']?.name ?? '<unnamed>')}`;
-    const fail = (field: string | undefined, message: string, pos?: string) => {
+    const fail: ReportFailure = (field, message, pos) => {
       const where = pos ?? (field ? (({ line, col }) => `${line}:${col}`)(locate(input, field)) : `${locate(input, '').line}:1`);
       process.stderr.write(`tessera render: ${input.file}:${where}: ${label}: ${field ? `${field}: ` : ''}${message}\n`);
       failed++;
     };
-    const issues = validate(KIND_EXTERNAL_SECRET, input.obj);
-    if (issues.length) {
-      for (const issue of issues) fail(issue.path || undefined, issue.message);
-      continue;
-    }
-    const es = applyDefaults(KIND_EXTERNAL_SECRET, toV1(structuredClone(input.obj) as ExternalSecret));
-    es.metadata.namespace = namespace;
-    let fetched: FetchedValues;
-    try {
-      fetched = fetchAll(es, values);
-    } catch (e) {
-      if (!(e instanceof RenderError)) throw e;
-      const [field, ...rest] = e.message.split(': ');
-      fail(field, rest.join(': '));
-      continue;
-    }
-    const { sources, located } = sourcesFor(objects, namespace);
-    const target = es.spec.target?.name || es.metadata.name || '';
-    const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
+    const prepared = prepareInput(input, namespace, objects, values, fail);
+    if (!prepared) continue;
+    const { es, located } = prepared;
     // The same budget as the controller: a hostile template fails this ExternalSecret, it does not hang or kill the command.
     compute ??= createDesiredSecretCompute({ workers: 1, timeoutMs, memoryLimitMb });
-    const result = await compute.computeDesiredSecret({ externalSecret: es, fetched, existing, sources });
+    const result = await compute.computeDesiredSecret(prepared.computeInput);
     if (!result.ok) {
-      const err = result.error;
-      const field = err.field;
-      let pos: string | undefined;
-      if (field && err.code === 'TemplateFailed') {
-        // A templateFrom item: point into the ConfigMap/Secret that holds the template, if given.
-        const m = /^spec\.target\.template\.templateFrom\[(\d+)\]\.(configMap|secret)\.items\[(\d+)\]$/.exec(field);
-        const from = m ? es.spec.target?.template?.templateFrom?.[Number(m[1])] : undefined;
-        const ref = m ? from?.[m[2] as 'configMap' | 'secret'] : undefined;
-        const src = ref ? located.get(`${m![2]}/${ref.name}`) : undefined;
-        const item = ref?.items[Number(m![3])];
-        if (src && item) {
-          const inner = src.obj['data']?.[item.key] !== undefined ? `data[${JSON.stringify(item.key)}]` : `stringData[${JSON.stringify(item.key)}]`;
-          process.stderr.write(`tessera render: ${src.file}:${templatePosition(src, inner, err.message)}: ${label}: ${field}: ${err.message}\n`);
-          failed++;
-          continue;
-        }
-        pos = templatePosition(input, field, err.message);
+      const { field, message, code } = result.error;
+      const inTemplateSource = field && code === 'TemplateFailed' ? templateFromPosition(es, field, message, located) : undefined;
+      if (inTemplateSource) {
+        process.stderr.write(`tessera render: ${inTemplateSource.file}:${inTemplateSource.where}: ${label}: ${field}: ${message}\n`);
+        failed++;
+      } else {
+        fail(field, message, field && code === 'TemplateFailed' ? templatePosition(input, field, message) : undefined);
       }
-      fail(field, err.message, pos);
       continue;
     }
     const plan = result.plan;
     if (plan.action === 'write') {
       rendered.push(sortKeys(f['decode'] ? decoded(plan.secret) : plan.secret));
       for (const s of plan.skipped) notes.push(`${label}: ${s.field}: skipped: ${s.message}`);
-    } else if (plan.action === 'delete') {
-      notes.push(`${label}: no Secret: the provider data is gone and deletionPolicy=Delete would delete Secret ${plan.namespace ?? namespace}/${plan.name}`);
     } else {
-      notes.push(`${label}: no Secret is written (${plan.reason === 'CreationPolicyNone' ? 'creationPolicy=None' : 'no provider data and deletionPolicy=Retain'})`);
+      notes.push(`${label}: ${noSecretNote(plan, namespace)}`);
     }
   }
 
-  if (output === 'json') {
-    const doc = rendered.length === 1 ? rendered[0] : { apiVersion: 'v1', items: rendered, kind: 'List' };
-    if (rendered.length) process.stdout.write(`${JSON.stringify(doc, null, 4)}\n`);
-  } else {
-    // YAML 1.1 quoting, so kubectl and other go-yaml readers keep "on", "yes", "0777" as strings.
-    process.stdout.write(rendered.map((s) => YAML.stringify(s, { version: '1.1', lineWidth: 0 })).join('---\n'));
-  }
+  writeRendered(output, rendered);
   for (const n of notes) process.stderr.write(`tessera render: ${n}\n`);
   await compute?.close();
   return failed > 0 ? 1 : 0;

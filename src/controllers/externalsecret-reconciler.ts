@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
 import { FINALIZER_ESO_EXTERNALSECRET } from '../api/constants.ts';
 import { parseDurationMs } from '../api/duration.ts';
-import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue } from '../sync/desired.ts';
+import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type SyncPlan } from '../sync/desired.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { ConditionReason, EventReason, SyncError, isSyncError } from '../sync/errors.ts';
@@ -307,18 +307,29 @@ export class ExternalSecretReconciler {
     } else if (plan.action === 'write' && !plan.upToDate) {
       await this.writeSecret(es, plan.secret, existing, signal);
     } else if (plan.action === 'delete') {
-      // Only Secrets we manage are cached: one that is not may still exist and belong to someone
-      // else. Read it and decide again, so the ownership rules refuse it before anything is deleted.
-      if (!existing) {
-        existing = await this.kube.tryGet<Secret>(core.secrets, ns, target, { signal });
-        if (existing) plan = await planFor(existing);
-      }
-      if (plan.action === 'delete' && existing?.metadata?.uid) {
-        await this.kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid }, signal }).catch((e) => {
-          if (!isKubeNotFound(e)) throw e;
-        });
-        this.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
-      }
+      plan = await this.deleteTarget(r, plan, existing, planFor);
+    }
+    return plan;
+  }
+
+  /**
+   * deletionPolicy Delete with no remote data. Only Secrets we manage are cached: one that is not
+   * may still exist and belong to someone else. It is read and planned again, so the ownership
+   * rules refuse it before anything is deleted; the delete is conditional on the uid we saw.
+   */
+  private async deleteTarget(r: Reconcile, planned: SyncPlan, cached: Secret | undefined, planFor: (current: Secret | undefined) => Promise<SyncPlan>): Promise<SyncPlan> {
+    const { es, ns, signal } = r;
+    let plan = planned;
+    let existing = cached;
+    if (!existing) {
+      existing = await this.kube.tryGet<Secret>(core.secrets, ns, targetName(es), { signal });
+      if (existing) plan = await planFor(existing);
+    }
+    if (plan.action === 'delete' && existing?.metadata?.uid) {
+      await this.kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid }, signal }).catch((e) => {
+        if (!isKubeNotFound(e)) throw e;
+      });
+      this.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
     }
     return plan;
   }

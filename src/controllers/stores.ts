@@ -348,32 +348,7 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
   };
 
   async function validateAndReport(key: string, store: AnyStore, signal: AbortSignal | undefined): Promise<{ requeueAfter?: number }> {
-    let status: 'True' | 'False' = 'True';
-    let reason: string = StoreReason.Valid;
-    let message = 'store validated';
-    let capabilities = 'ReadOnly';
-    try {
-      const { provider, client, problems } = await d.clients.probe(kind, store);
-      capabilities = provider.capabilities((store.spec.provider as Record<string, unknown>)[provider.name]);
-      if (problems.length) {
-        status = 'False';
-        reason = StoreReason.InvalidProviderConfig;
-        message = problems.join('; ');
-      } else if (client) {
-        try {
-          await client.validate(signal);
-        } finally {
-          await client.close().catch(() => undefined);
-        }
-      }
-    } catch (e) {
-      // Cancelled, not failed: the store's status says nothing about it; the controller retries.
-      if (signal?.aborted) throw e;
-      status = 'False';
-      const invalid = e instanceof ProviderError && (e.kind === 'InvalidRequest');
-      reason = invalid ? StoreReason.InvalidProviderConfig : e instanceof ProviderError ? StoreReason.ValidationFailed : StoreReason.InvalidStoreConfiguration;
-      message = `unable to validate store: ${(e as Error).message}`;
-    }
+    const { status, reason, message, capabilities } = await validateStore(d.clients, kind, store, signal);
     const ns = store.metadata.namespace;
     const name = store.metadata.name!;
     for (const s of ['True', 'False']) metrics.statusCondition.set({ ...storeSeries(store), condition: 'Ready', status: s }, s === status ? 1 : 0);
@@ -403,6 +378,40 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     // spec.refreshInterval (seconds) overrides the controller's --store-requeue-interval, as in ESO.
     const every = store.spec.refreshInterval && store.spec.refreshInterval > 0 ? store.spec.refreshInterval * 1000 : d.requeueIntervalMs;
     return { requeueAfter: every };
+  }
+}
+
+/** The outcome of validating a store: its Ready condition and its capabilities. */
+interface StoreValidation {
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+  capabilities: string;
+}
+
+/**
+ * Builds the store's provider client and validates it (a provider call). A cancelled validation
+ * (deadline, shutdown) is thrown, not reported: it says nothing about the store.
+ */
+async function validateStore(clients: Pick<StoreClients, 'probe'>, kind: StoreKind, store: AnyStore, signal: AbortSignal | undefined): Promise<StoreValidation> {
+  let capabilities = 'ReadOnly';
+  try {
+    const { provider, client, problems } = await clients.probe(kind, store);
+    capabilities = provider.capabilities((store.spec.provider as Record<string, unknown>)[provider.name]);
+    if (problems.length) return { status: 'False', reason: StoreReason.InvalidProviderConfig, message: problems.join('; '), capabilities };
+    if (client) {
+      try {
+        await client.validate(signal);
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    }
+    return { status: 'True', reason: StoreReason.Valid, message: 'store validated', capabilities };
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const invalid = e instanceof ProviderError && (e.kind === 'InvalidRequest');
+    const reason = invalid ? StoreReason.InvalidProviderConfig : e instanceof ProviderError ? StoreReason.ValidationFailed : StoreReason.InvalidStoreConfiguration;
+    return { status: 'False', reason, message: `unable to validate store: ${(e as Error).message}`, capabilities };
   }
 }
 

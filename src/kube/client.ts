@@ -8,7 +8,7 @@ import http from 'node:http';
 import { loadClusterAuth, type ClusterAuth } from './config.ts';
 import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from './types.ts';
 import { timerDelayMs } from '../api/duration.ts';
-import { TokenBucket } from './ratelimit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import { clientMetrics } from './metrics.ts';
 
 export interface KubeClientOptions {

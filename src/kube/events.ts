@@ -10,7 +10,7 @@ import type { KubeClient } from './client.ts';
 import { isNotFound } from './client.ts';
 import type { CoreEvent, KubeObject } from './types.ts';
 import { core, rfc3339 } from './types.ts';
-import { TokenBucket } from './ratelimit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 
 export interface EventRecorderOptions {
   component: string;

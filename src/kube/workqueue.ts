@@ -14,7 +14,8 @@
 //   that merely waits; the key is handed out when a key of its group is done. Parking is not a
 //   failure: it does not grow the key's backoff.
 import { timerDelayMs } from '../api/duration.ts';
-import { ExponentialBackoff, TokenBucket } from './ratelimit.ts';
+import { ExponentialBackoff } from './ratelimit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import { queueMetrics, scrapedQueues } from './metrics.ts';
 
 export type Priority = 'high' | 'low';

@@ -3,6 +3,7 @@
 // Providers return *raw* remote values: property extraction, decoding and conversion happen in
 // the pure sync core. That split is what lets the controller coalesce identical reads
 // (store, key, version) across many ExternalSecrets into one provider call.
+import type { RemoteValue } from '../sync/remote-value.ts';
 
 /** Which remote value to read. `version` is provider-specific (AWS: "uuid/<id>" or a stage). */
 export interface RemoteValueRef {
@@ -12,11 +13,8 @@ export interface RemoteValueRef {
   metadataPolicy?: 'None' | 'Fetch' | undefined;
 }
 
-/** A remote value exactly as the provider holds it. */
-export interface RemoteValue {
-  /** The secret's bytes: a string secret is its UTF-8 encoding. */
-  value: Uint8Array;
-}
+/** A remote value exactly as the provider holds it (the pure core's input type, defined there). */
+export type { RemoteValue };
 
 /** dataFrom[].find, as written in the manifest (v1 shape). */
 export interface FindQuery {

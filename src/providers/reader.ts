@@ -18,7 +18,7 @@
 // the transport's own deadline, --provider-timeout). Read-ahead and refresh-ahead items hold no
 // call alive: nobody waits for them.
 import type { ProviderClient, RemoteValue, RemoteValueRef } from './provider.ts';
-import { TokenBucket } from '../kube/ratelimit.ts';
+import { TokenBucket } from '../token-bucket.ts';
 import { SharedCall, abortReason } from './common/shared-call.ts';
 
 export interface StoreHandle {

@@ -8,7 +8,7 @@ import {
 import type {
   ExternalSecret, ExternalSecretDataFromRemoteRef, ExternalSecretDataRemoteRef, ExternalSecretTemplate,
 } from '../api/types.generated.ts';
-import type { RemoteValue } from '../providers/provider.ts';
+import type { RemoteValue } from './remote-value.ts';
 import { decodeValue } from './decode.ts';
 import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, MAX_SECRET_METADATA_BYTES, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';
@@ -400,6 +400,7 @@ function withoutBookkeeping(keys: { data: string[]; labels: string[]; annotation
 
 // --- the decision ----------------------------------------------------------------------------
 
+// eslint-disable-next-line complexity -- the ownership rework of issue 10 (item 2) reshapes this decision; it is split into named policy steps then, not twice
 function plan(input: DesiredSecretInput): SyncPlan {
   const es = input.externalSecret;
   const target = es.spec.target ?? {};

@@ -11,8 +11,6 @@ export const ConditionReason = {
   SecretSyncedError: 'SecretSyncedError',
   /** Ready=True: the provider data is gone and deletionPolicy=Delete removed the Secret. */
   SecretDeleted: 'SecretDeleted',
-  /** Ready=False: the target Secret is missing (e.g. deleted by hand) and will be recreated. */
-  SecretMissing: 'SecretMissing',
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
 
@@ -22,8 +20,6 @@ export const EventReason = {
   Updated: 'Updated',
   Deleted: 'Deleted',
   UpdateFailed: 'UpdateFailed',
-  Deprecated: 'ParameterDeprecated',
-  MissingProviderSecret: 'MissingProviderSecret',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

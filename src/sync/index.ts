@@ -7,7 +7,7 @@ export {
 } from './desired.ts';
 export { ConditionReason, EventReason, SyncError, SyncErrorCode, isSyncError, syncErrors } from './errors.ts';
 export type { RenderKeyTemplate } from './rewrite.ts';
-export { rewriteKeys, goJsonMarshal } from './rewrite.ts';
+export { rewriteKeys } from './rewrite.ts';
 export { gjsonGet, splitPath, UnsupportedPathError } from './gjson.ts';
 export { decodeValue, type DecodingStrategy } from './decode.ts';
 export { convertKey, isValidSecretKey, SECRET_KEY_RE, type ConversionStrategy } from './keys.ts';

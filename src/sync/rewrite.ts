@@ -4,6 +4,8 @@ import { BudgetExceededError } from '../template/budget.ts';
 import { syncErrors } from './errors.ts';
 import { compile, RegexpError, replaceAllString, type GoRegexp } from '../go/regexp.ts';
 import { formatFloatF, jsonDepth, MAX_JSON_DEPTH } from './json-raw.ts';
+import { goJsonMarshal, GoJsonError, parseGoJson } from '../go/json.ts';
+import { compareGoStrings } from '../go/sort.ts';
 
 /**
  * Longest key a rewrite may produce (or the input key's own length, when longer). A Secret key is at most 253 characters; the room above that
@@ -62,39 +64,18 @@ export function rewriteKeys(
 
 // --- merge -----------------------------------------------------------------------------------
 
-/** Go encoding/json Marshal of decoded JSON (float64 numbers, sorted map keys). */
-export function goJsonMarshal(value: unknown, escapeHTML: boolean): string {
-  const sorted = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sorted);
-    if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const key of Object.keys(v).sort(byUtf8)) out[key] = sorted((v as Record<string, unknown>)[key]);
-      return out;
-    }
-    return v;
-  };
-  let text = JSON.stringify(sorted(value)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  if (escapeHTML) text = text.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
-  return text;
-}
-
-/** Go sorts map keys by bytes (UTF-8), not UTF-16 code units. */
-function byUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 /** ESO's GetByteValue for a decoded JSON value. */
 function byteValue(v: unknown): Uint8Array {
   if (typeof v === 'string') return encoder.encode(v);
   if (typeof v === 'number') return encoder.encode(formatFloatF(v));
   if (typeof v === 'boolean') return encoder.encode(String(v));
   if (v === null || v === undefined) return new Uint8Array();
-  return encoder.encode(goJsonMarshal(v, true));
+  return encoder.encode(goJsonMarshal(v, { escapeHTML: true }));
 }
 
 function rewriteMerge(op: ExternalSecretRewriteMerge, input: Map<string, Uint8Array>, field: string): Map<string, Uint8Array> {
   const priority = op.priority ?? [];
-  const keys = [...input.keys()].filter((k) => !priority.includes(k)).sort(byUtf8).concat(priority);
+  const keys = [...input.keys()].filter((k) => !priority.includes(k)).sort(compareGoStrings).concat(priority);
   const merged = new Map<string, unknown>();
   const conflicts: string[] = [];
   for (const key of keys) {
@@ -106,8 +87,10 @@ function rewriteMerge(op: ExternalSecretRewriteMerge, input: Map<string, Uint8Ar
     let parsed: unknown;
     const text = decoder.decode(value);
     try {
-      parsed = JSON.parse(text);
-    } catch {
+      // As Go's json.Unmarshal: a number float64 cannot hold (1e400) is refused, not made Infinity.
+      parsed = parseGoJson(text);
+    } catch (err) {
+      if (err instanceof GoJsonError) throw syncErrors.mergeFailed(field, `value of key ${JSON.stringify(key)} holds a number out of float64 range`);
       parsed = undefined;
     }
     // Marshalling it back is recursive: refuse what Go refuses before the stack does.
@@ -126,7 +109,7 @@ function rewriteMerge(op: ExternalSecretRewriteMerge, input: Map<string, Uint8Ar
   if ((op.strategy ?? 'Extract') === 'JSON') {
     if (!op.into) throw syncErrors.mergeFailed(field, "missing 'into' field");
     const out = new Map(input);
-    out.set(op.into, encoder.encode(goJsonMarshal(Object.fromEntries(merged), false)));
+    out.set(op.into, encoder.encode(goJsonMarshal(merged, { escapeHTML: false })));
     return out;
   }
   const out = new Map<string, Uint8Array>();

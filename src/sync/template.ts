@@ -17,6 +17,7 @@ import { asBudgetError, esoData, parseTemplate, redactTemplateError, TemplateErr
 import type { Template, TemplateOptions } from '../template/index.ts';
 import type { RenderTemplate, TemplateInput, TemplateOutput } from './desired.ts';
 import { syncErrors, type SyncError } from './errors.ts';
+import { compareGoStrings } from '../go/sort.ts';
 import { isValidSecretKey } from './keys.ts';
 import type { RenderKeyTemplate } from './rewrite.ts';
 
@@ -195,7 +196,7 @@ function renderTemplateFrom(r: Renderer, from: TemplateFrom, i: number, sources:
 }
 
 function sortedEntries(rec: Record<string, string> | undefined): Array<[string, string]> {
-  return Object.entries(rec ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.entries(rec ?? {}).sort(([a], [b]) => compareGoStrings(a, b));
 }
 
 /** Renders an ExternalSecret's target.template against the provider data. Throws SyncError. */

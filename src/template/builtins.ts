@@ -1,5 +1,6 @@
 // text/template builtin functions (funcs.go).
 
+import { compareGoStrings } from '../go/sort.ts';
 import { INVALID, TypedInt, GoBytes, typeName, mkSlice, isUnsignedKind, mapType, elemType, strBytes, goStringFromBytes, str } from './values.ts';
 import type { GoFunc } from './values.ts';
 import { GoError, zeroOf } from './exec.ts';
@@ -119,16 +120,9 @@ export function lt(arg1: unknown, arg2: unknown): boolean {
     case 'bool': throw new GoError('invalid type for comparison');
     case 'float': return (arg1 as number) < (arg2 as number);
     case 'int': case 'uint': return intOf(arg1) < intOf(arg2);
-    case 'string': return compareBytes(strOf(arg1), strOf(arg2)) < 0;
+    case 'string': return compareGoStrings(strOf(arg1), strOf(arg2)) < 0;
   }
   return false;
-}
-
-function compareBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  const ba = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
-  return Buffer.compare(ba, bb);
 }
 
 function le(a: unknown, b: unknown): boolean {

@@ -335,7 +335,6 @@ export class State {
       case 'bool': return first.value;
       case 'dot': return dot;
       case 'nil': this.errorf('nil is not a command');
-      // eslint-disable-next-line no-fallthrough
       case 'number': return this.idealConstant(first);
       case 'string': return first.text;
     }
@@ -424,7 +423,6 @@ export class State {
       if (result === undefined && !receiver.has(fieldName)) {
         switch (this.env.missingKey) {
           case 'error': this.errorf(`map has no entry for key ${quote(fieldName)}`);
-          // eslint-disable-next-line no-fallthrough
           case 'zero': return zeroOf(elemType(mapType(receiver)));
           default: return INVALID;
         }
@@ -543,7 +541,6 @@ export class State {
         if (typ === undefined) this.errorf('cannot assign nil to <nil>');
         if (canBeNil(typ)) return zeroOf(typ);
         this.errorf(`cannot assign nil to ${typ}`);
-      // eslint-disable-next-line no-fallthrough
       case 'field': return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), typ);
       case 'variable': return this.validateType(this.evalVariableNode(dot, n, null, MISSING), typ);
       case 'pipe': return this.validateType(this.evalPipeline(dot, n), typ);
@@ -555,11 +552,9 @@ export class State {
       case 'bool':
         if (n.type === 'bool') return n.value;
         this.errorf(`expected bool; found ${nodeString(n)}`);
-      // eslint-disable-next-line no-fallthrough
       case 'float64': case 'float32':
         if (n.type === 'number' && n.isFloat) return n.float64;
         this.errorf(`expected float; found ${nodeString(n)}`);
-      // eslint-disable-next-line no-fallthrough
       case 'interface {}': case 'reflect.Value':
         return this.evalEmptyInterface(dot, n);
       case 'string':
@@ -591,7 +586,6 @@ export class State {
       case 'field': return this.evalFieldNode(dot, n, null, MISSING);
       case 'identifier': return this.evalFunction(dot, n, n, null, MISSING);
       case 'nil': this.errorf("evalEmptyInterface: nil (can't happen)");
-      // eslint-disable-next-line no-fallthrough
       case 'number': return this.idealConstant(n);
       case 'string': return n.text;
       case 'variable': return this.evalVariableNode(dot, n, null, MISSING);

@@ -104,13 +104,6 @@ const pad = (n: number, w: number): string => {
   return n < 0 ? '-' + s : s;
 };
 
-// layout tokens, longest first where prefixes overlap
-const stdTokens = [
-  'January', 'Jan', 'Monday', 'Mon', 'MST',
-  '2006', '2', '_2', '__2', '002', '02', '06', '01', '1', '15', '3', '03', '4', '04', '5', '05', 'PM', 'pm',
-  '-07:00:00', '-0700', '-07:00', '-07', '-070000', 'Z07:00:00', 'Z0700', 'Z07:00', 'Z07', 'Z070000',
-];
-
 interface Tok { kind: 'lit' | 'std'; v: string; frac?: { ch: string; n: number; sep: string } }
 
 function nextStd(layout: string, i: number): Tok | null {
@@ -191,7 +184,6 @@ function tokenize(layout: string): Tok[] {
     i += t.v.length;
   }
   if (lit) toks.push({ kind: 'lit', v: lit });
-  void stdTokens;
   return toks;
 }
 
@@ -267,6 +259,7 @@ export function timeString(t: GoTime): string {
 export class TimeParseError extends Error {}
 
 // time.ParseInLocation (subset: numeric fields, month/day names, zones, fractions)
+// eslint-disable-next-line complexity -- transcribes Go's time.parse, one switch over layout elements, kept whole so it reads beside Go's source
 export function parseTime(layout: string, value: string, loc: string): GoTime {
   const orig = value;
   let year = 1, month = 1, day = 1, hour = 0, min = 0, sec = 0, nsec = 0;
@@ -276,10 +269,12 @@ export function parseTime(layout: string, value: string, loc: string): GoTime {
     throw new TimeParseError(`parsing time ${JSON.stringify(orig)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(elem)}`);
   };
   const num = (elem: string, min_: number, max_: number): number => {
-    const m = new RegExp(`^\\d{${min_},${max_}}`).exec(value);
-    if (!m) fail(elem, value);
-    value = value.slice(m![0].length);
-    return Number(m![0]);
+    let n = 0; // leading ASCII digits, at most max_
+    while (n < max_ && n < value.length && value.charCodeAt(n) >= 0x30 && value.charCodeAt(n) <= 0x39) n++;
+    if (n < min_) fail(elem, value);
+    const digits = value.slice(0, n);
+    value = value.slice(n);
+    return Number(digits);
   };
   for (const tok of tokenize(layout)) {
     if (tok.kind === 'lit') {
@@ -393,79 +388,6 @@ export function parseTime(layout: string, value: string, loc: string): GoTime {
   [off] = zoneAt(loc, (Number(localSecs) - off) * 1000);
   const ns = (localSecs - BigInt(off)) * NS_PER_SEC + BigInt(nsec);
   return makeTime(ns, loc);
-}
-
-// time.Duration.String
-export function durationString(d: bigint): string {
-  if (d === 0n) return '0s';
-  const neg = d < 0n;
-  let u = neg ? -d : d;
-  let out: string;
-  if (u < NS_PER_SEC) {
-    let unit: string;
-    let prec: number;
-    if (u < 1000n) return (neg ? '-' : '') + u.toString() + 'ns';
-    else if (u < 1000000n) { unit = 'µs'; prec = 3; } else { unit = 'ms'; prec = 6; }
-    out = fracStr(u, prec) + unit;
-  } else {
-    const secsPart = u % (60n * NS_PER_SEC);
-    out = fracStr(secsPart, 9) + 's';
-    u /= 60n * NS_PER_SEC;
-    if (u > 0n) {
-      out = (u % 60n).toString() + 'm' + out;
-      u /= 60n;
-      if (u > 0n) out = u.toString() + 'h' + out;
-    }
-  }
-  return (neg ? '-' : '') + out;
-}
-
-function fracStr(v: bigint, prec: number): string {
-  const p = 10n ** BigInt(prec);
-  const ip = v / p;
-  let fp = (v % p).toString().padStart(prec, '0').replace(/0+$/, '');
-  return ip.toString() + (fp ? '.' + fp : '');
-}
-
-const unitMap: Record<string, bigint> = {
-  ns: 1n, us: 1000n, 'µs': 1000n, 'μs': 1000n, ms: 1000000n, s: NS_PER_SEC, m: 60n * NS_PER_SEC, h: 3600n * NS_PER_SEC,
-};
-
-export function parseDuration(s: string): bigint {
-  const orig = s;
-  const bad = (): never => {
-    throw new Error(`time: invalid duration ${JSON.stringify(orig)}`);
-  };
-  let neg = false;
-  if (s[0] === '-' || s[0] === '+') {
-    neg = s[0] === '-';
-    s = s.slice(1);
-  }
-  if (s === '0') return 0n;
-  if (s === '') bad();
-  let total = 0;
-  let totalN = 0n;
-  while (s.length > 0) {
-    const m = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    if (m[0] === '' || m[0] === '.') bad();
-    s = s.slice(m[0].length);
-    const u = /^[^0-9.]+/.exec(s);
-    if (!u) throw new Error(`time: missing unit in duration ${JSON.stringify(orig)}`);
-    const unit = unitMap[u[0]];
-    if (unit === undefined) throw new Error(`time: unknown unit ${JSON.stringify(u[0])} in duration ${JSON.stringify(orig)}`);
-    s = s.slice(u[0].length);
-    const ip = BigInt(m[1] || '0');
-    let v = ip * unit;
-    if (m[2]) {
-      const scale = 10n ** BigInt(m[2].length);
-      v += (BigInt(m[2]) * unit) / scale;
-    }
-    totalN += v;
-    total++;
-  }
-  void total;
-  if (totalN > (1n << 63n) - 1n) throw new Error(`time: invalid duration ${JSON.stringify(orig)}`);
-  return neg ? -totalN : totalN;
 }
 
 export function unixSeconds(t: GoTime): bigint {

@@ -1066,7 +1066,6 @@ class Parser {
           break;
         case 'bool': case 'string': case 'number': case 'nil': case 'dot':
           this.errorf(`unexpected . after term ${quote(nodeString(node))}`);
-        // eslint-disable-next-line no-fallthrough
         default:
           node = chain;
       }

@@ -248,17 +248,13 @@ export function unquote(s: string): string {
   }
   const bytes: number[] = [];
   let rest = body;
-  let hasBytes = false;
   while (rest.length > 0) {
     const { value, isByte, tail } = unquoteChar(rest, q);
     rest = tail;
-    if (isByte) {
-      bytes.push(value);
-      if (value >= 0x80) hasBytes = true;
-    } else pushRuneBytes(bytes, value);
+    if (isByte) bytes.push(value);
+    else pushRuneBytes(bytes, value);
     if (q === 0x27 && rest.length !== 0) throw new SyntaxError_('invalid syntax');
   }
-  void hasBytes;
   return bytesToString(Uint8Array.from(bytes));
 }
 

@@ -13,6 +13,7 @@
 //   time.Time                   GoTime
 //   struct / pointer            GoStruct
 
+import { compareGoStrings } from '../go/sort.ts';
 import { utf8Bytes, bytesToString } from './strconv.ts';
 
 export const INVALID: unique symbol = Symbol('invalid');
@@ -209,24 +210,6 @@ export function sortedKeys(m: Map<string, unknown>): string[] {
   const keys = [...m.keys()];
   keys.sort(compareGoStrings);
   return keys;
-}
-
-// Go compares strings bytewise (UTF-8); UTF-16 code unit order differs only for surrogates vs U+E000..U+FFFF.
-export function compareGoStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let ca = a.charCodeAt(i);
-    let cb = b.charCodeAt(i);
-    if (ca !== cb) {
-      if (ca >= 0xd800 && ca <= 0xdfff) ca += 0x2000;
-      else if (ca >= 0xe000) ca -= 0x800;
-      if (cb >= 0xd800 && cb <= 0xdfff) cb += 0x2000;
-      else if (cb >= 0xe000) cb -= 0x800;
-      return ca < cb ? -1 : 1;
-    }
-  }
-  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
 // Convert plain JS data into Go values. Objects become map[string]interface{}; numbers become

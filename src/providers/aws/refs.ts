@@ -1,4 +1,5 @@
 // Pure helpers that turn manifest fields into AWS request fields, as ESO does.
+import { goJsonMarshal } from '../../go/json.ts';
 
 /** Secrets Manager: "uuid/<VersionId>" selects a version id; anything else is a staging label. */
 export function secretsManagerVersion(version: string | undefined): { VersionId: string } | { VersionStage: string } {
@@ -24,17 +25,7 @@ export function tagsToJson(tags: ReadonlyArray<{ Key?: string | undefined; Value
   } else if (tags) {
     for (const [k, v] of Object.entries(tags)) map.set(k, v);
   }
-  const sorted: Record<string, string> = {};
-  for (const k of [...map.keys()].sort(compareBytes)) sorted[k] = map.get(k)!;
-  return goJsonEscape(JSON.stringify(sorted));
-}
-
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-function goJsonEscape(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return goJsonMarshal(map, { escapeHTML: true });
 }
 
 /** The standard AWS endpoint variables, most specific first, as the AWS SDKs read them. */

@@ -1,5 +1,6 @@
 // spec.provider.fake: values declared in the store itself, for demos and tests, as ESO's
-// fake provider. `valueMap` (deprecated in ESO) is served as the JSON of the map.
+// fake provider. `valueMap` (deprecated in ESO) is served as Go's JSON of the map (keys sorted).
+import { goJsonMarshal } from '../../go/json.ts';
 import type { FindQuery, Provider, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { NotFoundError } from '../provider.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
@@ -17,7 +18,7 @@ class FakeClient implements ProviderClient {
   }
 
   private valueOf(e: NonNullable<FakeProviderConfig['data']>[number]): RemoteValue {
-    return { value: enc.encode(e.valueMap ? JSON.stringify(e.valueMap) : (e.value ?? '')) };
+    return { value: enc.encode(e.valueMap ? goJsonMarshal(e.valueMap) : (e.value ?? '')) };
   }
 
   async getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {

@@ -2,7 +2,7 @@
 // types (src/api), the checks here are the semantic ones the schema cannot express.
 import type * as api from '../../api/types.generated.ts';
 import { schemaProblems, type Validated } from '../common/config.ts';
-import { checkCAProvider } from '../vault/config.ts';
+import { checkCAProvider } from '../common/ca-provider.ts';
 
 /** spec.provider.kubernetes as the provider reads it: the generated type, selectors named. */
 export type KubernetesProvider = Validated<api.KubernetesProvider>;

@@ -4,10 +4,11 @@
 // strings (so remoteRef.property picks one key), or its labels and annotations with
 // metadataPolicy: Fetch.
 import { readFile } from 'node:fs/promises';
+import { goJsonMarshal } from '../../go/json.ts';
 import { ProviderError } from '../provider.ts';
 import type { FindQuery, Provider, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef, SecretKeySelector } from '../provider.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
-import { readCAProvider } from '../vault/config.ts';
+import { readCAProvider } from '../common/ca-provider.ts';
 import { validateKubernetesConfig } from './config.ts';
 import type { KubernetesProvider } from './config.ts';
 import { KubeTransport } from './http.ts';
@@ -36,17 +37,9 @@ interface SecretObject {
   data?: Record<string, string>;
 }
 
-function byUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** ESO's esutils.JSONMarshal of a map[string]string: sorted keys, no HTML escaping; nil → null. */
 export function marshalStringMap(m: Record<string, string> | undefined): string {
-  if (m === undefined || m === null) return 'null';
-  const parts = Object.keys(m)
-    .sort(byUtf8)
-    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(m[k])}`);
-  return `{${parts.join(',')}}`.replace(/[\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16)}`);
+  return goJsonMarshal(m, { escapeHTML: false });
 }
 
 /** The value of a Secret as ESO returns it without a property: {key: string(bytes)}. */

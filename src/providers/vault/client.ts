@@ -8,7 +8,8 @@ import { trimSlashes } from '../common/slashes.ts';
 import type { VaultKVStoreVersion } from './config.ts';
 import { isSealed, vaultHttpError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';
-import { goMarshal, goPrintValue } from './gojson.ts';
+import { goJsonMarshal } from '../../go/json.ts';
+import { goPrintValue } from './gojson.ts';
 import type { CallOptions, VaultResponse, VaultTransport } from './http.ts';
 import { dataPath, metadataPath } from './paths.ts';
 import type { LoginCache } from './tokens.ts';
@@ -145,7 +146,7 @@ export class VaultKvClient implements ProviderClient {
       if (data === null) throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}${version ? ` version ${version}` : ''}: not found (deleted or destroyed)`);
     }
     if (data === null || data === undefined) throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}: not found`);
-    return { value: enc.encode(goMarshal(data)) };
+    return { value: enc.encode(goJsonMarshal(data)) };
   }
 
   /** custom_metadata of a KV v2 secret, as strings (ESO formats non-strings with %v). */
@@ -162,7 +163,7 @@ export class VaultKvClient implements ProviderClient {
   }
 
   private async readMetadataJson(key: string, signal: AbortSignal | undefined): Promise<RemoteValue> {
-    return { value: enc.encode(goMarshal(await this.readMetadata(key, signal))) };
+    return { value: enc.encode(goJsonMarshal(await this.readMetadata(key, signal))) };
   }
 
   /** Every secret name under `prefix` (ending in "/" or empty), recursively, relative to the mount. */

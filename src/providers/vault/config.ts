@@ -2,12 +2,9 @@
 // (src/api), the checks here are the semantic ones the schema cannot express.
 import type * as api from '../../api/types.generated.ts';
 import { schemaProblems, type Validated } from '../common/config.ts';
-import { ProviderError } from '../provider.ts';
-import type { ProviderContext, SecretKeySelector } from '../provider.ts';
+import { checkCAProvider } from '../common/ca-provider.ts';
 
 export type VaultKVStoreVersion = NonNullable<api.VaultProvider['version']>;
-/** CA certificates from a Secret or a ConfigMap key (ESO's CAProvider). */
-export type CAProvider = api.CAProvider;
 export type ServiceAccountSelector = api.ServiceAccountSelector;
 /** spec.provider.vault as the provider reads it: the generated type, selectors named. */
 export type VaultProvider = Validated<api.VaultProvider>;
@@ -49,12 +46,6 @@ function checkAudiences(problems: string[], path: string, audiences: unknown): v
   if (Array.isArray(audiences) && audiences.some((a) => a === '')) problems.push(`${path}: must be a list of non-empty strings`);
 }
 
-/** caProvider needs the key to read (the schema leaves it optional; type and name it requires). */
-export function checkCAProvider(problems: string[], path: string, cp: unknown): void {
-  if (!isObject(cp)) return;
-  if (cp.key === undefined || cp.key === '') problems.push(`${path}.key: is required`);
-}
-
 /** The auth methods set in spec.provider.vault.auth (null and absent members ignored). */
 export function configuredAuthMethods(auth: unknown): VaultAuthMethod[] {
   if (!isObject(auth)) return [];
@@ -65,6 +56,7 @@ export function configuredAuthMethods(auth: unknown): VaultAuthMethod[] {
  * Checks of spec.provider.vault: the schema's (types, enums, required fields, formats), then the
  * semantic ones; every problem names its field.
  */
+// eslint-disable-next-line complexity -- one check per field of ESO's VaultProvider; semantic checks only (the schema does the rest)
 export function validateVaultConfig(config: unknown): string[] {
   const problems = schemaProblems('vault', config);
   if (!isObject(config)) return problems;
@@ -151,16 +143,4 @@ export function validateVaultConfig(config: unknown): string[] {
   return problems;
 }
 
-/** CA certificates from caProvider (Secret or ConfigMap key). */
-export async function readCAProvider(cp: CAProvider, ctx: ProviderContext, path: string): Promise<string> {
-  const ref: SecretKeySelector = { name: cp.name, key: cp.key, namespace: cp.namespace };
-  try {
-    if (cp.type === 'Secret') return await ctx.readSecretKey(ref);
-    if (!ctx.readConfigMapKey) throw new ProviderError('InvalidRequest', `${path}: ConfigMap CA bundles are not available in this context`);
-    return await ctx.readConfigMapKey(ref);
-  } catch (err) {
-    if (err instanceof ProviderError) throw new ProviderError(err.kind === 'BadCredentials' ? 'InvalidRequest' : err.kind, `${path}: ${err.message}`, { cause: err });
-    throw new ProviderError('InvalidRequest', `${path}: could not read ${cp.type} ${JSON.stringify(cp.name)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
 

@@ -5,7 +5,8 @@ import { ProviderError } from '../provider.ts';
 import type { Provider, ProviderClient, ProviderContext, SecretKeySelector } from '../provider.ts';
 import { IN_CLUSTER_TOKEN_PATH, resolveAuth } from './auth.ts';
 import { trimSlashes } from '../common/slashes.ts';
-import { readCAProvider, validateVaultConfig } from './config.ts';
+import { readCAProvider } from '../common/ca-provider.ts';
+import { validateVaultConfig } from './config.ts';
 import type { VaultProvider } from './config.ts';
 import { VaultKvClient } from './client.ts';
 import { VaultTransport } from './http.ts';
@@ -13,7 +14,7 @@ import { sharedLoginCache } from './tokens.ts';
 import type { LoginCache } from './tokens.ts';
 
 export type { VaultProvider } from './config.ts';
-export { validateVaultConfig, readCAProvider } from './config.ts';
+export { validateVaultConfig } from './config.ts';
 export { VaultKvClient } from './client.ts';
 export { LoginCache, sharedLoginCache } from './tokens.ts';
 

@@ -5,6 +5,7 @@ import { sprintf } from '../fmt.ts';
 import { timeString } from '../gotime.ts';
 import { parseInt64, parseFloat64, formatFloat, quote } from '../strconv.ts';
 import { GoError } from '../exec.ts';
+import { goJsonFloat, goJsonString } from '../../go/json.ts';
 
 export const I64_MIN = -(1n << 63n);
 
@@ -13,7 +14,7 @@ export function isNil(v: unknown): boolean {
 }
 
 // Go float64 -> int64 conversion (amd64 semantics for out of range values)
-export function f2i(f: number): bigint {
+function f2i(f: number): bigint {
   if (!Number.isFinite(f) || f >= 9223372036854775808 || f < -9223372036854775808) return I64_MIN;
   return BigInt(Math.trunc(f));
 }
@@ -146,61 +147,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 // ---------------------------------------------------------------- encoding/json
 
-function jsonString(s: string, escapeHTML: boolean): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c < 0x7f && (!escapeHTML || (c !== 0x3c && c !== 0x3e && c !== 0x26))) {
-      out += s[i];
-      continue;
-    }
-    switch (c) {
-      case 0x22: out += '\\"'; continue;
-      case 0x5c: out += '\\\\'; continue;
-      case 0x0a: out += '\\n'; continue;
-      case 0x0d: out += '\\r'; continue;
-      case 0x09: out += '\\t'; continue;
-      case 0x08: out += '\\b'; continue;
-      case 0x0c: out += '\\f'; continue;
-    }
-    if (c < 0x20 || (escapeHTML && (c === 0x3c || c === 0x3e || c === 0x26))) {
-      out += '\\u00' + c.toString(16).padStart(2, '0');
-      continue;
-    }
-    if (c === 0x2028 || c === 0x2029) {
-      out += '\\u' + c.toString(16);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        out += s[i]! + s[i + 1]!;
-        i++;
-        continue;
-      }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      out += '\\ufffd';
-      continue;
-    }
-    out += s[i];
-  }
-  return out + '"';
-}
+const jsonString = goJsonString;
 
-// encoding/json float64 formatting
+/** encoding/json's float64 (src/go/json.ts), with the template's error type for NaN and ±Inf. */
 export function jsonFloat(f: number): string {
   if (!Number.isFinite(f)) throw new GoError(`json: unsupported value: ${formatFloat(f, 'g', -1)}`);
-  const abs = Math.abs(f);
-  let fmt = 'f';
-  if (abs !== 0 && (abs < 1e-6 || abs >= 1e21)) fmt = 'e';
-  let s = formatFloat(f, fmt, -1);
-  if (fmt === 'e') {
-    // clean up e-09 to e-9
-    const n = s.length;
-    if (n >= 4 && s[n - 4] === 'e' && s[n - 3] === '-' && s[n - 2] === '0') s = s.slice(0, n - 2) + s.slice(n - 1);
-  }
-  return s;
+  return goJsonFloat(f);
 }
 
 export function jsonMarshal(v: unknown, escapeHTML = true, indent = '', prefix = ''): string {

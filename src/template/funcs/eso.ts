@@ -1,5 +1,6 @@
 // External Secrets Operator's own template functions (pkg/template/v2).
 
+import { compareGoStrings } from '../../go/sort.ts';
 import { constants, createPublicKey, createPrivateKey, privateDecrypt } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import * as YAML from 'yaml';
@@ -92,7 +93,7 @@ export function pemDecode(data: string): [PemBlock | null, string] {
 export function pemEncode(b: PemBlock): string {
   let s = `-----BEGIN ${b.type}-----\n`;
   if (b.headers.size > 0) {
-    const keys = [...b.headers.keys()].sort();
+    const keys = [...b.headers.keys()].sort(compareGoStrings); // Go's pem.Encode: sort.Strings
     const ordered = keys.includes('Proc-Type') ? ['Proc-Type', ...keys.filter((k) => k !== 'Proc-Type')] : keys;
     for (const k of ordered) {
       if (k.includes(':')) throw new GoError('pem: cannot encode a header key that contains a colon');

@@ -2,15 +2,17 @@
 
 import { checkListLength, checkStringLength } from '../budget.ts';
 import { hash as cryptoHash, randomBytes, randomInt, randomUUID, createDecipheriv, createCipheriv, generateKeyPairSync, pbkdf2Sync } from 'node:crypto';
-import { INVALID, TypedInt, GoBytes, GoTime, GoStruct, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys, compareGoStrings } from '../values.ts';
+import { TypedInt, GoBytes, GoTime, mkSlice, mkMap, typeName, kindName, str, strBytes, goStringFromBytes, sortedKeys } from '../values.ts';
+import { compareGoStrings } from '../../go/sort.ts';
 import type { GoFunc } from '../values.ts';
 import { GoError } from '../exec.ts';
 import { sprintf, sprint } from '../fmt.ts';
 import { quote as goQuote, isSpaceRune, isLetter, isDigit, utf8Bytes, parseInt64, formatFloat, RangeOrSyntax } from '../strconv.ts';
-import { toInt64, toFloat64, strval, empty, asList, isNil, deepEqual, jsonMarshal, jsonUnmarshal, kindStr, nilDeref, f2i, setTimeFormatter } from './conv.ts';
+import { toInt64, toFloat64, strval, empty, asList, isNil, deepEqual, jsonMarshal, jsonUnmarshal, kindStr, nilDeref, setTimeFormatter } from './conv.ts';
 import { b64encode, b64decode, b32encode, b32decode } from './encoding.ts';
 import { compile, mustCompile, matchString, findString, findAllString, replaceAll, split as reSplit, quoteMeta } from './regexp.ts';
-import { now, makeTime, formatTime, parseTime, parseDuration, durationString, unixSeconds, zeroTime, isValidZone, timeIn } from '../gotime.ts';
+import { now, makeTime, formatTime, parseTime, unixSeconds, zeroTime, isValidZone, timeIn } from '../gotime.ts';
+import { formatDurationNs as durationString, parseDurationNs as parseDuration } from '../../go/duration.ts';
 import { semverFuncs } from './semver.ts';
 import { urlParse, urlJoin } from './url.ts';
 
@@ -355,7 +357,6 @@ function toCamelCase(s: string, isBig: boolean): string {
   }
   if (isFirstRuneUpper && !isBig) r0 = toLowerRune(r0);
   out.push(r0);
-  void out;
   return fromRunes(out);
 }
 
@@ -1377,9 +1378,6 @@ export function sprigFuncs(): Map<string, GoFunc> {
 
   def('urlParse', [S], urlParse);
   def('urlJoin', [MAP], urlJoin);
-  void f2i;
-  void INVALID;
-  void GoStruct;
   return m;
 }
 
@@ -1404,7 +1402,6 @@ function derivePassword(counter: TypedInt, passwordType: string, password: strin
   const ns = 'com.lyndir.masterpassword';
   const u = Buffer.from(user, 'utf8');
   const salt = Buffer.concat([Buffer.from(ns), u32(u.length), u]);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const key = scryptSync(Buffer.from(password, 'utf8'), salt);
   const s = Buffer.from(site, 'utf8');
   const seedMsg = Buffer.concat([Buffer.from(ns), u32(s.length), s, u32(Number(counter.v))]);

@@ -17,3 +17,12 @@ test('a value other than allow or deny is a usage error naming the flag', async 
 test('a zero provider timeout is a usage error', async () => {
   await assert.rejects(run(['--provider-timeout=0']), (e: unknown) => e instanceof UsageError && /--provider-timeout: must be greater than zero/.test(e.message));
 });
+
+test('duration flags take Go\'s duration syntax (".5s", "1.s", "1h30m" as pflag does), without a sign', async () => {
+  const { parseFlags } = await import('../../../src/cli/flags.ts');
+  const specs = [{ name: 'd', type: 'duration' as const, help: '' }];
+  for (const ok of ['0', '30s', '.5s', '1.s', '1h30m', '2µs', '1.5h']) assert.equal(parseFlags(specs, [`--d=${ok}`]).values['d'], ok);
+  for (const bad of ['-1s', '+1s', '1', '1d', '', '9999999999999h']) {
+    assert.throws(() => parseFlags(specs, [`--d=${bad}`]), (e: unknown) => e instanceof UsageError && e.message.startsWith('--d: expected a duration'), bad);
+  }
+});

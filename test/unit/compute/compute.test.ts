@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { computeInline, createDesiredSecretCompute, needsIsolation } from '../../../src/compute/index.ts';
 import type { ExternalSecret } from '../../../src/api/types.generated.ts';
 import type { SyncError } from '../../../src/sync/errors.ts';
-import { anExternalSecret, found, remote, withData, withFind, withTemplate } from '../../fixtures/builders.ts';
+import { anExternalSecret, remote, withData, withFind, withTemplate } from '../../fixtures/builders.ts';
 
 const compute = createDesiredSecretCompute({ workers: 2, timeoutMs: 1500, memoryLimitMb: 48 });
 after(() => compute.close());
@@ -92,6 +92,5 @@ describe('computeDesiredSecret', () => {
     assert.equal(needsIsolation(withTpl('x')), true);
     assert.equal(needsIsolation(anExternalSecret(withFind({ path: 'p' }, [{ transform: { template: '{{ .value }}' } }]))), true);
     assert.equal(needsIsolation(anExternalSecret(withFind({ path: 'p' }, [{ regexp: { source: 'a', target: 'b' } }]))), false);
-    void found;
   });
 });

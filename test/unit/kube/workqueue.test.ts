@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from '../../../src/kube/workqueue.ts';
 import { Controller, TerminalError } from '../../../src/kube/controller.ts';
-import { ExponentialBackoff, TokenBucket } from '../../../src/kube/ratelimit.ts';
+import { ExponentialBackoff } from '../../../src/kube/ratelimit.ts';
+import { TokenBucket } from '../../../src/token-bucket.ts';
 import { createLogger } from '../../../src/log.ts';
 import { Writable } from 'node:stream';
 

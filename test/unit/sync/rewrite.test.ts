@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compile, replaceAllString } from '../../../src/go/regexp.ts';
-import { goJsonMarshal, rewriteKeys } from '../../../src/sync/rewrite.ts';
+import { rewriteKeys } from '../../../src/sync/rewrite.ts';
 import { SyncError } from '../../../src/sync/errors.ts';
 import { cpuMillis } from '../../fixtures/cpu-time.ts';
 
@@ -91,9 +91,11 @@ test('merge rewrite (Extract and JSON strategies)', () => {
     (err: SyncError) => err.code === 'RewriteMergeFailed' && !err.message.includes('secret-not-json'));
 });
 
-test('goJsonMarshal escapes like Go', () => {
-  assert.equal(goJsonMarshal({ b: '&', a: '\u2028' }, true), '{"a":"\\u2028","b":"\\u0026"}');
-  assert.equal(goJsonMarshal({ b: '&' }, false), '{"b":"&"}');
+test('merge writes JSON as Go does: -0 keeps its sign, a number out of float64 range is refused (the old copy wrote 0 and null)', () => {
+  const merged = rewriteKeys([{ merge: { strategy: 'JSON', into: 'all' } }], map({ a: '{"n":-0,"h":"<&>"}' }), 'f', undefined);
+  assert.equal(dec(merged.get('all')), '{"h":"<&>","n":-0}');
+  assert.throws(() => rewriteKeys([{ merge: {} }], map({ a: '{"n":1e400}' }), 'f', undefined),
+    (err: SyncError) => err.code === 'RewriteMergeFailed' && /out of float64 range/.test(err.message) && !err.message.includes('1e400'));
 });
 
 test('a rewrite too costly for a key is refused with the field named, and no key in the message', () => {

@@ -20,6 +20,8 @@ it('serves declared values by key and version, valueMap as JSON, find by path an
   assert.equal(text(await c.getValue({ key: '/db/user' })), 'app');
   assert.equal(text(await c.getValue({ key: '/db/user', version: 'v1' })), 'old-app');
   assert.deepEqual(JSON.parse(text(await c.getValue({ key: '/db/settings' }))), { host: 'db', port: '5432' });
+  const unordered = await fakeProvider.newClient({ data: [{ key: 'm', valueMap: { z: '<1>', a: '2' } }] }, ctx);
+  assert.equal(text(await unordered.getValue({ key: 'm' })), '{"a":"2","z":"\\u003c1\\u003e"}', 'Go JSON: sorted keys, HTML escaped (JSON.stringify kept insertion order)');
   await assert.rejects(c.getValue({ key: '/nope' }), (e: unknown) => isNotFound(e));
   await assert.rejects(c.getValue({ key: '/db/user', version: 'v9' }), (e: unknown) => isNotFound(e));
   assert.deepEqual([...(await c.findValues({ path: '/db/' })).keys()], ['/db/user', '/db/settings']);
