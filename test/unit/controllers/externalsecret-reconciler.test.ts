@@ -225,6 +225,8 @@ interface Row {
   provider?: Record<string, string | Error>;
   clientError?: Error;
   failures?: Array<{ verb: string; plural: string; error: ApiError }>;
+  /** The reconcile's deadline passes while its provider read is in flight. */
+  deadlineDuringRead?: boolean;
   expect: {
     calls: string[];
     reads?: Array<[key: string, maxAgeMs: number]>;
@@ -472,6 +474,8 @@ interface Outcome {
   events: string[];
   eventMessages: string[];
   logs: Array<Record<string, unknown>>;
+  /** The signal each provider read was given. */
+  signals: Array<AbortSignal | undefined>;
   result?: Result;
   error?: unknown;
 }
@@ -490,6 +494,8 @@ async function run(row: Row): Promise<Outcome> {
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const provider = new FakeProvider(row.provider ?? {});
+  const deadline = new AbortController();
+  const signals: Array<AbortSignal | undefined> = [];
   const reconciler = new ExternalSecretReconciler({
     caches: {
       externalSecret: (key) => (key === `${NS}/app-db` ? es : undefined),
@@ -507,8 +513,13 @@ async function run(row: Row): Promise<Outcome> {
       },
     },
     reader: {
-      read: (handle, ref, maxAgeMs) => {
+      read: (handle, ref, maxAgeMs, signal) => {
         reads.push([ref.key, maxAgeMs]);
+        signals.push(signal);
+        if (row.deadlineDuringRead) {
+          deadline.abort(new DOMException('the reconcile passed its deadline', 'TimeoutError'));
+          return Promise.reject(signal?.reason as Error);
+        }
         return handle.client.getValue(ref);
       },
       memo: (_h, _what, _age, fn, signal) => fn(signal ?? new AbortController().signal),
@@ -525,9 +536,9 @@ async function run(row: Row): Promise<Outcome> {
     providerCacheTtlMs: TTL,
   });
   for (const f of row.failures ?? []) world.failures.push(f);
-  const out: Outcome = { world, reads, events, eventMessages, logs };
+  const out: Outcome = { world, reads, events, eventMessages, logs, signals };
   try {
-    out.result = await reconciler.reconcile(`${NS}/app-db`, new AbortController().signal);
+    out.result = await reconciler.reconcile(`${NS}/app-db`, deadline.signal);
   } catch (e) {
     out.error = e;
   }
@@ -590,6 +601,19 @@ describe('ExternalSecret reconciler (one reconcile per row)', () => {
       for (const c of out.world.calls) if (/^(create|update) secrets/.test(c)) assert.ok(c.includes(`by ${FM}`), c);
     });
   }
+});
+
+describe('ExternalSecret reconciler: deadline', () => {
+  it('hands its signal to the provider read; past the deadline it reports nothing and rethrows for the controller', async () => {
+    const es = base();
+    const out = await run({ name: 'deadline', es, provider: { 'db/password': V1 }, deadlineDuringRead: true, expect: { calls: [] } });
+    assert.equal(out.signals.length, 1);
+    assert.ok(out.signals[0]?.aborted, 'the read got the reconcile\'s signal');
+    assert.match((out.error as Error | undefined)?.message ?? '', /cancelled/, 'rethrown as a cancelled read');
+    assert.deepEqual(out.world.calls, [], 'no status write, no Secret write');
+    assert.deepEqual(out.events, [], 'no event');
+    assert.ok(!out.logs.some((l) => l.level === 40 || l.level === 50), 'not logged as a failure (the controller logs the deadline)');
+  });
 });
 
 describe('ExternalSecret reconciler: metrics', () => {
