@@ -5,42 +5,18 @@
 // event, recorded once rather than on every requeue.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { applyManifests } from '../../src/kube/manifests.ts';
 import { core, type CoreEvent, type KubeObject, type Secret } from '../../src/kube/types.ts';
 import { secretStores } from '../../src/controllers/resources.ts';
-import { startOperator as launch, type Operator } from '../peers/operator.ts';
-import { stateDir, type PeersEnv } from '../peers/index.ts';
+import { kubeconfigWithToken, startOperator as launch, type Operator } from '../peers/operator.ts';
+import type { PeersEnv } from '../peers/index.ts';
 import { adminClient, freshNamespace, onCleanup, peers, sleep, uniqueName, waitFor } from './helpers.ts';
 import { installTessera, manifestsIn, startOperator } from './operator.ts';
 
 let env: PeersEnv;
 let admin: KubeClient;
 
-function kubeconfigWithToken(name: string, token: string): string {
-  const ca = readFileSync(path.join(stateDir, 'pki', 'ca.crt')).toString('base64');
-  const file = path.join(stateDir, `${name}.kubeconfig`);
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: { server: "${env.KUBE_APISERVER_URL}", certificate-authority-data: ${ca} }
-users:
-- name: u
-  user: { token: "${token}" }
-contexts:
-- name: c
-  context: { cluster: local, user: u }
-current-context: c
-`,
-    { mode: 0o600 },
-  );
-  return file;
-}
 
 /** The operator's JSON log lines. */
 function jsonLines(op: Operator): Array<Record<string, unknown>> {
@@ -94,7 +70,7 @@ describe('an operator that cannot list or watch', () => {
     const token = await admin.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
     });
-    const op = await launch(admin, env, [], {}, { kubeconfig: kubeconfigWithToken(`ops-rbac-${ns}`, token.status.token), until: 'serving' });
+    const op = await launch(admin, env, [], {}, { kubeconfig: kubeconfigWithToken(env, `ops-rbac-${ns}`, token.status.token), until: 'serving' });
     try {
       const line = await waitFor('the error line about externalsecrets', () =>
         jsonLines(op).find((l) => l.level === 'error' && l.resource === 'externalsecrets.external-secrets.io'), 30_000);
@@ -125,7 +101,7 @@ describe('an operator that cannot list or watch', () => {
 
   it('a token the apiserver refuses: error lines saying the credentials are invalid or expired', async () => {
     const badToken = `not-a-valid-token-${uniqueName('x')}`;
-    const op = await launch(admin, env, [], {}, { kubeconfig: kubeconfigWithToken('ops-badtoken', badToken), until: 'serving' });
+    const op = await launch(admin, env, [], {}, { kubeconfig: kubeconfigWithToken(env, 'ops-badtoken', badToken), until: 'serving' });
     try {
       const line = await waitFor('a 401 error line', () => jsonLines(op).find((l) => l.level === 'error' && l.status === 401), 30_000);
       assert.match(String(line.fix), /invalid or expired/);

@@ -36,13 +36,10 @@ export async function installTessera(admin: KubeClient): Promise<void> {
   await applyManifests(admin, rbac.filter((o) => o.kind !== 'Namespace'));
 }
 
-/** A kubeconfig that authenticates as tessera-system/tessera with a TokenRequest token. */
-export async function operatorKubeconfig(admin: KubeClient, env: PeersEnv): Promise<string> {
-  const res = await admin.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/tessera-system/serviceaccounts/tessera/token', {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } },
-  });
+/** A kubeconfig file in the peers' state directory that presents `token` to the test apiserver. */
+export function kubeconfigWithToken(env: PeersEnv, name: string, token: string): string {
   const ca = readFileSync(path.join(stateDir, 'pki', 'ca.crt')).toString('base64');
-  const file = path.join(stateDir, 'tessera-operator.kubeconfig');
+  const file = path.join(stateDir, `${name}.kubeconfig`);
   writeFileSync(
     file,
     `apiVersion: v1
@@ -53,17 +50,25 @@ clusters:
     server: ${env.KUBE_APISERVER_URL}
     certificate-authority-data: ${ca}
 users:
-- name: tessera
+- name: ${name}
   user:
-    token: ${res.status.token}
+    token: ${JSON.stringify(token)}
 contexts:
-- name: tessera
-  context: { cluster: local, user: tessera }
-current-context: tessera
+- name: ${name}
+  context: { cluster: local, user: ${name} }
+current-context: ${name}
 `,
     { mode: 0o600 },
   );
   return file;
+}
+
+/** A kubeconfig that authenticates as tessera-system/tessera with a TokenRequest token. */
+export async function operatorKubeconfig(admin: KubeClient, env: PeersEnv): Promise<string> {
+  const res = await admin.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/tessera-system/serviceaccounts/tessera/token', {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 7200 } },
+  });
+  return kubeconfigWithToken(env, 'tessera-operator', res.status.token);
 }
 
 /**
