@@ -79,7 +79,9 @@ build_prometheus() {
   local tmp; tmp="$(mktemp -d "$cache/.prometheus.XXXXXX")"
   # As root, apt drops to the _apt user to download, which may not write to our temporary
   # directory; downloading as ourselves is what a non-root user does anyway.
-  if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User="$(id -un)" "prometheus=$v" >&2); then
+  local fetch=(apt-get download -q -o APT::Sandbox::User="$(id -un)" "prometheus=$v")
+  # A fresh machine may have no package lists yet: as root (CI), refresh them once and retry.
+  if ! (cd "$tmp" && "${fetch[@]}" >&2) && ! { [[ "$(id -u)" == 0 ]] && log "refreshing apt package lists" && apt-get update -q >&2 && (cd "$tmp" && "${fetch[@]}" >&2); }; then
     rm -rf "$tmp"
     log "prometheus $v: apt-get download failed; run apt-get update, or set TESSERA_PROMETHEUS_VERSION to the version apt-cache policy prometheus names"
     exit 1
