@@ -86,14 +86,17 @@ const REFRESH = a['refresh-interval'] || (RESTART ? '1h' : '1m');
 const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
 const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
 const SAMPLE_MS = Number(a['sample-ms']);
+const run = Date.now().toString(36);
 const controllerArgs = [
   `--concurrent=${C}`,
+  // The bench's store has its own controller class: on a shared cluster, other Tessera (or ESO)
+  // processes leave the bench's ExternalSecrets alone, and their writes are not counted as ours.
+  `--controller-class=bench-${run}`,
   // Everything else at the controller's defaults; --controller-arg adds flags.
   ...(a['controller-arg'] ?? []),
 ];
 
 const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
-const run = Date.now().toString(36);
 const nsName = (i: number) => `bench-${run}-${i}`;
 const floorNs = `bench-${run}-floor`;
 const keyName = (k: number) => `bench-${run}/key-${k}`;
@@ -229,7 +232,7 @@ async function main(): Promise<void> {
     apiVersion: 'external-secrets.io/v1',
     kind: 'ClusterSecretStore',
     metadata: { name: `bench-${run}`, labels: { [BENCH_LABEL]: run } },
-    spec: { provider: { aws: { service: 'SecretsManager', region: env.AWS_REGION } } },
+    spec: { controller: `bench-${run}`, provider: { aws: { service: 'SecretsManager', region: env.AWS_REGION } } },
   } as KubeObject);
 
   // ---- ExternalSecrets and the controller ------------------------------------------------------
@@ -469,6 +472,9 @@ async function main(): Promise<void> {
   sm.destroy();
   admin.close();
 }
+
+// Interrupted: exit through process.exit, so that the controllers' exit guards stop them.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main().then(
   () => process.exit(0),

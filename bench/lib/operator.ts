@@ -62,6 +62,13 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
   child.stdout!.setEncoding('utf8').on('data', collect);
   child.stderr!.setEncoding('utf8').on('data', collect);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // A bench that fails or is interrupted must not leave its controller running against the
+  // (possibly shared) cluster.
+  const orphanGuard = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   const s = await poll('tessera run to start', () => {
     if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${tail.join('\n')}`);
     return started;
