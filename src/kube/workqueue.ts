@@ -356,6 +356,8 @@ export class WorkQueue {
   private updateDepth(): void {
     queueMetrics.depth.set({ ...this.labels, priority: 'high' }, this.queues.high.length);
     queueMetrics.depth.set({ ...this.labels, priority: 'low' }, this.queues.low.length);
+    // Keys held back by a bulkhead wait too: a sum over priorities is the whole backlog.
+    queueMetrics.depth.set({ ...this.labels, priority: 'parked' }, this.parkedCount);
   }
 
   /** Gauges that depend on time, refreshed when metrics are scraped (kube/metrics.ts). */

@@ -54,6 +54,23 @@ describe('workqueue metrics', () => {
     q.shutDown();
   });
 
+  it('keys parked by a bulkhead count in the depth (priority="parked")', async () => {
+    const q = new WorkQueue({ name: 'unit-parked', groupsOf: () => ['one-store'], groupLimit: () => 1 });
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    const first = await q.get();
+    assert.equal(first, 'a');
+    // The next get parks b and c behind a (their group is full) and waits.
+    const waiting = q.get();
+    await new Promise((r) => setImmediate(r));
+    const depth = async (priority: string) => (await valueOf('workqueue_depth', { name: 'unit-parked', controller: 'unit-parked', priority })) ?? 0;
+    assert.equal((await depth('high')) + (await depth('parked')), 2, 'b and c wait, whether queued or parked');
+    assert.ok((await depth('parked')) >= 1, 'parked keys are visible');
+    q.done('a');
+    assert.equal(await waiting, 'b');
+    assert.equal((await depth('high')) + (await depth('parked')), 1);
+    q.shutDown();
+  });
+
   it('unfinished work and the longest running processor are computed when scraped', async () => {
     let now = 1_000;
     const q = new WorkQueue({ name: 'unit-wip', now: () => now });
