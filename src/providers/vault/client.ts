@@ -26,6 +26,8 @@ const FIND_CONCURRENCY = 8;
 export const MAX_FIND_ENTRIES = 100_000;
 /** The longest a whole find listing may take, all its LIST calls together. */
 export const FIND_DEADLINE_MS = 120_000;
+/** The system fields of a KV v2 metadata answer that ESO 2.9 puts next to custom_metadata. */
+export const SYSTEM_METADATA_KEYS = ['created_time', 'current_version', 'delete_version_after'] as const;
 
 export interface VaultKvClientOptions {
   transport: VaultTransport;
@@ -149,15 +151,25 @@ export class VaultKvClient implements ProviderClient {
     return { value: enc.encode(goJsonMarshal(data)) };
   }
 
-  /** custom_metadata of a KV v2 secret, as strings (ESO formats non-strings with %v). */
+  /**
+   * The metadata of a KV v2 secret as ESO reads it (client_get.go readSecretMetadata): the system
+   * fields of SYSTEM_METADATA_KEYS, then custom_metadata over them (a custom key of the same name
+   * wins), all as strings (%v of what Vault's Go client decoded: numbers keep their JSON text).
+   * Find by tags matches on this same map, as ESO's does.
+   */
   private async readMetadata(key: string, signal: AbortSignal | undefined): Promise<Record<string, string>> {
     if (this.version === 'v1') throw new ProviderError('InvalidRequest', 'Vault: metadataPolicy Fetch and find by tags need a KV v2 store (spec.provider.vault.version is v1)');
     const path = metadataPath(this.mount, this.version, key);
     const site = { operation: 'ReadSecretData', path };
     const res = await this.authed(site, 'GET', path, { signal });
     if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
-    const custom = (res.body?.data as { custom_metadata?: unknown } | undefined)?.custom_metadata;
+    const data = res.body?.data as Record<string, unknown> | undefined;
+    const custom = data?.custom_metadata;
     const out: Record<string, string> = {};
+    for (const k of SYSTEM_METADATA_KEYS) {
+      const v = data?.[k];
+      if (v !== undefined && v !== null) out[k] = goPrintValue(v);
+    }
     if (custom && typeof custom === 'object') for (const [k, v] of Object.entries(custom)) out[k] = goPrintValue(v);
     return out;
   }

@@ -3,6 +3,10 @@
 //   KV v2 a following "data/" too; the result goes under "<mount>/data/" (v2) or "<mount>/" (v1);
 // - without a store path: the key's first segment is the mount; KV v2 inserts "data" after it
 //   unless the key already contains "/data/".
+// A key may start with "/" (ESO's Vault docs write `key: /dev/config`). ESO joins it as it is, and
+// the doubled slash reaches Vault, whose router answers with a redirect to the cleaned path that
+// Vault's Go client follows; so "/dev/config" under mount "secret" reads secret/data/dev/config.
+// We clean the built path the same way instead of following redirects from a tenant's server.
 import { ProviderError } from '../provider.ts';
 import type { VaultKVStoreVersion } from './config.ts';
 
@@ -14,8 +18,24 @@ function stripMount(mount: string, key: string, version: VaultKVStoreVersion): s
   return out;
 }
 
+/** Drops empty segments, as Vault's router cleans "a//b" and a leading or trailing "/". */
+function collapseSlashes(path: string): string {
+  return path.split('/').filter((s) => s !== '').join('/');
+}
+
 /** The path of a secret's data: GET /v1/<this>. */
 export function dataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
+  return collapseSlashes(rawDataPath(mount, version, key));
+}
+
+/** The path of a KV v2 secret's metadata (custom_metadata, versions), or of a v1 key. */
+export function metadataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
+  return collapseSlashes(rawMetadataPath(mount, version, key));
+}
+
+// Both are joined exactly as ESO joins them (client_get.go buildPath, buildMetadataPath), so that
+// where a slash lands before the cleaning is the same as there.
+function rawDataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
   if (mount !== undefined && mount !== '') {
     const rest = stripMount(mount, key, version);
     return version === 'v2' ? `${mount}/data/${rest}` : `${mount}/${rest}`;
@@ -27,8 +47,7 @@ export function dataPath(mount: string | undefined, version: VaultKVStoreVersion
   return key;
 }
 
-/** The path of a KV v2 secret's metadata (custom_metadata, versions), or of a v1 key. */
-export function metadataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
+function rawMetadataPath(mount: string | undefined, version: VaultKVStoreVersion, key: string): string {
   if (version === 'v1') return mount ? `${mount}/${stripMount(mount, key, version)}` : key;
   if (mount !== undefined && mount !== '') return `${mount}/metadata/${stripMount(mount, key, version)}`;
   if (!key.includes('/data/')) {

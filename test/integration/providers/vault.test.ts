@@ -174,10 +174,40 @@ describe('KV reads with a token', () => {
     assert.deepEqual([...found.keys()], ['team/cfg']);
   });
 
-  test('metadataPolicy Fetch: custom_metadata as a JSON object', async () => {
+  test('metadataPolicy Fetch: the system fields ESO documents and custom_metadata, as one JSON object', async () => {
     const c = await store({ path: 'secret', auth: tokenAuth() }, rootCtx());
-    assert.equal(text(await c.getValue({ key: `${run}/db`, metadataPolicy: 'Fetch' })), '{"env":"prod","team":"payments"}');
-    assert.equal(text(await c.getValue({ key: `${run}/rotating`, metadataPolicy: 'Fetch' })), '{}');
+    const meta = await bao('GET', `secret/metadata/${run}/rotating`);
+    const created = (meta.data as { created_time: string }).created_time;
+    assert.match(created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    // Sorted keys (Go's map marshalling); current_version as Vault's number text, %v'd to a string.
+    assert.equal(
+      text(await c.getValue({ key: `${run}/rotating`, metadataPolicy: 'Fetch' })),
+      `{"created_time":"${created}","current_version":"2","delete_version_after":"0s"}`,
+    );
+    const db = JSON.parse(text(await c.getValue({ key: `${run}/db`, metadataPolicy: 'Fetch' }))) as Record<string, string>;
+    assert.deepEqual(Object.keys(db), ['created_time', 'current_version', 'delete_version_after', 'env', 'team']);
+    assert.deepEqual([db.current_version, db.env, db.team], ['1', 'prod', 'payments']);
+  });
+
+  test('a custom_metadata key named like a system field wins over it, as in ESO', async () => {
+    await put(`${run}/shadow`, { k: 'v' });
+    await bao('POST', `secret/metadata/${run}/shadow`, { custom_metadata: { current_version: 'custom' } });
+    const c = await store({ path: 'secret', auth: tokenAuth() }, rootCtx());
+    const got = JSON.parse(text(await c.getValue({ key: `${run}/shadow`, metadataPolicy: 'Fetch' }))) as Record<string, string>;
+    assert.equal(got.current_version, 'custom');
+    // find by tags sees the system fields too (ESO matches tags on the same map).
+    const found = await c.findValues({ path: `${run}/app`, tags: { current_version: '1', team: 'payments' } });
+    assert.deepEqual([...found.keys()], [`${run}/app/nested/b`]);
+  });
+
+  test('keys with a leading "/" (the style of ESO\'s Vault docs) read the same secret, data and metadata', async () => {
+    const withPath = await store({ path: 'secret', auth: tokenAuth() }, rootCtx());
+    const noPath = await store({ auth: tokenAuth() }, rootCtx());
+    assert.equal(text(await withPath.getValue({ key: `/${run}/rotating` })), '{"v":"two"}');
+    assert.equal(text(await withPath.getValue({ key: `/${run}//rotating`, version: '1' })), '{"v":"one"}');
+    assert.equal(JSON.parse(text(await withPath.getValue({ key: `/${run}/db`, metadataPolicy: 'Fetch' }))).team, 'payments');
+    assert.equal(text(await noPath.getValue({ key: `/secret/data/${run}/rotating` })), '{"v":"two"}');
+    assert.equal(JSON.parse(text(await noPath.getValue({ key: `/secret/data/${run}/db`, metadataPolicy: 'Fetch' }))).env, 'prod');
   });
 
   test('missing key, deleted version and missing mount are NotFound', async () => {

@@ -40,3 +40,17 @@ test('encodePath refuses "." and ".." segments, which URL parsing would resolve 
   // Dots inside a segment are names, not navigation.
   assert.equal(encodePath('secret/data/a..b/.env'), 'secret/data/a..b/.env');
 });
+
+test('a leading "/" (ESO docs write `key: /dev/config`) ends where Vault\'s path cleaning takes ESO\'s request', () => {
+  // ESO joins "secret" + "data" + "/dev/config" into secret/data//dev/config; Vault redirects to the clean path.
+  assert.equal(dataPath('secret', 'v2', '/dev/config'), 'secret/data/dev/config');
+  assert.equal(dataPath('secret', 'v1', '/dev/config'), 'secret/dev/config');
+  assert.equal(metadataPath('secret', 'v2', '/dev/config'), 'secret/metadata/dev/config');
+  // "/secret/x" does not start with "secret/", so the mount is not cut: secret/data//secret/x in ESO.
+  assert.equal(dataPath('secret', 'v2', '/secret/x'), 'secret/data/secret/x');
+  // Without a store path ESO's first segment is "" and "data" follows it: /data/dev/config.
+  assert.equal(dataPath(undefined, 'v2', '/dev/config'), 'data/dev/config');
+  assert.equal(dataPath(undefined, 'v2', '/secret/data/dev/config'), 'secret/data/dev/config');
+  assert.equal(metadataPath(undefined, 'v2', '/secret/data/dev/config'), 'secret/metadata/dev/config');
+  assert.equal(dataPath('secret', 'v2', 'a//b/'), 'secret/data/a/b');
+});
