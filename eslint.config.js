@@ -41,7 +41,7 @@ const MAY_IMPORT = {
 
 /** Units that must stay pure (no I/O): the packages and Node modules they may import. */
 const PURE = new Set(['sync', 'template', 'api', 'go']);
-const PURE_PACKAGES = new Set(['node:crypto', 'yaml', 'node-forge', 're2js', 'ajv']);
+const PURE_PACKAGES = new Set(['node:crypto', 'yaml', 'node-forge', 're2js', 'ajv', 'bcryptjs']);
 
 /** The unit of a path relative to src/ ("providers/aws/x.ts" → "providers/aws"). */
 function unitOf(rel) {

@@ -5,12 +5,13 @@ import { constants, createPublicKey, createPrivateKey, privateDecrypt } from 'no
 import type { KeyObject } from 'node:crypto';
 import * as YAML from 'yaml';
 import type { GoFunc } from '../values.ts';
-import { GoBytes, goStringFromBytes, str, strBytes } from '../values.ts';
+import { GoBytes, goStringFromBytes, mkSlice, str, strBytes } from '../values.ts';
 import { GoError } from '../exec.ts';
 import { b64decode } from './encoding.ts';
 import { jsonMarshal } from './conv.ts';
 import { goYamlMarshal, jsonToYamlValue } from './goyaml.ts';
 import { decodeChain, encodePkcs12, encodeTrustStore, parsePkcs8 } from './pkcs12.ts';
+import { children, parseOne, readOctets, readOid } from './der.ts';
 import { bytesEqual, parseCertificate } from './x509.ts';
 import type { Cert } from './x509.ts';
 
@@ -415,6 +416,80 @@ export function rsaDecrypt(scheme: string | GoBytes, hash: string | GoBytes, inp
   return goStringFromBytes(out);
 }
 
+/** net.IP.String() of a SAN's address: dotted IPv4 (also for v4-mapped IPv6), else RFC 5952. */
+function ipString(b: Uint8Array): string {
+  const mapped = b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  if (b.length === 4 || mapped) return [...b.subarray(b.length - 4)].join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':');
+  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+const OID_SAN = '2.5.29.17';
+
+/**
+ * ESO's certSANs: the Subject Alternative Names of the first PEM certificate (text before
+ * "-----BEGIN" is skipped), in x509's order: DNS names, IP addresses, email addresses, URIs.
+ */
+export function certSANs(input: string | GoBytes): unknown[] {
+  let data = bytesOf(input);
+  const begin = Buffer.from(data).indexOf('-----BEGIN');
+  if (begin > 0) data = data.subarray(begin);
+  const [block] = pemDecodeBytes(data);
+  if (block === null) throw new GoError('failed to decode PEM block');
+  try {
+    parseCertificate(block.bytes);
+  } catch (e) {
+    throw new GoError(`failed to parse certificate: ${(e as Error).message}`);
+  }
+  const dns: string[] = [];
+  const ips: string[] = [];
+  const emails: string[] = [];
+  const uris: string[] = [];
+  const ascii = (b: Uint8Array, what: string): string => {
+    if (b.some((c) => c > 0x7f)) throw new GoError(`failed to parse certificate: x509: SAN ${what} is malformed`);
+    return Buffer.from(b).toString('latin1');
+  };
+  for (const ext of certExtensions(block.bytes)) {
+    if (ext.id !== OID_SAN) continue;
+    for (const name of children(parseOne(ext.value))) {
+      if (name.cls !== 2) continue;
+      switch (name.tag) {
+        case 1: emails.push(ascii(name.body, 'rfc822Name')); break;
+        case 2: dns.push(ascii(name.body, 'dNSName')); break;
+        case 6: uris.push(ascii(name.body, 'uniformResourceIdentifier')); break;
+        case 7:
+          if (name.body.length !== 4 && name.body.length !== 16) throw new GoError(`failed to parse certificate: x509: cannot parse IP address of length ${name.body.length}`);
+          ips.push(ipString(name.body));
+          break;
+      }
+    }
+  }
+  return mkSlice([...dns, ...ips, ...emails, ...uris], '[]string');
+}
+
+/** The extensions of a certificate that parseCertificate has accepted. */
+function certExtensions(der: Uint8Array): { id: string; value: Uint8Array }[] {
+  const tbs = children(children(parseOne(der))[0]!);
+  const out: { id: string; value: Uint8Array }[] = [];
+  for (const el of tbs) {
+    if (el.cls !== 2 || el.tag !== 3) continue;
+    for (const ext of children(children(el)[0]!)) {
+      const parts = children(ext);
+      out.push({ id: readOid(parts[0], 'extension id'), value: readOctets(parts[parts.length - 1], 'extension value') });
+    }
+  }
+  return out;
+}
+
 export function esoOwnFuncs(): Map<string, GoFunc> {
   const S = 'string';
   return new Map<string, GoFunc>([
@@ -422,6 +497,7 @@ export function esoOwnFuncs(): Map<string, GoFunc> {
     ['fromYaml', { params: [S], fn: fromYAML }],
     ['filterPEM', { params: [S, S], fn: filterPEM }],
     ['filterCertChain', { params: [S, S], fn: filterCertChain }],
+    ['certSANs', { params: [S], fn: certSANs }],
     ['jwkPublicKeyPem', { params: [S], fn: jwkPublicKeyPem }],
     ['jwkPrivateKeyPem', { params: [S], fn: jwkPrivateKeyPem }],
     ['pkcs12key', { params: [S], fn: (input: string | GoBytes) => pkcs12keyPass('', input) }],

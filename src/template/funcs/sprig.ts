@@ -14,6 +14,8 @@ import { compile, mustCompile, matchString, findString, findAllString, replaceAl
 import { now, makeTime, formatTime, parseTime, unixSeconds, zeroTime, isValidZone, timeIn } from '../gotime.ts';
 import { formatDurationNs as durationString, parseDurationNs as parseDuration } from '../../go/duration.ts';
 import { semverFuncs } from './semver.ts';
+import { bcrypt, htpasswd } from './htpasswd.ts';
+import { certFuncs } from './certgen.ts';
 import { urlParse, urlJoin } from './url.ts';
 
 setTimeFormatter(formatTime);
@@ -862,6 +864,29 @@ function unsupported(name: string): GoFunc {
   return { params: [A], variadic: true, fn: () => { throw new GoError(`${name} is not supported by Tessera`); } };
 }
 
+/**
+ * hex.DecodeString as sprig's hexdec (ESO 2.9's sprig) calls it: the decoded bytes, or the error's
+ * text in their place. Pairs are checked left to right; an odd last digit is checked before the
+ * length error, as Go's hex.Decode does.
+ */
+function hexdecode(v: string | GoBytes): string | GoBytes {
+  const src = strBytes(v);
+  const nibble = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1);
+  const invalid = (c: number): string => `encoding/hex: invalid byte: ${sprintf('%#U', [BigInt(c)])}`;
+  const out = new Uint8Array(src.length >> 1);
+  let i = 0;
+  let j = 1;
+  for (; j < src.length; j += 2) {
+    const a = nibble(src[j - 1]!);
+    const b = nibble(src[j]!);
+    if (a < 0) return invalid(src[j - 1]!);
+    if (b < 0) return invalid(src[j]!);
+    out[i++] = (a << 4) | b;
+  }
+  if (src.length % 2 === 1) return nibble(src[j - 1]!) < 0 ? invalid(src[j - 1]!) : 'encoding/hex: odd length hex string';
+  return goStringFromBytes(out);
+}
+
 // ------------------------------------------------------------ dates
 
 function dateArg(date: unknown): GoTime {
@@ -1224,6 +1249,8 @@ export function sprigFuncs(): Map<string, GoFunc> {
     }
   });
 
+  def('hexdec', [S], hexdecode);
+
   // lists & dicts
   def('tuple', [A], (...v: unknown[]) => v, true);
   def('list', [A], (...v: unknown[]) => v, true);
@@ -1331,13 +1358,11 @@ export function sprigFuncs(): Map<string, GoFunc> {
   def('mustChunk', [I, A], chunk);
 
   // crypto
-  m.set('bcrypt', unsupported('bcrypt'));
-  m.set('htpasswd', unsupported('htpasswd'));
+  def('bcrypt', [S], bcrypt);
+  def('htpasswd', [S, S, S], htpasswd);
   def('genPrivateKey', [S], genPrivateKey);
   def('derivePassword', ['uint32', S, S, S, S], derivePassword);
-  for (const n of ['buildCustomCert', 'genCA', 'genCAWithKey', 'genSelfSignedCert', 'genSelfSignedCertWithKey', 'genSignedCert', 'genSignedCertWithKey']) {
-    m.set(n, unsupported(n));
-  }
+  for (const [k, v] of certFuncs()) m.set(k, v);
   def('encryptAES', [S, S], encryptAES);
   def('decryptAES', [S, S], decryptAES);
   def('randBytes', [I], (n: bigint) => {
