@@ -7,16 +7,20 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"hash"
+	"strings"
 	"text/template"
 
+	"golang.org/x/crypto/bcrypt"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
@@ -33,6 +37,9 @@ func esoCertFuncs() template.FuncMap {
 		"pemTruststoreToPKCS12":     func(c string) (string, error) { return pemTruststoreToPKCS12Pass(c, "") },
 		"pemTruststoreToPKCS12Pass": pemTruststoreToPKCS12Pass,
 		"filterCertChain":           filterCertChain,
+		"certSANs":                  certSANs,
+		"hexdec":                    hexdec,
+		"htpasswd":                  htpasswd,
 		"rsaDecrypt":                rsaDecrypt,
 	}
 }
@@ -278,4 +285,56 @@ func rsaDecrypt(scheme, hashName, in, privateKey string) (string, error) {
 	default:
 		return "", fmt.Errorf("decryption scheme %v is not supported", scheme)
 	}
+}
+
+// hexdec is ESO 2.9's sprig addition: hex.DecodeString, with the error's text in place of the
+// bytes when the input is not hex.
+func hexdec(v string) string {
+	b, err := hex.DecodeString(v)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// certSANs is ESO's: the SANs of the first PEM certificate in the input (text before the first
+// "-----BEGIN" is skipped), as DNS names, then IPs, emails and URIs.
+func certSANs(input string) ([]string, error) {
+	if i := strings.Index(input, "-----BEGIN"); i >= 0 {
+		input = input[i:]
+	}
+	block, _ := pem.Decode([]byte(input))
+	if block == nil {
+		return nil, errors.New("failed to decode PEM block")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse certificate: %w", err)
+	}
+	out := append([]string{}, cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		out = append(out, ip.String())
+	}
+	out = append(out, cert.EmailAddresses...)
+	for _, u := range cert.URIs {
+		out = append(out, u.String())
+	}
+	return out, nil
+}
+
+// htpasswd is ESO 2.9's sprig version, which takes the hash algorithm as a third argument
+// ("sha" for {SHA}, anything else bcrypt at the default cost); upstream sprig has two arguments.
+func htpasswd(username string, password string, hashAlgorithm string) string {
+	if strings.Contains(username, ":") {
+		return fmt.Sprintf("invalid username: %s", username)
+	}
+	if hashAlgorithm == "sha" {
+		sum := sha1.Sum([]byte(password))
+		return fmt.Sprintf("%s:{SHA}%s", username, base64.StdEncoding.EncodeToString(sum[:]))
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Sprintf("%s:failed to encrypt string with bcrypt: %s", username, err)
+	}
+	return fmt.Sprintf("%s:%s", username, hash)
 }

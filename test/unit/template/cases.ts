@@ -583,4 +583,41 @@ e('{{ int64 5 }} {{ int64 -5 | add 1 }} {{ len .user }} {{ atoi .num }} {{ int .
 e('{{ $x := 1 }}{{ range until 4 }}{{ $x = add $x $x }}{{ end }}{{ $x }} {{ printf "%T" $x }}', sd);
 e('{{ with $a := .user }}{{ range $i := until 2 }}{{ $a }}{{ $i }}{{ end }}{{ end }} {{ .missing }}', sd, { missingKey: 'default' });
 
+// ---------------------------------------------------------------- ESO 2.9's sprig additions: hexdec, bcrypt/htpasswd, certSANs, certificates
+// Fixtures made with openssl for these cases (test keys, used nowhere else).
+const sansCert = "-----BEGIN CERTIFICATE-----\nMIICBTCCAaugAwIBAgIUISmVHESYG15YOm890baCxKS8K+IwCgYIKoZIzj0EAwIw\nFzEVMBMGA1UEAwwMc2Fucy5leGFtcGxlMB4XDTI2MTEzMDEyMjAxNloXDTM2MTEy\nNzEyMjAxNlowFzEVMBMGA1UEAwwMc2Fucy5leGFtcGxlMFkwEwYHKoZIzj0CAQYI\nKoZIzj0DAQcDQgAEtRH+PoKbRcnXvhWV1JB/14Wy77kcjZXLo9Ba3OjdRq1DRGQB\nYwgYxgZS8VTGEqoH7wxzel2ZzkRBB2AXtqYSDaOB1DCB0TAdBgNVHQ4EFgQUNaR+\n8BlN+6RxDVlQUnrQ40E3ms4wHwYDVR0jBBgwFoAUNaR+8BlN+6RxDVlQUnrQ40E3\nms4wDwYDVR0TAQH/BAUwAwEB/zB+BgNVHREEdzB1gglhLmV4YW1wbGWCCyouYi5l\neGFtcGxlhwQKAQIDhxAgAQ24AAAAAAAAAAAAAAABhxAAAAAAAAAAAAAA///AAAIB\ngQ9vcHNAZXhhbXBsZS5jb22GIHNwaWZmZTovL2NsdXN0ZXIubG9jYWwvbnMveC9z\nYS95MAoGCCqGSM49BAMCA0gAMEUCIDqUYMNVmVqCxVznDl8KjY/j+5nDkP395yUy\nXvSZRjmrAiEA+fADGBThxfZXKxizoUgFiJJimttzNfjex8iFVh+W4Sg=\n-----END CERTIFICATE-----\n";
+const sansKey = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgKknyd4YA+pmIrSnS\nEQsp0I743iDTylrG7EwDg25tm8OhRANCAAS1Ef4+gptFyde+FZXUkH/XhbLvuRyN\nlcuj0Frc6N1GrUNEZAFjCBjGBlLxVMYSqgfvDHN6XZnOREEHYBe2phIN\n-----END PRIVATE KEY-----\n";
+const plainCert = "-----BEGIN CERTIFICATE-----\nMIIBeDCCAR2gAwIBAgIUH76Fr75C2q1Jh0svRiCqWe5wv/owCgYIKoZIzj0EAwIw\nETEPMA0GA1UEAwwGbm9zYW5zMB4XDTI2MTEzMDEyMjAxNloXDTM2MTEyNzEyMjAx\nNlowETEPMA0GA1UEAwwGbm9zYW5zMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\nH8lt9MU68jgIwIurhs1qKi+rZKSXgldaHuE8mvfOb9Nhi4jC50BfbZMTdcSUPP+l\nP6Rs7szqZ3pyIS7Mtnvfk6NTMFEwHQYDVR0OBBYEFJ5mqfjt4SGn0XnIBoRUSBoC\nZ1scMB8GA1UdIwQYMBaAFJ5mqfjt4SGn0XnIBoRUSBoCZ1scMA8GA1UdEwEB/wQF\nMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAIAojWb5AL3V4Uv8FW5KbqrCv0fsuXtc\nxnFAJ4AIDWVxAiEA693Cg755ioV7NfHzxEAcwaTRUk6z1GFus5InagwO8GA=\n-----END CERTIFICATE-----\n";
+const otherKey = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPBtwJMJhoHL9K3cO\niBPJ7tlDjCb54ftCmHvcGcT/YNShRANCAAQfyW30xTryOAjAi6uGzWoqL6tkpJeC\nV1oe4Tya985v02GLiMLnQF9tkxN1xJQ8/6U/pGzuzOpnenIhLsy2e9+T\n-----END PRIVATE KEY-----\n";
+const pems = { c: sansCert, k: sansKey, n: plainCert, o: otherKey };
+e('{{ hexdec "48656c6c6f" }}|{{ hexdec "" }}|{{ hexdec "DEADbeef" | len }}|{{ hexdec "4g" }}|{{ hexdec "abc" }}|{{ hexdec "ab\\n" }}|{{ hexdec "0x12" }}');
+e('{{ hexdec .uni }}|{{ hexdec "é0" }}|{{ hexdec "zz" }}|{{ hexdec "5" }}|{{ hexdec "x" }}|{{ hexdec "c3a9" }}', sd);
+e('{{ htpasswd "user" "pass" "sha" }}|{{ htpasswd "a:b" "p" "sha" }}|{{ htpasswd "u" .uni "sha" }}|{{ htpasswd "" "" "sha" }}|{{ htpasswd "x:" "p" "bcrypt" }}', sd);
+e('{{ bcrypt (repeat 73 "x") }}|{{ htpasswd "u" (repeat 80 "x") "" }}|{{ bcrypt "x" | len }}|{{ bcrypt (repeat 72 "y") | substr 0 7 }}|{{ htpasswd "u" "p" "md5" | substr 0 9 }}');
+e('{{ certSANs .c | toJson }}|{{ certSANs (printf "junk\\n%s" .c) | join "," }}|{{ certSANs .n | toJson }}|{{ printf "%T" (certSANs .c) }}', pems);
+e('{{ index (.c | filterPEM "CERTIFICATE" | certSANs) 0 }}', pems);
+e('{{ certSANs "x" }}');
+e('{{ certSANs "" }}');
+e('{{ certSANs .k }}', pems, { errors: 'any' });
+e('{{ (buildCustomCert (b64enc .c) (b64enc .k)).Cert }}{{ (buildCustomCert (b64enc .c) (b64enc .k)).Key }}{{ printf "%T" (buildCustomCert (b64enc .c) (b64enc .k)) }}', pems);
+e('{{ buildCustomCert "!!" "x" }}');
+e('{{ buildCustomCert (b64enc .c) "%%" }}', pems);
+e('{{ buildCustomCert (b64enc "nope") (b64enc .k) }}', pems);
+e('{{ buildCustomCert (b64enc .c) (b64enc .c) }}', pems);
+e('{{ buildCustomCert (b64enc .c) (b64enc "nope") }}', pems);
+e('{{ genSignedCert "leaf" nil nil 1 (buildCustomCert (b64enc .c) (b64enc .o)) }}', pems);
+e('{{ genSignedCertWithKey "leaf" nil nil 1 (buildCustomCert (b64enc .c) (b64enc .k)) "junk" }}', pems);
+e('{{ genSelfSignedCert "x" (list "bad") nil 1 }}');
+e('{{ genSelfSignedCert "x" (list 1) nil 1 }}');
+e('{{ genSelfSignedCert "x" (list "01.2.3.4") nil 1 }}');
+e('{{ genSelfSignedCert "x" (list "fe80::1%eth0") nil 1 }}');
+e('{{ genSelfSignedCert "x" nil (list 2) 1 }}');
+e('{{ genSelfSignedCertWithKey "x" nil (list "a") 1 .c }}', pems);
+e('{{ genCAWithKey "x" 1 "nope" }}');
+e('{{ genCAWithKey "x" 1 "-----BEGIN FOO PRIVATE KEY-----\\nAAAA\\n-----END FOO PRIVATE KEY-----\\n" }}');
+e('{{ $c := genSelfSignedCertWithKey "svc" (list "10.0.0.1" "::1" "2001:db8:0:0:1:0:0:1" "::ffff:1.2.3.4") (list "a.example" "b.example") 30 .k }}{{ $c.Cert | certSANs | toJson }}|{{ eq $c.Key .k }}|{{ $c.Cert | substr 0 27 }}', pems);
+e('{{ $ca := genCAWithKey "ca" 1 .k }}{{ $c := genSignedCertWithKey "leaf" nil (list "x.example") 1 $ca .o }}{{ $c.Cert | certSANs | toJson }}|{{ eq (printf "%s%s" $c.Cert $ca.Cert | filterCertChain "root") $ca.Cert }}|{{ eq (printf "%s%s" $ca.Cert $c.Cert | filterCertChain "leaf") $c.Cert }}|{{ eq $c.Key .o }}', pems);
+e('{{ $ca := genCA "ca" 3650 }}{{ $c := genSignedCert "" (list "192.0.2.7") nil 1 $ca }}{{ $c.Cert | certSANs | toJson }}|{{ $c.Key | substr 0 31 }}|{{ printf "%T" $ca }}|{{ eq (printf "%s%s" $c.Cert $ca.Cert | filterCertChain "root") $ca.Cert }}');
+e('{{ (genSelfSignedCert "s" nil nil -1).Cert | certSANs | len }}|{{ (genPrivateKey "ecdsa" | genSelfSignedCertWithKey "e" nil nil 1).Key | substr 0 30 }}|{{ (genPrivateKey "ed25519" | genCAWithKey "e" 1).Key | substr 0 27 }}');
+
 export { cases };
