@@ -601,6 +601,8 @@ e('{{ certSANs "" }}');
 e('{{ certSANs .k }}', pems, { errors: 'any' });
 e('{{ (buildCustomCert (b64enc .c) (b64enc .k)).Cert }}{{ (buildCustomCert (b64enc .c) (b64enc .k)).Key }}{{ printf "%T" (buildCustomCert (b64enc .c) (b64enc .k)) }}', pems);
 e('{{ buildCustomCert "!!" "x" }}');
+e('{{ $c := buildCustomCert (b64enc .c) (b64enc .k) }}{{ toJson $c }}|{{ $c }}|{{ kindOf $c }} {{ typeOf (genCA "x" 1) }} {{ typeIs "sprig.certificate" $c }}', pems);
+e('{{ $c := buildCustomCert (b64enc .c) (b64enc .k) }}{{ $c.Nope }}', pems);
 e('{{ buildCustomCert (b64enc .c) "%%" }}', pems);
 e('{{ buildCustomCert (b64enc "nope") (b64enc .k) }}', pems);
 e('{{ buildCustomCert (b64enc .c) (b64enc .c) }}', pems);
