@@ -142,7 +142,7 @@ spec:
     );
     await waitFor('store Ready', async () => {
       const s = await admin.get<typeof css>({ group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false }, undefined, 'rhoaibu-external-store');
-      return s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && s.status.capabilities === 'ReadOnly';
+      return s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && s.status.capabilities === 'ReadWrite';
     });
     // A Created event on the ExternalSecret.
     await waitFor('Created event', async () =>
