@@ -17,7 +17,7 @@ import { parseDurationMs } from '../api/duration.ts';
 import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type SyncPlan } from '../sync/desired.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
-import { ConditionReason, EventReason, SyncError, isSyncError } from '../sync/errors.ts';
+import { ConditionReason, EventMessage, EventReason, SyncError, isSyncError } from '../sync/errors.ts';
 import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from '../sync/secret.ts';
 import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
@@ -290,6 +290,9 @@ export class ExternalSecretReconciler {
       return result.plan;
     };
     let plan = await planFor(existing);
+    // ESO's Normal MissingProviderSecret, once per skipped entry and sync, before the write as in
+    // ESO (it names the field and the remote key only).
+    for (const skipped of plan.skipped) this.events.normal(es, EventReason.MissingProviderSecret, skipped.message);
     if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
       let created = false;
       try {
@@ -302,7 +305,7 @@ export class ExternalSecretReconciler {
         existing = await this.kube.tryGet<Secret>(core.secrets, ns, target, { signal });
         plan = await planFor(existing);
       }
-      if (created) this.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+      if (created) this.events.normal(es, EventReason.Created, EventMessage.Created);
       else if (plan.action === 'write' && !plan.upToDate) await this.writeSecret(es, plan.secret, existing, signal);
     } else if (plan.action === 'write' && !plan.upToDate) {
       await this.writeSecret(es, plan.secret, existing, signal);
@@ -329,7 +332,7 @@ export class ExternalSecretReconciler {
       await this.kube.delete(core.secrets, plan.namespace ?? ns, plan.name, { preconditions: { uid: existing.metadata.uid }, signal }).catch((e) => {
         if (!isKubeNotFound(e)) throw e;
       });
-      this.events.normal(es, EventReason.Deleted, `secret ${JSON.stringify(plan.name)} deleted: the provider has no data and deletionPolicy is Delete`);
+      this.events.normal(es, EventReason.Deleted, EventMessage.Deleted);
     }
     return plan;
   }
@@ -349,12 +352,12 @@ export class ExternalSecretReconciler {
     try {
       if (!existing) {
         await this.secretWriter(es).create(core.secrets, secret as Secret, { signal });
-        this.events.normal(es, EventReason.Created, `secret ${JSON.stringify(target)} created`);
+        this.events.normal(es, EventReason.Created, EventMessage.Created);
       } else {
         const s = secret as Secret;
         const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
         await this.secretWriter(es).update(core.secrets, body as Secret, { signal });
-        this.events.normal(es, EventReason.Updated, `secret ${JSON.stringify(target)} updated`);
+        this.events.normal(es, EventReason.Updated, EventMessage.Updated);
       }
     } catch (e) {
       throw writeError(target, e);

@@ -353,11 +353,11 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     const name = store.metadata.name!;
     for (const s of ['True', 'False']) metrics.statusCondition.set({ ...storeSeries(store), condition: 'Ready', status: s }, s === status ? 1 : 0);
     const cur = (store.status?.conditions ?? []).find((c) => c.type === 'Ready');
-    const statusChanged = !cur || cur.status !== status || cur.reason !== reason || cur.message !== message || store.status?.capabilities !== capabilities;
+    const statusChanged = !cur || cur.status !== status || cur.reason !== reason || cur.message !== message || (capabilities !== undefined && store.status?.capabilities !== capabilities);
     if (statusChanged) {
       await d.kube.updateStatusWithRetry<AnyStore>(rt, ns, name, (obj) => ({
         ...obj,
-        status: { ...obj.status, capabilities, conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
+        status: { ...obj.status, ...(capabilities !== undefined ? { capabilities } : {}), conditions: setCondition(obj.status?.conditions as Condition[] | undefined, { type: 'Ready', status, reason, message }) },
       }), { signal });
     }
     const ev = storeEvent(status === 'True', message);
@@ -386,7 +386,11 @@ interface StoreValidation {
   status: 'True' | 'False';
   reason: string;
   message: string;
-  capabilities: string;
+  /**
+   * Set when the provider is known. Undefined when the store could not be built: as ESO, the
+   * previous status.capabilities is then kept rather than guessed.
+   */
+  capabilities: string | undefined;
 }
 
 /**
@@ -394,7 +398,7 @@ interface StoreValidation {
  * (deadline, shutdown) is thrown, not reported: it says nothing about the store.
  */
 async function validateStore(clients: Pick<StoreClients, 'probe'>, kind: StoreKind, store: AnyStore, signal: AbortSignal | undefined): Promise<StoreValidation> {
-  let capabilities = 'ReadOnly';
+  let capabilities: string | undefined;
   try {
     const { provider, client, problems } = await clients.probe(kind, store);
     capabilities = provider.capabilities((store.spec.provider as Record<string, unknown>)[provider.name]);

@@ -10,7 +10,7 @@ import type {
 } from '../api/types.generated.ts';
 import type { RemoteValue } from './remote-value.ts';
 import { decodeValue } from './decode.ts';
-import { ConditionReason, isSyncError, MAX_SECRET_DATA_BYTES, MAX_SECRET_METADATA_BYTES, syncErrors, SyncError } from './errors.ts';
+import { ConditionReason, EventMessage, isSyncError, MAX_SECRET_DATA_BYTES, MAX_SECRET_METADATA_BYTES, ReadyMessage, syncErrors, SyncError } from './errors.ts';
 import { gjsonGet, UnsupportedPathError } from './gjson.ts';
 import { JsonTooDeepError, objectMembers, parseRaw, rawToString, type RawValue } from './json-raw.ts';
 import { convertKey, isValidSecretKey } from './keys.ts';
@@ -118,7 +118,8 @@ export const NOT_COPIED_ANNOTATIONS: ReadonlySet<string> = new Set(['kubectl.kub
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const synced: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: 'Secret was synced' };
+const synced: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: ReadyMessage.Synced };
+const syncedRetain: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: ReadyMessage.SyncedRetain };
 
 // --- helpers ---------------------------------------------------------------------------------
 
@@ -258,7 +259,7 @@ export function providerData(
     const value = fetched.dataFrom[i]!;
     if (isNotFound(value)) {
       if (retain) throw syncErrors.providerSecretNotFound(field, ref.extract?.key);
-      skipped.push({ field, message: `secret does not exist at provider using .dataFrom[${i}]` });
+      skipped.push({ field, message: EventMessage.missingProviderSecret(field) });
       return;
     }
     for (const [k, v] of dataFromEntry(ref, value, field, renderKeyTemplate)) data.set(k, v);
@@ -268,7 +269,7 @@ export function providerData(
     const value = fetched.data[i]!;
     if (isNotFound(value)) {
       if (retain) throw syncErrors.providerSecretNotFound(field, ref.remoteRef.key);
-      skipped.push({ field, message: `secret does not exist at provider using .data[${i}] key=${ref.remoteRef.key}` });
+      skipped.push({ field, message: EventMessage.missingProviderSecret(field, ref.remoteRef.key) });
       return;
     }
     if (!isRemoteValue(value)) throw syncErrors.fetchedMismatch(`${field} was given a map`);
@@ -423,10 +424,10 @@ function plan(input: DesiredSecretInput): SyncPlan {
       }
       return {
         action: 'delete', name, namespace, skipped,
-        condition: { type: 'Ready', status: 'True', reason: ConditionReason.SecretDeleted, message: 'secret deleted due to DeletionPolicy' },
+        condition: { type: 'Ready', status: 'True', reason: ConditionReason.SecretDeleted, message: ReadyMessage.Deleted },
       };
     }
-    if (deletionPolicy === 'Retain') return { action: 'none', reason: 'ProviderDataEmpty', skipped, condition: synced };
+    if (deletionPolicy === 'Retain') return { action: 'none', reason: 'ProviderDataEmpty', skipped, condition: syncedRetain };
     // Merge: write what is left (our keys removed).
   }
   if (creationPolicy === 'None') return { action: 'none', reason: 'CreationPolicyNone', skipped, condition: synced };

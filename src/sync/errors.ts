@@ -20,8 +20,29 @@ export const EventReason = {
   Updated: 'Updated',
   Deleted: 'Deleted',
   UpdateFailed: 'UpdateFailed',
+  /** A remote value is gone and was skipped (deletionPolicy Delete/Merge). */
+  MissingProviderSecret: 'MissingProviderSecret',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
+
+/**
+ * Ready=True condition messages and Normal event texts, word for word ESO 2.9's
+ * (pkg/controllers/externalsecret): dashboards, alerts and scripts written against ESO match on
+ * them. They name policies and fields, never a Secret or a value.
+ */
+export const ReadyMessage = {
+  Synced: 'secret synced',
+  SyncedRetain: 'secret retained due to DeletionPolicy=Retain',
+  Deleted: 'secret deleted due to DeletionPolicy=Delete',
+} as const;
+export const EventMessage = {
+  Created: 'secret created',
+  Updated: 'secret updated',
+  Deleted: 'secret deleted due to DeletionPolicy=Delete',
+  /** ESO's text; ESO says spec.dataFrom[i] for a spec.data entry too, Tessera names the right field. */
+  missingProviderSecret: (field: string, key?: string) =>
+    key === undefined ? `secret does not exist at provider using ${field}` : `secret does not exist at provider using ${field} (key=${key})`,
+} as const;
 
 export const SyncErrorCode = {
   /** remoteRef.property does not exist in the remote value. */

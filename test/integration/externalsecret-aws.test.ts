@@ -118,6 +118,7 @@ spec:
     await applyManifests(admin, parseManifests(example));
     const ready = await waitCondition('rhoai-model-registries', 'registry-db-secrets', 'True');
     assert.equal(ready.reason, 'SecretSynced');
+    assert.equal(ready.message, 'secret synced', "ESO 2.9's Ready message, word for word");
     const secret = await admin.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets');
     assert.deepEqual(decode(secret), { MYSQL_ROOT_PASSWORD: `pw-${run}`, MYSQL_USER_NAME: 'registry' });
     assert.equal(secret.metadata?.labels?.['reconcile.external-secrets.io/managed'], 'true');
@@ -142,11 +143,11 @@ spec:
     );
     await waitFor('store Ready', async () => {
       const s = await admin.get<typeof css>({ group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false }, undefined, 'rhoaibu-external-store');
-      return s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && s.status.capabilities === 'ReadOnly';
+      return s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && s.status.capabilities === 'ReadWrite';
     });
     // A Created event on the ExternalSecret.
     await waitFor('Created event', async () =>
-      (await admin.list<CoreEvent>(core.events, 'rhoai-model-registries')).items.some((e) => e.involvedObject.name === 'registry-db-secrets' && e.reason === 'Created'),
+      (await admin.list<CoreEvent>(core.events, 'rhoai-model-registries')).items.some((e) => e.involvedObject.name === 'registry-db-secrets' && e.reason === 'Created' && e.message === 'secret created'),
     );
   });
 
@@ -259,6 +260,14 @@ describe('sync behaviour and safety', () => {
     await waitFor('Secret deleted', async () => !(await admin.tryGet(core.secrets, ns, 'del')));
     // The status is written right after the delete.
     await waitFor('reason SecretDeleted', async () => (await readyOf(ns, 'del'))?.reason === 'SecretDeleted');
+    assert.equal((await readyOf(ns, 'del'))?.message, 'secret deleted due to DeletionPolicy=Delete', "ESO 2.9's Ready message");
+    // ESO's events for it: the skipped entry, then the delete.
+    const eventsOf = async (name: string) => (await admin.list<CoreEvent>(core.events, ns)).items.filter((e) => e.involvedObject.name === name);
+    await waitFor('MissingProviderSecret and Deleted events', async () => {
+      const texts = (await eventsOf('del')).map((e) => `${e.reason}: ${e.message}`);
+      return texts.includes(`MissingProviderSecret: secret does not exist at provider using spec.data[0] (key=${k1})`)
+        && texts.includes('Deleted: secret deleted due to DeletionPolicy=Delete');
+    });
     await waitCondition(ns, 'ret', 'False', /does not exist at provider/);
     assert.deepEqual(decode(await admin.get<Secret>(core.secrets, ns, 'ret')), { v: 'v2' }, 'Retain keeps the Secret');
   });

@@ -42,8 +42,9 @@ async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<
 export const awsProvider: Provider<AWSProvider> = {
   name: 'aws',
   validateConfig: (config) => validateAwsConfig(config),
-  // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
-  capabilities: () => 'ReadOnly',
+  // status.capabilities as ESO 2.9 reports it for this provider (what its API can do; Tessera
+  // itself only reads: it has no PushSecret). Printer columns and scripts compare it with ESO's.
+  capabilities: () => 'ReadWrite',
   newClient: newAwsClient,
   controllerIdentity: (config) => awsControllerIdentity(config),
 };

@@ -57,6 +57,7 @@ export const fakeProvider: Provider<FakeProviderConfig> = {
     });
     return problems;
   },
-  capabilities: () => 'ReadOnly',
+  // As ESO 2.9 reports it for the fake provider (see the aws provider).
+  capabilities: () => 'ReadWrite',
   newClient: async (config) => new FakeClient(config),
 };

@@ -276,7 +276,8 @@ export async function newKubernetesClient(config: KubernetesProvider, ctx: Provi
 export const kubernetesProvider: Provider<KubernetesProvider> = {
   name: 'kubernetes',
   validateConfig: (config) => validateKubernetesConfig(config),
-  // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
-  capabilities: () => 'ReadOnly',
+  // status.capabilities as ESO 2.9 reports it for this provider (what its API can do; Tessera
+  // itself only reads: it has no PushSecret). Printer columns and scripts compare it with ESO's.
+  capabilities: () => 'ReadWrite',
   newClient: (config, ctx): Promise<ProviderClient> => newKubernetesClient(config, ctx),
 };

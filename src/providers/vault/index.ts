@@ -80,8 +80,9 @@ export async function newVaultClient(config: VaultProvider, ctx: ProviderContext
 export const vaultProvider: Provider<VaultProvider> = {
   name: 'vault',
   validateConfig: (config) => validateVaultConfig(config),
-  // Reads only for now; ESO reports ReadWrite because it also implements PushSecret.
-  capabilities: () => 'ReadOnly',
+  // status.capabilities as ESO 2.9 reports it for this provider (what its API can do; Tessera
+  // itself only reads: it has no PushSecret). Printer columns and scripts compare it with ESO's.
+  capabilities: () => 'ReadWrite',
   newClient: (config, ctx): Promise<ProviderClient> => newVaultClient(config, ctx),
   controllerIdentity: (config) => vaultControllerIdentity(config),
 };

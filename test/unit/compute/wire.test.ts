@@ -66,7 +66,7 @@ describe('wire format', () => {
   test('a plan comes back whole', () => {
     const plan: DesiredSecretResult = {
       ok: true,
-      plan: { action: 'none', reason: 'CreationPolicyNone', skipped: [{ field: 'spec.data[0]', message: 'm' }], condition: { type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'Secret was synced' } },
+      plan: { action: 'none', reason: 'CreationPolicyNone', skipped: [{ field: 'spec.data[0]', message: 'm' }], condition: { type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'secret synced' } },
     };
     assert.deepEqual(decodeResult(structuredClone(encodeResult(plan))), plan);
   });

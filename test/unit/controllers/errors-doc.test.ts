@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ControllerErrorCode, StoreReason } from '../../../src/controllers/errors.ts';
-import { ConditionReason, EventReason, SyncErrorCode } from '../../../src/sync/errors.ts';
+import { ConditionReason, EventMessage, EventReason, ReadyMessage, SyncErrorCode } from '../../../src/sync/errors.ts';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const doc = readFileSync(path.join(repo, 'docs/errors.md'), 'utf8');
@@ -31,6 +31,8 @@ const sources = new Map(sourceFiles('src').map((f) => [f, readFileSync(path.join
 function documentedCodes(): string[] {
   const out = new Set<string>();
   for (const m of doc.matchAll(/^\| `(\w+)` \|/gm)) out.add(m[1]!);
+  // The events table: `| Normal | `Created` | … |`.
+  for (const m of doc.matchAll(/^\| (?:Normal|Warning) \| `(\w+)` \|/gm)) out.add(m[1]!);
   for (const paragraph of doc.split(/\n\s*\n/)) {
     if (!/^(Events use ESO's reasons|Store conditions)/.test(paragraph)) continue;
     for (const m of paragraph.matchAll(/`([A-Z]\w+)`/g)) out.add(m[1]!);
@@ -68,6 +70,13 @@ function producers(catalog: (typeof catalogs)[number], key: string): string[] {
 it('docs/errors.md documents every condition reason and error code', () => {
   const all = catalogs.flatMap((c) => Object.values(c.values));
   assert.deepEqual(all.filter((c) => !doc.includes(`\`${c}\``)), []);
+});
+
+it('docs/errors.md quotes the Ready messages and event texts word for word (ESO 2.9\'s)', () => {
+  const texts = [...Object.values(ReadyMessage), EventMessage.Created, EventMessage.Updated, EventMessage.Deleted, 'store validated'];
+  assert.deepEqual(texts.filter((t) => !doc.includes(`\`${t}\``) && !doc.includes(`("${t}"`)), []);
+  assert.ok(doc.includes(`\`${EventMessage.missingProviderSecret('spec.dataFrom[i]')}\``));
+  assert.ok(doc.includes(`using ${EventMessage.missingProviderSecret('spec.data[i]', 'k').split(' using ')[1]}`));
 });
 
 it('every code and reason docs/errors.md documents is in the catalog and produced in src/', () => {

@@ -325,14 +325,14 @@ const rows: Row[] = [
     es: synced(withDeletion(base()), V1, NOW - 2 * HOUR).es,
     secret: synced(withDeletion(base()), V1, NOW - 2 * HOUR).secret,
     provider: {},
-    expect: { calls: [`delete secrets ${NS}/app-db uid=secret-uid`, STATUS], reads: [FIRST_READ()], condition: { status: 'True', reason: 'SecretDeleted' }, events: ['Normal Deleted'], secret: 'gone' },
+    expect: { calls: [`delete secrets ${NS}/app-db uid=secret-uid`, STATUS], reads: [FIRST_READ()], condition: { status: 'True', reason: 'SecretDeleted' }, events: ['Normal MissingProviderSecret', 'Normal Deleted'], secret: 'gone' },
   },
   {
     name: 'deletionPolicy Delete, not owned: the Secret is read, refused, and left',
     es: withDeletion(base()),
     secret: foreignSecret(),
     provider: {},
-    expect: { calls: [GET_SECRET, STATUS], error: 'SecretNotManaged', condition: { status: 'False', reason: 'SecretSyncedError' }, events: ['Warning UpdateFailed'], secret: 'unchanged' },
+    expect: { calls: [GET_SECRET, STATUS], error: 'SecretNotManaged', condition: { status: 'False', reason: 'SecretSyncedError' }, events: ['Normal MissingProviderSecret', 'Warning UpdateFailed'], secret: 'unchanged' },
   },
   {
     name: 'Merge: the foreign Secret is read and our key merged in, its keys kept',
@@ -601,6 +601,22 @@ describe('ExternalSecret reconciler (one reconcile per row)', () => {
       for (const c of out.world.calls) if (/^(create|update) secrets/.test(c)) assert.ok(c.includes(`by ${FM}`), c);
     });
   }
+});
+
+describe('ExternalSecret reconciler: ESO 2.9 wording', () => {
+  // Word for word ESO's (pkg/controllers/externalsecret): users and tools match on these.
+  it('Ready message and event texts on create, update and delete', async () => {
+    const created = await run(rows.find((r) => r.name.startsWith('create:'))!);
+    assert.deepEqual(created.eventMessages, ['secret created']);
+    const ready = (created.world.find<ES>('externalsecrets', NS, 'app-db')?.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    assert.deepEqual([ready?.reason, ready?.message], ['SecretSynced', 'secret synced']);
+    const updated = await run(rows.find((r) => r.expect.events?.[0] === 'Normal Updated')!);
+    assert.deepEqual(updated.eventMessages, ['secret updated']);
+    const deleted = await run(rows.find((r) => r.name.startsWith('deletionPolicy Delete, owned'))!);
+    assert.deepEqual(deleted.eventMessages, ['secret does not exist at provider using spec.data[0] (key=db/password)', 'secret deleted due to DeletionPolicy=Delete']);
+    const gone = (deleted.world.find<ES>('externalsecrets', NS, 'app-db')?.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    assert.deepEqual([gone?.reason, gone?.message], ['SecretDeleted', 'secret deleted due to DeletionPolicy=Delete']);
+  });
 });
 
 describe('ExternalSecret reconciler: deadline', () => {

@@ -18,11 +18,15 @@ function harness() {
     spec: { provider: { fake: { data: [] } } },
   } as unknown as AnyStore;
   let validate: () => Promise<void> = async () => undefined;
+  let probeError: Error | undefined;
   const recorded: Array<{ type: string; reason: string; message: string }> = [];
   const deps: StoreReconcilerDeps = {
     kube: { updateStatusWithRetry: async (_rt: unknown, _ns: unknown, _n: unknown, fn: (o: AnyStore) => AnyStore) => Object.assign(store, fn(store)) } as unknown as KubeClient,
     clients: {
-      probe: async () => ({ provider: { name: 'fake', capabilities: () => 'ReadOnly' }, client: { validate: () => validate(), close: async () => undefined }, problems: [] }),
+      probe: async () => {
+        if (probeError) throw probeError;
+        return { provider: { name: 'fake', capabilities: () => 'ReadWrite' }, client: { validate: () => validate(), close: async () => undefined }, problems: [] };
+      },
     } as unknown as StoreClients,
     controllerClass: 'default',
     logger: silent,
@@ -34,10 +38,21 @@ function harness() {
   // Whether the reconciler takes the reconcile's AbortSignal yet or not, this call shape fits both.
   const reconcile = makeStoreReconciler('SecretStore', deps) as (key: string, signal: AbortSignal) => Promise<unknown>;
   const restarted = () => makeStoreReconciler('SecretStore', deps) as (key: string, signal: AbortSignal) => Promise<unknown>;
-  return { reconcile, restarted, recorded, failWith: (e: Error | undefined) => (validate = async () => { if (e) throw e; }) };
+  return { store, reconcile, restarted, recorded, probeFailsWith: (e: Error | undefined) => (probeError = e), failWith: (e: Error | undefined) => (validate = async () => { if (e) throw e; }) };
 }
 
 describe('store events', () => {
+  it('status.capabilities is the provider\'s (ReadWrite, as ESO reports it), and kept when the store cannot be built', async () => {
+    const h = harness();
+    await h.reconcile('team-a/vault', new AbortController().signal);
+    assert.equal((h.store.status as { capabilities?: string }).capabilities, 'ReadWrite');
+    h.probeFailsWith(new Error('credentials secret team-a/vault-token not found'));
+    await assert.rejects(h.reconcile('team-a/vault', new AbortController().signal));
+    const status = h.store.status as { capabilities?: string; conditions?: Array<{ status: string }> };
+    assert.equal(status.conditions?.[0]?.status, 'False');
+    assert.equal(status.capabilities, 'ReadWrite', 'not replaced by a guess');
+  });
+
   it('uses ESO\'s reasons: Normal Valid "store validated", Warning InvalidProviderConfig with the error', () => {
     assert.deepEqual(storeEvent(true, 'store validated'), { type: 'Normal', reason: 'Valid', message: 'store validated' });
     assert.deepEqual(storeEvent(false, 'unable to validate store: denied'), { type: 'Warning', reason: 'InvalidProviderConfig', message: 'unable to validate store: denied' });

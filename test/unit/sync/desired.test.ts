@@ -58,7 +58,7 @@ describe('data[]', () => {
       apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', name: 'app-db', uid: 'es-uid-1', controller: true, blockOwnerDeletion: true,
     }]);
     assert.deepEqual(plan.ownedKeys, ['password', 'user']);
-    assert.deepEqual(plan.condition, { type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'Secret was synced' });
+    assert.deepEqual(plan.condition, { type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'secret synced' });
   });
 
   test('target.name overrides the Secret name', () => {
@@ -178,14 +178,14 @@ describe('provider NotFound and deletionPolicy', () => {
   test('Delete: nothing left deletes the Secret', () => {
     const plan = planOf(anExternalSecret(withDeletionPolicy('Delete'), withData('k', 'gone'), withExtract('also-gone')), { data: [NOT_FOUND], dataFrom: [NOT_FOUND] });
     assert.equal(plan.action, 'delete');
-    assert.deepEqual(plan.condition, { type: 'Ready', status: 'True', reason: 'SecretDeleted', message: 'secret deleted due to DeletionPolicy' });
+    assert.deepEqual(plan.condition, { type: 'Ready', status: 'True', reason: 'SecretDeleted', message: 'secret deleted due to DeletionPolicy=Delete' });
     assert.equal(plan.skipped.length, 2);
   });
 
   test('Delete: a partial NotFound drops only that key', () => {
     const plan = written(anExternalSecret(withDeletionPolicy('Delete'), withData('a', 'x'), withData('b', 'gone')), { data: [remote('1'), NOT_FOUND] });
     assert.deepEqual(textData(plan.secret), { a: '1' });
-    assert.deepEqual(plan.skipped, [{ field: 'spec.data[1]', message: 'secret does not exist at provider using .data[1] key=gone' }]);
+    assert.deepEqual(plan.skipped, [{ field: 'spec.data[1]', message: 'secret does not exist at provider using spec.data[1] (key=gone)' }]);
   });
 
   test('Delete refuses to delete a Secret it does not own', () => {
@@ -204,6 +204,8 @@ describe('provider NotFound and deletionPolicy', () => {
   test('Retain with an empty find leaves everything as is', () => {
     const plan = planOf(anExternalSecret(withFind({ name: { regexp: 'none' } })), { dataFrom: [new Map()] });
     assert.deepEqual([plan.action, plan.action === 'none' && plan.reason], ['none', 'ProviderDataEmpty']);
+    // ESO's Ready message for this case, word for word.
+    assert.deepEqual(plan.condition, { type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'secret retained due to DeletionPolicy=Retain' });
   });
 });
 

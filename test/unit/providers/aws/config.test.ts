@@ -100,6 +100,6 @@ describe('validateConfig', () => {
 
   test('provider identity and capabilities', () => {
     assert.equal(awsProvider.name, 'aws');
-    assert.equal(awsProvider.capabilities({ service: 'SecretsManager' }), 'ReadOnly');
+    assert.equal(awsProvider.capabilities({ service: 'SecretsManager' }), 'ReadWrite');
   });
 });
