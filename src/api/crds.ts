@@ -23,6 +23,7 @@ function printerColumns(kind: ApiKind): PrinterColumn[] {
       { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshInterval' },
       { name: 'Status', type: 'string', jsonPath: READY_REASON },
       { name: 'Ready', type: 'string', jsonPath: READY_STATUS },
+      { name: 'Last Sync', type: 'date', jsonPath: '.status.refreshTime' },
     ];
   }
   return [

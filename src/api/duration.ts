@@ -2,6 +2,8 @@
 // durations: parsed and printed by src/go/duration.ts, re-exported here for the API layer. What
 // this file adds is the bridge from a parsed duration to a Node timer.
 
+import { DurationError, parseDurationMs } from '../go/duration.ts';
+
 export { DurationError, formatDurationNs, isValidDuration, parseDurationMs, parseDurationNs } from '../go/duration.ts';
 
 /**
@@ -20,4 +22,22 @@ export function timerDelayMs(ms: number): number {
   if (Number.isNaN(ms)) return MAX_TIMER_MS;
   if (ms <= 0) return 0;
   return Math.min(ms, MAX_TIMER_MS);
+}
+
+/**
+ * A store's spec.refreshInterval in ms, as ESO 2.9 reads it (SecretStoreSpec.GetRefreshInterval):
+ * an integer is seconds (the v1beta1 and legacy v1 form), a string is a Go duration ("5m").
+ * Absent, 0 or "0s" is 0: the controller's default applies. Negative values and strings that are
+ * not durations throw a DurationError naming the value (the CRD refuses both; an object stored
+ * before the CRD was updated may still hold one).
+ */
+export function storeRefreshIntervalMs(value: number | string | undefined | null): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0) throw new DurationError(`invalid refreshInterval ${value}: must be a non-negative number of seconds`);
+    return value * 1000;
+  }
+  const ms = parseDurationMs(value);
+  if (ms < 0) throw new DurationError(`invalid refreshInterval ${JSON.stringify(value)}: must not be negative`);
+  return ms;
 }

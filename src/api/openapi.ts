@@ -31,6 +31,9 @@ export interface Schema {
   minimum?: number;
   maximum?: number;
   nullable?: boolean;
+  /** Only in the int-or-string form: [{ type: 'integer' }, { type: 'string' }]. */
+  anyOf?: Schema[];
+  'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-map-type'?: 'atomic' | 'granular';
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
@@ -107,6 +110,15 @@ export function opaque(description?: string, extra: Extra = {}): Schema {
 }
 
 /** Returns a copy of a schema without the helper-only bits (there are none in the object itself). */
+/**
+ * An int-or-string field (intstr.IntOrString). `pattern` and `minimum` sit at the root: the
+ * apiserver applies each only to values of its own type, so one bounds the integers and the
+ * other the strings.
+ */
+export function intOrString(description: string, extra: Extra = {}): Schema {
+  return { description, anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true, ...extra };
+}
+
 export function clone<T>(value: T): T {
   return structuredClone(value);
 }

@@ -4,7 +4,7 @@
 // refuses invalid objects and no webhook is needed.
 import type { ApiKind, ApiVersionName } from './constants.ts';
 import {
-  arr, bool, cel, enumOf, int, named, obj, opaque, str, stringMap,
+  arr, bool, cel, enumOf, int, intOrString, named, obj, opaque, str, stringMap,
   type Schema,
 } from './openapi.ts';
 
@@ -28,6 +28,8 @@ export const DURATION_PATTERN = '^(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|�
  * list length); the bound is far above real-world use.
  */
 export const MAX_DATA_ITEMS = 250;
+/** templateFrom[].target of v1: Data, Annotations or Labels in any case, or empty (Data). */
+export const TEMPLATE_TARGET_ANY_CASE = '^([Dd][Aa][Tt][Aa]|[Aa][Nn][Nn][Oo][Tt][Aa][Tt][Ii][Oo][Nn][Ss]|[Ll][Aa][Bb][Ee][Ll][Ss])?$';
 
 const subdomainName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
@@ -82,7 +84,9 @@ function labelSelector(description: string): Schema {
 
 function awsProvider(): Schema {
   return named('AWSProvider', obj({
-    'service!': enumOf(['SecretsManager', 'ParameterStore'], 'Service defines which service should be used to fetch the secrets'),
+    // CertificateManager is ESO 2.9's enum too: admitted so ESO manifests apply, and reported on the
+    // store's status as unsupported by this build (spec.provider.aws.service) at run time.
+    'service!': enumOf(['SecretsManager', 'ParameterStore', 'CertificateManager'], 'Service defines which service should be used to fetch the secrets'),
     auth: named('AWSAuth', obj({
       secretRef: named('AWSAuthSecretRef', obj({
         accessKeyIDSecretRef: secretKeySelector('The AccessKeyID is used for authentication'),
@@ -153,6 +157,7 @@ function vaultProvider(): Schema {
         path: str('Path where the Certificate authentication backend is mounted in Vault, e.g: "cert"', { default: 'cert' }),
         clientCert: secretKeySelector('ClientCert is a certificate to authenticate using the Cert Vault authentication method'),
         secretRef: secretKeySelector('SecretRef to a key in a Secret resource containing client private key.'),
+        vaultRole: str('VaultRole specifies the Vault role to use for TLS certificate authentication (the name of the certificate role in the cert auth backend).'),
       }, 'Cert authenticates with TLS Certificates.')),
       iam: named('VaultIamAuth', obj({
         path: str('Path where the AWS auth method is enabled in Vault, e.g: "aws"'),
@@ -278,7 +283,12 @@ function secretStoreSpec(version: ApiVersionName): Schema {
       maxRetries: int(undefined, { format: 'int32' }),
       retryInterval: str(),
     }, 'Used to configure HTTP retries on failures.')),
-    refreshInterval: int('Used to configure store refresh interval in seconds. Empty or 0 will default to the controller config.'),
+    // v1 is int-or-string as in ESO 2.9 (seconds, or a Go duration string); v1beta1 stays an
+    // integer of seconds, as ESO's v1beta1 CRD has it.
+    refreshInterval: version === 'v1'
+      ? intOrString('Used to configure store refresh interval. Accepts either an integer number of seconds (legacy) or a Go duration string such as "1h" or "5m". Empty or 0 will default to the controller config.',
+        { minimum: 0, pattern: DURATION_PATTERN, maxLength: 64 })
+      : int('Used to configure store refresh interval in seconds. Empty or 0 will default to the controller config.'),
     // ESO's SecretStore and ClusterSecretStore share one spec type, so both accept conditions;
     // only a ClusterSecretStore evaluates them.
     conditions: arr(named('ClusterSecretStoreCondition', obj({
@@ -312,10 +322,11 @@ const GENERATOR_KINDS_V1BETA1 = [
   'ACRAccessToken', 'ClusterGenerator', 'ECRAuthorizationToken', 'Fake', 'GCRAccessToken', 'GithubAccessToken',
   'QuayAccessToken', 'Password', 'SSHKey', 'STSSessionToken', 'UUID', 'VaultDynamicSecret', 'Webhook', 'Grafana',
 ];
+/** ESO 2.9's v1 list, in its order. */
 const GENERATOR_KINDS_V1 = [
-  'ACRAccessToken', 'ClusterGenerator', 'CloudsmithAccessToken', 'ECRAuthorizationToken', 'Fake', 'GCRAccessToken',
-  'GithubAccessToken', 'QuayAccessToken', 'Password', 'SSHKey', 'STSSessionToken', 'UUID', 'VaultDynamicSecret',
-  'Webhook', 'Grafana', 'MFA',
+  'ACRAccessToken', 'BeyondtrustWorkloadCredentialsDynamicSecret', 'ClusterGenerator', 'CloudsmithAccessToken',
+  'ECRAuthorizationToken', 'Fake', 'GCRAccessToken', 'GithubAccessToken', 'GitlabDeployToken', 'QuayAccessToken',
+  'Password', 'SSHKey', 'STSSessionToken', 'UUID', 'VaultDynamicSecret', 'Webhook', 'Grafana', 'MFA',
 ];
 
 function generatorRef(version: ApiVersionName): Schema {
@@ -326,21 +337,35 @@ function generatorRef(version: ApiVersionName): Schema {
   }, 'GeneratorRef points to a generator custom resource.'));
 }
 
-function remoteRef(description: string): Schema {
+/**
+ * ESO 2.9's v1 CRD declares no defaults on remoteRef and find (the controller treats an absent
+ * strategy as its default), so a stored v1 object carries only what its author wrote; v1beta1
+ * keeps the defaults ESO's v1beta1 CRD still has. The sync core reads an absent strategy as the
+ * default either way.
+ */
+const withDefault = (version: ApiVersionName, value: string): { default?: string } => (version === 'v1' ? {} : { default: value });
+
+/** v1 only: what the controller does with a fetched value that holds a NUL byte. */
+function nullBytePolicy(what: string): Record<string, Schema> {
+  return { nullBytePolicy: enumOf(['Ignore', 'Fail'], `Controls how ESO handles fetched secret data containing NUL bytes for this ${what}.`) };
+}
+
+function remoteRef(version: ApiVersionName, description: string): Schema {
   return named('ExternalSecretDataRemoteRef', obj({
     'key!': str('Key is the key used in the Provider, mandatory'),
-    metadataPolicy: enumOf(['None', 'Fetch'], 'Policy for fetching tags/labels from provider secrets, possible options are Fetch, None. Defaults to None', { default: 'None' }),
+    metadataPolicy: enumOf(['None', 'Fetch'], 'Policy for fetching tags/labels from provider secrets, possible options are Fetch, None. Defaults to None', withDefault(version, 'None')),
     property: str('Used to select a specific property of the Provider value (if a map), if supported'),
     version: str('Used to select a specific version of the Provider value, if supported'),
-    conversionStrategy: enumOf(['Default', 'Unicode'], 'Used to define a conversion Strategy', { default: 'Default' }),
-    decodingStrategy: enumOf(['Auto', 'Base64', 'Base64URL', 'None'], 'Used to define a decoding Strategy', { default: 'None' }),
+    conversionStrategy: enumOf(['Default', 'Unicode'], 'Used to define a conversion Strategy. Defaults to Default when omitted.', withDefault(version, 'Default')),
+    decodingStrategy: enumOf(['Auto', 'Base64', 'Base64URL', 'None'], 'Used to define a decoding Strategy. Defaults to None when omitted.', withDefault(version, 'None')),
+    ...(version === 'v1' ? nullBytePolicy('source') : {}),
   }, description));
 }
 
 function externalSecretData(version: ApiVersionName): Schema {
   return named('ExternalSecretData', obj({
     'secretKey!': secretKeyName('The key in the Kubernetes Secret to store the value.'),
-    'remoteRef!': remoteRef('RemoteRef points to the remote secret and defines which secret (version/property/..) to fetch.'),
+    'remoteRef!': remoteRef(version, 'RemoteRef points to the remote secret and defines which secret (version/property/..) to fetch.'),
     sourceRef: named('StoreSourceRef', obj({
       storeRef: secretStoreRef(),
       generatorRef: generatorRef(version),
@@ -371,13 +396,14 @@ function rewrite(version: ApiVersionName): Schema {
 
 function externalSecretDataFrom(version: ApiVersionName): Schema {
   return named('ExternalSecretDataFromRemoteRef', obj({
-    extract: remoteRef('Used to extract multiple key/value pairs from one secret. Note: Extract does not support sourceRef.Generator or sourceRef.GeneratorRef.'),
+    extract: remoteRef(version, 'Used to extract multiple key/value pairs from one secret. Note: Extract does not support sourceRef.Generator or sourceRef.GeneratorRef.'),
     find: named('ExternalSecretFind', obj({
       path: str('A root path to start the find operations.'),
       name: named('FindName', obj({ regexp: str('Finds secrets base') }, 'Finds secrets based on the name.')),
       tags: stringMap('Find secrets based on tags.'),
-      conversionStrategy: enumOf(['Default', 'Unicode'], 'Used to define a conversion Strategy', { default: 'Default' }),
-      decodingStrategy: enumOf(['Auto', 'Base64', 'Base64URL', 'None'], 'Used to define a decoding Strategy', { default: 'None' }),
+      conversionStrategy: enumOf(['Default', 'Unicode'], 'Used to define a conversion Strategy. Defaults to Default when omitted.', withDefault(version, 'Default')),
+      decodingStrategy: enumOf(['Auto', 'Base64', 'Base64URL', 'None'], 'Used to define a decoding Strategy. Defaults to None when omitted.', withDefault(version, 'None')),
+      ...(version === 'v1' ? nullBytePolicy('find source') : {}),
     }, 'Used to find secrets based on tags or regular expressions. Note: Find does not support sourceRef.Generator or sourceRef.GeneratorRef.')),
     rewrite: arr(rewrite(version), 'Used to rewrite secret Keys after getting them from the secret Provider. Multiple Rewrite operations can be provided. They are applied in a layered order (first to last)'),
     sourceRef: named('StoreGeneratorSourceRef', obj({
@@ -420,8 +446,17 @@ function template(version: ApiVersionName): Schema {
     templateFrom: arr(named('TemplateFrom', obj({
       configMap: templateRef(),
       secret: templateRef(),
-      target: enumOf(['Data', 'Annotations', 'Labels'], undefined, { default: 'Data' }),
+      // v1 takes the target in any case ("data", "DATA", ...) as ESO 2.9 does; the sync core
+      // normalises it. A pattern rather than a CEL rule: it costs nothing in the apiserver's CEL
+      // budget, which an unbounded string in an unbounded list would exceed.
+      target: version === 'v1'
+        ? str('Target specifies where to place the template result: Data, Annotations or Labels, in any case (empty means Data). Tessera renders into Secrets only, so nested paths are refused.',
+          { default: 'Data', pattern: TEMPLATE_TARGET_ANY_CASE })
+        : enumOf(['Data', 'Annotations', 'Labels'], undefined, { default: 'Data' }),
       literal: str(),
+      ...(version === 'v1'
+        ? { valuesDecodingStrategy: enumOf(['Auto', 'Base64', 'Base64URL', 'None'], 'Used to define a decoding Strategy for the rendered template values. Defaults to None when omitted.') }
+        : {}),
     }))),
   }, 'Template defines a blueprint for the created Secret resource.'));
 }
@@ -429,7 +464,8 @@ function template(version: ApiVersionName): Schema {
 function externalSecretTarget(version: ApiVersionName): Schema {
   return named('ExternalSecretTarget', obj({
     name: subdomainName('The name of the Secret resource to be managed. Defaults to the .metadata.name of the ExternalSecret resource'),
-    creationPolicy: enumOf(['Owner', 'Orphan', 'Merge', 'None'], 'CreationPolicy defines rules on how to create the resulting Secret. Defaults to "Owner"', { default: 'Owner' }),
+    creationPolicy: enumOf(version === 'v1' ? ['Owner', 'Orphan', 'Merge', 'None', 'CreateOrMerge'] : ['Owner', 'Orphan', 'Merge', 'None'],
+      'CreationPolicy defines rules on how to create the resulting Secret. Defaults to "Owner"', { default: 'Owner' }),
     deletionPolicy: enumOf(['Delete', 'Merge', 'Retain'], 'DeletionPolicy defines rules on how to delete the resulting Secret. Defaults to "Retain"', { default: 'Retain' }),
     template: template(version),
     immutable: bool('Immutable defines if the final secret will be immutable'),
@@ -437,10 +473,10 @@ function externalSecretTarget(version: ApiVersionName): Schema {
     default: { creationPolicy: 'Owner', deletionPolicy: 'Retain' },
     'x-kubernetes-validations': [
       cel({
-        rule: "!(has(self.deletionPolicy) && self.deletionPolicy == 'Delete' && has(self.creationPolicy) && (self.creationPolicy == 'Merge' || self.creationPolicy == 'None'))",
+        rule: "!(has(self.deletionPolicy) && self.deletionPolicy == 'Delete' && has(self.creationPolicy) && (self.creationPolicy == 'Merge' || self.creationPolicy == 'None' || self.creationPolicy == 'CreateOrMerge'))",
         message: "deletionPolicy=Delete must not be used when the controller doesn't own the secret. Please set creationPolicy=Owner",
         fieldPath: '.deletionPolicy',
-      }, (self) => !(self.deletionPolicy === 'Delete' && (self.creationPolicy === 'Merge' || self.creationPolicy === 'None'))),
+      }, (self) => !(self.deletionPolicy === 'Delete' && (self.creationPolicy === 'Merge' || self.creationPolicy === 'None' || self.creationPolicy === 'CreateOrMerge'))),
       cel({
         rule: "!(has(self.deletionPolicy) && self.deletionPolicy == 'Merge' && has(self.creationPolicy) && self.creationPolicy == 'None')",
         message: 'deletionPolicy=Merge must not be used with creationPolicy=None. There is no Secret to merge with',
@@ -456,7 +492,7 @@ function externalSecretSpec(version: ApiVersionName): Schema {
     target: externalSecretTarget(version),
     refreshPolicy: enumOf(['CreatedOnce', 'Periodic', 'OnChange'], 'RefreshPolicy determines how the ExternalSecret should be refreshed: CreatedOnce, Periodic (every refreshInterval; never if 0) or OnChange (only when the ExternalSecret changes).'),
     refreshInterval: str('RefreshInterval is the amount of time before the values are read again from the SecretStore provider, specified as Golang Duration strings. Valid time units are "ns", "us" (or "µs"), "ms", "s", "m", "h". Example values: "1h", "2h30m", "10s". May be set to zero to fetch and create it once. Defaults to 1h.',
-      { default: '1h', pattern: DURATION_PATTERN, maxLength: 64 }),
+      { default: '1h0m0s', pattern: DURATION_PATTERN, maxLength: 64 }),
     data: arr(externalSecretData(version), 'Data defines the connection between the Kubernetes Secret keys and the Provider data', { maxItems: MAX_DATA_ITEMS }),
     dataFrom: arr(externalSecretDataFrom(version), 'DataFrom is used to fetch all properties from a specific Provider data. If multiple entries are specified, the Secret keys are merged in the specified order'),
   }, 'ExternalSecretSpec defines the desired state of ExternalSecret.', {

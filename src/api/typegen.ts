@@ -15,6 +15,7 @@ class Emitter {
   }
 
   private baseType(schema: Schema, indent: string): string {
+    if (schema['x-kubernetes-int-or-string']) return 'number | string';
     switch (schema.type) {
       case 'string':
         return schema.enum ? schema.enum.map((v) => JSON.stringify(v)).join(' | ') : 'string';

@@ -34,8 +34,11 @@ export interface TemplateRef {
 export interface TemplateFrom {
   configMap?: TemplateRef;
   secret?: TemplateRef;
-  target?: "Data" | "Annotations" | "Labels";
+  /** Target specifies where to place the template result: Data, Annotations or Labels, in any case (empty means Data). Tessera renders into Secrets only, so nested paths are refused. */
+  target?: string;
   literal?: string;
+  /** Used to define a decoding Strategy for the rendered template values. Defaults to None when omitted. */
+  valuesDecodingStrategy?: "Auto" | "Base64" | "Base64URL" | "None";
 }
 
 /** Template defines a blueprint for the created Secret resource. */
@@ -56,7 +59,7 @@ export interface ExternalSecretTarget {
   /** The name of the Secret resource to be managed. Defaults to the .metadata.name of the ExternalSecret resource */
   name?: string;
   /** CreationPolicy defines rules on how to create the resulting Secret. Defaults to "Owner" */
-  creationPolicy?: "Owner" | "Orphan" | "Merge" | "None";
+  creationPolicy?: "Owner" | "Orphan" | "Merge" | "None" | "CreateOrMerge";
   /** DeletionPolicy defines rules on how to delete the resulting Secret. Defaults to "Retain" */
   deletionPolicy?: "Delete" | "Merge" | "Retain";
   /** Template defines a blueprint for the created Secret resource. */
@@ -75,10 +78,12 @@ export interface ExternalSecretDataRemoteRef {
   property?: string;
   /** Used to select a specific version of the Provider value, if supported */
   version?: string;
-  /** Used to define a conversion Strategy */
+  /** Used to define a conversion Strategy. Defaults to Default when omitted. */
   conversionStrategy?: "Default" | "Unicode";
-  /** Used to define a decoding Strategy */
+  /** Used to define a decoding Strategy. Defaults to None when omitted. */
   decodingStrategy?: "Auto" | "Base64" | "Base64URL" | "None";
+  /** Controls how ESO handles fetched secret data containing NUL bytes for this source. */
+  nullBytePolicy?: "Ignore" | "Fail";
 }
 
 /** GeneratorRef points to a generator custom resource. */
@@ -86,7 +91,7 @@ export interface GeneratorRef {
   /** Specify the apiVersion of the generator resource */
   apiVersion?: string;
   /** Specify the Kind of the generator resource */
-  kind: "ACRAccessToken" | "ClusterGenerator" | "CloudsmithAccessToken" | "ECRAuthorizationToken" | "Fake" | "GCRAccessToken" | "GithubAccessToken" | "QuayAccessToken" | "Password" | "SSHKey" | "STSSessionToken" | "UUID" | "VaultDynamicSecret" | "Webhook" | "Grafana" | "MFA";
+  kind: "ACRAccessToken" | "BeyondtrustWorkloadCredentialsDynamicSecret" | "ClusterGenerator" | "CloudsmithAccessToken" | "ECRAuthorizationToken" | "Fake" | "GCRAccessToken" | "GithubAccessToken" | "GitlabDeployToken" | "QuayAccessToken" | "Password" | "SSHKey" | "STSSessionToken" | "UUID" | "VaultDynamicSecret" | "Webhook" | "Grafana" | "MFA";
   /** Specify the name of the generator resource */
   name: string;
 }
@@ -123,10 +128,12 @@ export interface ExternalSecretFind {
   name?: FindName;
   /** Find secrets based on tags. */
   tags?: Record<string, string>;
-  /** Used to define a conversion Strategy */
+  /** Used to define a conversion Strategy. Defaults to Default when omitted. */
   conversionStrategy?: "Default" | "Unicode";
-  /** Used to define a decoding Strategy */
+  /** Used to define a decoding Strategy. Defaults to None when omitted. */
   decodingStrategy?: "Auto" | "Base64" | "Base64URL" | "None";
+  /** Controls how ESO handles fetched secret data containing NUL bytes for this find source. */
+  nullBytePolicy?: "Ignore" | "Fail";
 }
 
 /** Used to merge key/values in one single Secret. The resulting key will contain all values from the specified secrets */
@@ -285,7 +292,7 @@ export interface AWSSecretsManagerSettings {
 /** AWS configures this store to sync secrets using AWS Secret Manager provider */
 export interface AWSProvider {
   /** Service defines which service should be used to fetch the secrets */
-  service: "SecretsManager" | "ParameterStore";
+  service: "SecretsManager" | "ParameterStore" | "CertificateManager";
   /** Auth defines the information necessary to authenticate against AWS; if not set the SDK default credential chain is used. */
   auth?: AWSAuth;
   /** Role is a Role ARN which the provider will assume */
@@ -374,6 +381,8 @@ export interface VaultCertAuth {
   clientCert?: SecretKeySelector;
   /** SecretRef to a key in a Secret resource containing client private key. */
   secretRef?: SecretKeySelector;
+  /** VaultRole specifies the Vault role to use for TLS certificate authentication (the name of the certificate role in the cert auth backend). */
+  vaultRole?: string;
 }
 
 /** Credentials for AWS in a Secret object */
@@ -709,8 +718,8 @@ export interface SecretStoreSpec {
   provider: SecretStoreProvider;
   /** Used to configure HTTP retries on failures. */
   retrySettings?: SecretStoreRetrySettings;
-  /** Used to configure store refresh interval in seconds. Empty or 0 will default to the controller config. */
-  refreshInterval?: number;
+  /** Used to configure store refresh interval. Accepts either an integer number of seconds (legacy) or a Go duration string such as "1h" or "5m". Empty or 0 will default to the controller config. */
+  refreshInterval?: number | string;
   /** Used to constrain a ClusterSecretStore to specific namespaces. Relevant only to ClusterSecretStore. */
   conditions?: ClusterSecretStoreCondition[];
 }

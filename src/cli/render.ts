@@ -260,7 +260,7 @@ function sourcesFor(objects: InputObject[], namespace: string): { sources: Templ
   return { sources: { configMaps, secrets }, located };
 }
 
-/** For creationPolicy Merge: a Secret of the target's name in the input is the existing Secret. */
+/** For creationPolicy Merge and CreateOrMerge: a Secret of the target's name in the input is the existing Secret. */
 function existingSecret(objects: InputObject[], name: string, namespace: string): Secret | undefined {
   const o = objects.find((x) => x.obj['apiVersion'] === 'v1' && x.obj['kind'] === 'Secret' && x.obj['metadata']?.name === name
     && (x.obj['metadata'].namespace ?? namespace) === namespace);
@@ -374,7 +374,8 @@ function prepareInput(input: InputObject, namespace: string, objects: InputObjec
   }
   const { sources, located } = sourcesFor(objects, namespace);
   const target = es.spec.target?.name || es.metadata.name || '';
-  const existing = es.spec.target?.creationPolicy === 'Merge' ? existingSecret(objects, target, namespace) : undefined;
+  const creation = es.spec.target?.creationPolicy;
+  const existing = creation === 'Merge' || creation === 'CreateOrMerge' ? existingSecret(objects, target, namespace) : undefined;
   return { computeInput: { externalSecret: es, fetched, existing, sources }, es, located };
 }
 

@@ -17,6 +17,7 @@ import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics, storeMetrics } from '../metrics/index.ts';
 import { TerminalError } from '../kube/controller.ts';
 import { referencesIn } from '../api/references.ts';
+import { storeRefreshIntervalMs } from '../api/duration.ts';
 import { controllerErrors, StoreReason } from './errors.ts';
 import { clusterSecretStores, secretStores } from './resources.ts';
 
@@ -375,8 +376,15 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
       throw reason === StoreReason.InvalidProviderConfig ? new TerminalError(failure) : new StoreNotReadyError(failure);
     }
     d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
-    // spec.refreshInterval (seconds) overrides the controller's --store-requeue-interval, as in ESO.
-    const every = store.spec.refreshInterval && store.spec.refreshInterval > 0 ? store.spec.refreshInterval * 1000 : d.requeueIntervalMs;
+    // spec.refreshInterval (seconds, or a duration string in v1) overrides the controller's
+    // --store-requeue-interval, as in ESO. The CRD refuses values that do not parse; one stored
+    // before the CRD changed is a terminal error naming the field, as ESO fails the reconcile.
+    let every: number;
+    try {
+      every = storeRefreshIntervalMs(store.spec.refreshInterval) || d.requeueIntervalMs;
+    } catch (e) {
+      throw new TerminalError(`${storeId(kind, store)}: spec.refreshInterval: ${(e as Error).message}`);
+    }
     return { requeueAfter: every };
   }
 }

@@ -16,6 +16,7 @@ import { JsonTooDeepError, objectMembers, parseRaw, rawToString, type RawValue }
 import { convertKey, isValidSecretKey } from './keys.ts';
 import { rewriteKeys, type RenderKeyTemplate } from './rewrite.ts';
 import { esoDataHash } from './eso-hash.ts';
+import { compareGoStrings } from '../go/sort.ts';
 import {
   WRITE_RECORD_PREFIX, bytesEqual, checkOwnership, contentHash, controllerReference, createdByLabelValue, decodeSecretData,
   encodeSecretData, encodeWriteRecord, fieldOwnerFor, managedFieldKeys, readWriteRecord, writeRecordKey,
@@ -93,7 +94,7 @@ export type SyncPlan =
       action: 'write';
       /** create when no Secret exists, update otherwise (for Merge always update). */
       mode: 'create' | 'update';
-      creationPolicy: 'Owner' | 'Orphan' | 'Merge';
+      creationPolicy: 'Owner' | 'Orphan' | 'Merge' | 'CreateOrMerge';
       /** The complete Secret as it should be after the write. */
       secret: Secret;
       /**
@@ -181,6 +182,23 @@ function decodeOrThrow(strategy: ExternalSecretDataRemoteRef['decodingStrategy']
   return decoded;
 }
 
+/** nullBytePolicy=Fail (ESO 2.9): a fetched value, after decoding, must not hold a NUL byte. */
+function hasNulByte(value: Uint8Array): boolean {
+  return value.includes(0);
+}
+
+/**
+ * dataFrom's extract/find nullBytePolicy=Fail. ESO checks the keys in sorted order, so the error
+ * names the same key on every sync; a key a transform produced is named by position only.
+ */
+function checkNullBytes(ref: ExternalSecretDataFromRemoteRef, out: SecretData, field: string, transformed: boolean): void {
+  const source = ref.extract ? 'extract' : 'find';
+  if (ref[source]?.nullBytePolicy !== 'Fail') return;
+  const bad = [...out.keys()].sort(compareGoStrings).find((k) => hasNulByte(out.get(k)!));
+  if (bad === undefined) return;
+  throw syncErrors.nullByteInValue(`${field}.${source}.nullBytePolicy`, transformed ? `key ${[...out.keys()].indexOf(bad)} after rewrite` : `key ${JSON.stringify(bad)}`);
+}
+
 function dataFromEntry(
   ref: ExternalSecretDataFromRemoteRef,
   fetched: Exclude<FetchedDataFrom, NotFound>,
@@ -228,6 +246,7 @@ function dataFromEntry(
     }
     out.set(k, ref.sourceRef?.generatorRef && !ref.extract && !ref.find ? v : decodeOrThrow(decoding, v, field, `key ${JSON.stringify(k)}`));
   }
+  checkNullBytes(ref, out, field, transformed);
   return out;
 }
 
@@ -275,7 +294,11 @@ export function providerData(
     if (!isRemoteValue(value)) throw syncErrors.fetchedMismatch(`${field} was given a map`);
     let bytes = value.value;
     if (ref.remoteRef.property) bytes = extractProperty(bytes, ref.remoteRef.key, ref.remoteRef.property, `${field}.remoteRef.property`);
-    data.set(ref.secretKey, decodeOrThrow(ref.remoteRef.decodingStrategy, bytes, `${field}.remoteRef.decodingStrategy`, `remote key ${JSON.stringify(ref.remoteRef.key)}`));
+    const decoded = decodeOrThrow(ref.remoteRef.decodingStrategy, bytes, `${field}.remoteRef.decodingStrategy`, `remote key ${JSON.stringify(ref.remoteRef.key)}`);
+    if (ref.remoteRef.nullBytePolicy === 'Fail' && hasNulByte(decoded)) {
+      throw syncErrors.nullByteInValue(`${field}.remoteRef.nullBytePolicy`, `key ${JSON.stringify(ref.secretKey)}`);
+    }
+    data.set(ref.secretKey, decoded);
   });
   return { data, skipped };
 }
@@ -432,16 +455,19 @@ function plan(input: DesiredSecretInput): SyncPlan {
   }
   if (creationPolicy === 'None') return { action: 'none', reason: 'CreationPolicyNone', skipped, condition: synced };
 
+  // CreateOrMerge (ESO 2.9): Merge that creates the Secret when it is missing. The Secret it
+  // creates is written as Merge writes (no managed or created-by label, no ownerReference), so
+  // the next sync, which finds it and merges, writes the same thing and nothing flips.
   if (creationPolicy === 'Merge') {
     if (!existing) throw syncErrors.mergeTargetMissing(name);
-  } else if (existing) {
+  } else if (existing && creationPolicy !== 'CreateOrMerge') {
     const refused = checkOwnership(existing, es);
     if (refused) throw refused;
   }
 
   const rendered = applyTemplate(es, fromProvider, input.renderTemplate);
   const esName = es.metadata.name ?? '';
-  const merging = creationPolicy === 'Merge';
+  const merging = creationPolicy === 'Merge' || creationPolicy === 'CreateOrMerge';
   // Merge writes into a Secret someone else owns: it never marks it managed or created by us, so
   // no Owner/Orphan ExternalSecret can take it over afterwards (ADR 0004).
   const ourLabels: Record<string, string> = withoutReserved(rendered.labels);
@@ -493,9 +519,10 @@ function plan(input: DesiredSecretInput): SyncPlan {
   });
   // The data-hash annotation is ESO's hash of the Secret's whole data, so that ESO and Tessera
   // each take the other's Secret as up to date (ADR 0004). Owner and Orphan set it; Merge never
-  // adds it to a foreign Secret, but keeps one already there (ESO's, or an owner's) true.
+  // adds it to a foreign Secret, but keeps one already there (ESO's, or an owner's) true. A Secret
+  // CreateOrMerge creates is its own: it gets one, as ESO writes it, and keeps it from then on.
   const dataHash = esoDataHash(data);
-  const setsDataHash = !merging || existing?.metadata.annotations?.[ANNOTATION_DATA_HASH] !== undefined;
+  const setsDataHash = !merging || !existing || existing.metadata.annotations?.[ANNOTATION_DATA_HASH] !== undefined;
   const annotations = merge(existing?.metadata.annotations, previous.annotations, {
     ...ourAnnotations, [recordKey]: record, ...(setsDataHash ? { [ANNOTATION_DATA_HASH]: dataHash } : {}),
   });

@@ -53,6 +53,8 @@ export const SyncErrorCode = {
   UnsupportedPropertySyntax: 'UnsupportedPropertySyntax',
   /** decodingStrategy Base64/Base64URL and the value is not valid base64. */
   DecodeFailed: 'DecodeFailed',
+  /** nullBytePolicy=Fail and a fetched value (after decoding) contains a NUL byte. */
+  NullByteInValue: 'NullByteInValue',
   /** A remote JSON value is nested deeper than Go's encoding/json accepts (10000 levels). */
   JSONTooDeep: 'JSONTooDeep',
   /** dataFrom.extract needs a JSON object. */
@@ -135,6 +137,9 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.UnsupportedPropertySyntax, `property ${JSON.stringify(property)} uses ${what}, which is not supported`, field),
   decodeFailed: (field: string, strategy: string, key: string) =>
     new SyncError(SyncErrorCode.DecodeFailed, `value of ${key} is not valid ${strategy} (decodingStrategy=${strategy})`, field),
+  /** ESO's wording; `key` names a Secret key (or a position, for keys a transform produced). */
+  nullByteInValue: (field: string, key: string) =>
+    new SyncError(SyncErrorCode.NullByteInValue, `fetched secret value for ${key} contains null bytes; use a text-safe format such as PEM/base64 or leave nullBytePolicy unset for intentional binary data`, field),
   /** Valid JSON, but deeper than Go's encoding/json accepts (ESO fails the same documents). */
   jsonTooDeep: (field: string, key: string) =>
     new SyncError(SyncErrorCode.JSONTooDeep, `remote key ${JSON.stringify(key)} is JSON nested too deeply (limit ${MAX_JSON_DEPTH} levels, as in Go's encoding/json)`, field),

@@ -4,7 +4,7 @@
 //   1. templateFrom[], in order; per entry its configMap items, then its secret items, then literal.
 //      target Data (default) | Labels | Annotations; templateAs Values (default): the item's key is
 //      the output key and its value the template; KeysAndValues: the rendered text is YAML, a map
-//      of output keys to values.
+//      of output keys to values. valuesDecodingStrategy decodes each rendered value.
 //   2. template.data: each value is a template, its key the output key (wins over templateFrom).
 //   3. template.metadata.labels, then .annotations: each value is a template.
 // mergePolicy and type are applied by desiredSecret (src/sync/desired.ts).
@@ -19,6 +19,7 @@ import type { RenderTemplate, TemplateInput, TemplateOutput } from './desired.ts
 import { syncErrors, type SyncError } from './errors.ts';
 import { compareGoStrings } from '../go/sort.ts';
 import { isValidSecretKey } from './keys.ts';
+import { decodeValue, type DecodingStrategy } from './decode.ts';
 import type { RenderKeyTemplate } from './rewrite.ts';
 
 /** The ConfigMaps and Secrets (by name, in the ExternalSecret's namespace) templateFrom reads. */
@@ -79,6 +80,12 @@ function keyPath(base: string, key: string): string {
 
 type Target = 'data' | 'labels' | 'annotations';
 
+/** A templateFrom entry's valuesDecodingStrategy and the field that names it in errors. */
+interface ValuesDecoding {
+  strategy: DecodingStrategy;
+  field: string;
+}
+
 class Renderer {
   readonly data: Map<string, unknown>;
   readonly values: Uint8Array[];
@@ -120,21 +127,37 @@ class Renderer {
     }
   }
 
+  /**
+   * templateFrom[].valuesDecodingStrategy (ESO 2.9): each rendered value is decoded before it is
+   * stored, for every target. A value that does not decode fails the sync; it is named by its key,
+   * or by position when rendering produced the key.
+   */
+  decode(value: Uint8Array, decoding: ValuesDecoding | undefined, what: string): Uint8Array {
+    if (decoding === undefined || decoding.strategy === 'None') return value;
+    const decoded = decodeValue(decoding.strategy, value);
+    if (decoded === undefined) throw syncErrors.decodeFailed(decoding.field, decoding.strategy, what);
+    return decoded;
+  }
+
   /** templateAs Values: the template's key is the output key. */
-  values_(target: Target, key: string, text: string, field: string): void {
-    this.set(target, key, this.execute(key, text, field), field);
+  values_(target: Target, key: string, text: string, field: string, decoding?: ValuesDecoding): void {
+    this.set(target, key, this.decode(this.execute(key, text, field), decoding, `key ${JSON.stringify(key)}`), field);
   }
 
   /** templateAs KeysAndValues: the rendered text is a YAML map of output keys to values. */
-  keysAndValues(target: Target, name: string, text: string, field: string): void {
+  keysAndValues(target: Target, name: string, text: string, field: string, decoding?: ValuesDecoding): void {
     const rendered = this.execute(name, text, field).toString('utf8');
     let i = 0;
-    for (const [k, v] of yamlStringMap(rendered, field)) this.set(target, k, Buffer.from(v, 'utf8'), field, `key ${i++} of the rendered map`);
+    for (const [k, v] of yamlStringMap(rendered, field)) {
+      const position = `key ${i++} of the rendered map`;
+      this.set(target, k, this.decode(Buffer.from(v, 'utf8'), decoding, position), field, position);
+    }
   }
 }
 
+/** ESO 2.9 matches the target in any case, and its webhook admits an empty one: that is Data. */
 function targetOf(from: TemplateFrom, field: string): Target {
-  const t = (from.target ?? 'Data').toLowerCase();
+  const t = (from.target || 'Data').toLowerCase();
   if (t === 'data' || t === 'labels' || t === 'annotations') return t;
   throw syncErrors.templateFailed(`${field}.target`, `templateFrom target ${JSON.stringify(from.target)} is not supported for a Secret: use Data, Labels or Annotations`);
 }
@@ -172,6 +195,9 @@ function yamlStringMap(text: string, field: string): Map<string, string> {
 function renderTemplateFrom(r: Renderer, from: TemplateFrom, i: number, sources: TemplateSources): void {
   const field = `spec.target.template.templateFrom[${i}]`;
   const target = targetOf(from, field);
+  const decoding: ValuesDecoding | undefined = from.valuesDecodingStrategy
+    ? { strategy: from.valuesDecodingStrategy, field: `${field}.valuesDecodingStrategy` }
+    : undefined;
   const items = (
     kind: 'configMap' | 'secret',
     name: string,
@@ -186,13 +212,13 @@ function renderTemplateFrom(r: Renderer, from: TemplateFrom, i: number, sources:
         throw syncErrors.templateFailed(`${itemField}.key`, `error in ${kind === 'configMap' ? 'configmap' : 'secret'} ${name}: missing key ${item.key}`);
       }
       const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
-      if ((item.templateAs ?? 'Values') === 'KeysAndValues') r.keysAndValues(target, item.key, text, itemField);
-      else r.values_(target, item.key, text, itemField);
+      if ((item.templateAs ?? 'Values') === 'KeysAndValues') r.keysAndValues(target, item.key, text, itemField, decoding);
+      else r.values_(target, item.key, text, itemField, decoding);
     });
   };
   if (from.configMap) items('configMap', from.configMap.name, from.configMap.items, sources.configMaps?.get(from.configMap.name));
   if (from.secret) items('secret', from.secret.name, from.secret.items, sources.secrets?.get(from.secret.name));
-  if (from.literal !== undefined) r.keysAndValues(target, 'literal', from.literal, `${field}.literal`);
+  if (from.literal !== undefined) r.keysAndValues(target, 'literal', from.literal, `${field}.literal`, decoding);
 }
 
 function sortedEntries(rec: Record<string, string> | undefined): Array<[string, string]> {

@@ -5,6 +5,7 @@ import type * as api from '../../api/types.generated.ts';
 import { schemaProblems, type Validated } from '../common/config.ts';
 
 export type AWSServiceType = api.AWSProvider['service'];
+/** The services this build has a client for; the schema's enum may name more (CertificateManager). */
 export const awsServiceTypes: readonly AWSServiceType[] = ['SecretsManager', 'ParameterStore'];
 export type SessionTagsPolicy = NonNullable<api.AWSProvider['sessionTagsPolicy']>;
 export type AWSAuth = Validated<api.AWSAuth>;
@@ -58,6 +59,12 @@ export function validateAwsConfig(config: unknown): string[] {
     (i.path === `${field}.region` && i.message === 'Required value') || sessionTags.some((t, j) => t === null && i.path.startsWith(`${field}.sessionTags[${j}]`)));
   if (!isObject(config)) return problems;
   const c = config;
+
+  // ESO 2.9's schema admits CertificateManager (so its manifests apply); this build has no client
+  // for it, and says so on the store's status rather than reading from another service.
+  if (typeof c.service === 'string' && c.service !== '' && !(awsServiceTypes as readonly string[]).includes(c.service) && !problems.some((p) => p.startsWith(`${field}.service`))) {
+    problems.push(`${field}.service: ${JSON.stringify(c.service)} is not supported by this build of Tessera (supported: ${awsServiceTypes.join(', ')})`);
+  }
 
   if (typeof c.region === 'string' && c.region !== '' && !/^[a-z0-9]+(-[a-z0-9]+)+$/.test(c.region)) {
     problems.push(`${field}.region: ${JSON.stringify(c.region)} is not an AWS region name`);

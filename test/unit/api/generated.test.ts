@@ -31,7 +31,11 @@ test('CRDs have ESO names, short names, categories and printer columns', () => {
   assert.equal(es.spec.scope, 'Namespaced');
   assert.deepEqual(es.spec.versions.map((v: any) => [v.name, v.served, v.storage]), [['v1', true, true], ['v1beta1', true, false]]);
   assert.deepEqual(es.spec.versions[0].additionalPrinterColumns.map((c: any) => c.name),
-    ['StoreType', 'Store', 'Refresh Interval', 'Status', 'Ready']);
+    ['StoreType', 'Store', 'Refresh Interval', 'Status', 'Ready', 'Last Sync']);
+  // Columns as ESO 2.9 declares them (config/crds/bases), on both served versions.
+  for (const v of es.spec.versions) {
+    assert.deepEqual(v.additionalPrinterColumns.at(-1), { name: 'Last Sync', type: 'date', jsonPath: '.status.refreshTime' });
+  }
   assert.equal(es.spec.conversion.strategy, 'None');
   const ss = parse(files.get('deploy/crds/external-secrets.io_secretstores.yaml')!);
   assert.deepEqual(ss.spec.names.shortNames, ['ss']);
@@ -62,6 +66,11 @@ test('schemas are structural: every node has a type', () => {
     const crd = parse(content);
     for (const version of crd.spec.versions) {
       for (const [at, node] of nodes(version.schema.openAPIV3Schema, version.name)) {
+        // int-or-string is the one typeless form the apiserver accepts (with exactly this anyOf).
+        if (node['x-kubernetes-int-or-string']) {
+          assert.deepEqual(node.anyOf, [{ type: 'integer' }, { type: 'string' }], `${path} ${at}`);
+          continue;
+        }
         assert.ok(node.type || node['x-kubernetes-preserve-unknown-fields'], `${path} ${at} has no type`);
       }
     }

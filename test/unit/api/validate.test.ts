@@ -23,7 +23,7 @@ test('required fields are named', () => {
 
 test('enums are named with the supported values', () => {
   const issues = validate('ExternalSecret', es({ data: [data('a')], target: { creationPolicy: 'Own' } }));
-  assert.equal(formatIssues(issues), 'spec.target.creationPolicy: Unsupported value: "Own": supported values: "Owner", "Orphan", "Merge", "None"');
+  assert.equal(formatIssues(issues), 'spec.target.creationPolicy: Unsupported value: "Own": supported values: "Owner", "Orphan", "Merge", "None", "CreateOrMerge"');
   for (const [field, value] of [['decodingStrategy', 'Base32'], ['conversionStrategy', 'Ascii'], ['metadataPolicy', 'All']] as const) {
     const bad = validate('ExternalSecret', es({ data: [{ secretKey: 'a', remoteRef: { key: 'k', [field]: value } }] }));
     assert.deepEqual(paths(bad), [`spec.data[0].remoteRef.${field}`]);
@@ -121,10 +121,15 @@ test('ClusterSecretStore conditions', () => {
 test('applyDefaults fills ESO defaults without touching the input', () => {
   const input = es({ data: [data('a')], dataFrom: [{ find: { name: { regexp: '.*' } } }] });
   const out = applyDefaults('ExternalSecret', input) as any;
-  assert.equal(out.spec.refreshInterval, '1h');
+  // ESO renders the default as metav1.Duration prints it.
+  assert.equal(out.spec.refreshInterval, '1h0m0s');
   assert.deepEqual(out.spec.target, { creationPolicy: 'Owner', deletionPolicy: 'Retain' });
-  assert.deepEqual(out.spec.data[0].remoteRef, { key: 'remote', metadataPolicy: 'None', conversionStrategy: 'Default', decodingStrategy: 'None' });
-  assert.equal(out.spec.dataFrom[0].find.decodingStrategy, 'None');
+  // ESO 2.9's v1 CRD adds nothing to remoteRef or find; its v1beta1 CRD still defaults them.
+  assert.deepEqual(out.spec.data[0].remoteRef, { key: 'remote' });
+  assert.deepEqual(out.spec.dataFrom[0].find, { name: { regexp: '.*' } });
+  const beta = applyDefaults('ExternalSecret', es({ data: [data('a')], dataFrom: [{ find: { name: { regexp: '.*' } } }] }, 'external-secrets.io/v1beta1')) as any;
+  assert.deepEqual(beta.spec.data[0].remoteRef, { key: 'remote', metadataPolicy: 'None', conversionStrategy: 'Default', decodingStrategy: 'None' });
+  assert.equal(beta.spec.dataFrom[0].find.decodingStrategy, 'None');
   assert.equal((input.spec as any).refreshInterval, undefined);
   const withTemplate = applyDefaults('ExternalSecret', es({ data: [data('a')], target: { template: { type: 'Opaque' } } })) as any;
   assert.deepEqual(withTemplate.spec.target, { creationPolicy: 'Owner', deletionPolicy: 'Retain', template: { type: 'Opaque', engineVersion: 'v2', mergePolicy: 'Replace' } });

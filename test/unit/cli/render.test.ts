@@ -219,6 +219,15 @@ stringData:
     const [s] = secretOf(merge);
     assert.deepEqual(Object.keys(s!['data']).sort(), ['other', 'user']);
     assert.equal(s!['metadata'].labels.keep, 'me');
+    // CreateOrMerge (ESO 2.9): merges into a Secret from the input, creates one when there is none.
+    const com = (name: string, existing: string) => tessera(['render', '-f', file(`${name}.yaml`, es(name, '  target: {creationPolicy: CreateOrMerge}\n  data: [{secretKey: user, remoteRef: {key: db/user}}]\n')
+      + existing), '--values', values]);
+    const merged = await com('cm', '---\napiVersion: v1\nkind: Secret\nmetadata: {name: cm}\ndata: {other: b3RoZXI=}\n');
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.deepEqual(Object.keys(secretOf(merged)[0]!['data']).sort(), ['other', 'user']);
+    const createdFresh = await com('cc', '');
+    assert.equal(createdFresh.code, 0, createdFresh.stderr);
+    assert.deepEqual(Object.keys(secretOf(createdFresh)[0]!['data']), ['user']);
   });
 
   test('a hostile template fails with the budget, it does not hang or run out of memory', async () => {

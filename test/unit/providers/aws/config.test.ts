@@ -38,8 +38,15 @@ describe('validateConfig', () => {
 
   // Structural problems come from the CRD schema, in the apiserver's words.
   test('service must be SecretsManager or ParameterStore', () => {
-    assert.deepEqual(validate({ service: 'KMS' }), ['spec.provider.aws.service: Unsupported value: "KMS": supported values: "SecretsManager", "ParameterStore"']);
+    assert.deepEqual(validate({ service: 'KMS' }), ['spec.provider.aws.service: Unsupported value: "KMS": supported values: "SecretsManager", "ParameterStore", "CertificateManager"']);
     assert.deepEqual(validate({}), ['spec.provider.aws.service: Required value']);
+  });
+
+  // ESO 2.9's enum has it, so the apiserver admits it; the store's status says this build cannot.
+  test('service CertificateManager is admitted by the schema and reported as unsupported by this build', () => {
+    assert.deepEqual(validate({ service: 'CertificateManager', region: 'eu-central-1' }), [
+      'spec.provider.aws.service: "CertificateManager" is not supported by this build of Tessera (supported: SecretsManager, ParameterStore)',
+    ]);
   });
 
   test('not an object', () => {
