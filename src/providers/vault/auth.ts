@@ -183,7 +183,10 @@ export async function resolveAuth(config: VaultProvider, ctx: ProviderContext, i
       if (!config.server.startsWith('https:')) throw new ProviderError('InvalidRequest', `${f}.cert: needs an https server (the client certificate is presented in the TLS handshake)`);
       const cert = await readKey(ctx, c.clientCert!, `${f}.cert.clientCert`);
       const key = await readKey(ctx, c.secretRef!, `${f}.cert.secretRef`);
-      return plan('cert', mount, [cert, key], async () => ({ path: `auth/${trimSlashes(mount)}/login`, body: {}, clientCert: { cert, key } }));
+      // vaultRole names the cert role to log in against (ESO sends it as "name"); without it Vault
+      // tries every role of the mount that trusts the certificate.
+      const body = c.vaultRole ? { name: c.vaultRole } : {};
+      return plan('cert', mount, [cert, key, c.vaultRole ?? ''], async () => ({ path: `auth/${trimSlashes(mount)}/login`, body, clientCert: { cert, key } }));
     }
     default:
       throw new ProviderError('InvalidRequest', `${f}.${method}: is not supported by tessera`);
