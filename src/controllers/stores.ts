@@ -367,15 +367,6 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     // again: a restart writes nothing that is not due.
     if (d.events && lastEvent.get(key) !== signature && (lastEvent.has(key) || statusChanged)) d.events.record(store, ev.type, ev.reason, ev.message);
     lastEvent.set(key, signature);
-    // A store that is not Ready is a failed reconcile, as in ESO: it counts in
-    // controller_runtime_reconcile_total{result="error"} (the dashboards' store error rate) and
-    // is logged once, by the controller. Invalid configuration waits for a change (terminal);
-    // failed validation is retried with backoff.
-    if (status === 'False') {
-      const failure = `${storeId(kind, store)} is not ready (${reason}): ${message}`;
-      throw reason === StoreReason.InvalidProviderConfig ? new TerminalError(failure) : new StoreNotReadyError(failure);
-    }
-    d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
     // spec.refreshInterval (seconds, or a duration string in v1) overrides the controller's
     // --store-requeue-interval, as in ESO. The CRD refuses values that do not parse; one stored
     // before the CRD changed is a terminal error naming the field, as ESO fails the reconcile.
@@ -385,6 +376,16 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     } catch (e) {
       throw new TerminalError(`${storeId(kind, store)}: spec.refreshInterval: ${(e as Error).message}`);
     }
+    // A store that is not Ready is a failed reconcile, as in ESO: it counts in
+    // controller_runtime_reconcile_total{result="error"} (the dashboards' store error rate) and
+    // is logged once, by the controller. Invalid configuration waits for a change (terminal);
+    // failed validation is retried with backoff, but at least as often as the store asks to be
+    // validated, so credentials fixed outside the cluster are seen within its refreshInterval.
+    if (status === 'False') {
+      const failure = `${storeId(kind, store)} is not ready (${reason}): ${message}`;
+      throw reason === StoreReason.InvalidProviderConfig ? new TerminalError(failure) : new StoreNotReadyError(failure, every);
+    }
+    d.logger.info({ store: storeId(kind, store), ready: status, reason }, 'store reconciled');
     return { requeueAfter: every };
   }
 }
@@ -429,9 +430,12 @@ async function validateStore(clients: Pick<StoreClients, 'probe'>, kind: StoreKi
 
 /** A store whose validation failed: retried with backoff. Its message is the one in status. */
 export class StoreNotReadyError extends Error {
-  constructor(message: string) {
+  /** Retried with backoff, but not later than the store's validation interval (RetryHints). */
+  readonly retryWithinMs: number;
+  constructor(message: string, retryWithinMs: number) {
     super(message);
     this.name = 'StoreNotReadyError';
+    this.retryWithinMs = retryWithinMs;
   }
 }
 

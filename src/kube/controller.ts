@@ -23,10 +23,13 @@ export interface Result {
  * - `terminal: true`: retrying cannot fix it (bad input); the key waits for the next change.
  * - `retryAfterMs`: retry with backoff, but not sooner than this: the failure needs someone to act
  *   (credentials refused, access denied), so fast retries would only repeat it.
+ * - `retryWithinMs`: retry with backoff, but not later than this: the object asks to be looked at
+ *   that often (a store's spec.refreshInterval), and a fix made outside the cluster is seen then.
  */
 export interface RetryHints {
   readonly terminal?: boolean;
   readonly retryAfterMs?: number;
+  readonly retryWithinMs?: number;
 }
 
 /** An error that retrying cannot fix (bad input); the key waits for the next change. */
@@ -51,6 +54,12 @@ export function isTerminal(err: unknown): boolean {
 }
 
 /** The least delay before a retry that the error asks for (0 when it asks for none). */
+/** The longest delay before a retry that the error allows (Infinity when it sets none). */
+export function retryWithinOf(err: unknown): number {
+  const ms = err !== null && typeof err === 'object' ? (err as RetryHints).retryWithinMs : undefined;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : Infinity;
+}
+
 export function retryAfterOf(err: unknown): number {
   const ms = err !== null && typeof err === 'object' ? (err as RetryHints).retryAfterMs : undefined;
   return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
@@ -210,7 +219,7 @@ export class Controller {
       else this.log.error({ key, err: message }, 'reconcile failed; not retrying until the object changes');
       return;
     }
-    const delay = this.queue.addRateLimited(key, 'low', retryAfterOf(err));
+    const delay = this.queue.addRateLimited(key, 'low', retryAfterOf(err), retryWithinOf(err));
     reconcileMetrics.total.inc({ controller: this.name, result: 'error' });
     if (logged) this.log.debug({ key, retryInMs: Math.round(delay) }, 'reconcile failed; will retry');
     else this.log.warn({ key, err: message, retryInMs: Math.round(delay) }, 'reconcile failed; will retry');

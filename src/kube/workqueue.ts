@@ -233,11 +233,12 @@ export class WorkQueue {
   }
 
   /**
-   * Re-adds a failed key after its backoff (and the global retry rate limit), and not before
-   * `minDelayMs` (a failure that asks for a slower retry).
+   * Re-adds a failed key after its backoff (and the global retry rate limit), not before
+   * `minDelayMs` (a failure that asks for a slower retry) and not after `maxDelayMs` (an object
+   * that asks to be looked at that often).
    */
-  addRateLimited(key: string, priority: Priority = 'low', minDelayMs = 0): number {
-    const delay = Math.max(this.backoff.when(key), this.bucket.reserve(), minDelayMs);
+  addRateLimited(key: string, priority: Priority = 'low', minDelayMs = 0, maxDelayMs = Infinity): number {
+    const delay = Math.min(Math.max(this.backoff.when(key), this.bucket.reserve(), minDelayMs), Math.max(minDelayMs, maxDelayMs));
     queueMetrics.retries.inc(this.labels);
     this.addAfter(key, delay, priority);
     return delay;

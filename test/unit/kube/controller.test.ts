@@ -96,6 +96,21 @@ describe('Controller deadlines and cancellation', () => {
     assert.ok(runs[1]! - runs[0]! >= 140, `retried after ${runs[1]! - runs[0]!} ms`);
   });
 
+  it('an error asking to be retried within a time is retried by then, however long its backoff has grown', async () => {
+    const runs: number[] = [];
+    // Backoff from 1 s: without the cap the second run would come a second later.
+    const c = controller('unit-retry-within', async () => {
+      runs.push(performance.now());
+      throw Object.assign(new Error('store not ready'), { retryWithinMs: 60 });
+    }, { backoffBaseMs: 1000, backoffMaxMs: 60_000 });
+    c.start();
+    c.enqueue('k');
+    await sleep(400);
+    await c.stop();
+    assert.ok(runs.length >= 3, `${runs.length} runs in 400 ms`);
+    for (let i = 1; i < runs.length; i++) assert.ok(runs[i]! - runs[i - 1]! < 250, `retry ${i} after ${Math.round(runs[i]! - runs[i - 1]!)} ms`);
+  });
+
   it('stop() waits for in-progress reconciles up to its grace, then aborts them through their signal', async () => {
     let seen: AbortSignal | undefined;
     let started = false;
