@@ -27,7 +27,8 @@ export function timerDelayMs(ms: number): number {
 /**
  * A store's spec.refreshInterval in ms, as ESO 2.9 reads it (SecretStoreSpec.GetRefreshInterval):
  * an integer is seconds (the v1beta1 and legacy v1 form), a string is a Go duration ("5m").
- * Absent, 0 or "0s" is 0: the controller's default applies. Negative values and strings that are
+ * Absent, 0 or "0s" is 0: the controller's default applies; anything shorter than a second is a
+ * second. Negative values and strings that are
  * not durations throw a DurationError naming the value (the CRD refuses both; an object stored
  * before the CRD was updated may still hold one).
  */
@@ -39,5 +40,10 @@ export function storeRefreshIntervalMs(value: number | string | undefined | null
   }
   const ms = parseDurationMs(value);
   if (ms < 0) throw new DurationError(`invalid refreshInterval ${JSON.stringify(value)}: must not be negative`);
-  return ms;
+  // Each validation calls the tenant's provider: "1ns" must not become a validation loop. One
+  // second is the finest the integer form can say, so the string form says no finer.
+  return ms > 0 ? Math.max(MIN_STORE_REFRESH_MS, ms) : 0;
 }
+
+/** The shortest store revalidation interval a tenant can ask for (the integer form's 1 s). */
+export const MIN_STORE_REFRESH_MS = 1000;

@@ -31,6 +31,9 @@ test('storeRefreshIntervalMs reads both forms as ESO\'s GetRefreshInterval does'
   assert.equal(storeRefreshIntervalMs('5m'), 300_000);
   assert.equal(storeRefreshIntervalMs('1.5s'), 1500);
   assert.equal(storeRefreshIntervalMs('0s'), 0);
+  // A tenant's "1ns" or "500ms" would revalidate (call the provider) in a loop: one second at least.
+  assert.equal(storeRefreshIntervalMs('1ns'), 1000);
+  assert.equal(storeRefreshIntervalMs('500ms'), 1000);
   assert.throws(() => storeRefreshIntervalMs(-1), /must be a non-negative number of seconds/);
   assert.throws(() => storeRefreshIntervalMs('-5m'), /must not be negative/);
   assert.throws(() => storeRefreshIntervalMs('soon'), /invalid duration/);
