@@ -390,8 +390,8 @@ export function replaceAllStringSubmatchFunc(r: GoRegexp, src: string, fn: (grou
 }
 
 /** Go's ReplaceAllLiteralString: repl is inserted as is. */
-export function replaceAllLiteralString(r: GoRegexp, src: string, repl: string): string {
-  return replaceAllWith(r, src, 1, () => repl);
+export function replaceAllLiteralString(r: GoRegexp, src: string, repl: string, maxLength = Infinity): string {
+  return replaceAllWith(r, src, 1, () => repl, maxLength);
 }
 
 // Go's extract: a name is the longest run of letters, digits and '_'; `${...}` needs the brace

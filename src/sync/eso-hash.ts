@@ -8,11 +8,7 @@
 // a string as its raw bytes, and a struct as `{field:value field:value}`; a nil map as `map[]`.
 // Pure; no I/O.
 import { createHash, type Hash } from 'node:crypto';
-
-/** Go's order of string map keys (fmtsort): byte order of their UTF-8, not JavaScript's UTF-16 order. */
-function goKeyOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
+import { sortedGoStrings } from '../go/sort.ts';
 
 /** "0 " … "255 ", as bytes: a []byte prints as its decimal byte values separated by spaces. */
 const DECIMAL_BYTES: readonly Buffer[] = Array.from({ length: 256 }, (_, i) => Buffer.from(`${i} `, 'latin1'));
@@ -32,7 +28,8 @@ function goByteSliceText(value: Uint8Array): Buffer {
 function hashGoMap<V>(h: Hash, map: ReadonlyMap<string, V>, valueText: (v: V) => Buffer | string): void {
   h.update('map[');
   let first = true;
-  for (const key of [...map.keys()].sort(goKeyOrder)) {
+  // Go's order of string map keys (fmtsort): byte order of their UTF-8, not JavaScript's UTF-16.
+  for (const key of sortedGoStrings(map.keys())) {
     if (!first) h.update(' ');
     first = false;
     h.update(key, 'utf8');

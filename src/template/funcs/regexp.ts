@@ -4,6 +4,7 @@
 
 import * as re2 from '../../go/regexp.ts';
 import type { GoRegexp } from '../../go/regexp.ts';
+import { BudgetExceededError, MAX_STRING_LENGTH } from '../budget.ts';
 import { GoError } from '../exec.ts';
 import { canBackquote, quote } from '../strconv.ts';
 
@@ -40,6 +41,18 @@ export const findString = goErrors(re2.findString);
 export const findAllString = goErrors(re2.findAllString);
 export const split = goErrors(re2.split);
 
-/** ReplaceAllString (repl expanded) or ReplaceAllLiteralString. */
-export const replaceAll = goErrors((r: GoRegexp, src: string, repl: string, literal: boolean): string =>
-  literal ? re2.replaceAllLiteralString(r, src, repl) : re2.replaceAllString(r, src, repl));
+/**
+ * ReplaceAllString (repl expanded) or ReplaceAllLiteralString. Both the text and the replacement
+ * are the tenant's: a short pattern matching everywhere multiplies them, so the result is cut at
+ * the template's string budget while it is built, not after.
+ */
+export const replaceAll = goErrors((r: GoRegexp, src: string, repl: string, literal: boolean): string => {
+  try {
+    return literal ? re2.replaceAllLiteralString(r, src, repl, MAX_STRING_LENGTH) : re2.replaceAllString(r, src, repl, MAX_STRING_LENGTH);
+  } catch (e) {
+    if (e instanceof re2.RegexpCostError && /longer than/.test(e.message)) {
+      throw new BudgetExceededError(`regexReplaceAll would build a string of more than ${MAX_STRING_LENGTH} characters (limit ${MAX_STRING_LENGTH})`);
+    }
+    throw e;
+  }
+});

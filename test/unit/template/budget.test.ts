@@ -33,6 +33,14 @@ describe('template budgets', () => {
     assert.match(budgetError('{{ randBytes 100000000 | len }}'), /randBytes would build a string/);
   });
 
+  test('regexReplaceAll past the string cap, cut while it is built', () => {
+    // Every position of a 1 Mi text matches "": each gets a 20-character replacement (21 Mi).
+    const huge = '{{ regexReplaceAll "" (repeat 1048576 "a") (repeat 20 "b") }}';
+    assert.match(budgetError(huge), /regexReplaceAll would build a string of more than/);
+    assert.match(budgetError(huge.replace('regexReplaceAll', 'regexReplaceAllLiteral')), /regexReplaceAll would build a string of more than/);
+    assert.equal(render('{{ regexReplaceAll "a" "banana" "o" }}'), 'bonono');
+  });
+
   test('the template output past the string cap', () => {
     assert.match(budgetError('{{ range until 20 }}{{ repeat 1000000 "a" }}{{ end }}'), /the template output would build a string of \d+ characters/);
   });
