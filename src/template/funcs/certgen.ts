@@ -14,6 +14,7 @@ import type { KeyObject } from 'node:crypto';
 import { GoStruct, GoBytes, str } from '../values.ts';
 import type { GoFunc } from '../values.ts';
 import { GoError } from '../exec.ts';
+import { BudgetExceededError } from '../budget.ts';
 import { children, concat, explicit, implicitPrimitive, nullValue, octets, oid, parseOne, seq, set, tlv } from './der.ts';
 import { pemDecode } from './eso.ts';
 import { parseCertificate } from './x509.ts';
@@ -369,9 +370,30 @@ function buildCustomCert(b64cert: string, b64key: string): GoStruct {
   return certificate(cert.toString('utf8'), key.toString('utf8'));
 }
 
+/**
+ * A certificate goes into a Secret (1 MiB at most): names past that are refused before any DER is
+ * built or signed, so a tenant's list of a million long names costs a sum, not a certificate.
+ */
+export const MAX_CERT_NAME_BYTES = 1024 * 1024;
+
+function checkCertSize(t: Template): void {
+  let size = t.cn.length;
+  for (const ip of t.ips) size += ip.length;
+  for (const n of t.dns) size += n.length;
+  if (size > MAX_CERT_NAME_BYTES) throw new BudgetExceededError(`a certificate's names would take ${size} bytes (limit ${MAX_CERT_NAME_BYTES})`);
+}
+
 export function certFuncs(): Map<string, GoFunc> {
-  const leaf = (cn: string, ips: unknown, dns: unknown, days: bigint): Template => ({ cn, ips: ipList(ips), dns: dnsList(dns), days, isCA: false });
-  const ca = (cn: string, days: bigint): Template => ({ cn, ips: [], dns: [], days, isCA: true });
+  const leaf = (cn: string, ips: unknown, dns: unknown, days: bigint): Template => {
+    const t: Template = { cn, ips: ipList(ips), dns: dnsList(dns), days, isCA: false };
+    checkCertSize(t);
+    return t;
+  };
+  const ca = (cn: string, days: bigint): Template => {
+    const t: Template = { cn, ips: [], dns: [], days, isCA: true };
+    checkCertSize(t);
+    return t;
+  };
   return new Map<string, GoFunc>([
     ['buildCustomCert', { params: [S, S], fn: buildCustomCert }],
     ['genCA', { params: [S, I], fn: (cn: string, days: bigint) => {

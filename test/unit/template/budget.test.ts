@@ -41,6 +41,11 @@ describe('template budgets', () => {
     assert.equal(render('{{ regexReplaceAll "a" "banana" "o" }}'), 'bonono');
   });
 
+  test('a generated certificate past its names budget fails before any key or DER is made', () => {
+    const names = '(list (repeat 600000 "a") (repeat 600000 "b"))';
+    assert.match(budgetError(`{{ genSelfSignedCert "x" nil ${names} 30 }}`), /a certificate's names would take 1200001 bytes \(limit 1048576\)/);
+  });
+
   test('the template output past the string cap', () => {
     assert.match(budgetError('{{ range until 20 }}{{ repeat 1000000 "a" }}{{ end }}'), /the template output would build a string of \d+ characters/);
   });
