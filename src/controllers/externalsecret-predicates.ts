@@ -6,7 +6,7 @@ import type { ExternalSecret, SecretStoreRef } from '../api/types.generated.ts';
 import type { Priority } from '../kube/workqueue.ts';
 import { esoSyncedResourceVersion } from '../sync/eso-hash.ts';
 import type { KubeObject } from '../kube/types.ts';
-import type { AnyStore, StoreKind } from './stores.ts';
+import type { AnyStore } from './stores.ts';
 
 type ES = ExternalSecret & KubeObject;
 
@@ -32,11 +32,6 @@ function sameRecord(a: Record<string, string> | undefined, b: Record<string, str
 export function storeRefKey(ref: SecretStoreRef | undefined, namespace: string): string {
   const kind = ref?.kind ?? 'SecretStore';
   return kind === 'ClusterSecretStore' ? `ClusterSecretStore/${ref?.name ?? ''}` : `SecretStore/${namespace}/${ref?.name ?? ''}`;
-}
-
-/** The store index key of a store object (matches storeRefKey of the references to it). */
-export function storeKey(kind: StoreKind, store: AnyStore): string {
-  return kind === 'ClusterSecretStore' ? `ClusterSecretStore/${store.metadata.name}` : `SecretStore/${store.metadata.namespace}/${store.metadata.name}`;
 }
 
 /** Every store an ExternalSecret reads from (its secretStoreRef and per-item sourceRef.storeRef). */
@@ -69,12 +64,12 @@ export function deletionStarted(a: ES, b: ES): boolean {
 }
 
 /**
- * The priority of an ExternalSecret seen as an add. Adds of the informer's first list (a restart,
- * or a new leader) go low: a new or changed ExternalSecret, which arrives later as a watch event,
- * is then served before thousands of listed ones that are mostly merely looked at again (and not
- * due). Adds after the first list are new objects: high.
+ * The priority of an object seen as an add (an ExternalSecret, or a store whose ExternalSecrets are
+ * enqueued). Adds of the informer's first list (a restart, or a new leader) go low: a new or
+ * changed ExternalSecret, which arrives later as a watch event, is then served before thousands of
+ * listed ones that are mostly merely looked at again (and not due). Later adds are new: high.
  */
-export function externalSecretAddPriority(initialList: boolean): Priority {
+export function addPriority(initialList: boolean): Priority {
   return initialList ? 'low' : 'high';
 }
 
@@ -96,11 +91,6 @@ function readyStatus(store: AnyStore): string | undefined {
  */
 export function storeBecameReady(a: AnyStore, b: AnyStore): boolean {
   return readyStatus(a) !== 'True' && readyStatus(b) === 'True';
-}
-
-/** Store adds of the informer's first list only fill the cache: their ExternalSecrets are enqueued by their own list. */
-export function storeAddPriority(initialList: boolean): Priority {
-  return initialList ? 'low' : 'high';
 }
 
 // ---- Namespace and Secret events ---------------------------------------------------------------

@@ -17,12 +17,12 @@ import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts'
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
 import { secretMetrics } from '../metrics/index.ts';
 import {
-  deletionStarted, externalSecretAddPriority, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged, storeAddPriority,
-  storeBecameReady, storeChanged, storeKey, storeRefKey, storesOf,
+  addPriority, deletionStarted, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged,
+  storeBecameReady, storeChanged, storeRefKey, storesOf,
 } from './externalsecret-predicates.ts';
 import { ExternalSecretReconciler, type CSS, type ES, type ReconcilerKube, type SS } from './externalsecret-reconciler.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
-import { makeStoreReconciler, StoreClients, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
+import { makeStoreReconciler, StoreClients, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
 
 export { syncedVersion } from './externalsecret-predicates.ts';
 
@@ -171,7 +171,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
 
   // ---- event → key mapping ------------------------------------------------------------------
   esInformer.addHandlers({
-    add: (es, { initialList }) => controller.enqueue(objectKey(es), externalSecretAddPriority(initialList)),
+    add: (es, { initialList }) => controller.enqueue(objectKey(es), addPriority(initialList)),
     update: (a, b) => {
       if (externalSecretChanged(a, b) || deletionStarted(a, b)) controller.enqueue(objectKey(b), 'high');
     },
@@ -190,12 +190,12 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     delete: enqueueForSecret,
   });
   const enqueueForStore = (kind: StoreKind, s: AnyStore, priority: 'high' | 'low') => {
-    for (const es of esInformer.byIndex('store', storeKey(kind, s))) controller.enqueue(objectKey(es), priority);
+    for (const es of esInformer.byIndex('store', storeId(kind, s))) controller.enqueue(objectKey(es), priority);
   };
   const onStore = (kind: StoreKind, ctrl: Controller) => ({
     add: (s: AnyStore, { initialList }: { initialList: boolean }) => {
       ctrl.enqueue(objectKey(s));
-      enqueueForStore(kind, s, storeAddPriority(initialList));
+      enqueueForStore(kind, s, addPriority(initialList));
     },
     update: (a: AnyStore, b: AnyStore) => {
       if (storeChanged(a, b)) {
@@ -205,7 +205,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       } else if (storeBecameReady(a, b)) {
         // Validated with fresh credentials: clients built with the old ones go, and the
         // ExternalSecrets waiting in backoff on this store are retried now.
-        log.debug({ store: storeKey(kind, b) }, 'store became ready; requeueing its ExternalSecrets');
+        log.debug({ store: storeId(kind, b) }, 'store became ready; requeueing its ExternalSecrets');
         clients.evict(kind, b);
         enqueueForStore(kind, b, 'high');
       }

@@ -3,11 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../../src/kube/types.ts';
-import type { AnyStore } from '../../../src/controllers/stores.ts';
+import { storeId, type AnyStore } from '../../../src/controllers/stores.ts';
 import type { ES } from '../../../src/controllers/externalsecret-reconciler.ts';
 import {
-  deletionStarted, externalSecretAddPriority, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged, storeAddPriority,
-  storeBecameReady, storeChanged, storeKey, storeRefKey, storesOf, syncedVersion,
+  addPriority, deletionStarted, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged,
+  storeBecameReady, storeChanged, storeRefKey, storesOf, syncedVersion,
 } from '../../../src/controllers/externalsecret-predicates.ts';
 import { anExternalSecret, withAnnotations, withLabels, withStore } from '../../fixtures/builders.ts';
 
@@ -51,10 +51,10 @@ describe('ExternalSecret events', () => {
   });
 
   it('the first list goes low (a restart), later adds go high (new objects)', () => {
-    assert.equal(externalSecretAddPriority(true), 'low');
-    assert.equal(externalSecretAddPriority(false), 'high');
-    assert.equal(storeAddPriority(true), 'low');
-    assert.equal(storeAddPriority(false), 'high');
+    assert.equal(addPriority(true), 'low');
+    assert.equal(addPriority(false), 'high');
+    assert.equal(addPriority(true), 'low');
+    assert.equal(addPriority(false), 'high');
   });
 });
 
@@ -74,9 +74,9 @@ describe('store events', () => {
   });
 
   it('store keys: references and objects map to the same index key', () => {
-    assert.equal(storeKey('SecretStore', store()), storeRefKey({ name: 'aws', kind: 'SecretStore' }, 'team-a'));
+    assert.equal(storeId('SecretStore', store()), storeRefKey({ name: 'aws', kind: 'SecretStore' }, 'team-a'));
     const css = { ...store(), kind: 'ClusterSecretStore', metadata: { name: 'shared' } } as AnyStore;
-    assert.equal(storeKey('ClusterSecretStore', css), storeRefKey({ name: 'shared', kind: 'ClusterSecretStore' }, 'team-a'));
+    assert.equal(storeId('ClusterSecretStore', css), storeRefKey({ name: 'shared', kind: 'ClusterSecretStore' }, 'team-a'));
     const e = es(withStore('main'), (x) => { x.spec.data = [{ secretKey: 'k', remoteRef: { key: 'r' }, sourceRef: { storeRef: { name: 'shared', kind: 'ClusterSecretStore' } } }]; });
     assert.deepEqual(storesOf(e).sort(), ['ClusterSecretStore/shared', 'SecretStore/team-a/main']);
   });
