@@ -17,20 +17,6 @@ export function isAbortError(err: unknown): boolean {
   return name === 'AbortError' || name === 'TimeoutError';
 }
 
-/** Rejects with the signal's reason when it aborts before `p` settles. */
-export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
-    );
-  });
-}
-
 export class SharedCall<T> {
   readonly promise: Promise<T>;
   private readonly controller = new AbortController();
@@ -61,10 +47,6 @@ export class SharedCall<T> {
 
   get abandoned(): boolean {
     return this.controller.signal.aborted;
-  }
-
-  get settled(): boolean {
-    return this.done;
   }
 
   /** Called once when the last waiter leaves before the call settled. Returns an unsubscribe. */
