@@ -1,41 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED } from '../../../src/api/constants.ts';
-import type { ExternalSecret } from '../../../src/api/types.generated.ts';
-import {
-  desiredSecret, NOT_FOUND, type DesiredSecretInput, type FetchedValues, type SyncPlan,
-} from '../../../src/sync/desired.ts';
-import type { SyncError } from '../../../src/sync/errors.ts';
-import type { Secret } from '../../../src/sync/secret.ts';
+import { NOT_FOUND } from '../../../src/sync/desired.ts';
 import {
   aSecret, anExternalSecret, found, immutableSecret, managed, ownedBy, remote, textData, withAnnotations,
   withCreationPolicy, withData, withDeletionPolicy, withExtract, withFind, withGenerator, withImmutable, withLabels,
   withManagedFields, withName, withRefresh, withSecretAnnotations, withSecretData, withSecretLabels, withSecretName,
   withSecretType, withTargetName, withTemplate, withUid,
 } from '../../fixtures/builders.ts';
+import { asExisting, planDrivers } from '../../fixtures/plans.ts';
 
-function run(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}) {
-  return desiredSecret({ externalSecret: es, fetched: { data: [], dataFrom: [], ...fetched }, ...extra });
-}
-function planOf(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}): SyncPlan {
-  const result = run(es, fetched, extra);
-  if (!result.ok) assert.fail(`unexpected error ${result.error.code}: ${result.error.message}`);
-  return result.plan;
-}
-function written(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}) {
-  const plan = planOf(es, fetched, extra);
-  assert.equal(plan.action, 'write');
-  return plan as Extract<SyncPlan, { action: 'write' }>;
-}
-function errorOf(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}): SyncError {
-  const result = run(es, fetched, extra);
-  assert.equal(result.ok, false, 'expected an error');
-  return (result as { ok: false; error: SyncError }).error;
-}
-/** The Secret as the apiserver would return it after the write. */
-function asExisting(secret: Secret): Secret {
-  return { ...structuredClone(secret), metadata: { ...structuredClone(secret.metadata), resourceVersion: '2', uid: 'secret-uid' } };
-}
+const { planOf, written, errorOf } = planDrivers();
 
 describe('data[]', () => {
   test('creates an owned Secret with the managed label, owner reference and hash', () => {

@@ -5,40 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED } from '../../../src/api/constants.ts';
-import type { ExternalSecret, TemplateFrom } from '../../../src/api/types.generated.ts';
-import { desiredSecret, type DesiredSecretInput, type FetchedValues, type SyncPlan } from '../../../src/sync/desired.ts';
-import type { SyncError } from '../../../src/sync/errors.ts';
-import type { Secret } from '../../../src/sync/secret.ts';
+import type { TemplateFrom } from '../../../src/api/types.generated.ts';
+import { desiredSecret, type SyncPlan } from '../../../src/sync/desired.ts';
 import { makeRenderTemplate, renderKeyTemplate } from '../../../src/sync/template.ts';
 import {
   aSecret, anExternalSecret, found, ownedBy, remote, textData, withCreationPolicy, withData, withExtract, withFind,
   withSecretData, withTemplate,
 } from '../../fixtures/builders.ts';
+import { asExisting, planDrivers } from '../../fixtures/plans.ts';
 
-function run(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}) {
-  return desiredSecret({
-    externalSecret: es,
-    fetched: { data: [], dataFrom: [], ...fetched },
-    renderTemplate: makeRenderTemplate({}),
-    renderKeyTemplate,
-    ...extra,
-  });
-}
-function written(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}) {
-  const result = run(es, fetched, extra);
-  if (!result.ok) assert.fail(`unexpected error ${result.error.code}: ${result.error.message}`);
-  assert.equal(result.plan.action, 'write');
-  return result.plan as Extract<SyncPlan, { action: 'write' }>;
-}
-function errorOf(es: ExternalSecret, fetched: Partial<FetchedValues>, extra: Partial<DesiredSecretInput> = {}): SyncError {
-  const result = run(es, fetched, extra);
-  assert.equal(result.ok, false, 'expected an error');
-  return (result as { ok: false; error: SyncError }).error;
-}
-/** The Secret as the apiserver would return it after the write. */
-function asExisting(secret: Secret): Secret {
-  return { ...structuredClone(secret), metadata: { ...structuredClone(secret.metadata), resourceVersion: '2', uid: 'secret-uid' } };
-}
+const { written, errorOf } = planDrivers({ renderTemplate: makeRenderTemplate({}), renderKeyTemplate });
 
 describe('creationPolicy CreateOrMerge (create when missing, else merge)', () => {
   const es = anExternalSecret(withCreationPolicy('CreateOrMerge'), withData('mine', 'r'));
