@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds (once) the test peers into a cache outside the repository, keyed by version:
 #   $TESSERA_PEERS_CACHE/etcd-<v>/etcd
-#   $TESSERA_PEERS_CACHE/kube-<v>/{kube-apiserver,kube-controller-manager}
+#   $TESSERA_PEERS_CACHE/kube-<v>-stamped/{kube-apiserver,kube-controller-manager}
 #   $TESSERA_PEERS_CACHE/py-<hash>/{bin/moto_server,bao}
 #   $TESSERA_PEERS_CACHE/prometheus-<debian version>/prometheus
 # Each product is written to a temporary name and renamed when complete, so an interrupted build
-# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|all|paths]
+# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|container-tools|all|paths]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
@@ -38,14 +38,37 @@ build_etcd() {
   log "etcd $v built in $((SECONDS - t0))s"
 }
 
+# Kubernetes' own build (hack/lib/version.sh) stamps the version into client-go and component-base
+# with -X; a plain `go build` leaves "v0.0.0-master+$Format:%H$", which Helm's kubeVersion checks,
+# kubectl's skew warnings and Argo CD read from /version. The module proxy gives the release tag
+# and its time but not the git commit, so gitCommit stays empty; buildDate is the tag's time, which
+# keeps the build reproducible. The "-stamped" cache key keeps binaries built without it unused.
+kube_dir() { echo "$cache/kube-$(kube_version)-stamped"; }
+kube_ldflags() {
+  local v="$1" major minor date
+  major="${v#v}"; major="${major%%.*}"
+  minor="${v#v*.}"; minor="${minor%%.*}"
+  date="$(cd "$here/go/kube" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+  local flags=(-s -w) key val
+  for key in gitVersion gitMajor gitMinor gitCommit gitTreeState buildDate; do
+    case "$key" in
+      gitVersion) val="$v" ;; gitMajor) val="$major" ;; gitMinor) val="$minor" ;;
+      gitCommit) val="" ;; gitTreeState) val="clean" ;; buildDate) val="$date" ;;
+    esac
+    flags+=("-X=k8s.io/client-go/pkg/version.$key=$val" "-X=k8s.io/component-base/version.$key=$val")
+  done
+  echo "${flags[*]}"
+}
+
 build_kube() {
-  local v dir; v="$(kube_version)"; dir="$cache/kube-$v"
-  local cmd
+  local v dir; v="$(kube_version)"; dir="$(kube_dir)"
+  local cmd ldflags
   for cmd in kube-apiserver kube-controller-manager; do
     [[ -x "$dir/$cmd" ]] && continue
     log "building $cmd $v (cold)"; local t0=$SECONDS
     mkdir -p "$dir"
-    (cd "$here/go/kube" && go build -trimpath -ldflags='-s -w' -o "$dir/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
+    ldflags="$(kube_ldflags "$v")"
+    (cd "$here/go/kube" && go build -trimpath -ldflags="$ldflags" -o "$dir/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
     mv "$dir/$cmd.tmp" "$dir/$cmd"
     log "$cmd $v built in $((SECONDS - t0))s"
   done
@@ -94,10 +117,35 @@ build_prometheus() {
   log "prometheus $v fetched and unpacked in $((SECONDS - t0))s"
 }
 
+# podman, buildah and runc for the container image (npm run image) and its test. They are Debian
+# packages, installed with apt-get as root and only when missing; this is the one step here that
+# changes the machine, so it runs only when asked for (build.sh container-tools), never from `all`.
+# Configuration stays in the repository (test/peers/containers/containers.conf), which our scripts
+# name with CONTAINERS_CONF; /etc/containers is left alone.
+container_tool_packages=(podman buildah runc)
+container_tools() {
+  local missing=() tool
+  for tool in "${container_tool_packages[@]}"; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  [[ ${#missing[@]} == 0 ]] && return 0
+  if [[ "$(id -u)" != 0 ]]; then
+    log "container tools missing: ${missing[*]}; run as root: bash test/peers/build.sh container-tools"
+    exit 1
+  fi
+  log "installing ${missing[*]} with apt-get (cold)"; local t0=$SECONDS
+  # A fresh machine may have no package lists yet: refresh them once.
+  if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+    apt-get update -q >&2
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+  log "container tools installed in $((SECONDS - t0))s"
+}
+
 paths() {
   echo "ETCD_BIN=$cache/etcd-$(etcd_version)/etcd"
-  echo "KUBE_APISERVER_BIN=$cache/kube-$(kube_version)/kube-apiserver"
-  echo "KUBE_CONTROLLER_MANAGER_BIN=$cache/kube-$(kube_version)/kube-controller-manager"
+  echo "KUBE_APISERVER_BIN=$(kube_dir)/kube-apiserver"
+  echo "KUBE_CONTROLLER_MANAGER_BIN=$(kube_dir)/kube-controller-manager"
   echo "MOTO_SERVER_BIN=$cache/py-$(py_key)/bin/moto_server"
   echo "BAO_BIN=$cache/py-$(py_key)/bao"
   echo "PROMETHEUS_BIN=$cache/prometheus-$(prometheus_version)/prometheus"
@@ -109,6 +157,7 @@ case "${1:-all}" in
   python) build_python ;;
   prometheus) build_prometheus ;;
   paths) paths ;;
+  container-tools) container_tools ;;
   all) build_python; build_etcd; build_kube; build_prometheus ;;
-  *) echo "usage: $0 [etcd|kube|python|prometheus|all|paths]" >&2; exit 2 ;;
+  *) echo "usage: $0 [etcd|kube|python|prometheus|container-tools|all|paths]" >&2; exit 2 ;;
 esac
