@@ -11,6 +11,16 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from './serve.ts';
 import { timerDelayMs } from '../api/duration.ts';
 
+/**
+ * The worker module beside this one: worker.ts when Node runs the sources, worker.js when it runs
+ * the compiled package (dist/), where Node refuses to strip types under node_modules. A URL is not
+ * an import specifier, so the compiler's extension rewriting does not reach it.
+ */
+function defaultWorkerUrl(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./worker${ext}`, import.meta.url);
+}
+
 export interface ComputePoolOptions {
   /** Worker threads (each runs one task at a time). */
   workers: number;
@@ -117,7 +127,7 @@ export class ComputePool {
       memoryLimitMb: opts.memoryLimitMb,
       stackSizeMb: opts.stackSizeMb ?? 4,
       idleRetireMs: opts.idleRetireMs ?? IDLE_RETIRE_MS,
-      workerUrl: opts.workerUrl ?? new URL('./worker.ts', import.meta.url),
+      workerUrl: opts.workerUrl ?? defaultWorkerUrl(),
       onWorkerLost: opts.onWorkerLost,
     };
     releaseHeapFlags();
