@@ -209,6 +209,10 @@ function ensureBase(node: { version: string; binary: string }): string {
     rmSync(root, { recursive: true, force: true });
   }
   log(`base assembled in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // Bases of earlier pins or recipes would pile up in container storage (145 MB each).
+  for (const old of run('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=localhost/tessera-base']).split('\n')) {
+    if (old && old !== name) succeeds('podman', ['rmi', old]);
+  }
   return name;
 }
 
@@ -217,7 +221,7 @@ function ensureBase(node: { version: string; binary: string }): string {
 /** Production dependencies (`npm ci --omit=dev`) for the lockfile, cached by its hash. */
 function productionDependencies(): string {
   const lock = readFileSync(path.join(repoRoot, 'package-lock.json'));
-  const dir = path.join(cacheDir, `deps-${sha256(lock).slice(0, 16)}`);
+  const dir = path.join(cacheDir, `deps-${sha256(lock).slice(0, 16)}-pruned`);
   if (existsSync(path.join(dir, 'node_modules'))) return path.join(dir, 'node_modules');
   log('installing production dependencies (npm ci --omit=dev)');
   const tmp = mkdtempSync(`${dir}.tmp-`);
@@ -226,9 +230,23 @@ function productionDependencies(): string {
   // No install scripts: none of the production dependencies has one, and the node
   // devDependency's (which downloads a binary) is not wanted here.
   run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: tmp, env: node24Env, stdio: ['ignore', 'ignore', 'inherit'] });
+  pruneForRuntime(path.join(tmp, 'node_modules'));
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   return path.join(dir, 'node_modules');
+}
+
+/**
+ * Drops what only compilers, editors and debuggers read: type declarations and source maps (about
+ * 45 of 124 MB, most of it @kubernetes/client-node's) and Markdown. Node never loads them
+ * (the image does not enable --enable-source-maps).
+ */
+function pruneForRuntime(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) pruneForRuntime(p);
+    else if (e.isFile() && /\.(d\.[cm]?ts|map|md|markdown)$/i.test(e.name)) rmSync(p);
+  }
 }
 
 /** Hash of everything the image is made from, to tell whether localhost/tessera is current. */
@@ -262,7 +280,10 @@ function imageSize(): number {
 export function ensureImage(opts: { force?: boolean } = {}): BuiltImage {
   requireTools();
   const inputs = imageInputsHash();
-  if (!opts.force && builtInputsHash() === inputs && existsSync(ociArchive)) return { name: imageName, sizeBytes: imageSize(), rebuilt: false };
+  if (!opts.force && builtInputsHash() === inputs && existsSync(ociArchive)) {
+    log(`${imageName} is current (inputs ${inputs.slice(0, 12)}); --force rebuilds it`);
+    return { name: imageName, sizeBytes: imageSize(), rebuilt: false };
+  }
   const t0 = Date.now();
   const node = nodeRuntime();
   mkdirSync(cacheDir, { recursive: true });
@@ -270,6 +291,7 @@ export function ensureImage(opts: { force?: boolean } = {}): BuiltImage {
   log('compiling (npm run build)');
   run('npm', ['run', '--silent', 'build'], { cwd: repoRoot, env: node24Env, stdio: ['ignore', 'ignore', 'inherit'] });
   const deps = productionDependencies();
+  const previous = succeeds('podman', ['image', 'exists', imageName]) ? run('podman', ['image', 'inspect', '--format', '{{.Id}}', imageName]) : undefined;
   const root = mkdtempSync(path.join(cacheDir, 'app-'));
   try {
     const app = path.join(root, appDir.slice(1));
@@ -297,6 +319,8 @@ export function ensureImage(opts: { force?: boolean } = {}): BuiltImage {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  // The image this one replaces is left untagged: remove it (refused, harmlessly, while in use).
+  if (previous && previous !== run('podman', ['image', 'inspect', '--format', '{{.Id}}', imageName])) succeeds('podman', ['rmi', previous]);
   rmSync(ociArchive, { force: true });
   run('buildah', ['push', '--quiet', imageName, `oci-archive:${ociArchive}:${imageName}`], { stdio: ['ignore', 'ignore', 'inherit'] });
   const sizeBytes = imageSize();
