@@ -5,7 +5,7 @@
 // filesystem and an arbitrary UID in group 0 (OpenShift's restricted-v2). It must sync the platform
 // team's example against the AWS emulator, answer its probes and stop at once on SIGTERM.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,6 +79,10 @@ before(async () => {
   env = await peers(['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto']);
   admin = await adminClient();
   await installTessera(admin);
+  // podman, buildah and runc are Debian packages the project's script installs (as root, only what
+  // is missing), so `npm ci && npm test` needs nothing installed by hand; without root and without
+  // the tools it fails here, naming the command.
+  execFileSync('bash', [path.join(repoRoot, 'test/peers/build.sh'), 'container-tools'], { stdio: 'inherit' });
   const t0 = Date.now();
   image = ensureImage();
   process.stderr.write(`[image] ${image.name}: ${(image.sizeBytes / 1e6).toFixed(1)} MB, ${image.rebuilt ? `built in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'current (inputs unchanged)'}\n`);
