@@ -79,19 +79,30 @@ function where(site: AzureCallSite): string {
   return `Azure KeyVault ${site.operation}${site.key !== undefined ? ` ${JSON.stringify(site.key)}` : ''}`;
 }
 
+/** The OAuth error of an Entra ID failure: identity's errorResponse, or MSAL's ServerError below it. */
+function oauthError(err: unknown, depth = 0): { code?: string; status?: number; description?: string } {
+  const e = fields(err) as ErrorFields & { errorCode?: unknown; status?: unknown };
+  const code = typeof e.errorResponse?.error === 'string' ? e.errorResponse.error : typeof e.errorCode === 'string' && e.errorCode !== '' ? e.errorCode : undefined;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : typeof e.status === 'number' ? e.status : undefined;
+  // Entra ID's own words start with an AADSTS code; the rest (trace ids, timestamps) is noise.
+  const text = typeof e.errorResponse?.errorDescription === 'string' ? e.errorResponse.errorDescription : typeof e.message === 'string' ? e.message : '';
+  const description = /AADSTS\d+:[^\r\n]*/.exec(text)?.[0];
+  const own = { ...(code !== undefined ? { code } : {}), ...(status !== undefined ? { status } : {}), ...(description !== undefined ? { description } : {}) };
+  if (code !== undefined && description !== undefined) return own;
+  const below = depth < 5 && e.cause !== undefined && e.cause !== err ? oauthError(e.cause, depth + 1) : {};
+  return { ...below, ...own };
+}
+
 /** An Entra ID failure (the token request), as a ProviderError. */
 function entraError(err: unknown, at: string): ProviderError {
-  const e = fields(err);
-  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  const code = typeof e.errorResponse?.error === 'string' ? e.errorResponse.error : undefined;
+  const { code, status, description } = oauthError(err);
   const net = networkCode(err);
-  if (net !== undefined && (status === undefined || status === 0 || status >= 500)) {
+  if (net !== undefined && code === undefined) {
     return networkError(`${at}: Entra ID token request`, 'the authority host', Object.assign(new Error(net), { code: net }));
   }
   // invalid_client, unauthorized_client, invalid_grant...: Entra ID refused the credentials.
   const kind: ProviderErrorKind = status !== undefined && status >= 500 ? 'Unreachable' : status === 429 ? 'Throttled' : 'BadCredentials';
-  const description = typeof e.errorResponse?.errorDescription === 'string' ? e.errorResponse.errorDescription.split(/\r?\n/)[0] ?? '' : '';
-  const detail = [code ?? (status !== undefined ? `HTTP ${status}` : 'no answer'), oneLine(description)].filter(Boolean).join(': ');
+  const detail = [code ?? (status !== undefined ? `HTTP ${status}` : 'no answer'), description !== undefined ? oneLine(description) : ''].filter(Boolean).join(': ');
   return new ProviderError(kind, `${at}: Entra ID token request ${kindWords[kind]} (${detail})`);
 }
 
@@ -116,6 +127,10 @@ export function toProviderError(err: unknown, site: AzureCallSite): ProviderErro
   const e = fields(err);
   const name = typeof e.name === 'string' ? e.name : '';
   if (name === 'CredentialUnavailableError') {
+    // MSAL reports an authority it cannot reach (its metadata, its token endpoint) this way.
+    const msg = String(e.message ?? '');
+    const unreachable = /\b(endpoints_resolution_error|network_error|openid_config_error|untrusted_authority)\b/.exec(msg)?.[1];
+    if (unreachable !== undefined) return new ProviderError('Unreachable', `${at}: Entra ID authority unreachable (${unreachable})`);
     return new ProviderError('BadCredentials', `${at}: no credential available (${oneLine(String(e.message ?? ''))})`);
   }
   if (name === 'AuthenticationError' || name === 'AuthenticationRequiredError') return entraError(err, at);
