@@ -226,7 +226,8 @@ export class EntraServer {
 
   #handleImds(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', this.imdsUrl);
-    if (url.pathname !== '/metadata/identity/oauth2/token') return send(res, 404, { error: 'not_found' });
+    // MSAL asks for the path with a trailing slash, as IMDS accepts it.
+    if (url.pathname.replace(/\/$/, '') !== '/metadata/identity/oauth2/token') return send(res, 404, { error: 'not_found' });
     if (req.headers.metadata !== 'true') return send(res, 400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });
     const clientId = url.searchParams.get('client_id') ?? '';
     const resource = url.searchParams.get('resource');
