@@ -57,10 +57,12 @@ export async function makePki(): Promise<TestPki> {
 class Listener {
   readonly #make: () => http.Server;
   #server: http.Server | undefined;
-  port = 0;
+  port: number;
 
-  constructor(make: () => http.Server) {
+  /** `port` 0 takes a free one, kept across stop and start. */
+  constructor(make: () => http.Server, port = 0) {
     this.#make = make;
+    this.port = port;
   }
 
   async start(): Promise<void> {
@@ -118,7 +120,7 @@ type ClientCredential =
 
 /** Entra ID's v2.0 endpoints for one tenant, and IMDS. Issues opaque bearer tokens. */
 export class EntraServer {
-  readonly tenantId = randomUUID();
+  readonly tenantId: string;
   readonly #clients = new Map<string, ClientCredential>();
   readonly #managedIdentities = new Set<string>();
   readonly #tokens = new Map<string, { clientId: string; expires: number }>();
@@ -127,10 +129,11 @@ export class EntraServer {
   /** Token requests by outcome, for assertions. */
   readonly tokenRequests: Array<{ clientId: string; grant: string; ok: boolean }> = [];
 
-  constructor(pki: TestPki) {
-    this.listener = new Listener(() => https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => void this.#handle(req, res)));
+  constructor(pki: TestPki, o: { port?: number; imdsPort?: number; tenantId?: string } = {}) {
+    this.tenantId = o.tenantId ?? randomUUID();
+    this.listener = new Listener(() => https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => void this.#handle(req, res)), o.port);
     // IMDS is plain HTTP on a link-local address in Azure; here on loopback.
-    this.imds = new Listener(() => http.createServer((req, res) => this.#handleImds(req, res)));
+    this.imds = new Listener(() => http.createServer((req, res) => this.#handleImds(req, res)), o.imdsPort);
   }
 
   get authority(): string {
@@ -287,9 +290,9 @@ export class KeyVaultServer {
   /** Authorised requests, by "METHOD /collection[/name]" (versions folded), for call counts. */
   readonly requests: string[] = [];
 
-  constructor(pki: TestPki, entra: EntraServer) {
+  constructor(pki: TestPki, entra: EntraServer, o: { port?: number } = {}) {
     this.#entra = entra;
-    this.listener = new Listener(() => https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => this.#handle(req, res)));
+    this.listener = new Listener(() => https.createServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => this.#handle(req, res)), o.port);
   }
 
   get vaultUrl(): string {
