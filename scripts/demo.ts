@@ -4,6 +4,9 @@
 //  3. applies examples/aws/registry-db.yaml unchanged and prints the Secret and the status;
 //  4. changes the value in AWS, forces a sync and prints the new value;
 //  5. does the same from OpenBao (Vault API) with examples/vault/app-credentials.yaml.
+// `npm run demo -- --only aws|vault|azure` runs one part; azure applies
+// examples/azure/app-credentials.yaml against a local Key Vault and Entra ID (see that file).
+// Exits non-zero unless every ExternalSecret it applies becomes Ready.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,6 +16,7 @@ import { core, type KubeObject, type Secret } from '../src/kube/types.ts';
 import { externalSecrets } from '../src/controllers/resources.ts';
 import { peersUp, repoRoot, stateDir } from '../test/peers/index.ts';
 import { installTessera, startOperator, waitFor } from '../test/peers/operator.ts';
+import { runAzureDemo } from './demo-azure.ts';
 
 interface ES extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>; refreshTime?: string; syncedResourceVersion?: string; binding?: { name: string } };
@@ -40,6 +44,16 @@ async function waitReady(kube: KubeClient, ns: string, name: string): Promise<ES
   }, 60_000);
 }
 
+const parts = ['aws', 'vault', 'azure'] as const;
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+if (only !== undefined && !(parts as readonly string[]).includes(only)) {
+  console.error(`--only: expected one of ${parts.join(', ')}, got ${JSON.stringify(only ?? '')}`);
+  process.exit(2);
+}
+/** The default run is AWS then Vault; --only picks one part. */
+const runs = (part: (typeof parts)[number]) => (only === undefined ? part !== 'azure' : only === part);
+
 say('Starting the local peers (the first run builds them; see README)');
 const env = await peersUp();
 const kube = await KubeClient.create({ kubeconfig: env.KUBECONFIG, fieldManager: 'tessera-demo' });
@@ -47,7 +61,6 @@ const kube = await KubeClient.create({ kubeconfig: env.KUBECONFIG, fieldManager:
 say('Installing the external-secrets.io CRDs and the controller RBAC');
 await installTessera(kube);
 
-say('Storing the example secret in AWS Secrets Manager (moto, us-west-2)');
 const sm = new SecretsManagerClient({ region: 'us-west-2', endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
 const put = async (value: Record<string, string>) => {
   const SecretString = JSON.stringify(value);
@@ -55,10 +68,15 @@ const put = async (value: Record<string, string>) => {
     sm.send(new PutSecretValueCommand({ SecretId: 'model-registries-db-credentials', SecretString })),
   );
 };
-await put({ 'database-password': 'correct-horse-battery-staple', 'database-user': 'registry' });
+if (runs('aws')) {
+  say('Storing the example secret in AWS Secrets Manager (moto, us-west-2)');
+  await put({ 'database-password': 'correct-horse-battery-staple', 'database-user': 'registry' });
+}
+
+const azure = runs('azure') ? await runAzureDemo.prepare() : undefined;
 
 say('Starting the controller (tessera run) under its own ServiceAccount');
-const op = await startOperator(kube, env, ['--concurrent=4'], {}, { logLevel: 'info' });
+const op = await startOperator(kube, env, ['--concurrent=4'], azure?.operatorEnv ?? {}, { logLevel: 'info' });
 console.log(`controller logs: ${path.join(stateDir, 'logs')}/tessera-*.log; metrics: ${op.metricsUrl}`);
 
 /** A re-run starts from a clean slate, so what it prints is what this run synced. */
@@ -69,40 +87,54 @@ async function removeIfPresent(ns: string, name: string): Promise<void> {
 }
 
 try {
-  await removeIfPresent('rhoai-model-registries', 'registry-db-secrets');
-  await removeIfPresent('demo-vault', 'app-credentials');
-  say('Applying examples/aws/registry-db.yaml unchanged (ClusterSecretStore + ExternalSecret, v1beta1)');
-  await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rhoai-model-registries' } });
-  await applyManifests(kube, parseManifests(example('aws/registry-db.yaml')));
-  const es = await waitReady(kube, 'rhoai-model-registries', 'registry-db-secrets');
-  printSecret(await kube.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets'));
-  printStatus(es);
+  if (runs('aws')) {
+    await removeIfPresent('rhoai-model-registries', 'registry-db-secrets');
+    say('Applying examples/aws/registry-db.yaml unchanged (ClusterSecretStore + ExternalSecret, v1beta1)');
+    await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rhoai-model-registries' } });
+    await applyManifests(kube, parseManifests(example('aws/registry-db.yaml')));
+    const es = await waitReady(kube, 'rhoai-model-registries', 'registry-db-secrets');
+    printSecret(await kube.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets'));
+    printStatus(es);
 
-  say('Refresh: changing the password in AWS and forcing a sync (annotation force-sync)');
-  await put({ 'database-password': 'rotated-password-2', 'database-user': 'registry' });
-  await kube.patch(externalSecrets, 'rhoai-model-registries', 'registry-db-secrets', 'merge', { metadata: { annotations: { 'force-sync': String(Date.now()) } } });
-  const rotated = await waitFor('the new value', async () => {
-    const s = await kube.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets');
-    return Buffer.from(s.data?.MYSQL_ROOT_PASSWORD ?? '', 'base64').toString() === 'rotated-password-2' ? s : undefined;
-  });
-  printSecret(rotated);
+    say('Refresh: changing the password in AWS and forcing a sync (annotation force-sync)');
+    await put({ 'database-password': 'rotated-password-2', 'database-user': 'registry' });
+    await kube.patch(externalSecrets, 'rhoai-model-registries', 'registry-db-secrets', 'merge', { metadata: { annotations: { 'force-sync': String(Date.now()) } } });
+    const rotated = await waitFor('the new value', async () => {
+      const s = await kube.get<Secret>(core.secrets, 'rhoai-model-registries', 'registry-db-secrets');
+      return Buffer.from(s.data?.MYSQL_ROOT_PASSWORD ?? '', 'base64').toString() === 'rotated-password-2' ? s : undefined;
+    });
+    printSecret(rotated);
+  }
 
-  say('Vault (OpenBao): a SecretStore with a token and an ExternalSecret reading KV v2');
-  const kv = await fetch(`${env.VAULT_ADDR}/v1/secret/data/apps/billing`, {
-    method: 'POST',
-    headers: { 'X-Vault-Token': env.VAULT_TOKEN, 'content-type': 'application/json' },
-    body: JSON.stringify({ data: { username: 'billing', password: 'from-openbao' } }),
-  });
-  if (!kv.ok) throw new Error(`writing to OpenBao failed: ${kv.status} ${await kv.text()}`);
-  await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo-vault' } });
-  await kube.apply(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vault-token', namespace: 'demo-vault' }, stringData: { token: env.VAULT_TOKEN } } as Secret);
-  await applyManifests(kube, parseManifests(example('vault/app-credentials.yaml')));
-  const v = await waitReady(kube, 'demo-vault', 'app-credentials');
-  printSecret(await kube.get<Secret>(core.secrets, 'demo-vault', 'app-credentials'));
-  printStatus(v);
+  if (runs('vault')) {
+    await removeIfPresent('demo-vault', 'app-credentials');
+    say('Vault (OpenBao): a SecretStore with a token and an ExternalSecret reading KV v2');
+    const kv = await fetch(`${env.VAULT_ADDR}/v1/secret/data/apps/billing`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': env.VAULT_TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { username: 'billing', password: 'from-openbao' } }),
+    });
+    if (!kv.ok) throw new Error(`writing to OpenBao failed: ${kv.status} ${await kv.text()}`);
+    await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo-vault' } });
+    await kube.apply(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vault-token', namespace: 'demo-vault' }, stringData: { token: env.VAULT_TOKEN } } as Secret);
+    await applyManifests(kube, parseManifests(example('vault/app-credentials.yaml')));
+    const v = await waitReady(kube, 'demo-vault', 'app-credentials');
+    printSecret(await kube.get<Secret>(core.secrets, 'demo-vault', 'app-credentials'));
+    printStatus(v);
+  }
+
+  if (azure) {
+    await removeIfPresent('demo-azure', 'app-credentials');
+    say('Azure Key Vault: applying examples/azure/app-credentials.yaml (ClusterSecretStore + ExternalSecret, key and property)');
+    await azure.apply(kube, example('azure/app-credentials.yaml'));
+    const a = await waitReady(kube, 'demo-azure', 'app-credentials');
+    printSecret(await kube.get<Secret>(core.secrets, 'demo-azure', 'app-credentials'));
+    printStatus(a);
+  }
   say('Done. The peers keep running: `source .peers/env` to use them, `npm run peers:down` to stop them.');
 } finally {
   await op.stop();
+  await azure?.stop();
   sm.destroy();
   kube.close();
 }

@@ -7,6 +7,7 @@ import {
   arr, bool, cel, enumOf, int, intOrString, named, obj, opaque, str, stringMap,
   type Schema,
 } from './openapi.ts';
+import { azureKVProvider } from './schema-azurekv.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared patterns and limits
@@ -236,9 +237,9 @@ function fakeProvider(version: ApiVersionName): Schema {
 }
 
 /** Provider keys ESO knows; Tessera models some and keeps the others as written. */
-export const MODELLED_PROVIDERS = ['aws', 'vault', 'kubernetes', 'fake'] as const;
+export const MODELLED_PROVIDERS = ['aws', 'vault', 'kubernetes', 'fake', 'azurekv'] as const;
 export const OPAQUE_PROVIDERS = [
-  'akeyless', 'alibaba', 'azurekv', 'barbican', 'beyondtrust', 'beyondtrustworkloadcredentials',
+  'akeyless', 'alibaba', 'barbican', 'beyondtrust', 'beyondtrustworkloadcredentials',
   'bitwardensecretsmanager', 'chef', 'cloudrusm', 'conjur', 'delinea', 'device42', 'doppler', 'dvls',
   'fortanix', 'gcpsm', 'github', 'gitlab', 'ibm', 'infisical', 'keepersecurity', 'nebiusmysterybox',
   'ngrok', 'onboardbase', 'onepassword', 'onepasswordSDK', 'oracle', 'ovh', 'passbolt', 'passworddepot',
@@ -252,6 +253,7 @@ function storeProvider(version: ApiVersionName): Schema {
     vault: vaultProvider(),
     kubernetes: kubernetesProvider(),
     fake: fakeProvider(version),
+    azurekv: azureKVProvider(version),
   };
   for (const name of OPAQUE_PROVIDERS) {
     props[name] = opaque(`Configuration of the ${name} provider. Tessera keeps it as written; it is not validated yet.`);

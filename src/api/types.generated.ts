@@ -586,6 +586,52 @@ export interface FakeProvider {
   validationResult?: number;
 }
 
+/** Auth configures how the operator authenticates with Azure. Required for ServicePrincipal auth type. Optional for WorkloadIdentity. */
+export interface AzureKVAuth {
+  /** The Azure clientId of the service principle or managed identity used for authentication. */
+  clientId?: SecretKeySelector;
+  /** The Azure tenantId of the managed identity used for authentication. */
+  tenantId?: SecretKeySelector;
+  /** The Azure ClientSecret of the service principle used for authentication. */
+  clientSecret?: SecretKeySelector;
+  /** The Azure ClientCertificate of the service principle used for authentication. */
+  clientCertificate?: SecretKeySelector;
+}
+
+/** CustomCloudConfig defines custom Azure endpoints for non-standard clouds. Required when EnvironmentType is AzureStackCloud. */
+export interface AzureCustomCloudConfig {
+  /** ActiveDirectoryEndpoint is the AAD endpoint for authentication */
+  activeDirectoryEndpoint: string;
+  /** KeyVaultEndpoint is the Key Vault service endpoint */
+  keyVaultEndpoint?: string;
+  /** KeyVaultDNSSuffix is the DNS suffix for Key Vault URLs */
+  keyVaultDNSSuffix?: string;
+  /** ResourceManagerEndpoint is the Azure Resource Manager endpoint */
+  resourceManagerEndpoint?: string;
+}
+
+/** AzureKV configures this store to sync secrets using Azure Key Vault provider */
+export interface AzureKVProvider {
+  /** Auth type defines how to authenticate to the keyvault service. */
+  authType?: "ServicePrincipal" | "ManagedIdentity" | "WorkloadIdentity";
+  /** Vault Url from which the secrets to be fetched from. */
+  vaultUrl: string;
+  /** TenantID configures the Azure Tenant to send requests to. Required for ServicePrincipal auth type. Optional for WorkloadIdentity. */
+  tenantId?: string;
+  /** EnvironmentType specifies the Azure cloud environment endpoints to use for connecting and authenticating with Azure. */
+  environmentType?: "PublicCloud" | "USGovernmentCloud" | "ChinaCloud" | "GermanCloud" | "AzureStackCloud";
+  /** Auth configures how the operator authenticates with Azure. Required for ServicePrincipal auth type. Optional for WorkloadIdentity. */
+  authSecretRef?: AzureKVAuth;
+  /** ServiceAccountRef specified the service account that should be used when authenticating with WorkloadIdentity. */
+  serviceAccountRef?: ServiceAccountSelector;
+  /** If multiple Managed Identity is assigned to the pod, you can select the one to be used */
+  identityId?: string;
+  /** UseAzureSDK enables the use of the new Azure SDK for Go (azcore-based) instead of the legacy go-autorest SDK. */
+  useAzureSDK?: boolean;
+  /** CustomCloudConfig defines custom Azure endpoints for non-standard clouds. Required when EnvironmentType is AzureStackCloud. */
+  customCloudConfig?: AzureCustomCloudConfig;
+}
+
 /** Used to configure the provider. Only one provider may be set */
 export interface SecretStoreProvider {
   /** AWS configures this store to sync secrets using AWS Secret Manager provider */
@@ -596,12 +642,12 @@ export interface SecretStoreProvider {
   kubernetes?: KubernetesProvider;
   /** Fake configures a store with static key/value pairs */
   fake?: FakeProvider;
+  /** AzureKV configures this store to sync secrets using Azure Key Vault provider */
+  azurekv?: AzureKVProvider;
   /** Configuration of the akeyless provider. Tessera keeps it as written; it is not validated yet. */
   akeyless?: Record<string, unknown>;
   /** Configuration of the alibaba provider. Tessera keeps it as written; it is not validated yet. */
   alibaba?: Record<string, unknown>;
-  /** Configuration of the azurekv provider. Tessera keeps it as written; it is not validated yet. */
-  azurekv?: Record<string, unknown>;
   /** Configuration of the barbican provider. Tessera keeps it as written; it is not validated yet. */
   barbican?: Record<string, unknown>;
   /** Configuration of the beyondtrust provider. Tessera keeps it as written; it is not validated yet. */
