@@ -106,12 +106,25 @@ tool_package() {
   esac
 }
 
+# Version stamps a tool's own Makefile sets. Helm's tell `helm version` its release, and tell
+# `helm template` and `helm lint` which Kubernetes to assume (the client-go minor it is built
+# with, as Helm's Makefile derives it), else they assume v1.20 and refuse a chart's kubeVersion.
+tool_ldflags() {
+  case "$1" in
+    helm)
+      local minor; minor="$(sed -n 's/^\s*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$here/go/helm/go.mod")"
+      echo "-X helm.sh/helm/v3/internal/version.version=$(tool_version helm)" \
+        "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor" \
+        "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" ;;
+  esac
+}
+
 build_tool() {
   local name="$1" v dir; v="$(tool_version "$name")"; dir="$cache/$name-$v"
   [[ -x "$dir/$name" ]] && return 0
   log "building $name $v (cold)"; local t0=$SECONDS
   mkdir -p "$dir"
-  (cd "$here/go/$name" && go build -trimpath -ldflags='-s -w' -o "$dir/$name.tmp" "$(tool_package "$name")")
+  (cd "$here/go/$name" && go build -trimpath -ldflags="-s -w $(tool_ldflags "$name")" -o "$dir/$name.tmp" "$(tool_package "$name")")
   mv "$dir/$name.tmp" "$dir/$name"
   log "$name $v built in $((SECONDS - t0))s"
 }
