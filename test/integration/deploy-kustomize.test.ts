@@ -3,8 +3,12 @@
 // to the peers under a namespace and names of this test's own (the shared CRDs with dryRun=All).
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { parseManifests } from '../../src/kube/manifests.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
+import { repoRoot } from '../peers/index.ts';
 import { runTool } from '../peers/tools.ts';
 import { adminClient, onCleanup, peers, uniqueName } from './helpers.ts';
 import { aggregatedRoles, applyRendering, checkInstallable, checkOnPeers, kustomizeInto, packageVersion } from './deploy-install.ts';
@@ -29,6 +33,24 @@ describe('deploy/default rendered by kustomize', () => {
 
   it('is installable: labels, probes, resources, heap, security context, and all the Deployment needs', () => {
     checkInstallable(objects, { managedBy: 'kustomize' });
+  });
+
+  it('marks the CRDs Prune=false for Argo CD (pruning one deletes every object of its kind)', () => {
+    for (const crd of objects.filter((o) => o.kind === 'CustomResourceDefinition')) {
+      assert.equal(crd.metadata?.annotations?.['argocd.argoproj.io/sync-options'], 'Prune=false', crd.metadata?.name);
+    }
+  });
+
+  it('the Argo CD examples point at kustomizations that render, with server-side apply', async () => {
+    const dir = path.join(repoRoot, 'examples/argocd');
+    const apps = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(apps.length >= 2);
+    for (const f of apps) {
+      const app = parse(readFileSync(path.join(dir, f), 'utf8'));
+      assert.equal(app.kind, 'Application', f);
+      assert.ok(app.spec.syncPolicy.syncOptions.includes('ServerSideApply=true'), f);
+      assert.ok((await render(app.spec.source.path)).some((o) => o.kind === 'Deployment'), `${f}: ${app.spec.source.path} renders a Deployment`);
+    }
   });
 
   it('aggregates into view, edit and admin as ESO does', () => {
