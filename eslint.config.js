@@ -14,7 +14,7 @@ const root = import.meta.dirname;
 // Each unit lists what it may import; an entry is a unit or one file ("api/duration.ts").
 
 /** Cross-cutting modules at the root of src/ (logging, the token bucket): anyone may use them. */
-const SHARED = ['log.ts', 'token-bucket.ts'];
+const SHARED = ['log.ts', 'token-bucket.ts', 'http-proxy.ts'];
 
 const MAY_IMPORT = {
   cli: ['*'],
@@ -36,6 +36,7 @@ const MAY_IMPORT = {
   api: ['go'],
   go: [],
   'log.ts': [],
+  'http-proxy.ts': [],
   'token-bucket.ts': ['api/duration.ts'],
 };
 

@@ -1,14 +1,16 @@
-// Regenerates deploy/crds/*.yaml and src/api/types.generated.ts from src/api/schema.ts.
+// Regenerates deploy/crds/*.yaml (and the copies of deploy/ files in the Helm chart and OLM bundle) and
+// src/api/types.generated.ts from src/api/schema.ts.
 // Usage: node scripts/generate.ts [--check]   (--check: exit 1 if a file is stale, write nothing)
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generatedFiles } from '../src/api/generate.ts';
+import { withDeployCopies } from './deploy-copies.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [path, content] of generatedFiles()) {
+for (const [path, content] of withDeployCopies(generatedFiles(), root)) {
   const target = join(root, path);
   const current = await readFile(target, 'utf8').catch(() => undefined);
   if (current === content) continue;

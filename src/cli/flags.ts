@@ -39,9 +39,13 @@ function flagValue(spec: FlagSpec, name: string, raw: string): string | number {
   return raw;
 }
 
+/** The spellings Go's strconv.ParseBool accepts, as pflag does (ESO's flags are pflags). */
+const trueSpellings = new Set(['true', '1', 't', 'T', 'TRUE', 'True']);
+const falseSpellings = new Set(['false', '0', 'f', 'F', 'FALSE', 'False']);
+
 function booleanFlagValue(name: string, raw: string | undefined): boolean {
-  if (raw === undefined || raw === 'true') return true;
-  if (raw === 'false') return false;
+  if (raw === undefined || trueSpellings.has(raw)) return true;
+  if (falseSpellings.has(raw)) return false;
   throw new UsageError(`--${name}: expected true or false, got "${raw}"`);
 }
 

@@ -13,6 +13,7 @@ import {
 import { computeMetrics } from '../metrics/index.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 import { templateBudgetFromFlags } from './template-budget.ts';
+import { esoCompatibilityFlags, esoFlagWarnings, logLevelFromFlag } from './eso-flags.ts';
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
@@ -24,9 +25,9 @@ export const runFlags: FlagSpec[] = [
   { name: 'leader-elect', type: 'boolean', default: false, aliases: ['enable-leader-election'], help: 'Elect one active replica through a coordination.k8s.io Lease.' },
   { name: 'leader-election-namespace', type: 'string', help: 'Namespace of the Lease; the pod namespace in-cluster, else "default".' },
   { name: 'leader-election-id', type: 'string', default: 'tessera-controller', help: 'Name of the Lease.' },
-  { name: 'lease-duration', type: 'duration', default: '15s', help: 'How long a Lease holds without renewal before others may take it.' },
-  { name: 'renew-deadline', type: 'duration', default: '10s', help: 'How long the leader keeps trying to renew before it steps down.' },
-  { name: 'retry-period', type: 'duration', default: '2s', help: 'Interval between Lease acquire or renew attempts.' },
+  { name: 'lease-duration', type: 'duration', default: '15s', aliases: ['leader-election-lease-duration'], help: 'How long a Lease holds without renewal before others may take it.' },
+  { name: 'renew-deadline', type: 'duration', default: '10s', aliases: ['leader-election-renew-deadline'], help: 'How long the leader keeps trying to renew before it steps down.' },
+  { name: 'retry-period', type: 'duration', default: '2s', aliases: ['leader-election-retry-period'], help: 'Interval between Lease acquire or renew attempts.' },
   { name: 'metrics-addr', type: 'string', default: ':8080', help: 'Address of the Prometheus /metrics endpoint; "0" disables it.' },
   { name: 'health-addr', type: 'string', default: ':8081', aliases: ['live-addr'], help: 'Address of /healthz and /readyz; "0" disables it.' },
   { name: 'log-level', type: 'string', default: 'info', aliases: ['loglevel'], help: 'One of fatal, error, warn, info, debug, trace.' },
@@ -57,6 +58,9 @@ the target Secrets in sync with the external secret managers.
 
 Flags:
 ${formatFlags(runFlags)}
+
+ESO's other controller flags are accepted with a logged warning (see docs/flags-eso.md):
+  ${esoCompatibilityFlags.map((s) => `--${s.name}`).join(' ')}
 `;
 
 function inClusterNamespace(): string | undefined {
@@ -68,7 +72,8 @@ function inClusterNamespace(): string | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: f } = parseFlags(runFlags, argv);
+  const { values: f } = parseFlags([...runFlags, ...esoCompatibilityFlags], argv);
+  const esoWarnings = esoFlagWarnings(f);
   const identity = String(f['namespaced-store-controller-identity']);
   if (identity !== 'allow' && identity !== 'deny') throw new UsageError(`--namespaced-store-controller-identity: expected allow or deny, got ${JSON.stringify(identity)}`);
   const providerTimeoutMs = parseDurationMs(String(f['provider-timeout']));
@@ -76,7 +81,8 @@ export async function run(argv: string[]): Promise<number> {
   const reconcileTimeoutMs = parseDurationMs(String(f['reconcile-timeout']));
   if (!(reconcileTimeoutMs > 0)) throw new UsageError('--reconcile-timeout: must be greater than zero');
   const shutdownTimeoutMs = parseDurationMs(String(f['shutdown-timeout']));
-  const log = createLogger(String(f['log-level']));
+  const log = createLogger(logLevelFromFlag(String(f['log-level'])));
+  for (const { flag, reason } of esoWarnings) log.warn({ flag: `--${flag}`, reason }, 'ESO flag accepted without effect');
   if (reconcileTimeoutMs < providerTimeoutMs) {
     // Allowed, but then a slow provider call is cut by the reconcile's deadline (retried with
     // backoff, no status) before its own deadline can report it as Unreachable in status.

@@ -10,6 +10,7 @@ import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from '.
 import { timerDelayMs } from '../api/duration.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { clientMetrics } from './metrics.ts';
+import { viaProxy } from '../http-proxy.ts';
 
 export interface KubeClientOptions {
   /** Path of a kubeconfig file; the in-cluster service account when absent. */
@@ -111,9 +112,10 @@ export class KubeClient {
 
   static async create(opts: KubeClientOptions = {}): Promise<KubeClient> {
     const auth = await loadClusterAuth(opts.kubeconfig);
+    const proxy = auth.proxy ? viaProxy(auth.proxy) : {};
     const agent = auth.server.startsWith('https:')
-      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: auth.rejectUnauthorized, servername: auth.servername })
-      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+      ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: auth.rejectUnauthorized, servername: auth.servername, ...proxy })
+      : new http.Agent({ keepAlive: true, maxSockets: 64, ...proxy });
     return new KubeClient(auth, agent, opts);
   }
 

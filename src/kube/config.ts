@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { parseProxyUrl, proxyConfigFromEnv, proxyForUrl } from '../http-proxy.ts';
 
 export interface ClusterAuth {
   server: string;
@@ -13,6 +14,8 @@ export interface ClusterAuth {
   key?: Buffer | undefined;
   rejectUnauthorized: boolean;
   servername?: string | undefined;
+  /** The proxy to the server: the kubeconfig's proxy-url, else HTTPS_PROXY unless NO_PROXY exempts the server (as client-go). */
+  proxy?: URL | undefined;
   /** Per-request headers (Authorization), refreshed as tokens rotate. */
   headers(): Promise<Record<string, string>>;
 }
@@ -25,6 +28,7 @@ interface NamedCluster {
     'certificate-authority-data'?: string;
     'insecure-skip-tls-verify'?: boolean;
     'tls-server-name'?: string;
+    'proxy-url'?: string;
   };
 }
 
@@ -104,6 +108,7 @@ export async function kubeconfigAuth(file: string): Promise<ClusterAuth> {
     key: bytes(user['client-key-data'], user['client-key']),
     rejectUnauthorized: !cluster['insecure-skip-tls-verify'],
     servername: cluster['tls-server-name'],
+    proxy: clusterProxy(file, cluster),
     headers,
   };
 }
@@ -122,6 +127,7 @@ async function clientNodeAuth(file: string, cluster: NamedCluster['cluster']): P
     key: tls.key,
     rejectUnauthorized: tls.rejectUnauthorized ?? true,
     servername: cluster['tls-server-name'],
+    proxy: clusterProxy(file, cluster),
     headers: async () => {
       const o: { headers?: Record<string, string> } = { headers: {} };
       await kc.applyToHTTPSOptions(o as never);
@@ -130,6 +136,21 @@ async function clientNodeAuth(file: string, cluster: NamedCluster['cluster']): P
   };
 }
 
-export async function loadClusterAuth(kubeconfig: string | undefined): Promise<ClusterAuth> {
-  return kubeconfig ? kubeconfigAuth(kubeconfig) : inClusterAuth();
+export async function loadClusterAuth(kubeconfig: string | undefined, env: Record<string, string | undefined> = process.env): Promise<ClusterAuth> {
+  const auth = kubeconfig ? await kubeconfigAuth(kubeconfig) : inClusterAuth();
+  // client-go's rule: a cluster's proxy-url is used for every request to it; without one, the
+  // environment's proxy settings apply (in-cluster too: the service IP must be in NO_PROXY, which
+  // OpenShift's cluster-wide proxy arranges with the service network's CIDR).
+  return { ...auth, proxy: auth.proxy ?? proxyForUrl(proxyConfigFromEnv(env), new URL(auth.server)) };
+}
+
+/** A cluster's proxy-url, checked; the error names the file and the field, not the value (it may hold credentials). */
+function clusterProxy(file: string, cluster: NamedCluster['cluster']): URL | undefined {
+  const value = cluster['proxy-url'];
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parseProxyUrl(String(value), 'proxy-url');
+  } catch (e) {
+    throw new Error(`${file}: cluster ${(e as Error).message}`);
+  }
 }

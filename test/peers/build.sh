@@ -4,8 +4,9 @@
 #   $TESSERA_PEERS_CACHE/kube-<v>-stamped/{kube-apiserver,kube-controller-manager}
 #   $TESSERA_PEERS_CACHE/py-<hash>/{bin/moto_server,bao}
 #   $TESSERA_PEERS_CACHE/prometheus-<debian version>/prometheus
+#   $TESSERA_PEERS_CACHE/{kustomize,helm,olm-validate}-<v>/<tool>   (deploy/ tests)
 # Each product is written to a temporary name and renamed when complete, so an interrupted build
-# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|container-tools|all|paths]
+# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|kustomize|helm|olm-validate|container-tools|all|paths]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
@@ -142,6 +143,40 @@ container_tools() {
   log "container tools installed in $((SECONDS - t0))s"
 }
 
+# The deploy/ tools: each is a wrapper module under go/<tool> that pins one Go module; the cache
+# directory is keyed by that pinned version (the first require line of its go.mod).
+tool_version() { sed -n 's/^require [^ ]* \(v[^ ]*\)$/\1/p' "$here/go/$1/go.mod" | head -1; }
+tool_package() {
+  case "$1" in
+    kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
+    helm) echo helm.sh/helm/v3/cmd/helm ;;
+    olm-validate) echo . ;;
+  esac
+}
+
+# Version stamps a tool's own Makefile sets. Helm's tell `helm version` its release, and tell
+# `helm template` and `helm lint` which Kubernetes to assume (the client-go minor it is built
+# with, as Helm's Makefile derives it), else they assume v1.20 and refuse a chart's kubeVersion.
+tool_ldflags() {
+  case "$1" in
+    helm)
+      local minor; minor="$(sed -n 's/^\s*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$here/go/helm/go.mod")"
+      echo "-X helm.sh/helm/v3/internal/version.version=$(tool_version helm)" \
+        "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor" \
+        "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" ;;
+  esac
+}
+
+build_tool() {
+  local name="$1" v dir; v="$(tool_version "$name")"; dir="$cache/$name-$v"
+  [[ -x "$dir/$name" ]] && return 0
+  log "building $name $v (cold)"; local t0=$SECONDS
+  mkdir -p "$dir"
+  (cd "$here/go/$name" && go build -trimpath -ldflags="-s -w $(tool_ldflags "$name")" -o "$dir/$name.tmp" "$(tool_package "$name")")
+  mv "$dir/$name.tmp" "$dir/$name"
+  log "$name $v built in $((SECONDS - t0))s"
+}
+
 paths() {
   echo "ETCD_BIN=$cache/etcd-$(etcd_version)/etcd"
   echo "KUBE_APISERVER_BIN=$(kube_dir)/kube-apiserver"
@@ -149,6 +184,9 @@ paths() {
   echo "MOTO_SERVER_BIN=$cache/py-$(py_key)/bin/moto_server"
   echo "BAO_BIN=$cache/py-$(py_key)/bao"
   echo "PROMETHEUS_BIN=$cache/prometheus-$(prometheus_version)/prometheus"
+  echo "KUSTOMIZE_BIN=$cache/kustomize-$(tool_version kustomize)/kustomize"
+  echo "HELM_BIN=$cache/helm-$(tool_version helm)/helm"
+  echo "OLM_VALIDATE_BIN=$cache/olm-validate-$(tool_version olm-validate)/olm-validate"
 }
 
 case "${1:-all}" in
@@ -156,8 +194,9 @@ case "${1:-all}" in
   kube) build_kube ;;
   python) build_python ;;
   prometheus) build_prometheus ;;
+  kustomize|helm|olm-validate) build_tool "$1" ;;
   paths) paths ;;
   container-tools) container_tools ;;
   all) build_python; build_etcd; build_kube; build_prometheus ;;
-  *) echo "usage: $0 [etcd|kube|python|prometheus|container-tools|all|paths]" >&2; exit 2 ;;
+  *) echo "usage: $0 [etcd|kube|python|prometheus|kustomize|helm|olm-validate|container-tools|all|paths]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 // What every AWS SDK client of this provider shares: region, endpoint override, credentials,
 // fail-fast retry and timeout settings, and the API-call counter hook.
 import type { ApiCallDetail } from '../provider.ts';
-import { CallLimitError, callLimits } from '../common/http.ts';
+import { CallLimitError, callLimits, providerProxyOptions } from '../common/http.ts';
 import { abortReason } from '../common/shared-call.ts';
 import { endpointFromEnv } from './refs.ts';
 import type { AwsServiceId } from './refs.ts';
@@ -47,19 +47,41 @@ export interface CommonClientConfig {
   endpoint?: string;
   credentials?: CredentialProvider;
   maxAttempts: number;
-  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
+  requestHandler: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    throwOnRequestTimeout: true;
+    /** Options of the SDK's own agents (NodeHttpHandler adds keepAlive and maxSockets): here, the proxy. */
+    httpAgent?: { proxyEnv: Record<string, string> };
+    httpsAgent?: { proxyEnv: Record<string, string> };
+  };
+}
+
+/**
+ * The endpoint the SDK calls for `service` when none is configured: only its host matters, to
+ * decide whether NO_PROXY exempts it (a NO_PROXY of .amazonaws.com, or of a VPC endpoint's name
+ * given as the endpoint URL).
+ */
+function defaultEndpoint(service: AwsServiceId, region: string): string {
+  return `https://${service}.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
 }
 
 /** Client configuration for one service; `credentials` undefined means the SDK's default chain. */
 export function clientConfig(settings: SdkSettings, service: AwsServiceId, credentials: CredentialProvider | undefined): CommonClientConfig {
   const endpoint = endpointFromEnv(settings.env, service);
+  const { proxyEnv } = providerProxyOptions(endpoint ?? defaultEndpoint(service, settings.region), settings.env);
   return {
     region: settings.region,
     ...(endpoint !== undefined ? { endpoint } : {}),
     ...(credentials !== undefined ? { credentials } : {}),
     maxAttempts: MAX_ATTEMPTS,
     // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes.
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      ...(proxyEnv ? { httpAgent: { proxyEnv }, httpsAgent: { proxyEnv } } : {}),
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import https from 'node:https';
 import { ProviderError } from '../provider.ts';
 import type { ApiCallDetail } from '../provider.ts';
 import { abortReason } from './shared-call.ts';
+import { agentProxyOptions } from '../../http-proxy.ts';
 
 /**
  * Default total deadline of one provider call. A healthy Vault or apiserver answers in
@@ -189,10 +190,27 @@ export function reportCall(onApiCall: ((operation: string, detail?: ApiCallDetai
   }
 }
 
-/** A keep-alive agent for one store's server, with its CA bundle and client certificate. */
-export function storeAgent(server: string, o: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; maxSockets: number; keepAlive?: boolean }): http.Agent | https.Agent {
+/**
+ * Agent options routing requests to `server` through the proxy the operator's environment names
+ * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, decided as Go does: src/go/httpproxy.ts), for every provider
+ * client. An invalid setting fails the store, naming the variable.
+ */
+export function providerProxyOptions(server: string, env: Record<string, string | undefined> | undefined): ReturnType<typeof agentProxyOptions> {
+  try {
+    return agentProxyOptions(env ?? process.env, server);
+  } catch (e) {
+    throw new ProviderError('InvalidRequest', `operator environment: ${(e as Error).message}`);
+  }
+}
+
+/** A keep-alive agent for one store's server, with its CA bundle, client certificate and proxy. */
+export function storeAgent(
+  server: string,
+  o: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; maxSockets: number; keepAlive?: boolean; env?: Record<string, string | undefined> | undefined },
+): http.Agent | https.Agent {
   const keepAlive = o.keepAlive ?? true;
+  const proxy = providerProxyOptions(server, o.env);
   return server.startsWith('https:')
-    ? new https.Agent({ keepAlive, maxSockets: o.maxSockets, ...(o.ca ? { ca: o.ca } : {}), ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}) })
-    : new http.Agent({ keepAlive, maxSockets: o.maxSockets });
+    ? new https.Agent({ keepAlive, maxSockets: o.maxSockets, ...(o.ca ? { ca: o.ca } : {}), ...(o.cert && o.key ? { cert: o.cert, key: o.key } : {}), ...proxy })
+    : new http.Agent({ keepAlive, maxSockets: o.maxSockets, ...proxy });
 }

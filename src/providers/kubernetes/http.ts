@@ -26,6 +26,8 @@ export interface KubeTransportOptions {
   /** Returns the bearer token for a request; `fresh` asks for a new one after a 401. */
   token?: ((fresh: boolean) => Promise<string>) | undefined;
   onApiCall?: ((operation: string, detail?: ApiCallDetail) => void) | undefined;
+  /** The operator's environment, for HTTPS_PROXY/HTTP_PROXY/NO_PROXY; process.env when absent. */
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export interface KubeCallSite {
@@ -60,7 +62,7 @@ export class KubeTransport {
     this.o = o;
     this.server = trimTrailingSlashes(o.server);
     this.limits = callLimits(o.deadlineMs);
-    this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 16 });
+    this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 16, env: o.env });
   }
 
   close(): void {

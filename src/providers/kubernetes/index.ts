@@ -269,7 +269,7 @@ export async function newKubernetesClient(config: KubernetesProvider, ctx: Provi
   const problems = validateKubernetesConfig(config);
   if (problems.length > 0) throw new ProviderError('InvalidRequest', problems.join('; '));
   const conn = await connection(config, ctx);
-  const transport = new KubeTransport({ ...conn, deadlineMs: ctx.callDeadlineMs, onApiCall: ctx.onApiCall });
+  const transport = new KubeTransport({ ...conn, deadlineMs: ctx.callDeadlineMs, onApiCall: ctx.onApiCall, env: ctx.env });
   return new KubernetesSecretsClient(transport, config.remoteNamespace || 'default');
 }
 

@@ -47,7 +47,7 @@ const unsupported: Record<'user' | 'cluster', Record<string, string>> = {
     'as-user-extra': 'impersonation is not supported',
   },
   cluster: {
-    'proxy-url': 'proxies are not supported; the store connects to the server directly',
+    'proxy-url': "proxies are not supported in a store's kubeconfig; the operator's HTTPS_PROXY, HTTP_PROXY and NO_PROXY apply",
     'tls-server-name': 'is not supported; use a server URL whose host name is in the certificate',
   },
 };

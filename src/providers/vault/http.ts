@@ -34,6 +34,8 @@ export interface TransportOptions {
   /** Total deadline of one call (ms); providers/common's default when absent. */
   deadlineMs?: number | undefined;
   onApiCall?: ((operation: string, detail?: ApiCallDetail) => void) | undefined;
+  /** The operator's environment, for HTTPS_PROXY/HTTP_PROXY/NO_PROXY; process.env when absent. */
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export interface CallOptions {
@@ -71,7 +73,7 @@ export class VaultTransport {
     this.server = trimTrailingSlashes(o.server);
     this.tls = this.server.startsWith('https:');
     this.limits = callLimits(o.deadlineMs);
-    this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 32 });
+    this.agent = storeAgent(this.server, { ca: o.ca, cert: o.cert, key: o.key, maxSockets: 32, env: o.env });
   }
 
   close(): void {
@@ -85,7 +87,7 @@ export class VaultTransport {
     const id = `${clientCert.cert}\u0000${clientCert.key}`;
     let a = this.certAgents.get(id);
     if (!a) {
-      a = storeAgent(this.server, { ca: this.o.ca, cert: clientCert.cert, key: clientCert.key, maxSockets: 4, keepAlive: false }) as https.Agent;
+      a = storeAgent(this.server, { ca: this.o.ca, cert: clientCert.cert, key: clientCert.key, maxSockets: 4, keepAlive: false, env: this.o.env }) as https.Agent;
       this.certAgents.set(id, a);
     }
     return a;

@@ -65,6 +65,7 @@ export async function newVaultClient(config: VaultProvider, ctx: ProviderContext
     forwardInconsistent: config.forwardInconsistent,
     deadlineMs: ctx.callDeadlineMs,
     onApiCall: ctx.onApiCall,
+    env: ctx.env,
   });
   try {
     const tlsId = createHash('sha256').update(`${ca ?? ''}\u0000${cert ?? ''}`).digest('hex');

@@ -1,0 +1,134 @@
+// The OLM bundle's ClusterServiceVersion, derived from what deploy/ already says, so the three
+// ways to install cannot drift: the controller's rules (deploy/rbac), its Deployment
+// (deploy/default) and the CRDs it owns (deploy/crds), at package.json's version. Written by
+// scripts/generate.ts; test/unit/deploy/copies.test.ts checks it is current, and
+// test/integration/olm.test.ts runs operator-framework's validators on the bundle.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+
+export const csvPath = 'deploy/olm/manifests/tessera.clusterserviceversion.yaml';
+
+interface Crd {
+  metadata: { name: string };
+  spec: { names: { kind: string }; versions: Array<{ name: string; storage: boolean }> };
+}
+
+/** A small tile for the OperatorHub catalogue: three interlocking squares (tesserae). */
+const iconSvg =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect x="4" y="4" width="26" height="26" rx="3" fill="#2f6f9f"/><rect x="34" y="4" width="26" height="26" rx="3" fill="#4f9fcf"/><rect x="4" y="34" width="26" height="26" rx="3" fill="#4f9fcf"/><rect x="34" y="34" width="26" height="26" rx="3" fill="#2f6f9f"/></svg>';
+
+const descriptions: Record<string, string> = {
+  ExternalSecret: 'Which values to fetch from a store and the Secret to write them into.',
+  SecretStore: 'How to reach an external secret manager from one namespace.',
+  ClusterSecretStore: 'A store that ExternalSecrets of every (selected) namespace may use.',
+};
+
+/** The CSV text for the CRDs in `generated` (path → content of deploy/crds/*.yaml). */
+export function clusterServiceVersion(root: string, crdTexts: string[]): string {
+  const read = (p: string) => readFileSync(join(root, p), 'utf8');
+  const version = (JSON.parse(read('package.json')) as { version: string }).version;
+  const controllerRole = parse(read('deploy/rbac/clusterrole.yaml')) as { rules: unknown[] };
+  const leaseRole = parseAllDocuments(read('deploy/rbac/leader-election.yaml')).map((d) => d.toJS()).find((o) => o?.kind === 'Role') as { rules: unknown[] };
+  const serviceAccount = (parse(read('deploy/rbac/serviceaccount.yaml')) as { metadata: { name: string } }).metadata.name;
+  const deployment = parse(read('deploy/default/deployment.yaml'));
+  const image = `localhost/tessera:${version}`;
+  const pod = deployment.spec.template;
+  const container = pod.spec.containers[0];
+  container.image = image;
+  // OLM writes the OperatorGroup's target namespaces into this annotation: one namespace with
+  // OwnNamespace, empty (all namespaces) with AllNamespaces; --namespace takes it as it is.
+  container.env = [...(container.env ?? []), { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['olm.targetNamespaces']" } } }];
+  container.args = [...container.args, '--namespace=$(WATCH_NAMESPACE)'];
+  const labels = { 'app.kubernetes.io/name': 'tessera', 'app.kubernetes.io/instance': 'tessera', 'app.kubernetes.io/part-of': 'tessera', 'app.kubernetes.io/version': version, 'app.kubernetes.io/managed-by': 'olm' };
+  pod.metadata.labels = { ...pod.metadata.labels, ...labels };
+  const crds = crdTexts.map((t) => parse(t) as Crd);
+  const owned = crds.map((c) => ({
+    name: c.metadata.name,
+    version: c.spec.versions.find((v) => v.storage)!.name,
+    kind: c.spec.names.kind,
+    displayName: c.spec.names.kind,
+    description: descriptions[c.spec.names.kind] ?? `external-secrets.io ${c.spec.names.kind}`,
+  }));
+  const examples = [
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'SecretStore',
+      metadata: { name: 'vault' },
+      spec: { provider: { vault: { server: 'https://vault.example.com', path: 'secret', version: 'v2', auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } } },
+    },
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: 'app-credentials' },
+      spec: { refreshInterval: '1h', secretStoreRef: { kind: 'SecretStore', name: 'vault' }, target: { name: 'app-credentials' }, data: [{ secretKey: 'password', remoteRef: { key: 'app/db', property: 'password' } }] },
+    },
+    {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ClusterSecretStore',
+      metadata: { name: 'aws' },
+      spec: { provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } } },
+    },
+  ].filter((e) => owned.some((o) => o.kind === e.kind));
+  const csv = {
+    apiVersion: 'operators.coreos.com/v1alpha1',
+    kind: 'ClusterServiceVersion',
+    metadata: {
+      name: `tessera.v${version}`,
+      annotations: {
+        'alm-examples': JSON.stringify(examples, null, 2),
+        capabilities: 'Basic Install',
+        categories: 'Security',
+        containerImage: image,
+        description: 'Keeps Kubernetes Secrets in sync with external secret managers; reads External Secrets Operator manifests.',
+        'operatorframework.io/suggested-namespace': 'tessera-system',
+        // HTTPS_PROXY, HTTP_PROXY and NO_PROXY, which OLM passes on from the cluster-wide proxy,
+        // are honoured by every provider client and the API client.
+        'features.operators.openshift.io/proxy-aware': 'true',
+        'features.operators.openshift.io/disconnected': 'false',
+        'features.operators.openshift.io/fips-compliant': 'false',
+        'features.operators.openshift.io/tls-profiles': 'false',
+        'features.operators.openshift.io/token-auth-aws': 'false',
+        'features.operators.openshift.io/token-auth-azure': 'false',
+        'features.operators.openshift.io/token-auth-gcp': 'false',
+        'features.operators.openshift.io/cnf': 'false',
+        'features.operators.openshift.io/cni': 'false',
+        'features.operators.openshift.io/csi': 'false',
+        repository: 'https://github.com/tessera-operator/tessera',
+        support: 'Tessera',
+      },
+      labels: { 'operatorframework.io/arch.amd64': 'supported', 'operatorframework.io/os.linux': 'supported' },
+    },
+    spec: {
+      displayName: 'Tessera',
+      description:
+        'Tessera syncs Kubernetes Secrets from external secret managers (AWS Secrets Manager and Parameter Store, HashiCorp Vault and OpenBao, other Kubernetes clusters).\n\n' +
+        'It reads the manifests of External Secrets Operator (external-secrets.io v1 and v1beta1 ExternalSecrets, SecretStores and ClusterSecretStores), so existing ESO manifests apply unchanged.\n\n' +
+        'Install it in AllNamespaces mode to serve the whole cluster, or OwnNamespace mode to serve its own namespace only.',
+      version,
+      maturity: 'alpha',
+      icon: [{ base64data: Buffer.from(iconSvg).toString('base64'), mediatype: 'image/svg+xml' }],
+      minKubeVersion: '1.29.0',
+      provider: { name: 'Tessera' },
+      maintainers: [{ name: 'Tessera maintainers', email: 'maintainers@tessera.invalid' }],
+      links: [{ name: 'Documentation', url: 'https://github.com/tessera-operator/tessera/blob/main/docs/install.md' }],
+      keywords: ['secrets', 'external-secrets', 'vault', 'aws'],
+      installModes: [
+        { type: 'OwnNamespace', supported: true },
+        { type: 'SingleNamespace', supported: false },
+        { type: 'MultiNamespace', supported: false },
+        { type: 'AllNamespaces', supported: true },
+      ],
+      customresourcedefinitions: { owned: owned },
+      install: {
+        strategy: 'deployment',
+        spec: {
+          clusterPermissions: [{ serviceAccountName: serviceAccount, rules: controllerRole.rules }],
+          permissions: [{ serviceAccountName: serviceAccount, rules: leaseRole.rules }],
+          deployments: [{ name: deployment.metadata.name, label: { ...deployment.metadata.labels, ...labels }, spec: { ...deployment.spec, template: pod } }],
+        },
+      },
+    },
+  };
+  return `# Code generated by scripts/generate.ts from deploy/default, deploy/rbac and deploy/crds. DO NOT EDIT.\n${stringify(csv, { lineWidth: 0 })}`;
+}
