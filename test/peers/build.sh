@@ -4,8 +4,9 @@
 #   $TESSERA_PEERS_CACHE/kube-<v>/{kube-apiserver,kube-controller-manager}
 #   $TESSERA_PEERS_CACHE/py-<hash>/{bin/moto_server,bao}
 #   $TESSERA_PEERS_CACHE/prometheus-<debian version>/prometheus
+#   $TESSERA_PEERS_CACHE/gcpsm-<secretmanager module version>-<source hash>/gcpsm
 # Each product is written to a temporary name and renamed when complete, so an interrupted build
-# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|all|paths]
+# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|gcpsm|all|paths]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
@@ -26,6 +27,12 @@ py_key() { sha256sum "$here/python/requirements.txt" | cut -c1-12; }
 # `dpkg-deb -x`: no root, nothing installed on the machine. Pinned, so every run queries the same
 # PromQL engine; Debian drops a superseded version from its mirror, so a point release that
 # replaces it needs this line changed (`apt-cache policy prometheus` names the candidate).
+# The Secret Manager emulator is our own main.go over Google's gRPC definitions (see its header):
+# keyed by the secretmanager module version and a hash of its source, so an edit rebuilds it.
+gcpsm_version() {
+  local v; v="$(sed -n 's/^\trequire cloud.google.com\/go\/secretmanager \(v[^ ]*\)$/\1/p; s/^\tcloud.google.com\/go\/secretmanager \(v[^ ]*\)$/\1/p' "$here/go/gcpsm/go.mod")"
+  echo "$v-$(cat "$here/go/gcpsm/go.mod" "$here/go/gcpsm/main.go" | sha256sum | cut -c1-8)"
+}
 prometheus_version() { echo "${TESSERA_PROMETHEUS_VERSION:-2.42.0+ds-5+deb12u1}"; }
 
 build_etcd() {
@@ -68,6 +75,16 @@ build_python() {
   log "python peers installed in $((SECONDS - t0))s"
 }
 
+build_gcpsm() {
+  local v dir; v="$(gcpsm_version)"; dir="$cache/gcpsm-$v"
+  [[ -x "$dir/gcpsm" ]] && return 0
+  log "building the gcpsm emulator $v (cold)"; local t0=$SECONDS
+  mkdir -p "$dir"
+  (cd "$here/go/gcpsm" && go build -trimpath -ldflags='-s -w' -o "$dir/gcpsm.tmp" .)
+  mv "$dir/gcpsm.tmp" "$dir/gcpsm"
+  log "gcpsm emulator $v built in $((SECONDS - t0))s"
+}
+
 build_prometheus() {
   local v dir; v="$(prometheus_version)"; dir="$cache/prometheus-$v"
   [[ -x "$dir/prometheus" ]] && return 0
@@ -101,6 +118,7 @@ paths() {
   echo "MOTO_SERVER_BIN=$cache/py-$(py_key)/bin/moto_server"
   echo "BAO_BIN=$cache/py-$(py_key)/bao"
   echo "PROMETHEUS_BIN=$cache/prometheus-$(prometheus_version)/prometheus"
+  echo "GCPSM_BIN=$cache/gcpsm-$(gcpsm_version)/gcpsm"
 }
 
 case "${1:-all}" in
@@ -108,7 +126,8 @@ case "${1:-all}" in
   kube) build_kube ;;
   python) build_python ;;
   prometheus) build_prometheus ;;
+  gcpsm) build_gcpsm ;;
   paths) paths ;;
-  all) build_python; build_etcd; build_kube; build_prometheus ;;
-  *) echo "usage: $0 [etcd|kube|python|prometheus|all|paths]" >&2; exit 2 ;;
+  all) build_python; build_etcd; build_kube; build_prometheus; build_gcpsm ;;
+  *) echo "usage: $0 [etcd|kube|python|prometheus|gcpsm|all|paths]" >&2; exit 2 ;;
 esac
