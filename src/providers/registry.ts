@@ -7,6 +7,7 @@ const loaders: Record<string, () => Promise<Provider>> = {
   aws: async () => (await import('./aws/index.ts')).awsProvider as Provider,
   vault: async () => (await import('./vault/index.ts')).vaultProvider as Provider,
   kubernetes: async () => (await import('./kubernetes/index.ts')).kubernetesProvider as Provider,
+  gcpsm: async () => (await import('./gcp/index.ts')).gcpProvider as Provider,
 };
 
 const loaded = new Map<string, Provider>();

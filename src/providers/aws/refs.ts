@@ -1,6 +1,9 @@
 // Pure helpers that turn manifest fields into AWS request fields, as ESO does.
 import { goJsonMarshal } from '../../go/json.ts';
 
+// Shared with the other providers that read key by key.
+export { mapLimit } from '../common/map-limit.ts';
+
 /** Secrets Manager: "uuid/<VersionId>" selects a version id; anything else is a staging label. */
 export function secretsManagerVersion(version: string | undefined): { VersionId: string } | { VersionStage: string } {
   if (version === undefined || version === '') return { VersionStage: 'AWSCURRENT' };
@@ -66,16 +69,3 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Runs `fn` over items with at most `limit` in flight, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
