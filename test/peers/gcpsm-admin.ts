@@ -22,11 +22,21 @@ export function gcpsmAdmin(): GcpsmAdmin {
   const key = parseServiceAccountKey(readFileSync(gcpsmKeyFile(), 'utf8'), 'GCPSM_SA_KEY_FILE');
   const tokens = serviceAccountKeySource(key, endpointsFromEnv(env), { limits: callLimits(undefined) });
   const client = new v1.SecretManagerServiceClient({ apiEndpoint: '127.0.0.1', port: ports.gcpsm, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' } as ConstructorParameters<typeof v1.SecretManagerServiceClient>[0]);
-  const opts = async () => ({ otherArgs: { headers: { authorization: `Bearer ${await tokens.token()}` } } });
+  let lastToken = '';
+  const opts = async () => {
+    lastToken = await tokens.token();
+    return { otherArgs: { headers: { authorization: `Bearer ${lastToken}` } } };
+  };
+  // A restarted emulator has forgotten the tokens it issued: drop ours and retry once.
+  const withRetry = <T>(fn: () => Promise<T>) => fn().catch((err: { code?: number }) => {
+    if (err.code !== 16) throw err;
+    tokens.invalidate(lastToken);
+    return fn();
+  });
   const parent = (location?: string) => (location ? `projects/${GCPSM_PROJECT}/locations/${location}` : `projects/${GCPSM_PROJECT}`);
   return {
     project: GCPSM_PROJECT,
-    async put(id, value, o = {}) {
+    put: (id, value, o = {}) => withRetry(async () => {
       try {
         await client.createSecret({ parent: parent(o.location), secretId: id, secret: { labels: o.labels ?? {}, annotations: o.annotations ?? {} } }, await opts());
       } catch (err) {
@@ -37,18 +47,18 @@ export function gcpsmAdmin(): GcpsmAdmin {
       }
       const [v] = await client.addSecretVersion({ parent: `${parent(o.location)}/secrets/${id}`, payload: { data: typeof value === 'string' ? Buffer.from(value) : value } }, await opts());
       return Number(v.name!.slice(v.name!.lastIndexOf('/') + 1));
-    },
-    async setVersionState(id, version, state, location) {
+    }),
+    setVersionState: (id, version, state, location) => withRetry(async () => {
       const name = `${parent(location)}/secrets/${id}/versions/${version}`;
       if (state === 'disable') await client.disableSecretVersion({ name }, await opts());
       else if (state === 'enable') await client.enableSecretVersion({ name }, await opts());
       else await client.destroySecretVersion({ name }, await opts());
-    },
-    async remove(id, location) {
+    }),
+    remove: (id, location) => withRetry(async () => {
       await client.deleteSecret({ name: `${parent(location)}/secrets/${id}` }, await opts()).catch((err: { code?: number }) => {
         if (err.code !== 5) throw err;
       });
-    },
+    }),
     close: () => client.close(),
   };
 }

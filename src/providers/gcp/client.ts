@@ -59,6 +59,17 @@ export interface GcpReaderOptions {
 
 const DISABLED_OR_DESTROYED = /is in (DISABLED|DESTROYED) state/;
 
+/** UNAUTHENTICATED with a given token: retried once with a fresh one, else `mapped` is thrown. */
+class StaleTokenError extends Error {
+  readonly token: string;
+  readonly mapped: ProviderError;
+  constructor(token: string, mapped: ProviderError) {
+    super(mapped.message);
+    this.token = token;
+    this.mapped = mapped;
+  }
+}
+
 export class SecretManagerReader implements ProviderClient {
   readonly #stub: SecretManagerStub;
   readonly #o: GcpReaderOptions;
@@ -73,6 +84,22 @@ export class SecretManagerReader implements ProviderClient {
    * call name (the metric's `call` label); `target` names the secret in errors.
    */
   async #call<Req, Res>(operation: string, target: string | undefined, method: Unary<Req, Res>, req: Req, signal: AbortSignal | undefined): Promise<Res> {
+    try {
+      return await this.#callOnce(operation, target, method, req, signal);
+    } catch (err) {
+      // A token refused as such (UNAUTHENTICATED) may just be stale: revoked, or the server forgot
+      // it. Google's libraries then fetch a new one and retry once; so does this.
+      if (!(err instanceof StaleTokenError)) throw err;
+      this.#o.tokens.invalidate(err.token);
+      try {
+        return await this.#callOnce(operation, target, method, req, signal);
+      } catch (again) {
+        throw again instanceof StaleTokenError ? again.mapped : again;
+      }
+    }
+  }
+
+  async #callOnce<Req, Res>(operation: string, target: string | undefined, method: Unary<Req, Res>, req: Req, signal: AbortSignal | undefined): Promise<Res> {
     const token = await this.#o.tokens.token(signal);
     signal?.throwIfAborted();
     const md = this.#o.newMetadata();
@@ -101,7 +128,9 @@ export class SecretManagerReader implements ProviderClient {
         // DEADLINE_EXCEEDED of our own deadline: said as the other providers say it.
         throw new ProviderError('Unreachable', `GCP SecretManager ${operation}${target !== undefined ? ` ${JSON.stringify(target)}` : ''}: deadline of ${formatMs(deadlineMs)} exceeded`, { cause: new CallLimitError('DEADLINE_EXCEEDED', deadlineMs) });
       }
-      throw toProviderError(err, { operation, target }, maxResponseBytes);
+      const mapped = toProviderError(err, { operation, target }, maxResponseBytes);
+      if ((err as { code?: unknown }).code === 16) throw new StaleTokenError(token, mapped);
+      throw mapped;
     }
   }
 

@@ -58,6 +58,8 @@ export interface AccessToken {
 
 export interface AccessTokenSource {
   token(signal?: AbortSignal): Promise<string>;
+  /** Forgets `token` when Google refused it (revoked, or the server restarted): the next call fetches anew. */
+  invalidate(token: string): void;
 }
 
 /** How the token exchanges of one client reach Google. */
@@ -100,6 +102,10 @@ export class CachedTokenSource implements AccessTokenSource {
       call.promise.then(clear, clear);
     }
     return (await this.#inflight.join(signal)).token;
+  }
+
+  invalidate(token: string): void {
+    if (this.#cached?.token === token) this.#cached = undefined;
   }
 }
 
