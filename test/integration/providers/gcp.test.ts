@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, createVerify } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -177,4 +178,28 @@ test('abort: a read cancelled by its caller rejects with the caller\'s reason, a
   const p = c.getValue({ key: `${run}-wi` }, ac.signal);
   ac.abort(new DOMException('reconcile deadline', 'TimeoutError'));
   await assert.rejects(p, { name: 'TimeoutError' });
+});
+
+test('--provider-timeout: a Secret Manager endpoint that accepts and never answers fails the read as Unreachable in time', async () => {
+  const sockets = new Set<net.Socket>();
+  // Accepts connections and says nothing: no HTTP/2 preface, no answer.
+  const silent = net.createServer((sock) => {
+    sockets.add(sock);
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    await putSecret(kube, ns, 'gcp-key', { 'key.json': readFileSync(gcpsmKeyFile(), 'utf8') });
+    const p = await getProvider('gcpsm');
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const c = await p.newClient({ projectID: gsm.project, auth: { secretRef: { secretAccessKeySecretRef: { name: 'gcp-key', key: 'key.json' } } } }, {
+      ...kubeProviderContext(kube, ns), env: { ...providerEnv(), TESSERA_GCPSM_ENDPOINT: endpoint }, callDeadlineMs: 700,
+    });
+    const t0 = Date.now();
+    await assert.rejects(c.getValue({ key: `${run}-wi` }), (e: unknown) => e instanceof ProviderError && e.kind === 'Unreachable' && /AccessSecretVersion .*deadline of 700ms exceeded/.test(e.message));
+    assert.ok(Date.now() - t0 < 5000, `failed after ${Date.now() - t0} ms`);
+    await c.close();
+  } finally {
+    for (const sock of sockets) sock.destroy();
+    silent.close();
+  }
 });
