@@ -4,9 +4,10 @@
 //  3. applies examples/aws/registry-db.yaml unchanged and prints the Secret and the status;
 //  4. changes the value in AWS, forces a sync and prints the new value;
 //  5. does the same from OpenBao (Vault API) with examples/vault/app-credentials.yaml.
-// `npm run demo -- --only aws|vault|azure` runs one part; azure applies
-// examples/azure/app-credentials.yaml against a local Key Vault and Entra ID (see that file).
-// Exits non-zero unless every ExternalSecret it applies becomes Ready.
+// `npm run demo -- --only aws|vault|gcp|azure` runs one store's part instead (gcp: the Secret
+// Manager emulator with examples/gcp/app-database.yaml; azure: examples/azure/app-credentials.yaml
+// against a local Key Vault and Entra ID, see that file). Exits non-zero unless every
+// ExternalSecret it applies becomes Ready.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -14,7 +15,8 @@ import { KubeClient } from '../src/kube/client.ts';
 import { applyManifests, parseManifests } from '../src/kube/manifests.ts';
 import { core, type KubeObject, type Secret } from '../src/kube/types.ts';
 import { externalSecrets } from '../src/controllers/resources.ts';
-import { peersUp, repoRoot, stateDir } from '../test/peers/index.ts';
+import { gcpsmKeyFile, peersUp, repoRoot, stateDir, type PeerName } from '../test/peers/index.ts';
+import { gcpsmAdmin } from '../test/peers/gcpsm-admin.ts';
 import { installTessera, startOperator, waitFor } from '../test/peers/operator.ts';
 import { runAzureDemo } from './demo-azure.ts';
 
@@ -44,18 +46,20 @@ async function waitReady(kube: KubeClient, ns: string, name: string): Promise<ES
   }, 60_000);
 }
 
-const parts = ['aws', 'vault', 'azure'] as const;
+const parts = ['aws', 'vault', 'gcp', 'azure'] as const;
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-if (only !== undefined && !(parts as readonly string[]).includes(only)) {
-  console.error(`--only: expected one of ${parts.join(', ')}, got ${JSON.stringify(only ?? '')}`);
+if (onlyAt >= 0 && (only === undefined || !(parts as readonly string[]).includes(only))) {
+  console.error(`usage: npm run demo [-- --only ${parts.join('|')}]`);
   process.exit(2);
 }
-/** The default run is AWS then Vault; --only picks one part. */
-const runs = (part: (typeof parts)[number]) => (only === undefined ? part !== 'azure' : only === part);
+/** The default run is the platform example on AWS, then Vault, as before. */
+const runs = (part: (typeof parts)[number]) => (only === undefined ? part === 'aws' || part === 'vault' : only === part);
+const controlPlane: PeerName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+const storePeers: Record<string, PeerName[]> = { aws: ['moto'], vault: ['bao'], gcp: ['gcpsm'], azure: [] };
 
 say('Starting the local peers (the first run builds them; see README)');
-const env = await peersUp();
+const env = only === undefined ? await peersUp() : await peersUp([...controlPlane, ...(storePeers[only] ?? [])]);
 const kube = await KubeClient.create({ kubeconfig: env.KUBECONFIG, fieldManager: 'tessera-demo' });
 
 say('Installing the external-secrets.io CRDs and the controller RBAC');
@@ -76,7 +80,9 @@ if (runs('aws')) {
 const azure = runs('azure') ? await runAzureDemo.prepare() : undefined;
 
 say('Starting the controller (tessera run) under its own ServiceAccount');
-const op = await startOperator(kube, env, ['--concurrent=4'], azure?.operatorEnv ?? {}, { logLevel: 'info' });
+// One part alone watches only its own namespace, so it can run beside other operators on shared peers.
+const partNamespace: Record<string, string> = { aws: 'rhoai-model-registries', vault: 'demo-vault', gcp: 'demo-gcp', azure: 'demo-azure' };
+const op = await startOperator(kube, env, ['--concurrent=4', ...(only !== undefined ? [`--namespace=${partNamespace[only]}`] : [])], azure?.operatorEnv ?? {}, { logLevel: 'info' });
 console.log(`controller logs: ${path.join(stateDir, 'logs')}/tessera-*.log; metrics: ${op.metricsUrl}`);
 
 /** A re-run starts from a clean slate, so what it prints is what this run synced. */
@@ -130,6 +136,23 @@ try {
     const a = await waitReady(kube, 'demo-azure', 'app-credentials');
     printSecret(await kube.get<Secret>(core.secrets, 'demo-azure', 'app-credentials'));
     printStatus(a);
+  }
+
+  if (runs('gcp')) {
+    say('Google Cloud Secret Manager (the gcpsm emulator): a ClusterSecretStore with a service-account key and an ExternalSecret with key and property');
+    await removeIfPresent('demo-gcp', 'app-database');
+    const gsm = gcpsmAdmin();
+    try {
+      await gsm.put('app-database', JSON.stringify({ username: 'app', password: 'from-secret-manager' }));
+    } finally {
+      await gsm.close();
+    }
+    await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo-gcp' } });
+    await kube.apply(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gcp-sa-key', namespace: 'demo-gcp' }, stringData: { 'key.json': readFileSync(gcpsmKeyFile(), 'utf8') } } as Secret);
+    await applyManifests(kube, parseManifests(example('gcp/app-database.yaml')));
+    const g = await waitReady(kube, 'demo-gcp', 'app-database');
+    printSecret(await kube.get<Secret>(core.secrets, 'demo-gcp', 'app-database'));
+    printStatus(g);
   }
   say('Done. The peers keep running: `source .peers/env` to use them, `npm run peers:down` to stop them.');
 } finally {

@@ -226,6 +226,48 @@ function kubernetesProvider(): Schema {
   }, 'Kubernetes configures this store to sync secrets using a Kubernetes cluster provider'));
 }
 
+function gcpsmProvider(version: ApiVersionName): Schema {
+  const workloadIdentity = named('GCPWorkloadIdentity', obj({
+    'serviceAccountRef!': serviceAccountSelector(),
+    clusterLocation: str('ClusterLocation is the location of the cluster. If not specified, it fetches information from the metadata server'),
+    clusterName: str('ClusterName is the name of the cluster. If not specified, it fetches information from the metadata server'),
+    clusterProjectID: str('ClusterProjectID is the project ID of the cluster. If not specified, it fetches information from the metadata server'),
+  }));
+  // workloadIdentityFederation and secretVersionSelectionPolicy exist in ESO's v1 only.
+  const federation = named('GCPWorkloadIdentityFederation', obj({
+    credConfig: named('ConfigMapReference', obj({
+      'name!': subdomainName('name of the configmap.'),
+      namespace: namespaceName('namespace in which the configmap exists. If empty, configmap will looked up in local namespace.'),
+      'key!': secretKeyName('key name holding the external account credential config.'),
+    }, 'credConfig holds the configmap reference containing the GCP external account credential configuration in JSON format and the key name containing the json data.')),
+    serviceAccountRef: serviceAccountSelector('serviceAccountRef is the reference to the kubernetes ServiceAccount to be used for obtaining the tokens, when Kubernetes is configured as provider in workload identity pool.'),
+    awsSecurityCredentials: named('AwsCredentialsConfig', obj({
+      'region!': str('region is for configuring the AWS region to be used.', { minLength: 1, maxLength: 50, pattern: '^[a-z0-9-]+$' }),
+      'awsCredentialsSecretRef!': named('SecretReference', obj({
+        'name!': subdomainName('name of the secret.'),
+        namespace: namespaceName('namespace in which the secret exists. If empty, secret will looked up in local namespace.'),
+      }, 'awsCredentialsSecretRef is the reference to the secret which holds the AWS credentials.')),
+    }, 'awsSecurityCredentials is for configuring AWS region and credentials to use for obtaining the access token, when using the AWS metadata server is not an option.')),
+    audience: str('audience is the Secure Token Service (STS) audience which contains the resource name for the workload identity pool and the provider identifier in that pool.'),
+    externalTokenEndpoint: str('externalTokenEndpoint is the endpoint explicitly set up to provide tokens, which will be matched against the credential_source.url in the provided credConfig.'),
+    gcpServiceAccountEmail: str('GCPServiceAccountEmail is the email of the Google Cloud service account to impersonate after Workload Identity Federation.', { minLength: 1, pattern: '^.*@.*\\.iam\\.gserviceaccount\\.com$' }),
+  }, 'workloadIdentityFederation holds the configurations required for generating federated access tokens.'));
+  return named('GCPSMProvider', obj({
+    auth: named('GCPSMAuth', obj({
+      secretRef: named('GCPSMAuthSecretRef', obj({
+        secretAccessKeySecretRef: secretKeySelector('The SecretAccessKey is used for authentication'),
+      })),
+      workloadIdentity,
+      ...(version === 'v1' ? { workloadIdentityFederation: federation } : {}),
+    }, 'Auth defines the information necessary to authenticate against GCP')),
+    projectID: str('ProjectID project where secret is located'),
+    location: str('Location optionally defines a location for a secret'),
+    ...(version === 'v1'
+      ? { secretVersionSelectionPolicy: enumOf(['LatestOrFail', 'LatestOrFetch'], 'SecretVersionSelectionPolicy specifies how the provider selects a secret version when "latest" is disabled or destroyed.', { default: 'LatestOrFail' }) }
+      : {}),
+  }, 'GCPSM configures this store to sync secrets using Google Cloud Platform Secret Manager provider'));
+}
+
 function fakeProvider(version: ApiVersionName): Schema {
   const item = version === 'v1'
     ? obj({ 'key!': str(), 'value!': str(), version: str() })
@@ -237,11 +279,11 @@ function fakeProvider(version: ApiVersionName): Schema {
 }
 
 /** Provider keys ESO knows; Tessera models some and keeps the others as written. */
-export const MODELLED_PROVIDERS = ['aws', 'vault', 'kubernetes', 'fake', 'azurekv'] as const;
+export const MODELLED_PROVIDERS = ['aws', 'vault', 'kubernetes', 'fake', 'azurekv', 'gcpsm'] as const;
 export const OPAQUE_PROVIDERS = [
   'akeyless', 'alibaba', 'barbican', 'beyondtrust', 'beyondtrustworkloadcredentials',
   'bitwardensecretsmanager', 'chef', 'cloudrusm', 'conjur', 'delinea', 'device42', 'doppler', 'dvls',
-  'fortanix', 'gcpsm', 'github', 'gitlab', 'ibm', 'infisical', 'keepersecurity', 'nebiusmysterybox',
+  'fortanix', 'github', 'gitlab', 'ibm', 'infisical', 'keepersecurity', 'nebiusmysterybox',
   'ngrok', 'onboardbase', 'onepassword', 'onepasswordSDK', 'oracle', 'ovh', 'passbolt', 'passworddepot',
   'previder', 'pulumi', 'scaleway', 'secretserver', 'senhasegura', 'volcengine', 'webhook',
   'yandexcertificatemanager', 'yandexlockbox',
@@ -254,6 +296,7 @@ function storeProvider(version: ApiVersionName): Schema {
     kubernetes: kubernetesProvider(),
     fake: fakeProvider(version),
     azurekv: azureKVProvider(version),
+    gcpsm: gcpsmProvider(version),
   };
   for (const name of OPAQUE_PROVIDERS) {
     props[name] = opaque(`Configuration of the ${name} provider. Tessera keeps it as written; it is not validated yet.`);

@@ -632,6 +632,84 @@ export interface AzureKVProvider {
   customCloudConfig?: AzureCustomCloudConfig;
 }
 
+export interface GCPSMAuthSecretRef {
+  /** The SecretAccessKey is used for authentication */
+  secretAccessKeySecretRef?: SecretKeySelector;
+}
+
+export interface GCPWorkloadIdentity {
+  /** A reference to a ServiceAccount resource. */
+  serviceAccountRef: ServiceAccountSelector;
+  /** ClusterLocation is the location of the cluster. If not specified, it fetches information from the metadata server */
+  clusterLocation?: string;
+  /** ClusterName is the name of the cluster. If not specified, it fetches information from the metadata server */
+  clusterName?: string;
+  /** ClusterProjectID is the project ID of the cluster. If not specified, it fetches information from the metadata server */
+  clusterProjectID?: string;
+}
+
+/** credConfig holds the configmap reference containing the GCP external account credential configuration in JSON format and the key name containing the json data. */
+export interface ConfigMapReference {
+  /** name of the configmap. */
+  name: string;
+  /** namespace in which the configmap exists. If empty, configmap will looked up in local namespace. */
+  namespace?: string;
+  /** key name holding the external account credential config. */
+  key: string;
+}
+
+/** awsCredentialsSecretRef is the reference to the secret which holds the AWS credentials. */
+export interface SecretReference {
+  /** name of the secret. */
+  name: string;
+  /** namespace in which the secret exists. If empty, secret will looked up in local namespace. */
+  namespace?: string;
+}
+
+/** awsSecurityCredentials is for configuring AWS region and credentials to use for obtaining the access token, when using the AWS metadata server is not an option. */
+export interface AwsCredentialsConfig {
+  /** region is for configuring the AWS region to be used. */
+  region: string;
+  /** awsCredentialsSecretRef is the reference to the secret which holds the AWS credentials. */
+  awsCredentialsSecretRef: SecretReference;
+}
+
+/** workloadIdentityFederation holds the configurations required for generating federated access tokens. */
+export interface GCPWorkloadIdentityFederation {
+  /** credConfig holds the configmap reference containing the GCP external account credential configuration in JSON format and the key name containing the json data. */
+  credConfig?: ConfigMapReference;
+  /** serviceAccountRef is the reference to the kubernetes ServiceAccount to be used for obtaining the tokens, when Kubernetes is configured as provider in workload identity pool. */
+  serviceAccountRef?: ServiceAccountSelector;
+  /** awsSecurityCredentials is for configuring AWS region and credentials to use for obtaining the access token, when using the AWS metadata server is not an option. */
+  awsSecurityCredentials?: AwsCredentialsConfig;
+  /** audience is the Secure Token Service (STS) audience which contains the resource name for the workload identity pool and the provider identifier in that pool. */
+  audience?: string;
+  /** externalTokenEndpoint is the endpoint explicitly set up to provide tokens, which will be matched against the credential_source.url in the provided credConfig. */
+  externalTokenEndpoint?: string;
+  /** GCPServiceAccountEmail is the email of the Google Cloud service account to impersonate after Workload Identity Federation. */
+  gcpServiceAccountEmail?: string;
+}
+
+/** Auth defines the information necessary to authenticate against GCP */
+export interface GCPSMAuth {
+  secretRef?: GCPSMAuthSecretRef;
+  workloadIdentity?: GCPWorkloadIdentity;
+  /** workloadIdentityFederation holds the configurations required for generating federated access tokens. */
+  workloadIdentityFederation?: GCPWorkloadIdentityFederation;
+}
+
+/** GCPSM configures this store to sync secrets using Google Cloud Platform Secret Manager provider */
+export interface GCPSMProvider {
+  /** Auth defines the information necessary to authenticate against GCP */
+  auth?: GCPSMAuth;
+  /** ProjectID project where secret is located */
+  projectID?: string;
+  /** Location optionally defines a location for a secret */
+  location?: string;
+  /** SecretVersionSelectionPolicy specifies how the provider selects a secret version when "latest" is disabled or destroyed. */
+  secretVersionSelectionPolicy?: "LatestOrFail" | "LatestOrFetch";
+}
+
 /** Used to configure the provider. Only one provider may be set */
 export interface SecretStoreProvider {
   /** AWS configures this store to sync secrets using AWS Secret Manager provider */
@@ -644,6 +722,8 @@ export interface SecretStoreProvider {
   fake?: FakeProvider;
   /** AzureKV configures this store to sync secrets using Azure Key Vault provider */
   azurekv?: AzureKVProvider;
+  /** GCPSM configures this store to sync secrets using Google Cloud Platform Secret Manager provider */
+  gcpsm?: GCPSMProvider;
   /** Configuration of the akeyless provider. Tessera keeps it as written; it is not validated yet. */
   akeyless?: Record<string, unknown>;
   /** Configuration of the alibaba provider. Tessera keeps it as written; it is not validated yet. */
@@ -672,8 +752,6 @@ export interface SecretStoreProvider {
   dvls?: Record<string, unknown>;
   /** Configuration of the fortanix provider. Tessera keeps it as written; it is not validated yet. */
   fortanix?: Record<string, unknown>;
-  /** Configuration of the gcpsm provider. Tessera keeps it as written; it is not validated yet. */
-  gcpsm?: Record<string, unknown>;
   /** Configuration of the github provider. Tessera keeps it as written; it is not validated yet. */
   github?: Record<string, unknown>;
   /** Configuration of the gitlab provider. Tessera keeps it as written; it is not validated yet. */

@@ -8,6 +8,7 @@ const loaders: Record<string, () => Promise<Provider>> = {
   vault: async () => (await import('./vault/index.ts')).vaultProvider as Provider,
   kubernetes: async () => (await import('./kubernetes/index.ts')).kubernetesProvider as Provider,
   azurekv: async () => (await import('./azure/index.ts')).azureProvider as Provider,
+  gcpsm: async () => (await import('./gcp/index.ts')).gcpProvider as Provider,
 };
 
 const loaded = new Map<string, Provider>();

@@ -4,9 +4,10 @@
 #   $TESSERA_PEERS_CACHE/kube-<v>-stamped/{kube-apiserver,kube-controller-manager}
 #   $TESSERA_PEERS_CACHE/py-<hash>/{bin/moto_server,bao}
 #   $TESSERA_PEERS_CACHE/prometheus-<debian version>/prometheus
+#   $TESSERA_PEERS_CACHE/gcpsm-<secretmanager module version>-<source hash>/gcpsm
 #   $TESSERA_PEERS_CACHE/{kustomize,helm,olm-validate}-<v>/<tool>   (deploy/ tests)
 # Each product is written to a temporary name and renamed when complete, so an interrupted build
-# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|kustomize|helm|olm-validate|container-tools|all|paths]
+# is simply redone. Usage: build.sh [etcd|kube|python|prometheus|gcpsm|kustomize|helm|olm-validate|container-tools|all|paths]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cache="${TESSERA_PEERS_CACHE:-$HOME/.cache/tessera/peers}"
@@ -27,6 +28,12 @@ py_key() { sha256sum "$here/python/requirements.txt" | cut -c1-12; }
 # `dpkg-deb -x`: no root, nothing installed on the machine. Pinned, so every run queries the same
 # PromQL engine; Debian drops a superseded version from its mirror, so a point release that
 # replaces it needs this line changed (`apt-cache policy prometheus` names the candidate).
+# The Secret Manager emulator is our own main.go over Google's gRPC definitions (see its header):
+# keyed by the secretmanager module version and a hash of its source, so an edit rebuilds it.
+gcpsm_version() {
+  local v; v="$(sed -n 's/^\trequire cloud.google.com\/go\/secretmanager \(v[^ ]*\)$/\1/p; s/^\tcloud.google.com\/go\/secretmanager \(v[^ ]*\)$/\1/p' "$here/go/gcpsm/go.mod")"
+  echo "$v-$(cat "$here/go/gcpsm/go.mod" "$here/go/gcpsm/main.go" | sha256sum | cut -c1-8)"
+}
 prometheus_version() { echo "${TESSERA_PROMETHEUS_VERSION:-2.42.0+ds-5+deb12u1}"; }
 
 build_etcd() {
@@ -90,6 +97,16 @@ build_python() {
   ln -sf "$real" "$dir/bao"
   touch "$dir/.complete"
   log "python peers installed in $((SECONDS - t0))s"
+}
+
+build_gcpsm() {
+  local v dir; v="$(gcpsm_version)"; dir="$cache/gcpsm-$v"
+  [[ -x "$dir/gcpsm" ]] && return 0
+  log "building the gcpsm emulator $v (cold)"; local t0=$SECONDS
+  mkdir -p "$dir"
+  (cd "$here/go/gcpsm" && go build -trimpath -ldflags='-s -w' -o "$dir/gcpsm.tmp" .)
+  mv "$dir/gcpsm.tmp" "$dir/gcpsm"
+  log "gcpsm emulator $v built in $((SECONDS - t0))s"
 }
 
 build_prometheus() {
@@ -184,6 +201,7 @@ paths() {
   echo "MOTO_SERVER_BIN=$cache/py-$(py_key)/bin/moto_server"
   echo "BAO_BIN=$cache/py-$(py_key)/bao"
   echo "PROMETHEUS_BIN=$cache/prometheus-$(prometheus_version)/prometheus"
+  echo "GCPSM_BIN=$cache/gcpsm-$(gcpsm_version)/gcpsm"
   echo "KUSTOMIZE_BIN=$cache/kustomize-$(tool_version kustomize)/kustomize"
   echo "HELM_BIN=$cache/helm-$(tool_version helm)/helm"
   echo "OLM_VALIDATE_BIN=$cache/olm-validate-$(tool_version olm-validate)/olm-validate"
@@ -194,9 +212,10 @@ case "${1:-all}" in
   kube) build_kube ;;
   python) build_python ;;
   prometheus) build_prometheus ;;
+  gcpsm) build_gcpsm ;;
   kustomize|helm|olm-validate) build_tool "$1" ;;
   paths) paths ;;
   container-tools) container_tools ;;
-  all) build_python; build_etcd; build_kube; build_prometheus ;;
-  *) echo "usage: $0 [etcd|kube|python|prometheus|kustomize|helm|olm-validate|container-tools|all|paths]" >&2; exit 2 ;;
+  all) build_python; build_etcd; build_kube; build_prometheus; build_gcpsm ;;
+  *) echo "usage: $0 [etcd|kube|python|prometheus|gcpsm|kustomize|helm|olm-validate|container-tools|all|paths]" >&2; exit 2 ;;
 esac

@@ -1,11 +1,12 @@
 // The real peers of the test suite, on 127.0.0.1 only: etcd, kube-apiserver,
-// kube-controller-manager, moto (AWS) and OpenBao (Vault API).
+// kube-controller-manager, moto (AWS), OpenBao (Vault API) and gcpsm (a Google Cloud Secret
+// Manager emulator, test/peers/go/gcpsm).
 //
 // `up` builds what is missing (test/peers/build.sh caches builds outside the repo), starts each
 // peer detached, waits until it is ready and records its pid under .peers/. It is idempotent: a
 // peer whose recorded pid is alive and healthy is reused. `down` stops exactly those pids.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
@@ -18,8 +19,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const stateDir = process.env.TESSERA_PEERS_DIR ?? path.join(repoRoot, '.peers');
 const buildScript = path.join(repoRoot, 'test/peers/build.sh');
 
-export type PeerName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'moto' | 'bao';
-export const allPeers: PeerName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto', 'bao'];
+export type PeerName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'moto' | 'bao' | 'gcpsm';
+export const allPeers: PeerName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto', 'bao', 'gcpsm'];
 
 /** Ports are fixed (and documented in README) so a developer can point tools at them. */
 export const ports = {
@@ -29,6 +30,7 @@ export const ports = {
   controllerManager: num(process.env.TESSERA_KCM_PORT, 26257),
   moto: num(process.env.TESSERA_MOTO_PORT, 25000),
   bao: num(process.env.TESSERA_BAO_PORT, 28200),
+  gcpsm: num(process.env.TESSERA_GCPSM_PORT, 28085),
 };
 
 function num(v: string | undefined, d: number): number {
@@ -59,7 +61,44 @@ export function peersEnv(): PeersEnv {
     AWS_SECRET_ACCESS_KEY: 'testing',
     VAULT_ADDR: `http://127.0.0.1:${ports.bao}`,
     VAULT_TOKEN: BAO_ROOT_TOKEN,
+    TESSERA_GCPSM_ENDPOINT: `http://127.0.0.1:${ports.gcpsm}`,
+    TESSERA_GCP_TOKEN_URL: `http://127.0.0.1:${ports.gcpsm}/token`,
+    GCPSM_SA_KEY_FILE: gcpsmKeyFile(),
   };
+}
+
+/** The emulator's project and the service account whose key its token endpoint accepts. */
+export const GCPSM_PROJECT = 'tessera-test';
+export const GCPSM_SA_EMAIL = `tessera-operator@${GCPSM_PROJECT}.iam.gserviceaccount.com`;
+
+export function gcpsmKeyFile(): string {
+  return path.join(stateDir, 'gcpsm', 'sa-key.json');
+}
+
+/**
+ * A service-account key JSON in Google's format, made once per state dir: the emulator's /token
+ * endpoint accepts JWT assertions signed with it, as Google's accepts a real key's.
+ */
+async function ensureGcpsmKey(): Promise<string> {
+  const file = gcpsmKeyFile();
+  if (existsSync(file)) return file;
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.pem'], dir);
+  const key = {
+    type: 'service_account',
+    project_id: GCPSM_PROJECT,
+    private_key_id: 'tessera-test-key-1',
+    private_key: readFileSync(path.join(dir, 'sa.pem'), 'utf8'),
+    client_email: GCPSM_SA_EMAIL,
+    client_id: '100000000000000000001',
+    auth_uri: 'https://accounts.google.com/o/oauth2/auth',
+    token_uri: `http://127.0.0.1:${ports.gcpsm}/token`,
+  };
+  writeFileSync(`${file}.tmp`, JSON.stringify(key, null, 2), { mode: 0o600 });
+  // Renamed last: its presence means the key is complete.
+  renameSync(`${file}.tmp`, file);
+  return file;
 }
 
 function log(msg: string): void {
@@ -76,7 +115,7 @@ async function binaries(): Promise<Record<string, string>> {
   return out;
 }
 
-async function build(what: 'etcd' | 'kube' | 'python'): Promise<void> {
+async function build(what: 'etcd' | 'kube' | 'python' | 'gcpsm'): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn('bash', [buildScript, what], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
@@ -223,6 +262,10 @@ const probes: Record<PeerName, () => Promise<ProbeResult>> = {
     const r = await httpGet(`http://127.0.0.1:${ports.bao}/v1/sys/health`);
     return { ok: r.status === 200, detail: `${r.status} ${r.body.slice(0, 200)}` };
   },
+  gcpsm: async () => {
+    const r = await httpGet(`http://127.0.0.1:${ports.gcpsm}/healthz`);
+    return { ok: r.status === 200, detail: `${r.status} ${r.body.slice(0, 200)}` };
+  },
 };
 
 async function probe(name: PeerName): Promise<ProbeResult> {
@@ -316,6 +359,8 @@ async function startPeer(name: PeerName, bin: Record<string, string>, pki: strin
         `-dev-listen-address=127.0.0.1:${ports.bao}`,
         '-dev-no-store-token',
       ], { ...process.env, HOME: path.join(stateDir, 'bao-home') });
+    case 'gcpsm':
+      return startDetached(name, bin.GCPSM_BIN!, [`-listen=127.0.0.1:${ports.gcpsm}`, `-sa-key=${await ensureGcpsmKey()}`, '-require-auth']);
   }
 }
 
@@ -325,6 +370,7 @@ const startTimeoutMs: Record<PeerName, number> = {
   'kube-controller-manager': 60_000,
   moto: 60_000,
   bao: 30_000,
+  gcpsm: 30_000,
 };
 
 const dependsOn: Record<PeerName, PeerName[]> = {
@@ -333,6 +379,7 @@ const dependsOn: Record<PeerName, PeerName[]> = {
   'kube-controller-manager': ['kube-apiserver'],
   moto: [],
   bao: [],
+  gcpsm: [],
 };
 
 function closure(names: PeerName[]): PeerName[] {
@@ -345,11 +392,12 @@ function closure(names: PeerName[]): PeerName[] {
   return allPeers.filter((n) => out.has(n));
 }
 
-function buildsFor(names: PeerName[]): Array<'etcd' | 'kube' | 'python'> {
-  const b = new Set<'etcd' | 'kube' | 'python'>();
+function buildsFor(names: PeerName[]): Array<'etcd' | 'kube' | 'python' | 'gcpsm'> {
+  const b = new Set<'etcd' | 'kube' | 'python' | 'gcpsm'>();
   for (const n of names) {
     if (n === 'etcd') b.add('etcd');
     else if (n === 'moto' || n === 'bao') b.add('python');
+    else if (n === 'gcpsm') b.add('gcpsm');
     else b.add('kube');
   }
   return [...b];

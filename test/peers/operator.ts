@@ -83,6 +83,8 @@ export function operatorEnv(env: PeersEnv, extra: Record<string, string> = {}): 
     AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
     AWS_REGION: env.AWS_REGION,
+    // The gcpsm emulator as the operator's Google endpoints (Secret Manager and OAuth token).
+    ...(env.TESSERA_GCPSM_ENDPOINT ? { TESSERA_GCPSM_ENDPOINT: env.TESSERA_GCPSM_ENDPOINT, TESSERA_GCP_TOKEN_URL: env.TESSERA_GCP_TOKEN_URL } : {}),
     ...extra,
   };
 }

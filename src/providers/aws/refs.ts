@@ -1,6 +1,9 @@
 // Pure helpers that turn manifest fields into AWS request fields, as ESO does.
 import { goJsonMarshal } from '../../go/json.ts';
 
+// Shared with the other providers that read key by key.
+export { mapLimit } from '../common/map-limit.ts';
+
 /** Secrets Manager: "uuid/<VersionId>" selects a version id; anything else is a staging label. */
 export function secretsManagerVersion(version: string | undefined): { VersionId: string } | { VersionStage: string } {
   if (version === undefined || version === '') return { VersionStage: 'AWSCURRENT' };
@@ -65,5 +68,3 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
-
-export { mapLimit } from '../common/map-limit.ts';

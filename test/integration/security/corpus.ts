@@ -359,7 +359,7 @@ esStatus('template type 300 chars', tpl({ type: 'x'.repeat(300), data: { out: '{
 storeStatus('unknown provider', { nosuchprovider: { a: 1 } }, /not supported|unsupported|unknown/i);
 // Finding 9: the ExternalSecret of such a store said "unexpected Error".
 esStatus('store of unknown provider', [['spec.secretStoreRef.name', 'ss-v1-unknown-provider']], 'False', /not supported|unsupported/i, { needs: 'smaller' });
-storeStatus('opaque provider gcpsm', { gcpsm: { projectID: 'p' } }, /not supported|unsupported/i);
+storeStatus('opaque provider doppler', { doppler: { project: 'p' } }, /not supported|unsupported/i);
 storeStatus('opaque provider webhook', { webhook: { url: 'http://127.0.0.1:1/' } }, /not supported|unsupported/i, { kind: 'ClusterSecretStore' });
 storeStatus('vault server not a url', { vault: { server: 'not a url', auth: { tokenSecretRef: { name: 'nosuch', key: 'token' } } } }, /server|url|invalid/i);
 storeStatus('vault server file url', { vault: { server: 'file:///etc/passwd', auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } }, /file|protocol|scheme|http|invalid/i);

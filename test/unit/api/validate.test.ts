@@ -105,7 +105,7 @@ test('stores: exactly one provider; modelled providers are validated', () => {
 });
 
 test('stores: other providers (even unknown ones) are kept as written', () => {
-  assert.deepEqual(validate('SecretStore', store({ gcpsm: { projectID: 'p', auth: { anything: true } } })), []);
+  assert.deepEqual(validate('SecretStore', store({ doppler: { project: 'p', auth: { anything: true } } })), []);
   assert.deepEqual(validate('ClusterSecretStore', store({ brandnew: { x: 1 } }, 'ClusterSecretStore')), []);
 });
 

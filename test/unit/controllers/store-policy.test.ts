@@ -53,15 +53,15 @@ test('the Kubernetes provider never falls back to the controller identity: no au
 });
 
 test('an unsupported provider is InvalidStoreConfiguration naming its spec.provider key', async () => {
-  const name = providerName({ provider: { gcpsm: { projectID: 'p' } } });
+  const name = providerName({ provider: { doppler: { project: 'p' } } });
   const err = await getProvider(name).then(
-    () => assert.fail('gcpsm loaded'),
-    (e: unknown) => controllerErrors.fromProvider('SecretStore "gcp"', e),
+    () => assert.fail('doppler loaded'),
+    (e: unknown) => controllerErrors.fromProvider('SecretStore "doppler"', e),
   );
   assert.equal(err.code, ControllerErrorCode.InvalidStoreConfiguration);
   // The list grows with each provider this build adds; it is the registry's, sorted.
-  assert.equal(err.message, `store SecretStore "gcp" is invalid: spec.provider.gcpsm: the "gcpsm" provider is not supported by this build of tessera (supported: ${supportedProviders().join(', ')})`);
-  assert.ok(supportedProviders().includes('aws') && supportedProviders().includes('azurekv'));
+  assert.equal(err.message, `store SecretStore "doppler" is invalid: spec.provider.doppler: the "doppler" provider is not supported by this build of tessera (supported: ${supportedProviders().join(', ')})`);
+  assert.ok(['aws', 'azurekv', 'gcpsm', 'kubernetes', 'vault'].every((p) => supportedProviders().includes(p)));
   assert.doesNotMatch(err.message, /unexpected/);
   // A key built to look like something else is quoted, and __proto__ is not a provider.
   await assert.rejects(getProvider('__proto__'), /spec\.provider\."__proto__": the "__proto__" provider is not supported/);
