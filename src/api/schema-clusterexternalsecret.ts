@@ -40,9 +40,25 @@ function namespaceLabelSelector(description: string): Schema {
   }, description, { 'x-kubernetes-map-type': 'atomic' }));
 }
 
+/**
+ * The ExternalSecret spec without its CEL rules. ESO validates an ExternalSecret in a webhook and
+ * has none for ClusterExternalSecrets: a ClusterExternalSecret whose ExternalSecret spec ESO's
+ * webhook would refuse is admitted (ESO's own documentation example is one), and each namespace
+ * then fails when the ExternalSecret is created, reported in status.failedNamespaces. Tessera's
+ * ExternalSecret CRD carries those rules, so the same happens here, and the manifests ESO admits
+ * apply unchanged. The structural checks (types, enums, patterns, sizes) stay.
+ */
+function withoutCelRules(schema: Schema): Schema {
+  delete schema['x-kubernetes-validations'];
+  for (const child of [...Object.values(schema.properties ?? {}), schema.items, schema.additionalProperties]) {
+    if (child) withoutCelRules(child);
+  }
+  return schema;
+}
+
 function clusterExternalSecretSpec(version: ApiVersionName): Schema {
   return named('ClusterExternalSecretSpec', obj({
-    'externalSecretSpec!': externalSecretSpec(version),
+    'externalSecretSpec!': withoutCelRules(externalSecretSpec(version)),
     externalSecretName: str('The name of the external secrets to be created. Defaults to the name of the ClusterExternalSecret',
       { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN }),
     externalSecretMetadata: named('ExternalSecretMetadata', obj({
