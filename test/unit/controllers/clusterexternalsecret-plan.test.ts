@@ -155,3 +155,14 @@ describe('refreshTime and ESO\'s namespace finalizer', () => {
     assert.equal(namespaceFinalizerOf('pull'), 'externalsecrets.external-secrets.io/ces-pull');
   });
 });
+
+describe('docs/errors.md', () => {
+  it('documents every ClusterExternalSecret status text', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('\n## ClusterExternalSecret\n'));
+    for (const text of [CesMessage.alreadyExists, CesMessage.namespacesFailed, CesMessage.createFailed('…'), CesMessage.deleteFailed('…'), CesMessage.selectFailed('…')]) {
+      assert.ok(section.includes(`\`${text}\``), `docs/errors.md documents "${text}"`);
+    }
+  });
+});
