@@ -29,6 +29,7 @@ import {
 import { writeFailureDetail } from './errors.ts';
 import { causeChain } from './externalsecret-reconciler.ts';
 import { clusterExternalSecrets, clusterSecretStores, externalSecrets } from './resources.ts';
+import { clusterExternalSecretMetrics, nanosecondsSince } from '../metrics/index.ts';
 import { storeHandledBy } from './stores.ts';
 
 /** ESO's default when spec.refreshTime is absent (its RequeueInterval for this controller). */
@@ -84,9 +85,20 @@ export class ClusterExternalSecretReconciler {
   }
 
   async reconcile(name: string, signal: AbortSignal): Promise<Result> {
+    const t0 = performance.now();
+    try {
+      return await this.reconcileOnce(name, signal);
+    } finally {
+      if (this.d.ces(name)) clusterExternalSecretMetrics.reconcileDuration.set({ name, namespace: '' }, nanosecondsSince(t0));
+    }
+  }
+
+  private async reconcileOnce(name: string, signal: AbortSignal): Promise<Result> {
     const log = this.d.logger.child({ clusterexternalsecret: name });
     const ces = this.d.ces(name);
     if (!ces) {
+      for (const status of ['True', 'False']) clusterExternalSecretMetrics.statusCondition.remove({ name, namespace: '', condition: 'Ready', status });
+      clusterExternalSecretMetrics.reconcileDuration.remove({ name, namespace: '' });
       // Deleted without ESO's finalizer: the garbage collector removes its ExternalSecrets; only
       // ESO's namespace finalizers may be left.
       await this.releaseNamespaces(name, signal, log);
@@ -229,6 +241,10 @@ export class ClusterExternalSecretReconciler {
 
   private async writeStatus(ces: CES, esName: string, provisioned: string[], failures: Map<string, string>, signal: AbortSignal, log: Logger): Promise<void> {
     const status = clusterExternalSecretStatus(ces.status, esName, provisioned, failures);
+    const ready = failures.size === 0 ? 'True' : 'False';
+    const name = ces.metadata.name!;
+    clusterExternalSecretMetrics.statusCondition.set({ name, namespace: '', condition: 'Ready', status: ready }, 1);
+    clusterExternalSecretMetrics.statusCondition.set({ name, namespace: '', condition: 'Ready', status: ready === 'True' ? 'False' : 'True' }, 0);
     if (!statusDiffers(ces.status, status)) return;
     try {
       await this.d.kube.updateStatusWithRetry<CES>(clusterExternalSecrets, undefined, ces.metadata.name!, (current) =>
