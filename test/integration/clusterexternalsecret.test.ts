@@ -22,12 +22,13 @@ import { FINALIZER_ESO_CLUSTEREXTERNALSECRET } from '../../src/api/constants.ts'
 import type { ClusterExternalSecret, ExternalSecret } from '../../src/api/types.generated.ts';
 import { manifestsIn } from '../peers/operator.ts';
 import { adminClient, decodeSecret, onCleanup, peers, uniqueName, waitFor, waitReady } from './helpers.ts';
-import { installTessera, startOperator } from './operator.ts';
+import { installTessera, startOperator, type Operator } from './operator.ts';
 
 type CES = ClusterExternalSecret & KubeObject;
 type ES = ExternalSecret & KubeObject;
 
 let admin: KubeClient;
+let op: Operator;
 const controllerClass = uniqueName('ces-it');
 const store = uniqueName('ces-it-store');
 /** A label key no other test uses: the selectors of this file match only its namespaces. */
@@ -115,7 +116,7 @@ before(async () => {
     spec: { controller: controllerClass, provider: { fake: { data: [{ key: 'registry-token', value: 'not-a-real-token' }] } } },
   } as KubeObject);
   onCleanup(() => admin.delete(clusterSecretStores, undefined, store).catch(() => undefined));
-  await startOperator(admin, env, [`--controller-class=${controllerClass}`]);
+  op = await startOperator(admin, env, [`--controller-class=${controllerClass}`]);
 });
 
 describe('ClusterExternalSecret', () => {
@@ -136,6 +137,9 @@ describe('ClusterExternalSecret', () => {
     assert.equal(status.externalSecretName, name);
     assert.deepEqual(status.conditions, [{ type: 'Ready', status: 'True' }]);
     assert.equal(await getEs(b, name), undefined, 'not in a namespace the selector does not match');
+    const metrics = await op.metrics();
+    assert.match(metrics, new RegExp(`clusterexternalsecret_status_condition\\{name="${name}",namespace="",condition="Ready",status="True"\\} 1`));
+    assert.match(metrics, new RegExp(`clusterexternalsecret_reconcile_duration\\{name="${name}",namespace=""\\} [1-9]`));
 
     // b starts matching, a stops: well before refreshTime (1h).
     await relabel(b, 'follow');
