@@ -122,16 +122,19 @@ export function desiredExternalSecret(ces: ClusterExternalSecret, namespace: str
   else delete annotations[ANNOTATION_FORCE_SYNC];
   const labels = { ...(ces.spec.externalSecretMetadata?.labels ?? {}) };
   const otherOwners = (existing?.metadata.ownerReferences ?? []).filter((r) => !refersToCes(r, ces.metadata.name!) && r.controller !== true);
+  // The rest of an existing object's metadata (finalizers, uid, resourceVersion for the
+  // optimistic lock) is kept: the update replaces the object, and only these fields are ours.
+  const { labels: _l, annotations: _a, ownerReferences: _o, ...keptMetadata } = existing?.metadata ?? {};
   return {
     apiVersion: API_VERSION_V1,
     kind: KIND_EXTERNAL_SECRET,
     metadata: {
+      ...keptMetadata,
       name: externalSecretNameOf(ces),
       namespace,
       ...(Object.keys(labels).length ? { labels } : {}),
       ...(Object.keys(annotations).length ? { annotations } : {}),
       ownerReferences: [ownerReferenceTo(ces), ...otherOwners],
-      ...(existing ? { resourceVersion: existing.metadata.resourceVersion } : {}),
     },
     spec: structuredClone(ces.spec.externalSecretSpec),
   };

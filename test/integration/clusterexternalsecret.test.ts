@@ -141,6 +141,17 @@ describe('ClusterExternalSecret', () => {
     assert.match(metrics, new RegExp(`clusterexternalsecret_status_condition\\{name="${name}",namespace="",condition="Ready",status="True"\\} 1`));
     assert.match(metrics, new RegExp(`clusterexternalsecret_reconcile_duration\\{name="${name}",namespace=""\\} [1-9]`));
 
+    // A change of the ClusterExternalSecret reaches its ExternalSecrets; what others put on them
+    // (a finalizer) stays.
+    await admin.patch(externalSecrets, a, name, 'merge', { metadata: { finalizers: ['example.com/keep'] } });
+    await admin.patch(clusterExternalSecrets, undefined, name, 'merge', { spec: { externalSecretMetadata: { labels: { fanout: 'changed' } }, externalSecretSpec: { refreshInterval: '30m' } } });
+    const updated = await waitFor('the ExternalSecret updated', async () => {
+      const e = await getEs(a, name);
+      return e?.metadata.labels?.fanout === 'changed' && e.spec.refreshInterval === '30m' ? e : undefined;
+    }, 15_000, 100);
+    assert.deepEqual(updated.metadata.finalizers, ['example.com/keep']);
+    await admin.patch(externalSecrets, a, name, 'merge', { metadata: { finalizers: null } });
+
     // b starts matching, a stops: well before refreshTime (1h).
     await relabel(b, 'follow');
     await waitEs(b, name);

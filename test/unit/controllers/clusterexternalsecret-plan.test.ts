@@ -114,6 +114,15 @@ describe('the ExternalSecret wanted in a namespace', () => {
     assert.ok(externalSecretDiffers(existing, desiredExternalSecret(ces({ externalSecretMetadata: { labels: { app: 'x' } } }, { uid: 'u-2' }), 'n', existing)), 'a recreated ClusterExternalSecret takes it over');
   });
 
+  it('an update keeps the rest of the existing metadata (finalizers, uid, resourceVersion)', () => {
+    const existing: ExternalSecret = { metadata: { name: 'pull', namespace: 'n', uid: 'es-uid', resourceVersion: '9', finalizers: ['externalsecrets.external-secrets.io/externalsecret-cleanup'], labels: { stray: 'x' } }, spec: esSpec };
+    const d = desiredExternalSecret(ces(), 'n', existing);
+    assert.deepEqual(d.metadata.finalizers, ['externalsecrets.external-secrets.io/externalsecret-cleanup']);
+    assert.equal(d.metadata.uid, 'es-uid');
+    assert.equal(d.metadata.resourceVersion, '9');
+    assert.equal(d.metadata.labels, undefined, 'labels are exactly externalSecretMetadata\'s');
+  });
+
   it('other (non-controller) owner references are kept', () => {
     const other = { apiVersion: 'v1', kind: 'ConfigMap', name: 'keep', uid: 'cm' };
     const existing: ExternalSecret = { metadata: { name: 'pull', namespace: 'n', ownerReferences: [other] }, spec: esSpec };
