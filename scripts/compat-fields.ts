@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { schemaFor } from '../src/api/schema.ts';
 import type { Schema } from '../src/api/openapi.ts';
 
-export type CompatKind = 'ExternalSecret' | 'SecretStore' | 'ClusterSecretStore';
+export type CompatKind = 'ExternalSecret' | 'SecretStore' | 'ClusterSecretStore' | 'ClusterExternalSecret';
 
 /**
  * Every field path under spec and status. A field whose schema keeps unknown fields and has no
@@ -38,6 +38,7 @@ export function tesseraFields(kind: CompatKind): string[] {
 const ESO_CRD_FILES: Record<CompatKind, string> = {
   ExternalSecret: 'external-secrets.io_externalsecrets.yaml',
   SecretStore: 'external-secrets.io_secretstores.yaml',
+  ClusterExternalSecret: 'external-secrets.io_clusterexternalsecrets.yaml',
   ClusterSecretStore: 'external-secrets.io_clustersecretstores.yaml',
 };
 

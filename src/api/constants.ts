@@ -6,7 +6,7 @@ export const GROUP = 'external-secrets.io';
 export const STORAGE_VERSION = 'v1';
 /** Every served version, newest first. */
 export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
-export type ApiVersionName = (typeof SERVED_VERSIONS)[number];
+export type ApiVersionName = (typeof SERVED_VERSIONS)[number] | 'v1alpha1';
 
 export const API_VERSION_V1 = `${GROUP}/v1`;
 export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
@@ -14,8 +14,11 @@ export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
 export const KIND_EXTERNAL_SECRET = 'ExternalSecret';
 export const KIND_SECRET_STORE = 'SecretStore';
 export const KIND_CLUSTER_SECRET_STORE = 'ClusterSecretStore';
-export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE;
-export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE];
+export const KIND_CLUSTER_EXTERNAL_SECRET = 'ClusterExternalSecret';
+export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE
+  | typeof KIND_CLUSTER_EXTERNAL_SECRET;
+export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE,
+  KIND_CLUSTER_EXTERNAL_SECRET];
 
 export interface ResourceNames {
   kind: ApiKind;
@@ -24,6 +27,12 @@ export interface ResourceNames {
   singular: string;
   shortNames: string[];
   scope: 'Namespaced' | 'Cluster';
+  /** API group; GROUP when absent. */
+  group?: string;
+  /** Served versions, newest first; SERVED_VERSIONS when absent. */
+  versions?: readonly ApiVersionName[];
+  /** The version objects are stored in; STORAGE_VERSION when absent. */
+  storageVersion?: ApiVersionName;
 }
 
 export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
@@ -49,6 +58,14 @@ export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
     plural: 'clustersecretstores',
     singular: 'clustersecretstore',
     shortNames: ['css'],
+    scope: 'Cluster',
+  },
+  ClusterExternalSecret: {
+    kind: 'ClusterExternalSecret',
+    listKind: 'ClusterExternalSecretList',
+    plural: 'clusterexternalsecrets',
+    singular: 'clusterexternalsecret',
+    shortNames: ['ces'],
     scope: 'Cluster',
   },
 };
@@ -88,3 +105,16 @@ export const CONDITION_DELETED = 'Deleted';
  * from ESO, Tessera is that controller, or deletes, Argo CD prunes and namespace deletions hang.
  */
 export const FINALIZER_ESO_EXTERNALSECRET = 'externalsecrets.external-secrets.io/externalsecret-cleanup';
+
+/**
+ * The finalizer ESO (2.x) puts on every ClusterExternalSecret. Tessera adds none (the
+ * ExternalSecrets it creates carry an owner reference, so the garbage collector removes them), but
+ * removes ESO's from a deleted ClusterExternalSecret, or the delete would hang after a migration.
+ */
+export const FINALIZER_ESO_CLUSTEREXTERNALSECRET = 'externalsecrets.external-secrets.io/clusterexternalsecret-cleanup';
+/**
+ * ESO (2.x) also puts `<prefix><ClusterExternalSecret name>` on every namespace it provisions, and
+ * removes it when the ClusterExternalSecret goes or the namespace terminates. After a migration
+ * Tessera removes it in the same cases, or namespace deletion hangs.
+ */
+export const FINALIZER_ESO_CES_NAMESPACE_PREFIX = 'externalsecrets.external-secrets.io/ces-';

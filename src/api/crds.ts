@@ -16,6 +16,13 @@ const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
 
 /** Same columns as ESO, so `kubectl get es,ss,css` reads the same. */
 function printerColumns(kind: ApiKind): PrinterColumn[] {
+  if (kind === 'ClusterExternalSecret') {
+    return [
+      { name: 'Store', type: 'string', jsonPath: '.spec.externalSecretSpec.secretStoreRef.name' },
+      { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshTime' },
+      { name: 'Ready', type: 'string', jsonPath: READY_STATUS },
+    ];
+  }
   if (kind === 'ExternalSecret') {
     return [
       { name: 'StoreType', type: 'string', jsonPath: '.spec.secretStoreRef.kind' },
@@ -51,12 +58,13 @@ function selectableFields(kind: ApiKind, version: ApiVersionName): Array<{ jsonP
 
 function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, unknown> {
   const fields = selectableFields(kind, version);
+  const group = RESOURCES[kind].group ?? GROUP;
   return {
     name: version,
     served: true,
-    storage: version === STORAGE_VERSION,
+    storage: version === (RESOURCES[kind].storageVersion ?? STORAGE_VERSION),
     ...(version === 'v1beta1'
-      ? { deprecated: true, deprecationWarning: `${GROUP}/v1beta1 ${kind} is deprecated; use ${GROUP}/v1` }
+      ? { deprecated: true, deprecationWarning: `${group}/v1beta1 ${kind} is deprecated; use ${group}/v1` }
       : {}),
     additionalPrinterColumns: printerColumns(kind),
     ...(fields.length ? { selectableFields: fields } : {}),
@@ -67,15 +75,16 @@ function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, un
 
 export function crdFor(kind: ApiKind): Record<string, unknown> {
   const names = RESOURCES[kind];
+  const group = names.group ?? GROUP;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: `${names.plural}.${GROUP}`,
+      name: `${names.plural}.${group}`,
       labels: { [LABEL_COMPONENT]: 'controller' },
     },
     spec: {
-      group: GROUP,
+      group,
       names: {
         categories: [CATEGORY],
         kind: names.kind,
@@ -88,7 +97,7 @@ export function crdFor(kind: ApiKind): Record<string, unknown> {
       // v1 and v1beta1 have the same shape (v1 only adds fields), so the apiserver rewrites the
       // apiVersion and nothing else: no conversion webhook. See docs/adr/0001-api-versions.md.
       conversion: { strategy: 'None' },
-      versions: SERVED_VERSIONS.map((v) => versionEntry(kind, v)),
+      versions: (names.versions ?? SERVED_VERSIONS).map((v) => versionEntry(kind, v)),
     },
   };
 }

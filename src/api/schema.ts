@@ -3,6 +3,7 @@
 // that ESO enforces in its validating webhook are expressed as CEL here, so the apiserver itself
 // refuses invalid objects and no webhook is needed.
 import type { ApiKind, ApiVersionName } from './constants.ts';
+import { clusterExternalSecretSchema } from './schema-clusterexternalsecret.ts';
 import {
   arr, bool, cel, enumOf, int, intOrString, named, obj, opaque, str, stringMap,
   type Schema,
@@ -531,7 +532,7 @@ function externalSecretTarget(version: ApiVersionName): Schema {
   }));
 }
 
-function externalSecretSpec(version: ApiVersionName): Schema {
+export function externalSecretSpec(version: ApiVersionName): Schema {
   return named('ExternalSecretSpec', obj({
     secretStoreRef: secretStoreRef(),
     target: externalSecretTarget(version),
@@ -576,7 +577,7 @@ function externalSecretStatus(version: ApiVersionName): Schema {
 // Roots
 // ---------------------------------------------------------------------------------------------
 
-function root(typeName: string, description: string, spec: Schema, status: Schema): Schema {
+export function root(typeName: string, description: string, spec: Schema, status: Schema): Schema {
   // spec is required: ESO's webhooks refuse an object without one (no data/dataFrom, no provider),
   // so requiring it here refuses the same objects without a webhook.
   return named(typeName, obj({
@@ -600,5 +601,7 @@ export function schemaFor(kind: ApiKind, version: ApiVersionName): Schema {
     case 'ClusterSecretStore':
       return root('ClusterSecretStore', 'ClusterSecretStore represents a secure external location for storing secrets, which can be referenced as part of `storeRef` fields.',
         secretStoreSpec(version), secretStoreStatus());
+    case 'ClusterExternalSecret':
+      return clusterExternalSecretSchema(version);
   }
 }

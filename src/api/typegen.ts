@@ -72,9 +72,13 @@ class Emitter {
   }
 }
 
-/** Structure without descriptions, to detect two different schemas sharing one type name. */
+/**
+ * Structure without descriptions, to detect two different schemas sharing one type name. CEL
+ * rules do not change a TypeScript type (ClusterExternalSecret embeds the ExternalSecret spec
+ * without them), so they are left out too.
+ */
 function shape(schema: Schema): string {
-  return JSON.stringify(schema, (key, value) => (key === 'description' ? undefined : value));
+  return JSON.stringify(schema, (key, value) => (key === 'description' || key === 'x-kubernetes-validations' ? undefined : value));
 }
 
 function escapeDoc(text: string): string {

@@ -863,6 +863,73 @@ export interface SecretStoreStatus {
   capabilities?: string;
 }
 
+/** The metadata of the external secrets to be created */
+export interface ExternalSecretMetadata {
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface ClusterExternalSecretNamespaceSelectorRequirement {
+  /** key is the label key that the selector applies to. */
+  key: string;
+  /** operator represents a key's relationship to a set of values. */
+  operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+  /** values is an array of string values. */
+  values?: string[];
+}
+
+/** The labels to select by to find the Namespaces to create the ExternalSecrets in. Deprecated: Use NamespaceSelectors instead. */
+export interface ClusterExternalSecretNamespaceSelector {
+  /** matchExpressions is a list of label selector requirements. The requirements are ANDed. */
+  matchExpressions?: ClusterExternalSecretNamespaceSelectorRequirement[];
+  /** matchLabels is a map of {key,value} pairs. */
+  matchLabels?: Record<string, string>;
+}
+
+/** ClusterExternalSecretSpec defines the desired state of ClusterExternalSecret. */
+export interface ClusterExternalSecretSpec {
+  /** ExternalSecretSpec defines the desired state of ExternalSecret. */
+  externalSecretSpec: ExternalSecretSpec;
+  /** The name of the external secrets to be created. Defaults to the name of the ClusterExternalSecret */
+  externalSecretName?: string;
+  /** The metadata of the external secrets to be created */
+  externalSecretMetadata?: ExternalSecretMetadata;
+  /** The labels to select by to find the Namespaces to create the ExternalSecrets in. Deprecated: Use NamespaceSelectors instead. */
+  namespaceSelector?: ClusterExternalSecretNamespaceSelector;
+  /** A list of labels to select by to find the Namespaces to create the ExternalSecrets in. The selectors are ORed. */
+  namespaceSelectors?: ClusterExternalSecretNamespaceSelector[];
+  /** Choose namespaces by name. This field is ORed with anything that NamespaceSelectors ends up choosing. Deprecated: Use NamespaceSelectors instead. */
+  namespaces?: string[];
+  /** The time in which the controller should reconcile its objects and recheck namespaces for labels. */
+  refreshTime?: string;
+}
+
+/** ClusterExternalSecretNamespaceFailure represents a failed namespace deployment and it's reason. */
+export interface ClusterExternalSecretNamespaceFailure {
+  /** Namespace is the namespace that failed when trying to apply an ExternalSecret */
+  namespace: string;
+  /** Reason is why the ExternalSecret failed to apply to the namespace */
+  reason?: string;
+}
+
+/** ClusterExternalSecretStatusCondition defines the observed state of a ClusterExternalSecret resource. */
+export interface ClusterExternalSecretStatusCondition {
+  type: string;
+  status: string;
+  message?: string;
+}
+
+/** ClusterExternalSecretStatus defines the observed state of ClusterExternalSecret. */
+export interface ClusterExternalSecretStatus {
+  /** ExternalSecretName is the name of the ExternalSecrets created by the ClusterExternalSecret */
+  externalSecretName?: string;
+  /** Failed namespaces are the namespaces that failed to apply an ExternalSecret */
+  failedNamespaces?: ClusterExternalSecretNamespaceFailure[];
+  /** ProvisionedNamespaces are the namespaces where the ClusterExternalSecret has secrets */
+  provisionedNamespaces?: string[];
+  conditions?: ClusterExternalSecretStatusCondition[];
+}
+
 /** ExternalSecret is the Schema for the external-secrets API. */
 export interface ExternalSecret {
   apiVersion?: string;
@@ -888,4 +955,13 @@ export interface ClusterSecretStore {
   metadata: ObjectMeta;
   spec: SecretStoreSpec;
   status?: SecretStoreStatus;
+}
+
+/** ClusterExternalSecret is the Schema for the clusterexternalsecrets API. */
+export interface ClusterExternalSecret {
+  apiVersion?: string;
+  kind?: "ClusterExternalSecret";
+  metadata: ObjectMeta;
+  spec: ClusterExternalSecretSpec;
+  status?: ClusterExternalSecretStatus;
 }

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
 import { FINALIZER_ESO_EXTERNALSECRET } from '../api/constants.ts';
+import { removeFinalizerFrom } from '../kube/finalizers.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type SyncPlan } from '../sync/desired.ts';
 import type { TemplateSources } from '../sync/template.ts';
@@ -511,29 +512,7 @@ function writeError(target: string, e: unknown): ControllerError {
   return controllerErrors.secretWriteRefused(target, e);
 }
 
-/**
- * Removes one finalizer with a JSON patch that first tests it is still at the index we saw, so a
- * concurrent change of the list (another controller removing its own) is never overwritten; a
- * failed test or a conflict reads the object again and retries. Gone already: done.
- */
+/** Removes one finalizer from an ExternalSecret (src/kube/finalizers.ts: a tested JSON patch, retried on a lost race). */
 export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: string, signal?: AbortSignal, attempts = 5): Promise<void> {
-  const ns = es.metadata.namespace!;
-  const name = es.metadata.name!;
-  let current: ES | undefined = es;
-  for (let i = 0; ; i++) {
-    const index = (current.metadata.finalizers ?? []).indexOf(finalizer);
-    if (index < 0) return;
-    const path = `/metadata/finalizers/${index}`;
-    try {
-      await kube.patch(externalSecrets, ns, name, 'json', [{ op: 'test', path, value: finalizer }, { op: 'remove', path }], { signal });
-      return;
-    } catch (e) {
-      if (isKubeNotFound(e)) return;
-      // 409: conflict; 422: the test operation failed (the list changed under us).
-      const retry = e instanceof ApiError && (e.code === 409 || e.code === 422);
-      if (!retry || i + 1 >= attempts) throw e;
-    }
-    current = await kube.tryGet<ES>(externalSecrets, ns, name, { signal });
-    if (!current) return;
-  }
+  return removeFinalizerFrom(kube, externalSecrets, es, finalizer, signal, attempts);
 }

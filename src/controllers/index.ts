@@ -10,6 +10,7 @@ import { decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { controllerErrors } from './errors.ts';
 import { setupExternalSecretController, type ExternalSecretControllerOptions } from './externalsecret.ts';
+import { setupClusterExternalSecretController } from './clusterexternalsecret.ts';
 
 /** The controller settings that come from the command line. */
 export type ControllerConfig = Pick<
@@ -63,5 +64,13 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
       }
       return { configMaps, secrets };
     },
+  });
+  setupClusterExternalSecretController(manager, {
+    kube: deps.client,
+    logger: deps.logger,
+    namespace: deps.config.namespace,
+    controllerClass: deps.config.controllerClass,
+    reconcileTimeoutMs: deps.config.reconcileTimeoutMs,
+    shutdownGraceMs: deps.config.shutdownGraceMs,
   });
 }

@@ -5,3 +5,4 @@ import type { ResourceType } from '../kube/types.ts';
 export const externalSecrets: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
 export const secretStores: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'secretstores', kind: 'SecretStore', namespaced: true };
 export const clusterSecretStores: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
+export const clusterExternalSecrets: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'clusterexternalsecrets', kind: 'ClusterExternalSecret', namespaced: false };

@@ -47,3 +47,9 @@ export const computeMetrics = {
   /** Template worker threads stopped and replaced: past the deadline (time), out of memory, or a crash. */
   workersLost: counter('tessera_template_workers_lost_total', 'Template worker threads stopped and replaced, by reason (time, memory, crash).', ['reason']),
 };
+
+/** ESO's ClusterExternalSecret gauges (pkg/controllers/clusterexternalsecret/cesmetrics); `namespace` is empty. */
+export const clusterExternalSecretMetrics = {
+  statusCondition: gauge('clusterexternalsecret_status_condition', 'The status condition of a specific Cluster External Secret (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
+  reconcileDuration: gauge('clusterexternalsecret_reconcile_duration', 'The duration of the last reconcile of the Cluster External Secret, in nanoseconds (as ESO).', ['name', 'namespace']),
+};

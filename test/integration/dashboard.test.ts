@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { KubeClient } from '../../src/kube/client.ts';
 import type { KubeObject } from '../../src/kube/types.ts';
-import { clusterSecretStores, externalSecrets, secretStores } from '../../src/controllers/resources.ts';
+import { clusterExternalSecrets, clusterSecretStores, externalSecrets, secretStores } from '../../src/controllers/resources.ts';
 import { controllerVariable, dashboardControllers, dashboardQueries, substitute, usesController, type DashboardQuery } from '../fixtures/eso-dashboard-queries.ts';
 import { startPrometheus, type Prometheus, type Sample } from '../peers/prometheus.ts';
 import { adminClient, freshNamespace, onCleanup, peers, waitFor, waitReady } from './helpers.ts';
@@ -94,6 +94,16 @@ before(async () => {
   await admin.create(externalSecrets, externalSecret(names.okSecret, { name: names.okStore }, names.remoteKey));
   await admin.create(externalSecrets, externalSecret(names.okFromClusterStore, { name: names.okClusterStore, kind: 'ClusterSecretStore' }, names.remoteKey));
   await admin.create(externalSecrets, externalSecret(names.failingSecret, { name: names.okStore }, names.missingKey));
+  // A ClusterExternalSecret whose ExternalSecret the apiserver refuses (a dataFrom entry with no
+  // source breaks an ExternalSecret CEL rule): its reconciles fail and are retried with backoff.
+  const failingCes = `dashboard-${run}`;
+  await admin.create(clusterExternalSecrets, {
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ClusterExternalSecret',
+    metadata: { name: failingCes },
+    spec: { namespaces: [ns], refreshTime: '1h', externalSecretSpec: { secretStoreRef: { name: names.okStore }, dataFrom: [{}] } },
+  } as KubeObject);
+  onCleanup(() => admin.delete(clusterExternalSecrets, undefined, failingCes).catch(() => undefined));
   await waitReady(admin, ns, names.okSecret, 'True');
   await waitReady(admin, ns, names.okFromClusterStore, 'True');
   await waitReady(admin, ns, names.failingSecret, 'False');

@@ -60,6 +60,12 @@ describe('docs/compatibility.md against src/api/schema.ts', () => {
     assert.deepEqual(tesseraFields('ClusterSecretStore'), tesseraFields('SecretStore'));
   });
 
+  it('ClusterExternalSecret: every field covered, none invented', () => {
+    const rows = rowsOf('ClusterExternalSecret');
+    assert.ok(rows.length > 20, `the table was read (${rows.length} rows)`);
+    assert.deepEqual(compare(rows, tesseraFields('ClusterExternalSecret')), []);
+  });
+
   it('the check fails on a missing row, an invented field and a refused field the schema has', () => {
     const fields = ['spec', 'spec.a', 'spec.a.b', 'spec.c'];
     const rows: Row[] = [
