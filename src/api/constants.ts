@@ -6,7 +6,8 @@ export const GROUP = 'external-secrets.io';
 export const STORAGE_VERSION = 'v1';
 /** Every served version, newest first. */
 export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
-export type ApiVersionName = (typeof SERVED_VERSIONS)[number];
+/** Every version any kind of the group serves (PushSecret and ClusterPushSecret are v1alpha1 only). */
+export type ApiVersionName = (typeof SERVED_VERSIONS)[number] | 'v1alpha1';
 
 export const API_VERSION_V1 = `${GROUP}/v1`;
 export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
@@ -14,8 +15,12 @@ export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
 export const KIND_EXTERNAL_SECRET = 'ExternalSecret';
 export const KIND_SECRET_STORE = 'SecretStore';
 export const KIND_CLUSTER_SECRET_STORE = 'ClusterSecretStore';
-export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE;
-export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE];
+export const KIND_PUSH_SECRET = 'PushSecret';
+export const KIND_CLUSTER_PUSH_SECRET = 'ClusterPushSecret';
+export type ApiKind =
+  | typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE
+  | typeof KIND_PUSH_SECRET | typeof KIND_CLUSTER_PUSH_SECRET;
+export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE, KIND_PUSH_SECRET, KIND_CLUSTER_PUSH_SECRET];
 
 export interface ResourceNames {
   kind: ApiKind;
@@ -24,6 +29,12 @@ export interface ResourceNames {
   singular: string;
   shortNames: string[];
   scope: 'Namespaced' | 'Cluster';
+  /** API group; GROUP when absent. */
+  group?: string;
+  /** Served versions, newest first; SERVED_VERSIONS when absent. */
+  versions?: readonly ApiVersionName[];
+  /** The version objects are stored in; STORAGE_VERSION when absent. */
+  storageVersion?: ApiVersionName;
 }
 
 export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
@@ -51,7 +62,39 @@ export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
     shortNames: ['css'],
     scope: 'Cluster',
   },
+  // ESO 2.9 serves both push kinds at v1alpha1 only.
+  PushSecret: {
+    kind: 'PushSecret',
+    listKind: 'PushSecretList',
+    plural: 'pushsecrets',
+    singular: 'pushsecret',
+    shortNames: ['ps'],
+    scope: 'Namespaced',
+    versions: ['v1alpha1'],
+    storageVersion: 'v1alpha1',
+  },
+  ClusterPushSecret: {
+    kind: 'ClusterPushSecret',
+    listKind: 'ClusterPushSecretList',
+    plural: 'clusterpushsecrets',
+    singular: 'clusterpushsecret',
+    shortNames: [],
+    scope: 'Cluster',
+    versions: ['v1alpha1'],
+    storageVersion: 'v1alpha1',
+  },
 };
+
+/** The group, served versions and storage version of a kind, with the defaults applied. */
+export function groupOf(kind: ApiKind): string {
+  return RESOURCES[kind].group ?? GROUP;
+}
+export function servedVersionsOf(kind: ApiKind): readonly ApiVersionName[] {
+  return RESOURCES[kind].versions ?? SERVED_VERSIONS;
+}
+export function storageVersionOf(kind: ApiKind): ApiVersionName {
+  return RESOURCES[kind].storageVersion ?? STORAGE_VERSION;
+}
 
 /** kubectl get external-secrets lists every kind of the group. */
 export const CATEGORY = 'external-secrets';
@@ -88,3 +131,9 @@ export const CONDITION_DELETED = 'Deleted';
  * from ESO, Tessera is that controller, or deletes, Argo CD prunes and namespace deletions hang.
  */
 export const FINALIZER_ESO_EXTERNALSECRET = 'externalsecrets.external-secrets.io/externalsecret-cleanup';
+
+/**
+ * ESO's finalizer on a PushSecret with deletionPolicy Delete: the remote data it pushed is removed
+ * before the PushSecret goes. Same name as ESO's, so PushSecrets migrated from ESO keep working.
+ */
+export const FINALIZER_PUSHSECRET = 'pushsecret.externalsecrets.io/finalizer';

@@ -1,6 +1,6 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinitions built from the schema source.
 import {
-  CATEGORY, GROUP, KINDS, LABEL_COMPONENT, RESOURCES, SERVED_VERSIONS, STORAGE_VERSION,
+  CATEGORY, KINDS, LABEL_COMPONENT, RESOURCES, STORAGE_VERSION, groupOf, servedVersionsOf, storageVersionOf,
   type ApiKind, type ApiVersionName,
 } from './constants.ts';
 import { schemaFor } from './schema.ts';
@@ -16,6 +16,14 @@ const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
 
 /** Same columns as ESO, so `kubectl get es,ss,css` reads the same. */
 function printerColumns(kind: ApiKind): PrinterColumn[] {
+  if (kind === 'PushSecret' || kind === 'ClusterPushSecret') {
+    // ESO's columns for both push kinds; only PushSecret has Last Sync.
+    return [
+      { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'Status', type: 'string', jsonPath: READY_REASON },
+      ...(kind === 'PushSecret' ? [{ name: 'Last Sync', type: 'date' as const, jsonPath: '.status.refreshTime' }] : []),
+    ];
+  }
   if (kind === 'ExternalSecret') {
     return [
       { name: 'StoreType', type: 'string', jsonPath: '.spec.secretStoreRef.kind' },
@@ -54,9 +62,9 @@ function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, un
   return {
     name: version,
     served: true,
-    storage: version === STORAGE_VERSION,
+    storage: version === storageVersionOf(kind),
     ...(version === 'v1beta1'
-      ? { deprecated: true, deprecationWarning: `${GROUP}/v1beta1 ${kind} is deprecated; use ${GROUP}/v1` }
+      ? { deprecated: true, deprecationWarning: `${groupOf(kind)}/v1beta1 ${kind} is deprecated; use ${groupOf(kind)}/v1` }
       : {}),
     additionalPrinterColumns: printerColumns(kind),
     ...(fields.length ? { selectableFields: fields } : {}),
@@ -71,11 +79,11 @@ export function crdFor(kind: ApiKind): Record<string, unknown> {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: `${names.plural}.${GROUP}`,
+      name: `${names.plural}.${groupOf(kind)}`,
       labels: { [LABEL_COMPONENT]: 'controller' },
     },
     spec: {
-      group: GROUP,
+      group: groupOf(kind),
       names: {
         categories: [CATEGORY],
         kind: names.kind,
@@ -88,7 +96,7 @@ export function crdFor(kind: ApiKind): Record<string, unknown> {
       // v1 and v1beta1 have the same shape (v1 only adds fields), so the apiserver rewrites the
       // apiVersion and nothing else: no conversion webhook. See docs/adr/0001-api-versions.md.
       conversion: { strategy: 'None' },
-      versions: SERVED_VERSIONS.map((v) => versionEntry(kind, v)),
+      versions: servedVersionsOf(kind).map((v) => versionEntry(kind, v)),
     },
   };
 }

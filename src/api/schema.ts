@@ -7,6 +7,7 @@ import {
   arr, bool, cel, enumOf, int, intOrString, named, obj, opaque, str, stringMap,
   type Schema,
 } from './openapi.ts';
+import { clusterPushSecretSchema, pushSecretSchema } from './schema-pushsecret.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared patterns and limits
@@ -31,9 +32,9 @@ export const MAX_DATA_ITEMS = 250;
 /** templateFrom[].target of v1: Data, Annotations or Labels in any case, or empty (Data). */
 export const TEMPLATE_TARGET_ANY_CASE = '^([Dd][Aa][Tt][Aa]|[Aa][Nn][Nn][Oo][Tt][Aa][Tt][Ii][Oo][Nn][Ss]|[Ll][Aa][Bb][Ee][Ll][Ss])?$';
 
-const subdomainName = (description: string) =>
+export const subdomainName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
-const namespaceName = (description: string) =>
+export const namespaceName = (description: string) =>
   str(description, { minLength: 1, maxLength: 63, pattern: DNS1123_LABEL });
 const secretKeyName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: SECRET_KEY_PATTERN });
@@ -67,7 +68,7 @@ function caProvider(): Schema {
   }, 'Used to provide custom certificate authority (CA) certificates for a secret store.'));
 }
 
-function labelSelector(description: string): Schema {
+export function labelSelector(description: string): Schema {
   return named('LabelSelector', obj({
     matchExpressions: arr(named('LabelSelectorRequirement', obj({
       'key!': str('key is the label key that the selector applies to.'),
@@ -265,7 +266,7 @@ function storeProvider(version: ApiVersionName): Schema {
 // SecretStore / ClusterSecretStore
 // ---------------------------------------------------------------------------------------------
 
-function statusCondition(name: string, typeEnum?: string[]): Schema {
+export function statusCondition(name: string, typeEnum?: string[]): Schema {
   return named(name, obj({
     'type!': typeEnum ? enumOf(typeEnum) : str(),
     'status!': str(),
@@ -329,7 +330,7 @@ const GENERATOR_KINDS_V1 = [
   'Password', 'SSHKey', 'STSSessionToken', 'UUID', 'VaultDynamicSecret', 'Webhook', 'Grafana', 'MFA',
 ];
 
-function generatorRef(version: ApiVersionName): Schema {
+export function generatorRef(version: ApiVersionName): Schema {
   return named('GeneratorRef', obj({
     apiVersion: str('Specify the apiVersion of the generator resource', { default: 'generators.external-secrets.io/v1alpha1' }),
     'kind!': enumOf(version === 'v1' ? GENERATOR_KINDS_V1 : GENERATOR_KINDS_V1BETA1, 'Specify the Kind of the generator resource'),
@@ -373,6 +374,21 @@ function externalSecretData(version: ApiVersionName): Schema {
   }, 'ExternalSecretData defines the connection between the Kubernetes Secret key (spec.data.<key>) and the Provider data.'));
 }
 
+/** rewrite[].regexp, shared with PushSecret's dataTo[].rewrite. */
+export function rewriteRegexp(): Schema {
+  return named('ExternalSecretRewriteRegexp', obj({
+    'source!': str('Used to define the regular expression of a re.Compiler.'),
+    'target!': str('Used to define the target pattern of a ReplaceAll operation.'),
+  }, 'Used to rewrite with regular expressions. The resulting key will be the output of a regexp.ReplaceAll operation.'));
+}
+
+/** rewrite[].transform, shared with PushSecret's dataTo[].rewrite. */
+export function rewriteTransform(): Schema {
+  return named('ExternalSecretRewriteTransform', obj({
+    'template!': str('Used to define the template to apply on the secret name. `.value ` will specify the secret name in the template.'),
+  }, 'Used to apply string transformation on the secrets. The resulting key will be the output of the template applied by the operation.'));
+}
+
 function rewrite(version: ApiVersionName): Schema {
   const props: Record<string, Schema> = {};
   if (version === 'v1') {
@@ -384,13 +400,8 @@ function rewrite(version: ApiVersionName): Schema {
       strategy: enumOf(['Extract', 'JSON'], 'Used to define the strategy to use in the merge operation.', { default: 'Extract' }),
     }, 'Used to merge key/values in one single Secret. The resulting key will contain all values from the specified secrets'));
   }
-  props['regexp'] = named('ExternalSecretRewriteRegexp', obj({
-    'source!': str('Used to define the regular expression of a re.Compiler.'),
-    'target!': str('Used to define the target pattern of a ReplaceAll operation.'),
-  }, 'Used to rewrite with regular expressions. The resulting key will be the output of a regexp.ReplaceAll operation.'));
-  props['transform'] = named('ExternalSecretRewriteTransform', obj({
-    'template!': str('Used to define the template to apply on the secret name. `.value ` will specify the secret name in the template.'),
-  }, 'Used to apply string transformation on the secrets. The resulting key will be the output of the template applied by the operation.'));
+  props['regexp'] = rewriteRegexp();
+  props['transform'] = rewriteTransform();
   return named('ExternalSecretRewrite', obj(props, undefined, { minProperties: 1, maxProperties: 1 }));
 }
 
@@ -424,7 +435,7 @@ function externalSecretDataFrom(version: ApiVersionName): Schema {
   }));
 }
 
-function template(version: ApiVersionName): Schema {
+export function template(version: ApiVersionName): Schema {
   const templateRef = () => named('TemplateRef', obj({
     'name!': subdomainName('The name of the ConfigMap/Secret resource'),
     'items!': arr(named('TemplateRefItem', obj({
@@ -531,7 +542,7 @@ function externalSecretStatus(version: ApiVersionName): Schema {
 // Roots
 // ---------------------------------------------------------------------------------------------
 
-function root(typeName: string, description: string, spec: Schema, status: Schema): Schema {
+export function root(typeName: string, description: string, spec: Schema, status: Schema): Schema {
   // spec is required: ESO's webhooks refuse an object without one (no data/dataFrom, no provider),
   // so requiring it here refuses the same objects without a webhook.
   return named(typeName, obj({
@@ -555,5 +566,9 @@ export function schemaFor(kind: ApiKind, version: ApiVersionName): Schema {
     case 'ClusterSecretStore':
       return root('ClusterSecretStore', 'ClusterSecretStore represents a secure external location for storing secrets, which can be referenced as part of `storeRef` fields.',
         secretStoreSpec(version), secretStoreStatus());
+    case 'PushSecret':
+      return pushSecretSchema();
+    case 'ClusterPushSecret':
+      return clusterPushSecretSchema();
   }
 }
