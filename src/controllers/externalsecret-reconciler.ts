@@ -22,7 +22,7 @@ import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from 
 import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import { core, rfc3339, type Condition, type KubeObject, type ObjectMeta, type ResourceType, type Secret } from '../kube/types.ts';
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
@@ -517,15 +517,20 @@ function writeError(target: string, e: unknown): ControllerError {
  * failed test or a conflict reads the object again and retries. Gone already: done.
  */
 export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: string, signal?: AbortSignal, attempts = 5): Promise<void> {
-  const ns = es.metadata.namespace!;
-  const name = es.metadata.name!;
-  let current: ES | undefined = es;
+  return removeFinalizerFrom(kube, externalSecrets, es, finalizer, signal, attempts);
+}
+
+/** removeFinalizer for an object of any resource (PushSecrets use it too). */
+export async function removeFinalizerFrom(kube: ReconcilerKube, rt: ResourceType, obj: KubeObject & { metadata: ObjectMeta }, finalizer: string, signal?: AbortSignal, attempts = 5): Promise<void> {
+  const ns = obj.metadata.namespace;
+  const name = obj.metadata.name!;
+  let current: (KubeObject & { metadata: ObjectMeta }) | undefined = obj;
   for (let i = 0; ; i++) {
     const index = (current.metadata.finalizers ?? []).indexOf(finalizer);
     if (index < 0) return;
     const path = `/metadata/finalizers/${index}`;
     try {
-      await kube.patch(externalSecrets, ns, name, 'json', [{ op: 'test', path, value: finalizer }, { op: 'remove', path }], { signal });
+      await kube.patch(rt, ns, name, 'json', [{ op: 'test', path, value: finalizer }, { op: 'remove', path }], { signal });
       return;
     } catch (e) {
       if (isKubeNotFound(e)) return;
@@ -533,7 +538,7 @@ export async function removeFinalizer(kube: ReconcilerKube, es: ES, finalizer: s
       const retry = e instanceof ApiError && (e.code === 409 || e.code === 422);
       if (!retry || i + 1 >= attempts) throw e;
     }
-    current = await kube.tryGet<ES>(externalSecrets, ns, name, { signal });
+    current = await kube.tryGet<KubeObject & { metadata: ObjectMeta }>(rt, ns, name, { signal });
     if (!current) return;
   }
 }

@@ -5,3 +5,5 @@ import type { ResourceType } from '../kube/types.ts';
 export const externalSecrets: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
 export const secretStores: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'secretstores', kind: 'SecretStore', namespaced: true };
 export const clusterSecretStores: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
+export const pushSecrets: ResourceType = { group: GROUP, version: 'v1alpha1', plural: 'pushsecrets', kind: 'PushSecret', namespaced: true };
+export const clusterPushSecrets: ResourceType = { group: GROUP, version: 'v1alpha1', plural: 'clusterpushsecrets', kind: 'ClusterPushSecret', namespaced: false };

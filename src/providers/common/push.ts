@@ -86,11 +86,3 @@ export function withProperty(current: Uint8Array | undefined, property: string, 
   obj[property] = dec.decode(value);
   return goJsonMarshal(obj, { escapeHTML: false });
 }
-
-/** A Secret's data as ESO pushes a whole Secret (no secretKey): Go's JSON of its string values, without HTML escaping. */
-export function wholeSecretJson(data: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array>): Uint8Array {
-  const entries = data instanceof Map ? [...data.entries()] : Object.entries(data);
-  const obj: Record<string, string> = {};
-  for (const [k, v] of entries) obj[k] = dec.decode(v);
-  return new TextEncoder().encode(goJsonMarshal(obj, { escapeHTML: false }));
-}
