@@ -114,28 +114,8 @@ export class PushSecretReconciler {
     const ns = ps.metadata.namespace!;
     const name = ps.metadata.name!;
     const log = this.d.logger.child({ PushSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomBytes(4).toString('hex') });
-    const policy = ps.spec.deletionPolicy ?? 'None';
-    const hasFinalizer = (ps.metadata.finalizers ?? []).includes(FINALIZER_PUSHSECRET);
-
-    if (ps.metadata.deletionTimestamp) {
-      if (!hasFinalizer) return {};
-      if (policy === 'Delete') {
-        try {
-          await this.deleteStale(ps, {}, signal, log);
-        } catch (e) {
-          return await this.fail(ps, e, log, signal, undefined);
-        }
-      }
-      await removeFinalizerFrom(this.d.kube, pushSecrets, ps, FINALIZER_PUSHSECRET, signal);
-      log.info({ finalizer: FINALIZER_PUSHSECRET, deletionPolicy: policy }, 'PushSecret deleted; finalizer removed');
-      return {};
-    }
-    // The finalizer is there exactly when deletionPolicy is Delete, as ESO keeps it.
-    if (policy === 'Delete' && !hasFinalizer) {
-      ps = await this.d.kube.patch<PS>(pushSecrets, ns, name, 'merge', { metadata: { finalizers: [...(ps.metadata.finalizers ?? []), FINALIZER_PUSHSECRET], resourceVersion: ps.metadata.resourceVersion } }, { signal });
-    } else if (policy !== 'Delete' && hasFinalizer) {
-      await removeFinalizerFrom(this.d.kube, pushSecrets, ps, FINALIZER_PUSHSECRET, signal);
-    }
+    if (ps.metadata.deletionTimestamp) return this.finalize(ps, log, signal);
+    ps = await this.syncFinalizer(ps, signal);
 
     let refreshMs: number;
     try {
@@ -169,7 +149,7 @@ export class PushSecretReconciler {
         return due.requeueAfter !== undefined ? { requeueAfter: due.requeueAfter } : {};
       }
       const synced = await this.pushAll(ps, stores, sources, signal, log);
-      if (policy === 'Delete') await this.deleteStale(ps, synced, signal, log);
+      if (ps.spec.deletionPolicy === 'Delete') await this.deleteStale(ps, synced, signal, log);
       const message = PushSecretMessage.synced(ps.spec.updatePolicy === 'IfNotExists');
       await this.writeStatus(ps, { status: 'True', reason: PushSecretReason.Synced, message }, synced, true, signal);
       this.d.events.normal(ps, PushSecretReason.Synced, message);
@@ -182,6 +162,35 @@ export class PushSecretReconciler {
   }
 
   // ---- steps ----------------------------------------------------------------------------------
+
+  /** A PushSecret being deleted: with deletionPolicy Delete, what it pushed goes first; then ESO's finalizer. */
+  private async finalize(ps: PS, log: Logger, signal: AbortSignal | undefined): Promise<Result> {
+    if (!(ps.metadata.finalizers ?? []).includes(FINALIZER_PUSHSECRET)) return {};
+    const policy = ps.spec.deletionPolicy ?? 'None';
+    if (policy === 'Delete') {
+      try {
+        await this.deleteStale(ps, {}, signal, log);
+      } catch (e) {
+        return await this.fail(ps, e, log, signal, (e as { synced?: SyncedPushSecrets }).synced);
+      }
+    }
+    await removeFinalizerFrom(this.d.kube, pushSecrets, ps, FINALIZER_PUSHSECRET, signal);
+    log.info({ finalizer: FINALIZER_PUSHSECRET, deletionPolicy: policy }, 'PushSecret deleted; finalizer removed');
+    return {};
+  }
+
+  /** The finalizer is there exactly when deletionPolicy is Delete, as ESO keeps it. */
+  private async syncFinalizer(ps: PS, signal: AbortSignal | undefined): Promise<PS> {
+    const has = (ps.metadata.finalizers ?? []).includes(FINALIZER_PUSHSECRET);
+    const wants = ps.spec.deletionPolicy === 'Delete';
+    if (wants && !has) {
+      // resourceVersion makes the merge patch conditional: a concurrent change of the list is not lost.
+      return this.d.kube.patch<PS>(pushSecrets, ps.metadata.namespace, ps.metadata.name!, 'merge',
+        { metadata: { finalizers: [...(ps.metadata.finalizers ?? []), FINALIZER_PUSHSECRET], resourceVersion: ps.metadata.resourceVersion } }, { signal });
+    }
+    if (!wants && has) await removeFinalizerFrom(this.d.kube, pushSecrets, ps, FINALIZER_PUSHSECRET, signal);
+    return ps;
+  }
 
   /** spec.secretStoreRefs → the stores of this controller class, not being deleted. */
   private async resolveStores(ps: PS, signal: AbortSignal | undefined): Promise<TargetStore[]> {
