@@ -7,12 +7,14 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AddTagsToResourceCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../../src/kube/types.ts';
 import { clusterPushSecrets, pushSecrets, secretStores } from '../../src/controllers/resources.ts';
 import { applyManifests } from '../../src/kube/manifests.ts';
-import type { PeersEnv } from '../peers/index.ts';
+import { stateDir, type PeersEnv } from '../peers/index.ts';
 import { adminClient, freshNamespace, onCleanup, peers, sleep, waitFor } from './helpers.ts';
 import { installTessera, manifestsIn, startOperator, type Operator } from './operator.ts';
 
@@ -24,6 +26,7 @@ let env: PeersEnv;
 let admin: KubeClient;
 let op: Operator;
 let sm: SecretsManagerClient;
+let ssm: SSMClient;
 
 type Cond = { type: string; status: string; reason?: string; message?: string };
 interface PSObj extends KubeObject {
@@ -107,7 +110,9 @@ before(async () => {
   env = await peers(['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto', 'bao']);
   admin = await adminClient();
   sm = new SecretsManagerClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  ssm = new SSMClient({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   onCleanup(() => sm.destroy());
+  onCleanup(() => ssm.destroy());
   await installTessera(admin);
   await waitFor('pushsecrets to be listable', () => admin.request('GET', '/apis/external-secrets.io/v1alpha1/pushsecrets?limit=1').then(() => true, () => false));
   await waitFor('clusterpushsecrets to be listable', () => admin.request('GET', '/apis/external-secrets.io/v1alpha1/clusterpushsecrets?limit=1').then(() => true, () => false));
@@ -247,6 +252,71 @@ describe('PushSecret to AWS Secrets Manager', () => {
   });
 });
 
+describe('PushSecret to AWS Parameter Store', () => {
+  it('creates a tagged parameter, updates it, refuses a foreign one, deletes with Delete', async () => {
+    const ns = await freshNamespace(admin, 'push-ssm');
+    await store(ns, 'ssm', { aws: { service: 'ParameterStore', region: env.AWS_REGION } });
+    await secret(ns, 'src', { a: 'one' });
+    const name = `/${run}/ssm/a`;
+    const foreign = `/${run}/ssm/foreign`;
+    await ssm.send(new PutParameterCommand({ Name: foreign, Value: 'theirs', Type: 'String' }));
+    await admin.create(pushSecrets, pushSecret(ns, 'ssm', {
+      deletionPolicy: 'Delete',
+      secretStoreRefs: [{ name: 'ssm' }],
+      selector: { secret: { name: 'src' } },
+      data: [{ match: { secretKey: 'a', remoteRef: { remoteKey: name } } }],
+    }));
+    await waitPushReady(ns, 'ssm', 'True');
+    assert.equal((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value, 'one');
+    await secret(ns, 'src', { a: 'two' });
+    await waitFor('the changed parameter', async () => (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value === 'two');
+    await admin.create(pushSecrets, pushSecret(ns, 'foreign', {
+      secretStoreRefs: [{ name: 'ssm' }],
+      selector: { secret: { name: 'src' } },
+      data: [{ match: { secretKey: 'a', remoteRef: { remoteKey: foreign } } }],
+    }));
+    await waitPushReady(ns, 'foreign', 'False', /not managed by external-secrets/);
+    assert.equal((await ssm.send(new GetParameterCommand({ Name: foreign }))).Parameter?.Value, 'theirs');
+    await admin.delete(pushSecrets, ns, 'ssm');
+    await waitFor('the parameter deleted', () => ssm.send(new GetParameterCommand({ Name: name })).then(() => false, (e: { name?: string }) => e.name === 'ParameterNotFound'));
+  });
+});
+
+describe('PushSecret to the Kubernetes provider', () => {
+  it('writes a key of a Secret in the remote namespace, and the whole Secret', async () => {
+    const app = await freshNamespace(admin, 'push-k8s');
+    const remote = await freshNamespace(admin, 'push-k8s-remote');
+    await admin.create(core.serviceAccounts, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'writer', namespace: app } });
+    await admin.create({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role', namespaced: true }, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'write-secrets', namespace: remote },
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] }],
+    } as KubeObject);
+    await admin.create({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding', namespaced: true }, {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'writer', namespace: remote },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'write-secrets' },
+      subjects: [{ kind: 'ServiceAccount', name: 'writer', namespace: app }],
+    } as KubeObject);
+    const caBundle = readFileSync(path.join(stateDir, 'pki', 'ca.crt')).toString('base64');
+    await store(app, 'k8s', { kubernetes: { remoteNamespace: remote, server: { url: env.KUBE_APISERVER_URL, caBundle }, auth: { serviceAccount: { name: 'writer' } } } });
+    await secret(app, 'src', { user: 'app', pass: 'p1' });
+    await admin.create(pushSecrets, pushSecret(app, 'k8s', {
+      deletionPolicy: 'Delete',
+      secretStoreRefs: [{ name: 'k8s' }],
+      selector: { secret: { name: 'src' } },
+      data: [
+        { match: { secretKey: 'pass', remoteRef: { remoteKey: 'copied', property: 'password' } } },
+        { match: { remoteRef: { remoteKey: 'whole' } } },
+      ],
+    }));
+    await waitPushReady(app, 'k8s', 'True', /./, 45_000);
+    const decoded = (s: Secret | undefined) => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    assert.deepEqual(decoded(await admin.get<Secret>(core.secrets, remote, 'copied')), { password: 'p1' });
+    assert.deepEqual(decoded(await admin.get<Secret>(core.secrets, remote, 'whole')), { user: 'app', pass: 'p1' });
+    await admin.delete(pushSecrets, app, 'k8s');
+    await waitFor('the remote Secrets deleted', async () => (await admin.tryGet(core.secrets, remote, 'copied')) === undefined && (await admin.tryGet(core.secrets, remote, 'whole')) === undefined);
+  });
+});
+
 describe('PushSecret to Vault KV v2 (OpenBao)', () => {
   it('pushes properties and the whole Secret with the managed-by mark, follows a change, deletes with Delete, refuses a foreign secret', async () => {
     const ns = await freshNamespace(admin, 'push-vault');
@@ -358,8 +428,10 @@ describe('ClusterPushSecret', () => {
     delete labels[label];
     await admin.update(core.namespaces, { ...n, metadata: { ...n.metadata, labels } });
     await waitFor('the PushSecret removed from the namespace that stopped matching', async () => (await admin.tryGet(pushSecrets, b, 'pushed')) === undefined);
-    const c = await admin.get<PSObj>(clusterPushSecrets, undefined, name);
-    assert.deepEqual(c.status?.provisionedNamespaces, [a]);
+    await waitFor('status to list only the namespace still matching', async () => {
+      const c = await admin.get<PSObj>(clusterPushSecrets, undefined, name);
+      return JSON.stringify(c.status?.provisionedNamespaces) === JSON.stringify([a]);
+    });
     assert.ok(await admin.tryGet(pushSecrets, a, 'pushed'));
   });
 });

@@ -79,7 +79,7 @@ export const fakeProvider: Provider<FakeProviderConfig> = {
     });
     return problems;
   },
-  // As ESO 2.9 reports it for the fake provider (see the aws provider).
+  // As ESO 2.9 reports it for the fake provider: it reads and takes pushes.
   capabilities: () => 'ReadWrite',
   newClient: async (config) => new FakeClient(config),
 };

@@ -123,7 +123,7 @@ describe('pushDue', () => {
 });
 
 describe('ClusterPushSecret', () => {
-  const namespaces = [{ name: 'b', labels: { team: 'x' } }, { name: 'a', labels: { team: 'x', env: 'prod' } }, { name: 'c', labels: {} }];
+  const namespaces: Array<{ name: string; labels: Record<string, string> }> = [{ name: 'b', labels: { team: 'x' } }, { name: 'a', labels: { team: 'x', env: 'prod' } }, { name: 'c', labels: {} }];
   it('targetNamespaces: selectors are ORed, sorted; none selects nothing', () => {
     assert.deepEqual(targetNamespaces([{ matchLabels: { team: 'x' } }], namespaces), ['a', 'b']);
     assert.deepEqual(targetNamespaces([{ matchLabels: { env: 'prod' } }, { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }], namespaces), ['a', 'c']);
