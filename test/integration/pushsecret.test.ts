@@ -433,6 +433,20 @@ describe('ClusterPushSecret', () => {
       return JSON.stringify(c.status?.provisionedNamespaces) === JSON.stringify([a]);
     });
     assert.ok(await admin.tryGet(pushSecrets, a, 'pushed'));
+
+    // A PushSecret of that name that the ClusterPushSecret does not control is left alone.
+    const c = await freshNamespace(admin, 'cps-c');
+    await admin.create(pushSecrets, pushSecret(c, 'pushed', { secretStoreRefs: [{ name: 'none' }], selector: { secret: { name: 'mine' } } }));
+    const nc = await admin.get<KubeObject>(core.namespaces, undefined, c);
+    await admin.update(core.namespaces, { ...nc, metadata: { ...nc.metadata, labels: { ...nc.metadata!.labels, [label]: 'yes' } } });
+    const failed = await waitFor('the namespace with a foreign PushSecret reported', async () => {
+      const cur = await admin.get<PSObj>(clusterPushSecrets, undefined, name);
+      return cur.status?.failedNamespaces?.length ? cur : undefined;
+    });
+    assert.deepEqual(failed.status?.failedNamespaces, [{ namespace: c, reason: 'push secret already exists in namespace' }]);
+    assert.equal((await readyOf(clusterPushSecrets, undefined, name))?.message, 'one or more namespaces failed');
+    const foreign = await admin.get<PSObj>(pushSecrets, c, 'pushed');
+    assert.deepEqual(foreign.spec.selector, { secret: { name: 'mine' } });
   });
 });
 
