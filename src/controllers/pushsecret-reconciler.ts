@@ -230,7 +230,9 @@ export class PushSecretReconciler {
       throw controllerErrors.pushSourceNotFound(ns, sel.secret.name);
     }
     if (sel?.generatorRef) {
-      // Generators are built in src/generators, not part of this build yet.
+      // Generators live in src/generators, built apart from this controller. Once merged: call its
+      // generate(deps, namespace, ref, signal) and push GeneratedOutput.values as the source data
+      // (one synthetic Secret), requeueing after refreshAfterMs as ESO's generator state does.
       throw controllerErrors.unsupportedSource('spec.selector.generatorRef', 'a generator (not supported by this build)');
     }
     if (sel?.secret?.selector) {
