@@ -115,7 +115,6 @@ export class PushSecretReconciler {
     const name = ps.metadata.name!;
     const log = this.d.logger.child({ PushSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomBytes(4).toString('hex') });
     if (ps.metadata.deletionTimestamp) return this.finalize(ps, log, signal);
-    ps = await this.syncFinalizer(ps, signal);
 
     let refreshMs: number;
     try {
@@ -131,6 +130,7 @@ export class PushSecretReconciler {
         log.debug('skipped: no store of this controller class');
         return {};
       }
+      ps = await this.syncFinalizer(ps, signal);
       const sources = await this.resolveSources(ps, signal);
       if (sources === 'source-deleted') return await this.sourceDeleted(ps, key, signal, log);
       const fingerprint = sourceFingerprint(sources);
@@ -166,6 +166,13 @@ export class PushSecretReconciler {
   /** A PushSecret being deleted: with deletionPolicy Delete, what it pushed goes first; then ESO's finalizer. */
   private async finalize(ps: PS, log: Logger, signal: AbortSignal | undefined): Promise<Result> {
     if (!(ps.metadata.finalizers ?? []).includes(FINALIZER_PUSHSECRET)) return {};
+    // Its stores all belong to another controller class (ESO beside Tessera): that controller
+    // deletes what it pushed and removes the finalizer. With no store left at all, we do.
+    const candidates = await this.storeCandidates(ps, signal, false);
+    if (candidates.length > 0 && !candidates.some((c) => storeHandledBy(c.store, this.d.controllerClass))) {
+      log.debug({ finalizer: FINALIZER_PUSHSECRET }, 'skipped: the finalizer belongs to another controller class');
+      return {};
+    }
     const policy = ps.spec.deletionPolicy ?? 'None';
     if (policy === 'Delete') {
       try {
@@ -194,29 +201,38 @@ export class PushSecretReconciler {
 
   /** spec.secretStoreRefs → the stores of this controller class, not being deleted. */
   private async resolveStores(ps: PS, signal: AbortSignal | undefined): Promise<TargetStore[]> {
-    const ns = ps.metadata.namespace!;
     const found = new Map<string, TargetStore>();
+    for (const { kind, store } of await this.storeCandidates(ps, signal, true)) {
+      if (store.metadata.deletionTimestamp || !storeHandledBy(store, this.d.controllerClass)) continue;
+      const key = storeStatusKey(kind, store.metadata.name!);
+      found.set(key, { kind, store, key });
+    }
+    return [...found.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * Every store spec.secretStoreRefs names or selects, whatever its controller class. `strict`:
+   * a named store that does not exist is an error (a push); otherwise it is left out (a deletion).
+   */
+  private async storeCandidates(ps: PS, signal: AbortSignal | undefined, strict: boolean): Promise<Array<{ kind: StoreKind; store: AnyStore }>> {
+    const ns = ps.metadata.namespace!;
+    const out: Array<{ kind: StoreKind; store: AnyStore }> = [];
     for (const [i, ref] of (ps.spec.secretStoreRefs ?? []).entries()) {
       const kind: StoreKind = ref.kind === 'ClusterSecretStore' ? 'ClusterSecretStore' : 'SecretStore';
       const rt = kind === 'ClusterSecretStore' ? clusterSecretStores : secretStores;
       const storeNs = kind === 'ClusterSecretStore' ? undefined : ns;
-      let candidates: AnyStore[];
       if (ref.labelSelector) {
         const list = await this.d.kube.list<AnyStore>(rt, storeNs, { signal });
-        candidates = list.items.filter((s) => labelSelectorMatches(ref.labelSelector!, s.metadata?.labels ?? {}));
+        for (const store of list.items) if (labelSelectorMatches(ref.labelSelector, store.metadata?.labels ?? {})) out.push({ kind, store });
       } else if (ref.name) {
         const store = await this.d.kube.tryGet<AnyStore>(rt, storeNs, ref.name, { signal });
-        if (!store) throw controllerErrors.storeNotFound(kind, ref.name, storeNs);
-        candidates = [store];
-      } else {
+        if (store) out.push({ kind, store });
+        else if (strict) throw controllerErrors.storeNotFound(kind, ref.name, storeNs);
+      } else if (strict) {
         throw controllerErrors.invalidSpec(`spec.secretStoreRefs[${i}]`, 'name or labelSelector is required');
       }
-      for (const store of candidates) {
-        if (store.metadata.deletionTimestamp || !storeHandledBy(store, this.d.controllerClass)) continue;
-        found.set(storeStatusKey(kind, store.metadata.name!), { kind, store, key: storeStatusKey(kind, store.metadata.name!) });
-      }
     }
-    return [...found.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return out;
   }
 
   /** The Secrets to push, or 'source-deleted' (the named Secret is gone and was pushed with Delete). */

@@ -127,11 +127,19 @@ describe('PushSecretReconciler', () => {
     assert.deepEqual(t.mem.get('pushsecrets', 'ns', 'p')!.metadata!.finalizers!, []);
   });
 
-  it("a store of another controller class: nothing pushed, no status written", async () => {
-    const t = setup([secret({ a: 'va' }), store('other'), ps({ data: [entry('a', 'ra')] })]);
+  it("a store of another controller class: nothing pushed, no status, no finalizer; its finalizer is left to that controller", async () => {
+    const t = setup([secret({ a: 'va' }), store('other'), ps({ deletionPolicy: 'Delete', data: [entry('a', 'ra')] })]);
     assert.deepEqual(await t.reconciler.reconcile('ns/p'), {});
     assert.deepEqual(t.rec.pushes, []);
     assert.equal(t.ready(), undefined);
+    assert.equal(t.mem.get('pushsecrets', 'ns', 'p')!.metadata!.finalizers, undefined);
+    const deleting = ps({ deletionPolicy: 'Delete' }, { syncedPushSecrets: { 'SecretStore/st': { ra: entry('a', 'ra') } } });
+    deleting.metadata!.finalizers = ['pushsecret.externalsecrets.io/finalizer'];
+    deleting.metadata!.deletionTimestamp = '2026-01-01T00:00:00Z';
+    const d = setup([store('other'), deleting]);
+    await d.reconciler.reconcile('ns/p');
+    assert.deepEqual(d.rec.deletes, []);
+    assert.deepEqual(d.mem.get('pushsecrets', 'ns', 'p')!.metadata!.finalizers, ['pushsecret.externalsecrets.io/finalizer']);
   });
 
   it('a remote secret that is not ours: Errored with the reason, a Warning event, and a retry', async () => {
