@@ -6,6 +6,7 @@ export const GROUP = 'external-secrets.io';
 export const STORAGE_VERSION = 'v1';
 /** Every served version, newest first. */
 export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
+/** Every version any kind of the group serves (PushSecret and ClusterPushSecret are v1alpha1 only). */
 export type ApiVersionName = (typeof SERVED_VERSIONS)[number] | 'v1alpha1';
 
 export const API_VERSION_V1 = `${GROUP}/v1`;
@@ -15,10 +16,13 @@ export const KIND_EXTERNAL_SECRET = 'ExternalSecret';
 export const KIND_SECRET_STORE = 'SecretStore';
 export const KIND_CLUSTER_SECRET_STORE = 'ClusterSecretStore';
 export const KIND_CLUSTER_EXTERNAL_SECRET = 'ClusterExternalSecret';
-export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE
-  | typeof KIND_CLUSTER_EXTERNAL_SECRET;
+export const KIND_PUSH_SECRET = 'PushSecret';
+export const KIND_CLUSTER_PUSH_SECRET = 'ClusterPushSecret';
+export type ApiKind =
+  | typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE
+  | typeof KIND_CLUSTER_EXTERNAL_SECRET | typeof KIND_PUSH_SECRET | typeof KIND_CLUSTER_PUSH_SECRET;
 export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE,
-  KIND_CLUSTER_EXTERNAL_SECRET];
+  KIND_CLUSTER_EXTERNAL_SECRET, KIND_PUSH_SECRET, KIND_CLUSTER_PUSH_SECRET];
 
 export interface ResourceNames {
   kind: ApiKind;
@@ -68,7 +72,39 @@ export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
     shortNames: ['ces'],
     scope: 'Cluster',
   },
+  // ESO 2.9 serves both push kinds at v1alpha1 only.
+  PushSecret: {
+    kind: 'PushSecret',
+    listKind: 'PushSecretList',
+    plural: 'pushsecrets',
+    singular: 'pushsecret',
+    shortNames: ['ps'],
+    scope: 'Namespaced',
+    versions: ['v1alpha1'],
+    storageVersion: 'v1alpha1',
+  },
+  ClusterPushSecret: {
+    kind: 'ClusterPushSecret',
+    listKind: 'ClusterPushSecretList',
+    plural: 'clusterpushsecrets',
+    singular: 'clusterpushsecret',
+    shortNames: [],
+    scope: 'Cluster',
+    versions: ['v1alpha1'],
+    storageVersion: 'v1alpha1',
+  },
 };
+
+/** The group, served versions and storage version of a kind, with the defaults applied. */
+export function groupOf(kind: ApiKind): string {
+  return RESOURCES[kind].group ?? GROUP;
+}
+export function servedVersionsOf(kind: ApiKind): readonly ApiVersionName[] {
+  return RESOURCES[kind].versions ?? SERVED_VERSIONS;
+}
+export function storageVersionOf(kind: ApiKind): ApiVersionName {
+  return RESOURCES[kind].storageVersion ?? STORAGE_VERSION;
+}
 
 /** kubectl get external-secrets lists every kind of the group. */
 export const CATEGORY = 'external-secrets';
@@ -118,3 +154,8 @@ export const FINALIZER_ESO_CLUSTEREXTERNALSECRET = 'externalsecrets.external-sec
  * Tessera removes it in the same cases, or namespace deletion hangs.
  */
 export const FINALIZER_ESO_CES_NAMESPACE_PREFIX = 'externalsecrets.external-secrets.io/ces-';
+/**
+ * ESO's finalizer on a PushSecret with deletionPolicy Delete: the remote data it pushed is removed
+ * before the PushSecret goes. Same name as ESO's, so PushSecrets migrated from ESO keep working.
+ */
+export const FINALIZER_PUSHSECRET = 'pushsecret.externalsecrets.io/finalizer';

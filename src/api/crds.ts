@@ -1,6 +1,6 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinitions built from the schema source.
 import {
-  CATEGORY, GROUP, KINDS, LABEL_COMPONENT, RESOURCES, SERVED_VERSIONS, STORAGE_VERSION,
+  CATEGORY, KINDS, LABEL_COMPONENT, RESOURCES, STORAGE_VERSION, groupOf, servedVersionsOf, storageVersionOf,
   type ApiKind, type ApiVersionName,
 } from './constants.ts';
 import { schemaFor } from './schema.ts';
@@ -21,6 +21,14 @@ function printerColumns(kind: ApiKind): PrinterColumn[] {
       { name: 'Store', type: 'string', jsonPath: '.spec.externalSecretSpec.secretStoreRef.name' },
       { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshTime' },
       { name: 'Ready', type: 'string', jsonPath: READY_STATUS },
+    ];
+  }
+  if (kind === 'PushSecret' || kind === 'ClusterPushSecret') {
+    // ESO's columns for both push kinds; only PushSecret has Last Sync.
+    return [
+      { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'Status', type: 'string', jsonPath: READY_REASON },
+      ...(kind === 'PushSecret' ? [{ name: 'Last Sync', type: 'date' as const, jsonPath: '.status.refreshTime' }] : []),
     ];
   }
   if (kind === 'ExternalSecret') {
@@ -58,13 +66,12 @@ function selectableFields(kind: ApiKind, version: ApiVersionName): Array<{ jsonP
 
 function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, unknown> {
   const fields = selectableFields(kind, version);
-  const group = RESOURCES[kind].group ?? GROUP;
   return {
     name: version,
     served: true,
-    storage: version === (RESOURCES[kind].storageVersion ?? STORAGE_VERSION),
+    storage: version === storageVersionOf(kind),
     ...(version === 'v1beta1'
-      ? { deprecated: true, deprecationWarning: `${group}/v1beta1 ${kind} is deprecated; use ${group}/v1` }
+      ? { deprecated: true, deprecationWarning: `${groupOf(kind)}/v1beta1 ${kind} is deprecated; use ${groupOf(kind)}/v1` }
       : {}),
     additionalPrinterColumns: printerColumns(kind),
     ...(fields.length ? { selectableFields: fields } : {}),
@@ -75,16 +82,15 @@ function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, un
 
 export function crdFor(kind: ApiKind): Record<string, unknown> {
   const names = RESOURCES[kind];
-  const group = names.group ?? GROUP;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: `${names.plural}.${group}`,
+      name: `${names.plural}.${groupOf(kind)}`,
       labels: { [LABEL_COMPONENT]: 'controller' },
     },
     spec: {
-      group,
+      group: groupOf(kind),
       names: {
         categories: [CATEGORY],
         kind: names.kind,
@@ -97,7 +103,7 @@ export function crdFor(kind: ApiKind): Record<string, unknown> {
       // v1 and v1beta1 have the same shape (v1 only adds fields), so the apiserver rewrites the
       // apiVersion and nothing else: no conversion webhook. See docs/adr/0001-api-versions.md.
       conversion: { strategy: 'None' },
-      versions: (names.versions ?? SERVED_VERSIONS).map((v) => versionEntry(kind, v)),
+      versions: servedVersionsOf(kind).map((v) => versionEntry(kind, v)),
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type Schema,
 } from './openapi.ts';
 import { azureKVProvider } from './schema-azurekv.ts';
+import { clusterPushSecretSchema, pushSecretSchema } from './schema-pushsecret.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared patterns and limits
@@ -33,9 +34,9 @@ export const MAX_DATA_ITEMS = 250;
 /** templateFrom[].target of v1: Data, Annotations or Labels in any case, or empty (Data). */
 export const TEMPLATE_TARGET_ANY_CASE = '^([Dd][Aa][Tt][Aa]|[Aa][Nn][Nn][Oo][Tt][Aa][Tt][Ii][Oo][Nn][Ss]|[Ll][Aa][Bb][Ee][Ll][Ss])?$';
 
-const subdomainName = (description: string) =>
+export const subdomainName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
-const namespaceName = (description: string) =>
+export const namespaceName = (description: string) =>
   str(description, { minLength: 1, maxLength: 63, pattern: DNS1123_LABEL });
 const secretKeyName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: SECRET_KEY_PATTERN });
@@ -69,7 +70,7 @@ function caProvider(): Schema {
   }, 'Used to provide custom certificate authority (CA) certificates for a secret store.'));
 }
 
-function labelSelector(description: string): Schema {
+export function labelSelector(description: string): Schema {
   return named('LabelSelector', obj({
     matchExpressions: arr(named('LabelSelectorRequirement', obj({
       'key!': str('key is the label key that the selector applies to.'),
@@ -311,7 +312,7 @@ function storeProvider(version: ApiVersionName): Schema {
 // SecretStore / ClusterSecretStore
 // ---------------------------------------------------------------------------------------------
 
-function statusCondition(name: string, typeEnum?: string[]): Schema {
+export function statusCondition(name: string, typeEnum?: string[]): Schema {
   return named(name, obj({
     'type!': typeEnum ? enumOf(typeEnum) : str(),
     'status!': str(),
@@ -375,7 +376,7 @@ const GENERATOR_KINDS_V1 = [
   'Password', 'SSHKey', 'STSSessionToken', 'UUID', 'VaultDynamicSecret', 'Webhook', 'Grafana', 'MFA',
 ];
 
-function generatorRef(version: ApiVersionName): Schema {
+export function generatorRef(version: ApiVersionName): Schema {
   return named('GeneratorRef', obj({
     apiVersion: str('Specify the apiVersion of the generator resource', { default: 'generators.external-secrets.io/v1alpha1' }),
     'kind!': enumOf(version === 'v1' ? GENERATOR_KINDS_V1 : GENERATOR_KINDS_V1BETA1, 'Specify the Kind of the generator resource'),
@@ -419,6 +420,21 @@ function externalSecretData(version: ApiVersionName): Schema {
   }, 'ExternalSecretData defines the connection between the Kubernetes Secret key (spec.data.<key>) and the Provider data.'));
 }
 
+/** rewrite[].regexp, shared with PushSecret's dataTo[].rewrite. */
+export function rewriteRegexp(): Schema {
+  return named('ExternalSecretRewriteRegexp', obj({
+    'source!': str('Used to define the regular expression of a re.Compiler.'),
+    'target!': str('Used to define the target pattern of a ReplaceAll operation.'),
+  }, 'Used to rewrite with regular expressions. The resulting key will be the output of a regexp.ReplaceAll operation.'));
+}
+
+/** rewrite[].transform, shared with PushSecret's dataTo[].rewrite. */
+export function rewriteTransform(): Schema {
+  return named('ExternalSecretRewriteTransform', obj({
+    'template!': str('Used to define the template to apply on the secret name. `.value ` will specify the secret name in the template.'),
+  }, 'Used to apply string transformation on the secrets. The resulting key will be the output of the template applied by the operation.'));
+}
+
 function rewrite(version: ApiVersionName): Schema {
   const props: Record<string, Schema> = {};
   if (version === 'v1') {
@@ -430,13 +446,8 @@ function rewrite(version: ApiVersionName): Schema {
       strategy: enumOf(['Extract', 'JSON'], 'Used to define the strategy to use in the merge operation.', { default: 'Extract' }),
     }, 'Used to merge key/values in one single Secret. The resulting key will contain all values from the specified secrets'));
   }
-  props['regexp'] = named('ExternalSecretRewriteRegexp', obj({
-    'source!': str('Used to define the regular expression of a re.Compiler.'),
-    'target!': str('Used to define the target pattern of a ReplaceAll operation.'),
-  }, 'Used to rewrite with regular expressions. The resulting key will be the output of a regexp.ReplaceAll operation.'));
-  props['transform'] = named('ExternalSecretRewriteTransform', obj({
-    'template!': str('Used to define the template to apply on the secret name. `.value ` will specify the secret name in the template.'),
-  }, 'Used to apply string transformation on the secrets. The resulting key will be the output of the template applied by the operation.'));
+  props['regexp'] = rewriteRegexp();
+  props['transform'] = rewriteTransform();
   return named('ExternalSecretRewrite', obj(props, undefined, { minProperties: 1, maxProperties: 1 }));
 }
 
@@ -470,7 +481,7 @@ function externalSecretDataFrom(version: ApiVersionName): Schema {
   }));
 }
 
-function template(version: ApiVersionName): Schema {
+export function template(version: ApiVersionName): Schema {
   const templateRef = () => named('TemplateRef', obj({
     'name!': subdomainName('The name of the ConfigMap/Secret resource'),
     'items!': arr(named('TemplateRefItem', obj({
@@ -603,5 +614,9 @@ export function schemaFor(kind: ApiKind, version: ApiVersionName): Schema {
         secretStoreSpec(version), secretStoreStatus());
     case 'ClusterExternalSecret':
       return clusterExternalSecretSchema(version);
+    case 'PushSecret':
+      return pushSecretSchema();
+    case 'ClusterPushSecret':
+      return clusterPushSecretSchema();
   }
 }

@@ -5,6 +5,7 @@
 import { ProviderError } from '../providers/provider.ts';
 import { StoreProviderConfigError } from '../providers/registry.ts';
 import { isAbortError } from '../providers/common/shared-call.ts';
+import { isRemoteNotOwned } from '../providers/common/push.ts';
 import { ApiError } from '../kube/client.ts';
 import type { RetryHints } from '../kube/controller.ts';
 
@@ -30,6 +31,12 @@ export const ControllerErrorCode = {
   TemplateSourceNotFound: 'TemplateSourceNotFound',
   SecretWriteFailed: 'SecretWriteFailed',
   InvalidSpec: 'InvalidSpec',
+  /** PushSecret: a store whose capabilities are ReadOnly cannot be pushed to. */
+  StoreReadOnly: 'StoreReadOnly',
+  /** PushSecret: the remote secret exists without ESO's managed-by mark; it is left unchanged. */
+  RemoteNotOwned: 'RemoteNotOwned',
+  /** PushSecret: the source Secret (selector.secret.name) does not exist. */
+  PushSourceNotFound: 'PushSourceNotFound',
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
@@ -86,12 +93,27 @@ export const controllerErrors = {
   /** A refused Secret write, described without the apiserver's message (it quotes the invalid value). */
   secretWriteRefused: (name: string, err: unknown) =>
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${writeFailureDetail(err)}`, true),
-  /** Wraps a provider failure for status: the provider's message is already value-free. */
-  fromProvider: (store: string, err: unknown) => {
+  storeReadOnly: (store: string) =>
+    new ControllerError(ControllerErrorCode.StoreReadOnly, `cannot push to ${store}: its capabilities are ReadOnly (the provider cannot write); nothing was written`, false),
+  pushSourceNotFound: (namespace: string, name: string) =>
+    new ControllerError(ControllerErrorCode.PushSourceNotFound, `could not get source secret: spec.selector.secret.name: Secret ${namespace}/${name} not found`, true, { retryAfterMs: SLOW_RETRY_MS }),
+  /** A failed push or delete of one remote key, ESO's wording ("could not write remote ref …"). */
+  fromPush: (remoteRef: string, store: string, err: unknown) => {
+    if (isRemoteNotOwned(err)) {
+      return new ControllerError(ControllerErrorCode.RemoteNotOwned, `could not write remote ref ${remoteRef} to target secretstore ${store}: ${err.message}`, true, { cause: err, retryAfterMs: SLOW_RETRY_MS });
+    }
+    return controllerErrors.fromProvider(store, err, `could not write remote ref ${remoteRef} to target secretstore`);
+  },
+  /**
+   * Wraps a provider failure for status: the provider's message is already value-free. `doing`
+   * is what failed (a read by default, as ESO words it; a push names the remote ref).
+   */
+  fromProvider: (store: string, err: unknown, doing?: string) => {
+    const what = doing === undefined ? `could not get secret data from provider (store ${store})` : `${doing} ${store}`;
     if (err instanceof ControllerError) return err;
     // Cancelled (the reconcile's deadline or shutdown): not the provider's failure; retried.
     if (isAbortError(err)) {
-      return new ControllerError(ControllerErrorCode.ProviderUnavailable, `could not get secret data from provider (store ${store}): the read was cancelled (${(err as Error).name})`, true, { cause: err });
+      return new ControllerError(ControllerErrorCode.ProviderUnavailable, `${what}: the ${doing === undefined ? 'read' : 'call'} was cancelled (${(err as Error).name})`, true, { cause: err });
     }
     // No provider, several, or one this build lacks: the store is invalid, say which key.
     if (err instanceof StoreProviderConfigError) return new ControllerError(ControllerErrorCode.InvalidStoreConfiguration, `store ${store} is invalid: ${err.message}`, false);
@@ -104,11 +126,11 @@ export const controllerErrors = {
         : ControllerErrorCode.ProviderError;
       // A failure retrying cannot fix by itself (refused credentials, denied access, a refused
       // request) is retried slowly: hot retries would only repeat it against the provider.
-      return new ControllerError(code, `could not get secret data from provider (store ${store}): ${err.message}`, true, { cause: err, retryAfterMs: err.retryable ? undefined : SLOW_RETRY_MS });
+      return new ControllerError(code, `${what}: ${err.message}`, true, { cause: err, retryAfterMs: err.retryable ? undefined : SLOW_RETRY_MS });
     }
     // Not one of ours: its message may quote what the provider answered, so only its name is kept.
     const name = err instanceof Error ? err.name : typeof err;
-    return new ControllerError(ControllerErrorCode.ProviderError, `could not get secret data from provider (store ${store}): unexpected ${name}`, true);
+    return new ControllerError(ControllerErrorCode.ProviderError, `${what}: unexpected ${name}`, true);
   },
 };
 

@@ -23,7 +23,7 @@ import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from 
 import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
+import { core, rfc3339, type Condition, type KubeObject, type ObjectMeta, type ResourceType, type Secret } from '../kube/types.ts';
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';

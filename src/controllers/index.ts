@@ -4,13 +4,15 @@ import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, type KubeObject, type Secret } from '../kube/types.ts';
-import { templateRefs } from '../sync/template.ts';
+import { templateRefs, type TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { controllerErrors } from './errors.ts';
 import { setupExternalSecretController, type ExternalSecretControllerOptions } from './externalsecret.ts';
 import { setupClusterExternalSecretController } from './clusterexternalsecret.ts';
+import { setupPushSecretControllers } from './pushsecret.ts';
+import type { ReconcilerKube } from './externalsecret-reconciler.ts';
 
 /** The controller settings that come from the command line. */
 export type ControllerConfig = Pick<
@@ -46,24 +48,21 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     logger: deps.logger,
     ...deps.config,
     computeDesiredSecret: (input, opts) => deps.compute.computeDesiredSecret(input, opts),
-    templateSourcesFor: async (es, kube, signal) => {
-      // templateFrom reads ConfigMaps and Secrets by name from the ExternalSecret's namespace.
-      const ns = es.metadata.namespace!;
-      const refs = templateRefs(es as ExternalSecret);
-      const configMaps = new Map<string, Record<string, string>>();
-      const secrets = new Map<string, Record<string, Uint8Array>>();
-      for (const name of refs.configMaps) {
-        const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, name, { signal });
-        if (!cm) throw controllerErrors.templateSourceNotFound('ConfigMap', ns, name);
-        configMaps.set(name, cm.data ?? {});
-      }
-      for (const name of refs.secrets) {
-        const s = await kube.tryGet<Secret>(core.secrets, ns, name, { signal });
-        if (!s) throw controllerErrors.templateSourceNotFound('Secret', ns, name);
-        secrets.set(name, Object.fromEntries(decodeSecretData(s as unknown as SyncSecret)));
-      }
-      return { configMaps, secrets };
-    },
+    templateSourcesFor: readTemplateSources,
+  });
+  setupPushSecretControllers(manager, {
+    kube: deps.client,
+    events: deps.events,
+    logger: deps.logger,
+    namespace: deps.config.namespace,
+    controllerClass: deps.config.controllerClass,
+    concurrent: deps.config.concurrent,
+    providerTimeoutMs: deps.config.providerTimeoutMs,
+    namespacedStoreControllerIdentity: deps.config.namespacedStoreControllerIdentity,
+    reconcileTimeoutMs: deps.config.reconcileTimeoutMs,
+    shutdownGraceMs: deps.config.shutdownGraceMs,
+    computeDesiredSecret: (input, opts) => deps.compute.computeDesiredSecret(input, opts),
+    templateSourcesFor: readTemplateSources,
   });
   setupClusterExternalSecretController(manager, {
     kube: deps.client,
@@ -73,4 +72,23 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     reconcileTimeoutMs: deps.config.reconcileTimeoutMs,
     shutdownGraceMs: deps.config.shutdownGraceMs,
   });
+}
+
+/** templateFrom reads ConfigMaps and Secrets by name from the object's namespace. */
+async function readTemplateSources(es: KubeObject, kube: ReconcilerKube, signal?: AbortSignal): Promise<TemplateSources> {
+  const ns = es.metadata!.namespace!;
+  const refs = templateRefs(es as ExternalSecret);
+  const configMaps = new Map<string, Record<string, string>>();
+  const secrets = new Map<string, Record<string, Uint8Array>>();
+  for (const name of refs.configMaps) {
+    const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, name, { signal });
+    if (!cm) throw controllerErrors.templateSourceNotFound('ConfigMap', ns, name);
+    configMaps.set(name, cm.data ?? {});
+  }
+  for (const name of refs.secrets) {
+    const s = await kube.tryGet<Secret>(core.secrets, ns, name, { signal });
+    if (!s) throw controllerErrors.templateSourceNotFound('Secret', ns, name);
+    secrets.set(name, Object.fromEntries(decodeSecretData(s as unknown as SyncSecret)));
+  }
+  return { configMaps, secrets };
 }

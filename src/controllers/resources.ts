@@ -6,3 +6,5 @@ export const externalSecrets: ResourceType = { group: GROUP, version: STORAGE_VE
 export const secretStores: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'secretstores', kind: 'SecretStore', namespaced: true };
 export const clusterSecretStores: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
 export const clusterExternalSecrets: ResourceType = { group: GROUP, version: STORAGE_VERSION, plural: 'clusterexternalsecrets', kind: 'ClusterExternalSecret', namespaced: false };
+export const pushSecrets: ResourceType = { group: GROUP, version: 'v1alpha1', plural: 'pushsecrets', kind: 'PushSecret', namespaced: true };
+export const clusterPushSecrets: ResourceType = { group: GROUP, version: 'v1alpha1', plural: 'clusterpushsecrets', kind: 'ClusterPushSecret', namespaced: false };

@@ -26,6 +26,29 @@ export interface FindQuery {
 }
 
 /**
+ * Where a PushSecret writes: spec.data[].match.remoteRef. `property` names one field of a JSON
+ * secret (the rest of it is kept); without it the whole remote secret is the value.
+ */
+export interface PushRef {
+  remoteKey: string;
+  property?: string | undefined;
+}
+
+/** One value to write (PushSecret spec.data[] after conversion and template). */
+export interface PushRequest {
+  ref: PushRef;
+  /** The bytes to store. A whole-Secret push (no secretKey) is Go's JSON of the Secret's data. */
+  value: Uint8Array;
+  /** spec.data[].metadata as written: provider-specific (tags, push format, ...). */
+  metadata?: unknown;
+  /**
+   * Set for a whole-Secret push (no secretKey): the Secret's data, for providers that encode it
+   * their own way (Parameter Store's base64 JSON unless encodeAsDecoded, as ESO).
+   */
+  wholeSecret?: ReadonlyMap<string, Uint8Array> | undefined;
+}
+
+/**
  * One store's client. Every call takes an optional `signal` (the reconcile's deadline, shutdown,
  * or the shared call's when the reader coalesces): when it aborts, the call ends at once, frees
  * its connection and rejects with the signal's reason (an AbortError or TimeoutError, see
@@ -45,6 +68,19 @@ export interface ProviderClient {
   findValues(query: FindQuery, signal?: AbortSignal): Promise<Map<string, RemoteValue>>;
   /** Checks that configuration and credentials work (store readiness). */
   validate(signal?: AbortSignal): Promise<void>;
+  /**
+   * PushSecret: writes one value. Providers that mark what they own (ESO's `managed-by:
+   * external-secrets` tag or custom metadata) create the remote secret with the mark, and refuse
+   * (RemoteNotOwnedError) to change one that exists without it. Absent: the provider cannot write.
+   */
+  pushValue?(req: PushRequest, signal?: AbortSignal): Promise<void>;
+  /**
+   * PushSecret deletionPolicy Delete: removes a value pushed before. Does nothing when the remote
+   * secret is gone or does not carry the provider's ownership mark (it is not ours to delete).
+   */
+  deleteValue?(ref: PushRef, signal?: AbortSignal): Promise<void>;
+  /** PushSecret updatePolicy IfNotExists: whether the remote secret (or its property) exists. */
+  remoteExists?(ref: PushRef, signal?: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -24,6 +24,24 @@ export class StoreProviderConfigError extends Error {
   }
 }
 
+/**
+ * ESO 2.9's capabilities of the providers this build does not include but ESO reports as not
+ * ReadWrite, so a PushSecret to such a store is refused as ReadOnly (as ESO would), before
+ * the store's lack of support here is reported.
+ */
+const ESO_LIMITED_CAPABILITIES: Readonly<Record<string, 'ReadOnly' | 'WriteOnly'>> = {
+  barbican: 'ReadOnly', beyondtrustworkloadcredentials: 'ReadOnly', chef: 'ReadOnly', cloudrusm: 'ReadOnly',
+  conjur: 'ReadOnly', delinea: 'ReadOnly', doppler: 'ReadOnly', fortanix: 'ReadOnly', github: 'WriteOnly',
+  gitlab: 'ReadOnly', ibm: 'ReadOnly', nebiusmysterybox: 'ReadOnly', ngrok: 'WriteOnly', onboardbase: 'ReadOnly',
+  passbolt: 'ReadOnly', passworddepot: 'ReadOnly', previder: 'ReadOnly', pulumi: 'ReadOnly', senhasegura: 'ReadOnly',
+  volcengine: 'ReadOnly', yandexcertificatemanager: 'ReadOnly', yandexlockbox: 'ReadOnly',
+};
+
+/** ESO's capabilities of a provider this build lacks, when they are not ReadWrite. */
+export function esoCapabilitiesOf(name: string): 'ReadOnly' | 'WriteOnly' | undefined {
+  return Object.hasOwn(ESO_LIMITED_CAPABILITIES, name) ? ESO_LIMITED_CAPABILITIES[name] : undefined;
+}
+
 export function supportedProviders(): string[] {
   return Object.keys(loaders).sort();
 }

@@ -98,6 +98,8 @@ export const SyncErrorCode = {
   ComputeBudgetExceeded: 'ComputeBudgetExceeded',
   /** The rendered Secret's data is larger than a Secret can hold (1 MiB). */
   SecretTooLarge: 'SecretTooLarge',
+  /** A PushSecret's data/dataTo cannot be applied to its source Secret (missing key, duplicate remote key, bad regexp). */
+  InvalidPushSecret: 'InvalidPushSecret',
 } as const;
 
 /** What the apiserver accepts in one Secret's data (the sum of the decoded values). */
@@ -129,6 +131,9 @@ export function isSyncError(err: unknown): err is SyncError {
 
 // Constructors: one place for each message's wording (docs/errors.md mirrors them).
 export const syncErrors = {
+  /** A PushSecret's data or dataTo does not fit its source Secret; names keys, never values. */
+  invalidPush: (field: string, detail: string) =>
+    new SyncError(SyncErrorCode.InvalidPushSecret, `${field}: ${detail}`, field),
   propertyNotFound: (field: string, key: string, property: string) =>
     new SyncError(SyncErrorCode.PropertyNotFound, `property ${JSON.stringify(property)} not found in remote key ${JSON.stringify(key)}`, field),
   propertyOnNonJSON: (field: string, key: string, property: string) =>

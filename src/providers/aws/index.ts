@@ -30,7 +30,7 @@ async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<
     const client = new sdk.SecretsManagerClient(clientConfig(settings, 'secretsmanager', credentials));
     countApiCalls(client, 'secretsmanager', ctx.onApiCall);
     withDeadline(client, settings.deadlineMs);
-    return new SecretsManagerReader(sdk, client, { prefix, onClose: () => sts.close() });
+    return new SecretsManagerReader(sdk, client, { prefix, onClose: () => sts.close(), deletion: config.secretsManager });
   }
   const [sdk, { ParameterStoreReader }] = await Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]);
   const client = new sdk.SSMClient(clientConfig(settings, 'ssm', credentials));
@@ -42,8 +42,7 @@ async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<
 export const awsProvider: Provider<AWSProvider> = {
   name: 'aws',
   validateConfig: (config) => validateAwsConfig(config),
-  // status.capabilities as ESO 2.9 reports it for this provider (what its API can do; Tessera
-  // itself only reads: it has no PushSecret). Printer columns and scripts compare it with ESO's.
+  // status.capabilities as ESO 2.9 reports it for this provider: both services read and write.
   capabilities: () => 'ReadWrite',
   newClient: newAwsClient,
   controllerIdentity: (config) => awsControllerIdentity(config),

@@ -1,8 +1,11 @@
 // Reads AWS Systems Manager Parameter Store: GetParameter (decrypted) for one key, GetParameters
 // (10 names per call) for many, GetParametersByPath or DescribeParameters for dataFrom.find, and
-// ListTagsForResource for metadataPolicy: Fetch.
+// ListTagsForResource for metadataPolicy: Fetch. Writes for PushSecret as ESO does: PutParameter
+// with the managed-by tag on create, overwrite and delete only of a parameter tagged so.
+import { goJsonMarshal } from '../../go/json.ts';
 import { ProviderError, isNotFound } from '../provider.ts';
-import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import type { FindQuery, ProviderClient, PushRef, PushRequest, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RemoteNotOwnedError, pushMetadataSpec, stringMapField } from '../common/push.ts';
 import { batchEntryError, toProviderError } from './errors.ts';
 import { chunk, mapLimit, parameterSelector, tagsToJson } from './refs.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
@@ -15,6 +18,9 @@ type ParameterStringFilter = NonNullable<import('@aws-sdk/client-ssm').DescribeP
 /** GetParameters takes at most 10 names per call. */
 export const PARAMETERS_BATCH_SIZE = 10;
 const CONCURRENCY = 8;
+/** The spec fields of ESO's Parameter Store push metadata that Tessera reads. */
+const PS_METADATA_FIELDS = ['tags', 'description', 'secretType', 'kmsKeyID', 'encodeAsDecoded'];
+const decoder = new TextDecoder();
 
 export interface ParameterStoreReaderOptions {
   prefix?: string | undefined;
@@ -258,6 +264,87 @@ export class ParameterStoreReader implements ProviderClient {
       out.set(name, v);
     });
     return out;
+  }
+
+  // ---- PushSecret ----------------------------------------------------------------------------
+
+  /** The parameter's tags, or undefined when it does not exist. */
+  async #tagsOf(name: string, signal: AbortSignal | undefined): Promise<Map<string, string> | undefined> {
+    try {
+      await this.#readOne(name, signal);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    const out = await this.#send('ListTagsForResource', name, () =>
+      this.#client.send(new this.#sdk.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }), { abortSignal: signal }), signal);
+    return new Map((out.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  }
+
+  async pushValue(req: PushRequest, signal?: AbortSignal): Promise<void> {
+    const name = this.#prefix + req.ref.remoteKey;
+    const spec = pushMetadataSpec(req.metadata, PS_METADATA_FIELDS, 'AWS ParameterStore');
+    const tags = stringMapField(spec, 'tags', 'AWS ParameterStore');
+    if (Object.hasOwn(tags, MANAGED_BY_KEY)) {
+      throw new ProviderError('InvalidRequest', `spec.data[].metadata.spec.tags (AWS ParameterStore): cannot specify a '${MANAGED_BY_KEY}' tag`);
+    }
+    const type = spec?.secretType ?? 'String';
+    if (type !== 'String' && type !== 'StringList' && type !== 'SecureString') {
+      throw new ProviderError('InvalidRequest', `spec.data[].metadata.spec.secretType (AWS ParameterStore): must be String, StringList or SecureString`);
+    }
+    // A whole Secret is Go's JSON of its []byte values (base64) unless encodeAsDecoded, as ESO.
+    const value = req.wholeSecret && spec?.encodeAsDecoded !== true
+      ? goJsonMarshal(new Map(req.wholeSecret), { escapeHTML: false })
+      : decoder.decode(req.value);
+    const current = await this.#tagsOf(name, signal);
+    const base = {
+      Name: name,
+      Value: value,
+      Type: type,
+      Description: typeof spec?.description === 'string' && spec.description !== '' ? spec.description : `secret '${MANAGED_BY_KEY}:${MANAGED_BY_VALUE}'`,
+      ...(type === 'SecureString' ? { KeyId: typeof spec?.kmsKeyID === 'string' && spec.kmsKeyID !== '' ? spec.kmsKeyID : 'alias/aws/ssm' } : {}),
+    } as const;
+    if (!current) {
+      await this.#send('PutParameter', name, () => this.#client.send(new this.#sdk.PutParameterCommand({
+        ...base,
+        Overwrite: false,
+        Tags: [...Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), { Key: MANAGED_BY_KEY, Value: MANAGED_BY_VALUE }],
+      }), { abortSignal: signal }), signal);
+      return;
+    }
+    if (current.get(MANAGED_BY_KEY) !== MANAGED_BY_VALUE) throw new RemoteNotOwnedError(`AWS ParameterStore ${JSON.stringify(name)}`);
+    const existing = await this.#readOne(name, signal);
+    if (decoder.decode(existing.value) !== value) {
+      await this.#send('PutParameter', name, () => this.#client.send(new this.#sdk.PutParameterCommand({ ...base, Overwrite: true }), { abortSignal: signal }), signal);
+    }
+    const changed = Object.entries(tags).filter(([k, v]) => current.get(k) !== v);
+    if (changed.length > 0) {
+      await this.#send('AddTagsToResource', name, () => this.#client.send(new this.#sdk.AddTagsToResourceCommand({
+        ResourceType: 'Parameter', ResourceId: name, Tags: changed.map(([Key, Value]) => ({ Key, Value })),
+      }), { abortSignal: signal }), signal);
+    }
+  }
+
+  async deleteValue(ref: PushRef, signal?: AbortSignal): Promise<void> {
+    const name = this.#prefix + ref.remoteKey;
+    const tags = await this.#tagsOf(name, signal);
+    // Gone already, or not ours: nothing to do (ESO returns quietly too).
+    if (!tags || tags.get(MANAGED_BY_KEY) !== MANAGED_BY_VALUE) return;
+    try {
+      await this.#send('DeleteParameter', name, () => this.#client.send(new this.#sdk.DeleteParameterCommand({ Name: name }), { abortSignal: signal }), signal);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async remoteExists(ref: PushRef, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.#readOne(this.#prefix + ref.remoteKey, signal);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   async validate(signal?: AbortSignal): Promise<void> {

@@ -1,8 +1,11 @@
 // Reads AWS Secrets Manager: GetSecretValue for one key, BatchGetSecretValue (20 ids per call)
 // for many, ListSecrets + batch reads for dataFrom.find, DescribeSecret tags for
-// metadataPolicy: Fetch.
+// metadataPolicy: Fetch. Writes for PushSecret as ESO does: CreateSecret with the managed-by tag,
+// PutSecretValue only on a secret carrying it, DeleteSecret only of a secret carrying it.
+import { randomUUID } from 'node:crypto';
 import { ProviderError, isNotFound } from '../provider.ts';
-import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import type { FindQuery, ProviderClient, PushRef, PushRequest, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RemoteNotOwnedError, pushMetadataSpec, stringMapField, withProperty } from '../common/push.ts';
 import { batchEntryError, toProviderError } from './errors.ts';
 import { chunk, mapLimit, secretsManagerVersion, tagsToJson } from './refs.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
@@ -16,9 +19,15 @@ type Filter = NonNullable<import('@aws-sdk/client-secrets-manager').ListSecretsR
 export const BATCH_SIZE = 20;
 /** Parallel calls when falling back to one GetSecretValue per key. */
 const CONCURRENCY = 8;
+/** ESO's ClientRequestToken for the first version of a pushed secret. */
+const INITIAL_VERSION = '00000000-0000-0000-0000-000000000001';
+/** The spec fields of ESO's Secrets Manager push metadata that Tessera reads. */
+const SM_METADATA_FIELDS = ['tags', 'description', 'secretPushFormat', 'kmsKeyId'];
 
 export interface SecretsManagerReaderOptions {
   prefix?: string | undefined;
+  /** spec.provider.aws.secretsManager: how a PushSecret's deletionPolicy Delete deletes. */
+  deletion?: { forceDeleteWithoutRecovery?: boolean | undefined; recoveryWindowInDays?: number | undefined } | undefined;
   /** Extra cleanup on close (STS clients of the credential chain). */
   onClose?: (() => void) | undefined;
 }
@@ -47,6 +56,7 @@ export class SecretsManagerReader implements ProviderClient {
   readonly #client: SmClient;
   readonly #prefix: string;
   readonly #onClose: (() => void) | undefined;
+  readonly #deletion: SecretsManagerReaderOptions['deletion'];
   /** Set once BatchGetSecretValue is denied: this client then reads key by key for good. */
   #batchDenied = false;
 
@@ -55,6 +65,7 @@ export class SecretsManagerReader implements ProviderClient {
     this.#client = client;
     this.#prefix = options.prefix ?? '';
     this.#onClose = options.onClose;
+    this.#deletion = options.deletion;
   }
 
   /** True once this client has stopped using BatchGetSecretValue (it was denied). */
@@ -232,6 +243,100 @@ export class SecretsManagerReader implements ProviderClient {
       out.set(name, v);
     });
     return out;
+  }
+
+  // ---- PushSecret ----------------------------------------------------------------------------
+
+  /** DescribeSecret, or undefined when the secret does not exist. */
+  async #describe(name: string, signal: AbortSignal | undefined) {
+    try {
+      return await this.#send('DescribeSecret', name, () => this.#client.send(new this.#sdk.DescribeSecretCommand({ SecretId: name }), { abortSignal: signal }), signal);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** The current value, or undefined when the secret has none (or is gone). */
+  async #currentValue(name: string, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+    try {
+      return (await this.#readOne(name, { key: name }, signal)).value;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async pushValue(req: PushRequest, signal?: AbortSignal): Promise<void> {
+    const name = this.#prefix + req.ref.remoteKey;
+    const spec = pushMetadataSpec(req.metadata, SM_METADATA_FIELDS, 'AWS SecretsManager');
+    const format = spec?.secretPushFormat ?? 'binary';
+    if (format !== 'binary' && format !== 'string') {
+      throw new ProviderError('InvalidRequest', `spec.data[].metadata.spec.secretPushFormat (AWS SecretsManager): invalid secret push format ${JSON.stringify(String(format).slice(0, 50))} (binary or string)`);
+    }
+    const tags = stringMapField(spec, 'tags', 'AWS SecretsManager');
+    if (Object.hasOwn(tags, MANAGED_BY_KEY)) {
+      throw new ProviderError('InvalidRequest', `spec.data[].metadata.spec.tags (AWS SecretsManager): cannot specify a '${MANAGED_BY_KEY}' tag`);
+    }
+    const where = `AWS SecretsManager ${JSON.stringify(name)}`;
+    const payload = (v: string | Uint8Array) => (format === 'string'
+      ? { SecretString: typeof v === 'string' ? v : new TextDecoder().decode(v) }
+      : { SecretBinary: typeof v === 'string' ? encoder.encode(v) : v });
+    const described = await this.#describe(name, signal);
+    if (!described) {
+      const value = req.ref.property ? withProperty(undefined, req.ref.property, req.value, where) : req.value;
+      const description = typeof spec?.description === 'string' && spec.description !== '' ? spec.description : `secret '${MANAGED_BY_KEY}:${MANAGED_BY_VALUE}'`;
+      await this.#send('CreateSecret', name, () => this.#client.send(new this.#sdk.CreateSecretCommand({
+        Name: name,
+        ...payload(value),
+        Description: description,
+        // ESO's first version id, so a secret created by either reads the same.
+        ClientRequestToken: INITIAL_VERSION,
+        ...(typeof spec?.kmsKeyId === 'string' && spec.kmsKeyId !== '' ? { KmsKeyId: spec.kmsKeyId } : {}),
+        Tags: [...Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), { Key: MANAGED_BY_KEY, Value: MANAGED_BY_VALUE }],
+      }), { abortSignal: signal }), signal);
+      return;
+    }
+    const current = new Map((described.Tags ?? []).map((t) => [t.Key, t.Value]));
+    if (current.get(MANAGED_BY_KEY) !== MANAGED_BY_VALUE) throw new RemoteNotOwnedError(where);
+    const changedTags = Object.entries(tags).filter(([k, v]) => current.get(k) !== v);
+    if (changedTags.length > 0) {
+      await this.#send('TagResource', name, () => this.#client.send(new this.#sdk.TagResourceCommand({ SecretId: name, Tags: changedTags.map(([Key, Value]) => ({ Key, Value })) }), { abortSignal: signal }), signal);
+    }
+    const hasVersions = Object.keys(described.VersionIdsToStages ?? {}).length > 0;
+    const existing = hasVersions ? await this.#currentValue(name, signal) : undefined;
+    const next = req.ref.property ? encoder.encode(withProperty(existing, req.ref.property, req.value, where)) : req.value;
+    // Unchanged: no new version (each PutSecretValue is a billed version in AWS).
+    if (existing !== undefined && Buffer.from(existing).equals(Buffer.from(next))) return;
+    await this.#send('PutSecretValue', name, () => this.#client.send(new this.#sdk.PutSecretValueCommand({
+      SecretId: name,
+      ...payload(next),
+      ClientRequestToken: existing === undefined ? INITIAL_VERSION : randomUUID(),
+    }), { abortSignal: signal }), signal);
+  }
+
+  async deleteValue(ref: PushRef, signal?: AbortSignal): Promise<void> {
+    const name = this.#prefix + ref.remoteKey;
+    const described = await this.#describe(name, signal);
+    // Gone already, scheduled for deletion, or not ours: nothing to do (ESO returns quietly too).
+    if (!described || described.DeletedDate !== undefined) return;
+    if (!(described.Tags ?? []).some((t) => t.Key === MANAGED_BY_KEY && t.Value === MANAGED_BY_VALUE)) return;
+    const force = this.#deletion?.forceDeleteWithoutRecovery === true;
+    const window = this.#deletion?.recoveryWindowInDays;
+    try {
+      await this.#send('DeleteSecret', name, () => this.#client.send(new this.#sdk.DeleteSecretCommand({
+        SecretId: described.ARN ?? name,
+        ...(force ? { ForceDeleteWithoutRecovery: true } : {}),
+        ...(!force && window !== undefined && window > 0 ? { RecoveryWindowInDays: window } : {}),
+      }), { abortSignal: signal }), signal);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async remoteExists(ref: PushRef, signal?: AbortSignal): Promise<boolean> {
+    const name = this.#prefix + ref.remoteKey;
+    return (await this.#currentValue(name, signal)) !== undefined;
   }
 
   async validate(signal?: AbortSignal): Promise<void> {

@@ -2,11 +2,13 @@
 // read with the store's own credentials (bearer token, ServiceAccount token, client certificate
 // or a kubeconfig in a Secret). Values are what ESO returns: a Secret's data as a JSON object of
 // strings (so remoteRef.property picks one key), or its labels and annotations with
-// metadataPolicy: Fetch.
+// metadataPolicy: Fetch. PushSecret writes a Secret of the remote namespace as ESO does: the
+// whole source Secret, or one key (remoteRef.property) of the remote Secret.
 import { readFile } from 'node:fs/promises';
 import { goJsonMarshal } from '../../go/json.ts';
 import { ProviderError } from '../provider.ts';
-import type { FindQuery, Provider, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef, SecretKeySelector } from '../provider.ts';
+import type { FindQuery, Provider, ProviderClient, ProviderContext, PushRef, PushRequest, RemoteValue, RemoteValueRef, SecretKeySelector } from '../provider.ts';
+import { isNotFound } from '../provider.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
 import { readCAProvider } from '../common/ca-provider.ts';
 import { validateKubernetesConfig } from './config.ts';
@@ -33,7 +35,10 @@ export const MAX_LIST_PAGES = 400;
 const SA_TOKEN_REUSE_MS = 5 * 60_000;
 
 interface SecretObject {
-  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  type?: string;
   data?: Record<string, string>;
 }
 
@@ -52,6 +57,12 @@ export function secretDataJson(s: SecretObject): string {
 /** metadataPolicy: Fetch: {"annotations": {...}, "labels": {...}}. */
 export function secretMetadataJson(s: SecretObject): string {
   return `{"annotations":${marshalStringMap(s.metadata?.annotations)},"labels":${marshalStringMap(s.metadata?.labels)}}`;
+}
+
+/** A remote key as a Secret name; "." and ".." would be resolved by URL parsing into another path. */
+function secretName(key: string): string {
+  if (key === '' || key.includes('/') || key === '.' || key === '..') throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(key.slice(0, 253))} is not a Secret name`);
+  return key;
 }
 
 /** find.tags as a label selector (equality only, as ESO's labels.SelectorFromSet). */
@@ -191,9 +202,7 @@ export class KubernetesSecretsClient implements ProviderClient {
   }
 
   async getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
-    // "." and ".." would be resolved by URL parsing into the namespace (or the API root) path.
-    if (ref.key === '' || ref.key.includes('/') || ref.key === '.' || ref.key === '..') throw new ProviderError('InvalidRequest', `Kubernetes: remote key ${JSON.stringify(ref.key)} is not a Secret name`);
-    const s = await this.getSecret(ref.key, signal);
+    const s = await this.getSecret(secretName(ref.key), signal);
     return { value: enc.encode(ref.metadataPolicy === 'Fetch' ? secretMetadataJson(s) : secretDataJson(s)) };
   }
 
@@ -254,6 +263,67 @@ export class KubernetesSecretsClient implements ProviderClient {
   }
 
   /** The credentials work and may get Secrets in remoteNamespace (find also needs list). */
+  // ---- PushSecret (ESO's behaviour: no ownership mark; the store's credentials bound what it may write) ----
+
+  private async existing(name: string, signal: AbortSignal | undefined): Promise<SecretObject | undefined> {
+    try {
+      return await this.t.request<SecretObject>({ operation: 'GetSecret', what: `secret ${JSON.stringify(`${this.namespace}/${name}`)}` }, 'GET', this.secretsPath(name), undefined, undefined, signal);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async write(method: 'POST' | 'PUT' | 'DELETE', name: string, body: SecretObject | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const operation = method === 'POST' ? 'CreateSecret' : method === 'PUT' ? 'UpdateSecret' : 'DeleteSecret';
+    await this.t.request({ operation, what: `secret ${JSON.stringify(`${this.namespace}/${name}`)}` }, method, method === 'POST' ? this.secretsPath() : this.secretsPath(name), body, undefined, signal);
+  }
+
+  async pushValue(req: PushRequest, signal?: AbortSignal): Promise<void> {
+    const name = secretName(req.ref.remoteKey);
+    const property = req.ref.property ?? '';
+    if (property === '' && !req.wholeSecret) {
+      throw new ProviderError('InvalidRequest', `Kubernetes ${JSON.stringify(name)}: requires property in RemoteRef to push secret value if secret key is defined`);
+    }
+    const current = await this.existing(name, signal);
+    const data: Record<string, string> = property === ''
+      ? Object.fromEntries([...req.wholeSecret!].map(([k, v]) => [k, Buffer.from(v).toString('base64')]))
+      : { ...(current?.data ?? {}), [property]: Buffer.from(req.value).toString('base64') };
+    if (!current) {
+      await this.write('POST', name, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: this.namespace }, type: 'Opaque', data }, signal);
+      return;
+    }
+    if (JSON.stringify(Object.entries(current.data ?? {}).sort()) === JSON.stringify(Object.entries(data).sort())) return;
+    await this.write('PUT', name, { ...current, data }, signal);
+  }
+
+  async deleteValue(ref: PushRef, signal?: AbortSignal): Promise<void> {
+    const name = secretName(ref.remoteKey);
+    const current = await this.existing(name, signal);
+    if (!current) return;
+    const property = ref.property ?? '';
+    if (property !== '') {
+      if (!Object.hasOwn(current.data ?? {}, property)) return;
+      if (Object.keys(current.data ?? {}).length > 1) {
+        const data = { ...current.data };
+        delete data[property];
+        await this.write('PUT', name, { ...current, data }, signal);
+        return;
+      }
+    }
+    try {
+      await this.write('DELETE', name, undefined, signal);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async remoteExists(ref: PushRef, signal?: AbortSignal): Promise<boolean> {
+    const current = await this.existing(secretName(ref.remoteKey), signal);
+    if (!current) return false;
+    return ref.property ? Object.hasOwn(current.data ?? {}, ref.property) : true;
+  }
+
   async validate(signal?: AbortSignal): Promise<void> {
     if (!(await this.can('get', signal))) {
       throw new ProviderError('AccessDenied', `Kubernetes: the store's credentials may not get secrets in namespace ${JSON.stringify(this.namespace)} (missing permission: get secrets)`);
@@ -276,8 +346,7 @@ export async function newKubernetesClient(config: KubernetesProvider, ctx: Provi
 export const kubernetesProvider: Provider<KubernetesProvider> = {
   name: 'kubernetes',
   validateConfig: (config) => validateKubernetesConfig(config),
-  // status.capabilities as ESO 2.9 reports it for this provider (what its API can do; Tessera
-  // itself only reads: it has no PushSecret). Printer columns and scripts compare it with ESO's.
+  // status.capabilities as ESO 2.9 reports it for this provider: Secrets are read and written.
   capabilities: () => 'ReadWrite',
   newClient: (config, ctx): Promise<ProviderClient> => newKubernetesClient(config, ctx),
 };

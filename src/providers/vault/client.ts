@@ -1,7 +1,9 @@
-// The KV reader of one store: reads (v1 and v2, versions, custom metadata), find (recursive LIST
-// by path, name regexp, custom_metadata tags) and validation, with the store's login.
+// The KV client of one store: reads (v1 and v2, versions, custom metadata), find (recursive LIST
+// by path, name regexp, custom_metadata tags), validation, and PushSecret's writes (ESO's
+// managed-by custom metadata, check-and-set when the store requires it), with the store's login.
 import { NotFoundError, ProviderError, isNotFound } from '../provider.ts';
-import type { FindQuery, ProviderClient, RemoteValue, RemoteValueRef } from '../provider.ts';
+import type { FindQuery, ProviderClient, PushRef, PushRequest, RemoteValue, RemoteValueRef } from '../provider.ts';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RemoteNotOwnedError } from '../common/push.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
 import type { AuthPlan } from './auth.ts';
 import { trimSlashes } from '../common/slashes.ts';
@@ -36,6 +38,8 @@ export interface VaultKvClientOptions {
   /** The KV mount (spec.provider.vault.path), without slashes. */
   mount: string | undefined;
   version: VaultKVStoreVersion;
+  /** spec.provider.vault.checkAndSet.required: every KV v2 write carries a cas version. */
+  checkAndSetRequired?: boolean | undefined;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
@@ -65,6 +69,7 @@ export class VaultKvClient implements ProviderClient {
   private readonly logins: LoginCache;
   private readonly mount: string | undefined;
   private readonly version: VaultKVStoreVersion;
+  private readonly checkAndSetRequired: boolean;
   private readonly inflight = new Map<string, SharedCall<RemoteValue>>();
   /** Reads answered by an identical read already in flight (for tests and metrics). */
   coalescedReads = 0;
@@ -75,6 +80,7 @@ export class VaultKvClient implements ProviderClient {
     this.logins = o.logins;
     this.mount = o.mount;
     this.version = o.version;
+    this.checkAndSetRequired = o.checkAndSetRequired === true;
   }
 
   private async token(signal: AbortSignal | undefined): Promise<string> {
@@ -128,6 +134,11 @@ export class VaultKvClient implements ProviderClient {
   }
 
   private async readData(key: string, version: string | undefined, signal: AbortSignal | undefined): Promise<RemoteValue> {
+    return { value: enc.encode(goJsonMarshal(await this.readDataObject(key, version, signal))) };
+  }
+
+  /** The secret's data as Vault answers it (v2: the inner data); NotFoundError when absent. */
+  private async readDataObject(key: string, version: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
     const path = dataPath(this.mount, this.version, key);
     const site = { operation: 'ReadSecretData', path };
     if (version !== undefined && version !== '' && !/^\d+$/.test(version)) {
@@ -148,7 +159,7 @@ export class VaultKvClient implements ProviderClient {
       if (data === null) throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}${version ? ` version ${version}` : ''}: not found (deleted or destroyed)`);
     }
     if (data === null || data === undefined) throw new NotFoundError(`Vault ReadSecretData ${JSON.stringify(path)}: not found`);
-    return { value: enc.encode(goJsonMarshal(data)) };
+    return data;
   }
 
   /**
@@ -232,6 +243,126 @@ export class VaultKvClient implements ProviderClient {
       if (v) out.set(n, v);
     });
     return out;
+  }
+
+  // ---- PushSecret ----------------------------------------------------------------------------
+
+  /** The secret's fields, or undefined when it does not exist. */
+  private async readExisting(key: string, signal: AbortSignal | undefined): Promise<Record<string, unknown> | undefined> {
+    let data: unknown;
+    try {
+      data = await this.readDataObject(key, undefined, signal);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return {};
+    return { ...(data as Record<string, unknown>) };
+  }
+
+  /**
+   * Whether ESO's managed-by mark is on the secret: in KV v2 its custom_metadata, in KV v1 (no
+   * metadata) a custom_metadata field of the secret itself, as ESO writes it there.
+   */
+  private async ownedByUs(key: string, existing: Record<string, unknown>, signal: AbortSignal | undefined): Promise<{ owned: boolean; currentVersion: number }> {
+    if (this.version === 'v1') {
+      const custom = existing.custom_metadata as Record<string, unknown> | undefined;
+      return { owned: typeof custom === 'object' && custom !== null && custom[MANAGED_BY_KEY] === MANAGED_BY_VALUE, currentVersion: 0 };
+    }
+    const path = metadataPath(this.mount, this.version, key);
+    const site = { operation: 'ReadSecretData', path };
+    const res = await this.authed(site, 'GET', path, { signal });
+    if (res.status === 404) return { owned: false, currentVersion: 0 };
+    if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
+    const data = res.body?.data as { custom_metadata?: Record<string, unknown> | null; current_version?: unknown } | undefined;
+    const version = typeof data?.current_version === 'number' ? data.current_version : 1;
+    return { owned: data?.custom_metadata?.[MANAGED_BY_KEY] === MANAGED_BY_VALUE, currentVersion: version };
+  }
+
+  private async write(site: VaultCallSite, method: 'POST' | 'DELETE', path: string, body: unknown, signal: AbortSignal | undefined): Promise<void> {
+    const res = await this.authed(site, method, path, { ...(body !== undefined ? { body } : {}), signal });
+    if (res.status === 404 && method === 'DELETE') return;
+    if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
+  }
+
+  async pushValue(req: PushRequest, signal?: AbortSignal): Promise<void> {
+    const key = req.ref.remoteKey;
+    const property = req.ref.property ?? '';
+    const path = dataPath(this.mount, this.version, key);
+    const where = `Vault ${JSON.stringify(path)}`;
+    const existing = await this.readExisting(key, signal);
+    let currentVersion = 0;
+    if (existing) {
+      const own = await this.ownedByUs(key, existing, signal);
+      if (!own.owned) throw new RemoteNotOwnedError(where);
+      currentVersion = own.currentVersion;
+      if (this.version === 'v1') delete existing.custom_metadata;
+    }
+    const text = new TextDecoder().decode(req.value);
+    let next: Record<string, unknown>;
+    if (property !== '') {
+      // Unchanged: no new version.
+      if (existing && existing[property] === text) return;
+      next = { ...(existing ?? {}), [property]: text };
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new ProviderError('InvalidRequest', `${where}: a push without remoteRef.property needs a JSON object (push the whole Secret, or set a property)`);
+      }
+      next = parsed as Record<string, unknown>;
+      if (existing && goJsonMarshal(existing) === goJsonMarshal(next)) return;
+    }
+    const mark = { [MANAGED_BY_KEY]: MANAGED_BY_VALUE };
+    if (this.version === 'v1') {
+      await this.write({ operation: 'WriteSecretData', path }, 'POST', path, { ...next, custom_metadata: mark }, signal);
+      return;
+    }
+    const metaPath = metadataPath(this.mount, this.version, key);
+    await this.write({ operation: 'WriteSecretData', path: metaPath }, 'POST', metaPath, { custom_metadata: mark }, signal);
+    // check-and-set: 0 creates only; otherwise the version we read, so a concurrent writer wins
+    // and this push fails (and is retried) rather than overwriting it.
+    const options = this.checkAndSetRequired ? { options: { cas: existing ? currentVersion : 0 } } : {};
+    await this.write({ operation: 'WriteSecretData', path }, 'POST', path, { data: next, ...options }, signal);
+  }
+
+  async deleteValue(ref: PushRef, signal?: AbortSignal): Promise<void> {
+    const key = ref.remoteKey;
+    const path = dataPath(this.mount, this.version, key);
+    const existing = await this.readExisting(key, signal);
+    if (!existing) return;
+    const own = await this.ownedByUs(key, existing, signal);
+    // Not ours: left as it is (ESO returns quietly too).
+    if (!own.owned) return;
+    const property = ref.property ?? '';
+    if (property !== '') {
+      delete existing[property];
+      if (this.version === 'v1' && Object.keys(existing).length === 1) delete existing.custom_metadata;
+      if (Object.keys(existing).length > 0) {
+        const body = this.version === 'v2'
+          ? { data: existing, ...(this.checkAndSetRequired ? { options: { cas: own.currentVersion } } : {}) }
+          : existing;
+        await this.write({ operation: 'DeleteSecret', path }, 'POST', path, body, signal);
+        return;
+      }
+    }
+    await this.write({ operation: 'DeleteSecret', path }, 'DELETE', path, undefined, signal);
+    if (this.version === 'v2') {
+      const metaPath = metadataPath(this.mount, this.version, key);
+      await this.write({ operation: 'DeleteSecret', path: metaPath }, 'DELETE', metaPath, undefined, signal);
+    }
+  }
+
+  async remoteExists(ref: PushRef, signal?: AbortSignal): Promise<boolean> {
+    const existing = await this.readExisting(ref.remoteKey, signal);
+    if (!existing) return false;
+    if (!ref.property) return true;
+    const v = existing[ref.property];
+    return v !== undefined && v !== null;
   }
 
   async validate(signal?: AbortSignal): Promise<void> {

@@ -71,7 +71,7 @@ export async function newVaultClient(config: VaultProvider, ctx: ProviderContext
     const tlsId = createHash('sha256').update(`${ca ?? ''}\u0000${cert ?? ''}`).digest('hex');
     const auth = await resolveAuth(config, ctx, [transport.server, tlsId]);
     const mount = (config.path !== undefined ? trimSlashes(config.path) : '') || undefined;
-    return new VaultKvClient({ transport, auth, logins: extras.logins ?? sharedLoginCache, mount, version: config.version ?? 'v2' });
+    return new VaultKvClient({ transport, auth, logins: extras.logins ?? sharedLoginCache, mount, version: config.version ?? 'v2', checkAndSetRequired: config.checkAndSet?.required });
   } catch (err) {
     transport.close();
     throw err;
@@ -81,8 +81,7 @@ export async function newVaultClient(config: VaultProvider, ctx: ProviderContext
 export const vaultProvider: Provider<VaultProvider> = {
   name: 'vault',
   validateConfig: (config) => validateVaultConfig(config),
-  // status.capabilities as ESO 2.9 reports it for this provider (what its API can do; Tessera
-  // itself only reads: it has no PushSecret). Printer columns and scripts compare it with ESO's.
+  // status.capabilities as ESO 2.9 reports it for this provider: KV reads and writes.
   capabilities: () => 'ReadWrite',
   newClient: (config, ctx): Promise<ProviderClient> => newVaultClient(config, ctx),
   controllerIdentity: (config) => vaultControllerIdentity(config),
