@@ -2,11 +2,13 @@
 // RBAC rules, label selectors and existing Secrets written by ESO carry them.
 
 export const GROUP = 'external-secrets.io';
+/** kubectl get external-secrets lists every kind of the group. */
+export const CATEGORY = 'external-secrets';
 /** The version objects are stored in. */
 export const STORAGE_VERSION = 'v1';
 /** Every served version, newest first. */
 export const SERVED_VERSIONS = ['v1', 'v1beta1'] as const;
-export type ApiVersionName = (typeof SERVED_VERSIONS)[number];
+export type ApiVersionName = (typeof SERVED_VERSIONS)[number] | 'v1alpha1';
 
 export const API_VERSION_V1 = `${GROUP}/v1`;
 export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
@@ -14,8 +16,25 @@ export const API_VERSION_V1BETA1 = `${GROUP}/v1beta1`;
 export const KIND_EXTERNAL_SECRET = 'ExternalSecret';
 export const KIND_SECRET_STORE = 'SecretStore';
 export const KIND_CLUSTER_SECRET_STORE = 'ClusterSecretStore';
-export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE;
-export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE];
+export type ApiKind = typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE
+  | GeneratorKind;
+
+/** The generators.external-secrets.io group of ESO 2.9: every kind is served at v1alpha1 only. */
+export const GENERATORS_GROUP = 'generators.external-secrets.io';
+export const GENERATORS_VERSION = 'v1alpha1';
+export const GENERATORS_API_VERSION = `${GENERATORS_GROUP}/${GENERATORS_VERSION}`;
+/** The category every generator CRD carries besides CATEGORY, as in ESO (`kubectl get external-secrets-generators`). */
+export const GENERATORS_CATEGORY = 'external-secrets-generators';
+/** The namespaced generator kinds of ESO 2.9, in its ClusterGenerator enum order. */
+export const GENERATOR_KINDS = [
+  'ACRAccessToken', 'BeyondtrustWorkloadCredentialsDynamicSecret', 'CloudsmithAccessToken', 'ECRAuthorizationToken',
+  'Fake', 'GCRAccessToken', 'GithubAccessToken', 'GitlabDeployToken', 'QuayAccessToken', 'Password', 'SSHKey',
+  'STSSessionToken', 'UUID', 'VaultDynamicSecret', 'Webhook', 'Grafana', 'MFA',
+] as const;
+export type NamespacedGeneratorKind = (typeof GENERATOR_KINDS)[number];
+export type GeneratorKind = NamespacedGeneratorKind | 'ClusterGenerator' | 'GeneratorState';
+export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE,
+  ...GENERATOR_KINDS, 'ClusterGenerator', 'GeneratorState'];
 
 export interface ResourceNames {
   kind: ApiKind;
@@ -24,6 +43,24 @@ export interface ResourceNames {
   singular: string;
   shortNames: string[];
   scope: 'Namespaced' | 'Cluster';
+  /** API group; GROUP when absent. */
+  group?: string;
+  /** Served versions, newest first; SERVED_VERSIONS when absent. */
+  versions?: readonly ApiVersionName[];
+  /** The version objects are stored in; STORAGE_VERSION when absent. */
+  storageVersion?: ApiVersionName;
+  /** CRD categories; [CATEGORY] when absent. */
+  categories?: readonly string[];
+}
+
+/** RESOURCES entry of a generators.external-secrets.io kind (plural: lower-case kind + "s", as ESO's). */
+function generatorResource(kind: GeneratorKind, scope: 'Namespaced' | 'Cluster' = 'Namespaced', shortNames: string[] = []): ResourceNames {
+  const singular = kind.toLowerCase();
+  return {
+    kind, listKind: `${kind}List`, plural: `${singular}s`, singular, shortNames, scope,
+    group: GENERATORS_GROUP, versions: [GENERATORS_VERSION], storageVersion: GENERATORS_VERSION,
+    categories: [CATEGORY, GENERATORS_CATEGORY],
+  };
 }
 
 export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
@@ -51,10 +88,10 @@ export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
     shortNames: ['css'],
     scope: 'Cluster',
   },
+  ...(Object.fromEntries(GENERATOR_KINDS.map((k) => [k, generatorResource(k)])) as Record<NamespacedGeneratorKind, ResourceNames>),
+  ClusterGenerator: generatorResource('ClusterGenerator', 'Cluster'),
+  GeneratorState: generatorResource('GeneratorState', 'Namespaced', ['gs']),
 };
-
-/** kubectl get external-secrets lists every kind of the group. */
-export const CATEGORY = 'external-secrets';
 
 /** Label ESO puts on its CRDs. */
 export const LABEL_COMPONENT = 'external-secrets.io/component';

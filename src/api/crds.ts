@@ -4,6 +4,7 @@ import {
   type ApiKind, type ApiVersionName,
 } from './constants.ts';
 import { schemaFor } from './schema.ts';
+import { generatorPrinterColumns, isGeneratorKind } from './schema-generators.ts';
 
 interface PrinterColumn {
   name: string;
@@ -16,6 +17,7 @@ const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
 
 /** Same columns as ESO, so `kubectl get es,ss,css` reads the same. */
 function printerColumns(kind: ApiKind): PrinterColumn[] {
+  if (isGeneratorKind(kind)) return generatorPrinterColumns(kind);
   if (kind === 'ExternalSecret') {
     return [
       { name: 'StoreType', type: 'string', jsonPath: '.spec.secretStoreRef.kind' },
@@ -51,14 +53,15 @@ function selectableFields(kind: ApiKind, version: ApiVersionName): Array<{ jsonP
 
 function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, unknown> {
   const fields = selectableFields(kind, version);
+  const columns = printerColumns(kind);
   return {
     name: version,
     served: true,
-    storage: version === STORAGE_VERSION,
+    storage: version === (RESOURCES[kind].storageVersion ?? STORAGE_VERSION),
     ...(version === 'v1beta1'
       ? { deprecated: true, deprecationWarning: `${GROUP}/v1beta1 ${kind} is deprecated; use ${GROUP}/v1` }
       : {}),
-    additionalPrinterColumns: printerColumns(kind),
+    ...(columns.length ? { additionalPrinterColumns: columns } : {}),
     ...(fields.length ? { selectableFields: fields } : {}),
     schema: { openAPIV3Schema: schemaFor(kind, version) },
     subresources: { status: {} },
@@ -67,17 +70,18 @@ function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, un
 
 export function crdFor(kind: ApiKind): Record<string, unknown> {
   const names = RESOURCES[kind];
+  const group = names.group ?? GROUP;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: `${names.plural}.${GROUP}`,
+      name: `${names.plural}.${group}`,
       labels: { [LABEL_COMPONENT]: 'controller' },
     },
     spec: {
-      group: GROUP,
+      group,
       names: {
-        categories: [CATEGORY],
+        categories: [...(names.categories ?? [CATEGORY])],
         kind: names.kind,
         listKind: names.listKind,
         plural: names.plural,
@@ -88,7 +92,7 @@ export function crdFor(kind: ApiKind): Record<string, unknown> {
       // v1 and v1beta1 have the same shape (v1 only adds fields), so the apiserver rewrites the
       // apiVersion and nothing else: no conversion webhook. See docs/adr/0001-api-versions.md.
       conversion: { strategy: 'None' },
-      versions: SERVED_VERSIONS.map((v) => versionEntry(kind, v)),
+      versions: (names.versions ?? SERVED_VERSIONS).map((v) => versionEntry(kind, v)),
     },
   };
 }

@@ -1,5 +1,5 @@
 // Generates TypeScript interfaces from the schema source (v1, the storage version).
-import { KINDS, STORAGE_VERSION } from './constants.ts';
+import { KINDS, RESOURCES, STORAGE_VERSION } from './constants.ts';
 import { typeNameOf, type Schema } from './openapi.ts';
 import { schemaFor } from './schema.ts';
 
@@ -85,19 +85,20 @@ export function generateTypes(): string {
   const emitter = new Emitter();
   const roots: string[] = [];
   for (const kind of KINDS) {
-    const schema = schemaFor(kind, STORAGE_VERSION);
+    const schema = schemaFor(kind, RESOURCES[kind].storageVersion ?? STORAGE_VERSION);
     const spec = schema.properties!['spec']!;
-    const status = schema.properties!['status']!;
+    const status = schema.properties!['status'];
     const specType = emitter.typeOf(spec, '');
-    const statusType = emitter.typeOf(status, '');
+    const statusType = status ? emitter.typeOf(status, '') : undefined;
+    const specRequired = schema.required?.includes('spec') ?? false;
     roots.push([
       `/** ${escapeDoc(schema.description ?? kind)} */`,
       `export interface ${kind} {`,
       `  apiVersion?: string;`,
       `  kind?: ${JSON.stringify(kind)};`,
       `  metadata: ObjectMeta;`,
-      `  spec: ${specType};`,
-      `  status?: ${statusType};`,
+      `  spec${specRequired ? '' : '?'}: ${specType};`,
+      ...(statusType ? [`  status?: ${statusType};`] : []),
       `}`,
     ].join('\n'));
   }
