@@ -6,6 +6,7 @@ import { ProviderError } from '../providers/provider.ts';
 import { StoreProviderConfigError } from '../providers/registry.ts';
 import { isAbortError } from '../providers/common/shared-call.ts';
 import { ApiError } from '../kube/client.ts';
+import { GeneratorError } from '../generators/index.ts';
 import type { RetryHints } from '../kube/controller.ts';
 
 /** SecretStore / ClusterSecretStore Ready condition reasons, as ESO writes them. */
@@ -30,6 +31,10 @@ export const ControllerErrorCode = {
   TemplateSourceNotFound: 'TemplateSourceNotFound',
   SecretWriteFailed: 'SecretWriteFailed',
   InvalidSpec: 'InvalidSpec',
+  GeneratorNotFound: 'GeneratorNotFound',
+  GeneratorNotSupported: 'GeneratorNotSupported',
+  GeneratorInvalid: 'GeneratorInvalid',
+  GeneratorFailed: 'GeneratorFailed',
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
@@ -86,6 +91,27 @@ export const controllerErrors = {
   /** A refused Secret write, described without the apiserver's message (it quotes the invalid value). */
   secretWriteRefused: (name: string, err: unknown) =>
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${writeFailureDetail(err)}`, true),
+  /**
+   * A generator's failure for status, prefixed with the generatorRef's field. Generator objects
+   * are not watched, so a missing or invalid one is retried slowly (its fix re-enqueues nothing);
+   * a kind this build lacks is terminal; a remote call's failure is retried like a store's.
+   */
+  fromGenerator: (field: string, err: unknown): ControllerError => {
+    if (err instanceof GeneratorError) {
+      const code = err.reason === 'NotFound' ? ControllerErrorCode.GeneratorNotFound
+        : err.reason === 'NotSupported' ? ControllerErrorCode.GeneratorNotSupported
+        : ControllerErrorCode.GeneratorInvalid;
+      return new ControllerError(code, `${field}: ${err.message}`, err.reason !== 'NotSupported', { retryAfterMs: SLOW_RETRY_MS });
+    }
+    if (isAbortError(err) || err instanceof ApiError) {
+      return new ControllerError(ControllerErrorCode.GeneratorFailed, `${field}: the generator could not run (${err instanceof ApiError ? `reading it: ${err.code}` : (err as Error).name})`, true, { cause: err });
+    }
+    if (err instanceof ProviderError) {
+      return new ControllerError(ControllerErrorCode.GeneratorFailed, `${field}: ${err.message}`, true, { cause: err, retryAfterMs: err.retryable ? undefined : SLOW_RETRY_MS });
+    }
+    const name = err instanceof Error ? err.name : typeof err;
+    return new ControllerError(ControllerErrorCode.GeneratorFailed, `${field}: the generator failed (unexpected ${name})`, true);
+  },
   /** Wraps a provider failure for status: the provider's message is already value-free. */
   fromProvider: (store: string, err: unknown) => {
     if (err instanceof ControllerError) return err;
