@@ -15,7 +15,7 @@ import {
 
 /** The kinds this build generates values for; every other generator kind is admitted and refused at run time. */
 export const SUPPORTED_GENERATOR_KINDS: ReadonlySet<NamespacedGeneratorKind> = new Set([
-  'Password', 'UUID', 'Fake', 'SSHKey', 'MFA', 'STSSessionToken', 'VaultDynamicSecret', 'Webhook',
+  'Password', 'UUID', 'Fake', 'SSHKey', 'MFA', 'ECRAuthorizationToken', 'STSSessionToken', 'VaultDynamicSecret', 'Webhook',
 ]);
 
 /** Bounds on what a tenant's generator spec makes the controller compute. */

@@ -9,7 +9,7 @@ import { storeCredentials, stsFactory } from '../providers/aws/credentials.ts';
 import type { AWSProvider } from '../providers/aws/config.ts';
 import { toProviderError } from '../providers/aws/errors.ts';
 import { regionFrom } from '../providers/aws/refs.ts';
-import type { SdkSettings } from '../providers/aws/sdk.ts';
+import { clientConfig, countApiCalls, withDeadline, type SdkSettings } from '../providers/aws/sdk.ts';
 import { generatorErrors } from './errors.ts';
 
 type AwsGeneratorSpec = Pick<STSSessionTokenSpec, 'region' | 'auth' | 'role'>;
@@ -64,4 +64,39 @@ export function splitEcrToken(token: string, field: string): { username: string;
   return { username: parts[0]!, password: parts[1]! };
 }
 
-export type EcrAuthorizationTokenSpec = ECRAuthorizationTokenSpec;
+/**
+ * ECR's private registry token. The public registry (scope: public) needs ECR Public's SDK, which
+ * this build does not carry: refused by field.
+ */
+export async function generateEcrAuthorizationToken(spec: ECRAuthorizationTokenSpec, ctx: ProviderContext, signal: AbortSignal, field = 'spec'): Promise<Record<string, Uint8Array>> {
+  if (spec.scope === 'public') throw generatorErrors.invalidSpec(`${field}.scope`, 'the public ECR registry is not supported by this build (private only)');
+  const { settings, sts, credentials } = await session(spec, ctx, field);
+  try {
+    const sdk = await import('@aws-sdk/client-ecr');
+    const client = new sdk.ECRClient(clientConfig(settings, 'ecr', credentials));
+    countApiCalls(client, 'ecr', settings.onApiCall);
+    withDeadline(client, settings.deadlineMs);
+    try {
+      const site = { service: 'ECR', operation: 'GetAuthorizationToken' };
+      const out = await client.send(new sdk.GetAuthorizationTokenCommand({}), { abortSignal: signal }).catch((e: unknown) => {
+        if (signal.aborted) throw e;
+        throw toProviderError(e, site);
+      });
+      const data = out.authorizationData ?? [];
+      if (data.length !== 1 || !data[0]!.authorizationToken) {
+        throw toProviderError(new Error(`expected one authorization token, found ${data.length}`), site);
+      }
+      const { username, password } = splitEcrToken(data[0]!.authorizationToken, `${field}`);
+      return {
+        username: text(username),
+        password: text(password),
+        proxy_endpoint: text(data[0]!.proxyEndpoint ?? ''),
+        expires_at: text(unixSeconds(data[0]!.expiresAt)),
+      };
+    } finally {
+      client.destroy();
+    }
+  } finally {
+    sts.close();
+  }
+}

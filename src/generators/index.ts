@@ -12,10 +12,10 @@ import {
 } from '../api/constants.ts';
 import { CLUSTER_GENERATOR_SPEC_KEYS, SUPPORTED_GENERATOR_KINDS } from '../api/schema-generators.ts';
 import type {
-  FakeSpec, MFASpec, PasswordSpec, SSHKeySpec, STSSessionTokenSpec, VaultDynamicSecretSpec, WebhookSpec,
+  ECRAuthorizationTokenSpec, FakeSpec, MFASpec, PasswordSpec, SSHKeySpec, STSSessionTokenSpec, VaultDynamicSecretSpec, WebhookSpec,
 } from '../api/types.generated.ts';
 import type { ProviderContext } from '../providers/provider.ts';
-import { generateStsSessionToken } from './aws.ts';
+import { generateEcrAuthorizationToken, generateStsSessionToken } from './aws.ts';
 import { generatorErrors } from './errors.ts';
 import { mfaOutput } from './mfa.ts';
 import { generatePasswords } from './password.ts';
@@ -108,6 +108,8 @@ export async function generate(deps: GeneratorDeps, namespace: string, ref: Gene
     }
     case 'STSSessionToken':
       return { values: await generateStsSessionToken(spec as STSSessionTokenSpec, ctx(), signal, field) };
+    case 'ECRAuthorizationToken':
+      return { values: await generateEcrAuthorizationToken(spec as ECRAuthorizationTokenSpec, ctx(), signal, field) };
     case 'VaultDynamicSecret':
       return { values: await generateVaultDynamicSecret(spec as VaultDynamicSecretSpec, ctx(), signal, field) };
     case 'Webhook':

@@ -174,6 +174,24 @@ describe('generators through the operator', () => {
     await assertNowhere([data['secret_access_key']!, data['session_token']!]);
   });
 
+  it('ECRAuthorizationToken against moto', async () => {
+    await generator('ECRAuthorizationToken', 'ecr', {
+      region: env.AWS_REGION,
+      auth: { secretRef: { accessKeyIDSecretRef: { name: 'aws', key: 'id' }, secretAccessKeySecretRef: { name: 'aws', key: 'secret' } } },
+    });
+    await externalSecret('ecr', [{ kind: 'ECRAuthorizationToken', name: 'ecr' }], {
+      target: { template: { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': '{"auths":{"{{ .proxy_endpoint }}":{"username":"{{ .username }}","password":"{{ .password }}"}}}' } } },
+    });
+    await waitReady(admin, ns, 'ecr', 'True', /./, 60_000);
+    const secret = await admin.get<Secret & { type?: string }>(core.secrets, ns, 'ecr');
+    assert.equal(secret.type, 'kubernetes.io/dockerconfigjson');
+    const auths = (JSON.parse(decodeSecret(secret)['.dockerconfigjson']!) as { auths: Record<string, { username: string; password: string }> }).auths;
+    const [endpoint, creds] = Object.entries(auths)[0]!;
+    assert.match(endpoint, /^https:\/\/\d+\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/);
+    assert.equal(creds.username, 'AWS');
+    assert.ok(creds.password.length > 0);
+  });
+
   it('VaultDynamicSecret issues a certificate from OpenBao\'s PKI engine', async () => {
     const mount = `pki-gen-${run}`;
     await bao('POST', `sys/mounts/${mount}`, { type: 'pki', config: { max_lease_ttl: '24h' } });
