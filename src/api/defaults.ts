@@ -1,6 +1,6 @@
 // Structural defaulting, as the apiserver applies `default` from the CRD schema on create/update
 // and on read. Offline tools (render, lint) call it so they see the object the controller sees.
-import { SERVED_VERSIONS, type ApiKind, type ApiVersionName } from './constants.ts';
+import { RESOURCES, SERVED_VERSIONS, STORAGE_VERSION, type ApiKind, type ApiVersionName } from './constants.ts';
 import type { Schema } from './openapi.ts';
 import { schemaFor } from './schema.ts';
 
@@ -15,13 +15,17 @@ export function cachedSchema(kind: ApiKind, version: ApiVersionName): Schema {
   return schema;
 }
 
-/** The served version named by obj.apiVersion ("external-secrets.io/v1beta1" → "v1beta1"); v1 if absent. */
-export function versionOf(obj: unknown): ApiVersionName | undefined {
+/**
+ * The served version named by obj.apiVersion ("external-secrets.io/v1beta1" → "v1beta1"); the
+ * storage version if absent. With `kind`, that kind's versions (generators: v1alpha1 only).
+ */
+export function versionOf(obj: unknown, kind?: ApiKind): ApiVersionName | undefined {
+  const served: readonly string[] = (kind && RESOURCES[kind].versions) ?? SERVED_VERSIONS;
   const apiVersion = (obj as { apiVersion?: unknown } | null)?.apiVersion;
-  if (apiVersion === undefined) return 'v1';
+  if (apiVersion === undefined) return (kind && RESOURCES[kind].storageVersion) ?? STORAGE_VERSION;
   if (typeof apiVersion !== 'string') return undefined;
   const version = apiVersion.split('/')[1];
-  return (SERVED_VERSIONS as readonly string[]).includes(version ?? '') ? (version as ApiVersionName) : undefined;
+  return served.includes(version ?? '') ? (version as ApiVersionName) : undefined;
 }
 
 function defaultInto(schema: Schema, value: unknown): unknown {
@@ -44,6 +48,6 @@ function defaultInto(schema: Schema, value: unknown): unknown {
 
 /** Returns a defaulted deep copy of an external-secrets.io object of the given kind. */
 export function applyDefaults<T>(kind: ApiKind, obj: T): T {
-  const version = versionOf(obj) ?? 'v1';
+  const version = versionOf(obj, kind) ?? RESOURCES[kind].storageVersion ?? STORAGE_VERSION;
   return defaultInto(cachedSchema(kind, version), structuredClone(obj)) as T;
 }

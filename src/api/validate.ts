@@ -2,7 +2,7 @@
 // of the CEL rules for the cross-field part). Used by `tessera render`; the apiserver
 // remains the authority in a cluster. Messages follow the apiserver's wording and name the field.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { GROUP, KINDS, SERVED_VERSIONS, type ApiKind, type ApiVersionName } from './constants.ts';
+import { GROUP, KINDS, RESOURCES, SERVED_VERSIONS, type ApiKind, type ApiVersionName } from './constants.ts';
 import { applyDefaults, cachedSchema, versionOf } from './defaults.ts';
 import { isValidDuration } from './duration.ts';
 import { ruleCheckOf, type Schema } from './openapi.ts';
@@ -156,9 +156,10 @@ export function validate(kind: ApiKind, obj: unknown, options: ValidateOptions =
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     return [{ path: '', message: `Invalid value: must be an object` }];
   }
-  const version = versionOf(obj);
+  const version = versionOf(obj, kind);
   if (!version) {
-    const served = SERVED_VERSIONS.map((v) => `"${GROUP}/${v}"`).join(', ');
+    const r = RESOURCES[kind];
+    const served = (r.versions ?? SERVED_VERSIONS).map((v) => `"${r.group ?? GROUP}/${v}"`).join(', ');
     return [{ path: 'apiVersion', message: `Unsupported value: ${describe((obj as { apiVersion?: unknown }).apiVersion)}: supported values: ${served}` }];
   }
   const kindField = (obj as { kind?: unknown }).kind;
