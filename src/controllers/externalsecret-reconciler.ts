@@ -260,7 +260,7 @@ export class ExternalSecretReconciler {
       const maxAge = maxReadAgeMs({ specChanged: state.specChanged, targetBroken: state.targetBroken, firstSync, refreshMs, providerCacheTtlMs: this.providerCacheTtlMs });
       const fetched = await this.fetchRemoteValues(es, maxAge, signal);
       if (fetched === 'skip') {
-        log.debug({ store: storeName }, 'skipped: the store belongs to another controller class');
+        log.debug({ store: storeName }, 'skipped: a store or generator belongs to another controller class');
         return {};
       }
       const plan = await this.syncSecret(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
@@ -436,7 +436,7 @@ export class ExternalSecretReconciler {
       }),
     );
     const dataFrom = Promise.all(
-      (es.spec.dataFrom ?? []).map(async (d, i): Promise<FetchedDataFrom> => {
+      (es.spec.dataFrom ?? []).map(async (d, i): Promise<FetchedDataFrom | 'skip'> => {
         // A generator runs on every sync, never through the reader's cache (fresh values each refresh).
         if (d.sourceRef?.generatorRef) return generatedDataFrom(this.generate, ns, d.sourceRef.generatorRef, `spec.dataFrom[${i}].sourceRef.generatorRef`, signal);
         const h = await storeFor(d.sourceRef, `spec.dataFrom[${i}]`);
@@ -453,7 +453,9 @@ export class ExternalSecretReconciler {
     );
     // Awaited together: a rejection of one must not leave the other's rejection unhandled.
     const [d, df] = await Promise.all([data, dataFrom]);
-    return { data: d, dataFrom: df };
+    // A generator of another controller class makes the ExternalSecret another controller's (as in ESO).
+    if (df.includes('skip')) return 'skip';
+    return { data: d, dataFrom: df as FetchedDataFrom[] };
   }
 
   private async writeStatus(r: Reconcile, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: boolean): Promise<void> {

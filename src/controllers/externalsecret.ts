@@ -129,7 +129,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: log,
     controllerClass: o.controllerClass,
     providerCacheTtlMs: o.providerCacheTtlMs,
-    generate: kubeGenerateValues({ kube, env: o.env, callDeadlineMs: o.providerTimeoutMs }),
+    generate: kubeGenerateValues({ kube, env: o.env, callDeadlineMs: o.providerTimeoutMs, controllerClass: o.controllerClass }),
   });
 
   const limits = bulkheadLimits(o);

@@ -6,7 +6,7 @@
 import { GENERATORS_GROUP, GENERATORS_VERSION, RESOURCES, type GeneratorKind } from '../api/constants.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../kube/types.ts';
-import { generate, type GeneratedOutput, type GeneratorDeps, type GeneratorRef } from '../generators/index.ts';
+import { GeneratorError, generate, type GeneratedOutput, type GeneratorDeps, type GeneratorRef } from '../generators/index.ts';
 import type { RemoteValue } from '../providers/provider.ts';
 import { controllerErrors } from './errors.ts';
 import { kubeProviderContext } from './stores.ts';
@@ -19,6 +19,7 @@ export function generatorResource(kind: GeneratorKind): ResourceType {
 
 export interface KubeGeneratorOptions {
   kube: Pick<KubeClient, 'tryGet' | 'get' | 'request'>;
+  controllerClass?: string | undefined;
   env?: Record<string, string | undefined> | undefined;
   callDeadlineMs?: number | undefined;
 }
@@ -30,6 +31,7 @@ export interface KubeGeneratorOptions {
  */
 export function kubeGeneratorDeps(o: KubeGeneratorOptions): GeneratorDeps {
   return {
+    controllerClass: o.controllerClass,
     getGenerator: (kind, namespace, name, signal) => o.kube.tryGet<KubeObject & { spec?: unknown }>(generatorResource(kind), namespace, name, { signal }),
     readSecret: async (namespace, name, signal) => {
       const s = await o.kube.tryGet<Secret>(core.secrets, namespace, name, { signal });
@@ -52,14 +54,18 @@ export function kubeGenerateValues(o: KubeGeneratorOptions): GenerateValues {
   return (namespace, ref, signal) => generate(deps, namespace, ref, signal);
 }
 
-/** A dataFrom entry's generated values, keyed as generated, or its failure as a catalog error. */
-export async function generatedDataFrom(generateValues: GenerateValues | undefined, namespace: string, ref: GeneratorRef, field: string, signal: AbortSignal | undefined): Promise<Map<string, RemoteValue>> {
+/**
+ * A dataFrom entry's generated values, keyed as generated, or its failure as a catalog error;
+ * 'skip' when the generator belongs to another controller class (the ExternalSecret is not ours).
+ */
+export async function generatedDataFrom(generateValues: GenerateValues | undefined, namespace: string, ref: GeneratorRef, field: string, signal: AbortSignal | undefined): Promise<Map<string, RemoteValue> | 'skip'> {
   if (!generateValues) throw controllerErrors.unsupportedSource(field, 'generators');
   try {
     const out = await generateValues(namespace, ref, signal ?? new AbortController().signal);
     return new Map(Object.entries(out.values).map(([k, v]) => [k, { value: v }]));
   } catch (e) {
     if (signal?.aborted) throw e;
+    if (e instanceof GeneratorError && e.reason === 'OtherController') return 'skip';
     throw controllerErrors.fromGenerator(field, e);
   }
 }

@@ -9,7 +9,12 @@ export type GeneratorFailure =
   /** A kind ESO has that this build does not run. */
   | 'NotSupported'
   /** The spec asks for something the generator cannot do (names the field). */
-  | 'InvalidSpec';
+  | 'InvalidSpec'
+  /**
+   * The generator's spec.controller names another controller class: as in ESO, the
+   * ExternalSecret belongs to that controller and is skipped (not a failure).
+   */
+  | 'OtherController';
 
 export class GeneratorError extends Error {
   readonly reason: GeneratorFailure;

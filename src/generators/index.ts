@@ -16,7 +16,7 @@ import type {
 } from '../api/types.generated.ts';
 import type { ProviderContext } from '../providers/provider.ts';
 import { generateEcrAuthorizationToken, generateStsSessionToken } from './aws.ts';
-import { generatorErrors } from './errors.ts';
+import { GeneratorError, generatorErrors } from './errors.ts';
 import { mfaOutput } from './mfa.ts';
 import { generatePasswords } from './password.ts';
 import { generateSshKey } from './sshkey.ts';
@@ -35,6 +35,8 @@ export interface GeneratorDeps {
   providerContext(namespace: string, label: string): ProviderContext;
   /** Milliseconds since the epoch (TOTP). */
   now?: () => number;
+  /** --controller-class: a generator whose spec.controller names another class is not ours (ESO's rule). */
+  controllerClass?: string | undefined;
 }
 
 export interface GeneratedOutput {
@@ -73,6 +75,10 @@ async function resolve(deps: GeneratorDeps, namespace: string, ref: GeneratorRef
   if (!SUPPORTED_GENERATOR_KINDS.has(ref.kind)) throw generatorErrors.notSupported(ref.kind);
   const obj = await deps.getGenerator(ref.kind, namespace, ref.name, signal);
   if (!obj) throw generatorErrors.notFound(ref.kind, ref.name, namespace);
+  const controller = (obj.spec as { controller?: unknown } | undefined)?.controller;
+  if (typeof controller === 'string' && controller !== '' && deps.controllerClass !== undefined && controller !== deps.controllerClass) {
+    throw new GeneratorError('OtherController', `${ref.kind} ${JSON.stringify(ref.name)} belongs to controller class ${JSON.stringify(controller)}`);
+  }
   const label = `${ref.kind} ${JSON.stringify(ref.name)}`;
   return { kind: ref.kind, spec: obj.spec ?? {}, label, field: `${label} spec` };
 }

@@ -722,6 +722,14 @@ describe('ExternalSecret reconciler: generators', () => {
     assert.deepEqual(out.events, ['Warning UpdateFailed']);
   });
 
+  it('a generator of another controller class makes the ExternalSecret another controller\'s: nothing written, no error', async () => {
+    const generate: GenerateValues = async () => { throw new GeneratorError('OtherController', 'Password "pw" belongs to controller class "other"'); };
+    const out = await run({ name: 'other class', es: generatorOnly(), stores: [], generate, expect: { calls: [] } });
+    assert.equal(out.error, undefined);
+    assert.deepEqual(out.world.calls, []);
+    assert.deepEqual(out.events, []);
+  });
+
   it('without a secretStoreRef, an entry that reads a store is refused by field', async () => {
     const es = generatorOnly();
     es.spec.data = [{ secretKey: 'x', remoteRef: { key: 'db/password' } }];

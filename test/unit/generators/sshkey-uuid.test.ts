@@ -76,3 +76,12 @@ test('resolution: ClusterGenerator inner spec, unsupported kinds by name, missin
   await assert.rejects(generate(deps, 'ns', { kind: 'Password', name: 'nope' }, signal), /Password "nope" in namespace "ns" not found/);
   await assert.rejects(generate(deps, 'ns', { apiVersion: 'v1', kind: 'Password', name: 'p' }, signal), /generatorRef\.apiVersion/);
 });
+
+test('a generator whose spec.controller names another controller class is refused as OtherController (ESO skips the ExternalSecret)', async () => {
+  const signal = new AbortController().signal;
+  const objects = { 'Fake/ns/mine': { spec: { controller: 'a', data: { k: 'v' } } }, 'Fake/ns/theirs': { spec: { controller: 'b', data: { k: 'v' } } }, 'Fake/ns/any': { spec: { data: { k: 'v' } } } };
+  const deps = { ...memoryDeps(objects), controllerClass: 'a' };
+  assert.equal(Buffer.from((await generate(deps, 'ns', { kind: 'Fake', name: 'mine' }, signal)).values['k']!).toString(), 'v');
+  assert.equal(Buffer.from((await generate(deps, 'ns', { kind: 'Fake', name: 'any' }, signal)).values['k']!).toString(), 'v');
+  await assert.rejects(generate(deps, 'ns', { kind: 'Fake', name: 'theirs' }, signal), (e: unknown) => (e as { reason?: string }).reason === 'OtherController');
+});
