@@ -41,7 +41,7 @@ export function kubeGeneratorDeps(o: KubeGeneratorOptions): GeneratorDeps {
       return { labels: s.metadata?.labels ?? {}, data };
     },
     providerContext: (namespace, label) => kubeProviderContext({
-      kube: o.kube as KubeClient, label, ownNamespace: namespace, defaultNamespace: namespace, provider: 'generator', env: o.env, callDeadlineMs: o.callDeadlineMs,
+      kube: o.kube as KubeClient, label, ownNamespace: namespace, confined: 'a generator', defaultNamespace: namespace, provider: 'generator', env: o.env, callDeadlineMs: o.callDeadlineMs,
     }),
   };
 }

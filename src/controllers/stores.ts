@@ -232,6 +232,8 @@ export interface KubeProviderContextOptions {
   label: string;
   /** When set, every reference must stay in this namespace (a SecretStore's, a namespaced generator's). */
   ownNamespace: string | undefined;
+  /** Who is confined to ownNamespace, for the refusal ("a SecretStore", "a generator"). */
+  confined?: string | undefined;
   /** The namespace of a reference that names none (a ClusterSecretStore: the ExternalSecret's). */
   defaultNamespace: string;
   /** The provider label of the api-calls metric when a call names none. */
@@ -247,7 +249,7 @@ export function kubeProviderContext(o: KubeProviderContextOptions): ProviderCont
     if (o.ownNamespace !== undefined) {
       const own = o.ownNamespace;
       if (ref.namespace && ref.namespace !== own) {
-        throw new ProviderError('InvalidRequest', `${storeName}: a SecretStore may only reference Secrets in its own namespace (got namespace ${JSON.stringify(ref.namespace)})`);
+        throw new ProviderError('InvalidRequest', `${storeName}: ${o.confined ?? 'a SecretStore'} may only reference Secrets in its own namespace (got namespace ${JSON.stringify(ref.namespace)})`);
       }
       return own;
     }
