@@ -18,7 +18,7 @@ const SHARED = ['log.ts', 'token-bucket.ts', 'http-proxy.ts'];
 
 const MAY_IMPORT = {
   cli: ['*'],
-  controllers: ['compute', 'sync', 'providers', 'providers/common', 'kube', 'metrics', 'template', 'api', 'go', ...SHARED],
+  controllers: ['compute', 'sync', 'providers', 'providers/common', 'kube', 'metrics', 'template', 'api', 'go', 'generators', ...SHARED],
   compute: ['sync', 'template', 'api', 'go', ...SHARED],
   // The pure core: no I/O module (see PURE below for packages).
   sync: ['template', 'api', 'go'],
@@ -33,6 +33,9 @@ const MAY_IMPORT = {
   'providers/common': ['providers/provider.ts', 'api', 'go', ...SHARED],
   // One provider: the contract and the shared helpers, never another provider or a controller.
   'providers/*': ['providers/provider.ts', 'providers/common', 'api', 'go', ...SHARED],
+  // Generators reuse the stores' provider code (AWS credentials, the Vault client, the HTTP
+  // transport) and the template engine; they never import a controller.
+  generators: ['providers', 'providers/*', 'providers/common', 'template', 'api', 'go', ...SHARED],
   api: ['go'],
   go: [],
   'log.ts': [],

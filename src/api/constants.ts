@@ -2,6 +2,8 @@
 // RBAC rules, label selectors and existing Secrets written by ESO carry them.
 
 export const GROUP = 'external-secrets.io';
+/** kubectl get external-secrets lists every kind of the group. */
+export const CATEGORY = 'external-secrets';
 /** The version objects are stored in. */
 export const STORAGE_VERSION = 'v1';
 /** Every served version, newest first. */
@@ -20,9 +22,26 @@ export const KIND_PUSH_SECRET = 'PushSecret';
 export const KIND_CLUSTER_PUSH_SECRET = 'ClusterPushSecret';
 export type ApiKind =
   | typeof KIND_EXTERNAL_SECRET | typeof KIND_SECRET_STORE | typeof KIND_CLUSTER_SECRET_STORE
-  | typeof KIND_CLUSTER_EXTERNAL_SECRET | typeof KIND_PUSH_SECRET | typeof KIND_CLUSTER_PUSH_SECRET;
+  | typeof KIND_CLUSTER_EXTERNAL_SECRET | typeof KIND_PUSH_SECRET | typeof KIND_CLUSTER_PUSH_SECRET
+  | GeneratorKind;
+
+/** The generators.external-secrets.io group of ESO 2.9: every kind is served at v1alpha1 only. */
+export const GENERATORS_GROUP = 'generators.external-secrets.io';
+export const GENERATORS_VERSION = 'v1alpha1';
+export const GENERATORS_API_VERSION = `${GENERATORS_GROUP}/${GENERATORS_VERSION}`;
+/** The category every generator CRD carries besides CATEGORY, as in ESO (`kubectl get external-secrets-generators`). */
+export const GENERATORS_CATEGORY = 'external-secrets-generators';
+/** The namespaced generator kinds of ESO 2.9, in its ClusterGenerator enum order. */
+export const GENERATOR_KINDS = [
+  'ACRAccessToken', 'BeyondtrustWorkloadCredentialsDynamicSecret', 'CloudsmithAccessToken', 'ECRAuthorizationToken',
+  'Fake', 'GCRAccessToken', 'GithubAccessToken', 'GitlabDeployToken', 'QuayAccessToken', 'Password', 'SSHKey',
+  'STSSessionToken', 'UUID', 'VaultDynamicSecret', 'Webhook', 'Grafana', 'MFA',
+] as const;
+export type NamespacedGeneratorKind = (typeof GENERATOR_KINDS)[number];
+export type GeneratorKind = NamespacedGeneratorKind | 'ClusterGenerator' | 'GeneratorState';
 export const KINDS: readonly ApiKind[] = [KIND_EXTERNAL_SECRET, KIND_SECRET_STORE, KIND_CLUSTER_SECRET_STORE,
-  KIND_CLUSTER_EXTERNAL_SECRET, KIND_PUSH_SECRET, KIND_CLUSTER_PUSH_SECRET];
+  KIND_CLUSTER_EXTERNAL_SECRET, KIND_PUSH_SECRET, KIND_CLUSTER_PUSH_SECRET,
+  ...GENERATOR_KINDS, 'ClusterGenerator', 'GeneratorState'];
 
 export interface ResourceNames {
   kind: ApiKind;
@@ -37,6 +56,18 @@ export interface ResourceNames {
   versions?: readonly ApiVersionName[];
   /** The version objects are stored in; STORAGE_VERSION when absent. */
   storageVersion?: ApiVersionName;
+  /** CRD categories; [CATEGORY] when absent. */
+  categories?: readonly string[];
+}
+
+/** RESOURCES entry of a generators.external-secrets.io kind (plural: lower-case kind + "s", as ESO's). */
+function generatorResource(kind: GeneratorKind, scope: 'Namespaced' | 'Cluster' = 'Namespaced', shortNames: string[] = []): ResourceNames {
+  const singular = kind.toLowerCase();
+  return {
+    kind, listKind: `${kind}List`, plural: `${singular}s`, singular, shortNames, scope,
+    group: GENERATORS_GROUP, versions: [GENERATORS_VERSION], storageVersion: GENERATORS_VERSION,
+    categories: [CATEGORY, GENERATORS_CATEGORY],
+  };
 }
 
 export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
@@ -93,6 +124,9 @@ export const RESOURCES: Readonly<Record<ApiKind, ResourceNames>> = {
     versions: ['v1alpha1'],
     storageVersion: 'v1alpha1',
   },
+  ...(Object.fromEntries(GENERATOR_KINDS.map((k) => [k, generatorResource(k)])) as Record<NamespacedGeneratorKind, ResourceNames>),
+  ClusterGenerator: generatorResource('ClusterGenerator', 'Cluster'),
+  GeneratorState: generatorResource('GeneratorState', 'Namespaced', ['gs']),
 };
 
 /** The group, served versions and storage version of a kind, with the defaults applied. */
@@ -105,9 +139,6 @@ export function servedVersionsOf(kind: ApiKind): readonly ApiVersionName[] {
 export function storageVersionOf(kind: ApiKind): ApiVersionName {
   return RESOURCES[kind].storageVersion ?? STORAGE_VERSION;
 }
-
-/** kubectl get external-secrets lists every kind of the group. */
-export const CATEGORY = 'external-secrets';
 
 /** Label ESO puts on its CRDs. */
 export const LABEL_COMPONENT = 'external-secrets.io/component';

@@ -4,6 +4,7 @@ import {
   type ApiKind, type ApiVersionName,
 } from './constants.ts';
 import { schemaFor } from './schema.ts';
+import { generatorPrinterColumns, isGeneratorKind } from './schema-generators.ts';
 
 interface PrinterColumn {
   name: string;
@@ -16,6 +17,7 @@ const READY_STATUS = '.status.conditions[?(@.type=="Ready")].status';
 
 /** Same columns as ESO, so `kubectl get es,ss,css` reads the same. */
 function printerColumns(kind: ApiKind): PrinterColumn[] {
+  if (isGeneratorKind(kind)) return generatorPrinterColumns(kind);
   if (kind === 'ClusterExternalSecret') {
     return [
       { name: 'Store', type: 'string', jsonPath: '.spec.externalSecretSpec.secretStoreRef.name' },
@@ -66,6 +68,7 @@ function selectableFields(kind: ApiKind, version: ApiVersionName): Array<{ jsonP
 
 function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, unknown> {
   const fields = selectableFields(kind, version);
+  const columns = printerColumns(kind);
   return {
     name: version,
     served: true,
@@ -73,7 +76,7 @@ function versionEntry(kind: ApiKind, version: ApiVersionName): Record<string, un
     ...(version === 'v1beta1'
       ? { deprecated: true, deprecationWarning: `${groupOf(kind)}/v1beta1 ${kind} is deprecated; use ${groupOf(kind)}/v1` }
       : {}),
-    additionalPrinterColumns: printerColumns(kind),
+    ...(columns.length ? { additionalPrinterColumns: columns } : {}),
     ...(fields.length ? { selectableFields: fields } : {}),
     schema: { openAPIV3Schema: schemaFor(kind, version) },
     subresources: { status: {} },
@@ -92,7 +95,7 @@ export function crdFor(kind: ApiKind): Record<string, unknown> {
     spec: {
       group: groupOf(kind),
       names: {
-        categories: [CATEGORY],
+        categories: [...(names.categories ?? [CATEGORY])],
         kind: names.kind,
         listKind: names.listKind,
         plural: names.plural,

@@ -16,7 +16,7 @@ export function generatedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   const resources: string[] = [];
   for (const { kind, crd } of allCrds()) {
-    const file = `${GROUP}_${RESOURCES[kind].plural}.yaml`;
+    const file = `${RESOURCES[kind].group ?? GROUP}_${RESOURCES[kind].plural}.yaml`;
     resources.push(file);
     files.set(`deploy/crds/${file}`, YAML_HEADER + toYaml(crd));
   }

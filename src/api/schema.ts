@@ -10,6 +10,7 @@ import {
 } from './openapi.ts';
 import { azureKVProvider } from './schema-azurekv.ts';
 import { clusterPushSecretSchema, pushSecretSchema } from './schema-pushsecret.ts';
+import { generatorSchemaFor } from './schema-generators.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared patterns and limits
@@ -38,7 +39,7 @@ export const subdomainName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
 export const namespaceName = (description: string) =>
   str(description, { minLength: 1, maxLength: 63, pattern: DNS1123_LABEL });
-const secretKeyName = (description: string) =>
+export const secretKeyName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: SECRET_KEY_PATTERN });
 
 // ---------------------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ export function serviceAccountSelector(description = 'A reference to a ServiceAc
   }, description));
 }
 
-function caProvider(): Schema {
+export function caProvider(): Schema {
   return named('CAProvider', obj({
     'type!': enumOf(['Secret', 'ConfigMap'], 'The type of provider to use such as "Secret", or "ConfigMap".'),
     'name!': subdomainName('The name of the object located at the provider type.'),
@@ -85,21 +86,25 @@ export function labelSelector(description: string): Schema {
 // Providers
 // ---------------------------------------------------------------------------------------------
 
+export function awsAuth(): Schema {
+  return named('AWSAuth', obj({
+    secretRef: named('AWSAuthSecretRef', obj({
+      accessKeyIDSecretRef: secretKeySelector('The AccessKeyID is used for authentication'),
+      secretAccessKeySecretRef: secretKeySelector('The SecretAccessKey is used for authentication'),
+      sessionTokenSecretRef: secretKeySelector('The SessionToken used for authentication. This must be defined if AccessKeyID and SecretAccessKey are temporary credentials.'),
+    }, 'AWSAuthSecretRef holds secret references for AWS credentials; both AccessKeyID and SecretAccessKey must be defined.')),
+    jwt: named('AWSJWTAuth', obj({
+      serviceAccountRef: serviceAccountSelector(),
+    }, 'Authenticate against AWS using service account tokens.')),
+  }, 'Auth defines the information necessary to authenticate against AWS; if not set the SDK default credential chain is used.'));
+}
+
 function awsProvider(): Schema {
   return named('AWSProvider', obj({
     // CertificateManager is ESO 2.9's enum too: admitted so ESO manifests apply, and reported on the
     // store's status as unsupported by this build (spec.provider.aws.service) at run time.
     'service!': enumOf(['SecretsManager', 'ParameterStore', 'CertificateManager'], 'Service defines which service should be used to fetch the secrets'),
-    auth: named('AWSAuth', obj({
-      secretRef: named('AWSAuthSecretRef', obj({
-        accessKeyIDSecretRef: secretKeySelector('The AccessKeyID is used for authentication'),
-        secretAccessKeySecretRef: secretKeySelector('The SecretAccessKey is used for authentication'),
-        sessionTokenSecretRef: secretKeySelector('The SessionToken used for authentication. This must be defined if AccessKeyID and SecretAccessKey are temporary credentials.'),
-      }, 'AWSAuthSecretRef holds secret references for AWS credentials; both AccessKeyID and SecretAccessKey must be defined.')),
-      jwt: named('AWSJWTAuth', obj({
-        serviceAccountRef: serviceAccountSelector(),
-      }, 'Authenticate against AWS using service account tokens.')),
-    }, 'Auth defines the information necessary to authenticate against AWS; if not set the SDK default credential chain is used.')),
+    auth: awsAuth(),
     role: str('Role is a Role ARN which the provider will assume'),
     'region!': str('AWS Region to be used for the provider'),
     additionalRoles: arr(str(), 'AdditionalRoles is a chained list of Role ARNs which the provider will sequentially assume before assuming the Role'),
@@ -124,7 +129,7 @@ function vaultAwsSecretRef(): Schema {
   }, 'Credentials for AWS in a Secret object'));
 }
 
-function vaultProvider(): Schema {
+export function vaultProvider(): Schema {
   return named('VaultProvider', obj({
     auth: named('VaultAuth', obj({
       namespace: str('Name of the vault namespace to authenticate to. Defaults to the provider namespace if set.'),
@@ -618,5 +623,10 @@ export function schemaFor(kind: ApiKind, version: ApiVersionName): Schema {
       return pushSecretSchema();
     case 'ClusterPushSecret':
       return clusterPushSecretSchema();
+    case 'ACRAccessToken': case 'BeyondtrustWorkloadCredentialsDynamicSecret': case 'CloudsmithAccessToken':
+    case 'ECRAuthorizationToken': case 'Fake': case 'GCRAccessToken': case 'GithubAccessToken': case 'GitlabDeployToken':
+    case 'QuayAccessToken': case 'Password': case 'SSHKey': case 'STSSessionToken': case 'UUID': case 'VaultDynamicSecret':
+    case 'Webhook': case 'Grafana': case 'MFA': case 'ClusterGenerator': case 'GeneratorState':
+      return generatorSchemaFor(kind);
   }
 }

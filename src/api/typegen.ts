@@ -91,17 +91,18 @@ export function generateTypes(): string {
   for (const kind of KINDS) {
     const schema = schemaFor(kind, storageVersionOf(kind));
     const spec = schema.properties!['spec']!;
-    const status = schema.properties!['status']!;
+    const status = schema.properties!['status'];
     const specType = emitter.typeOf(spec, '');
-    const statusType = emitter.typeOf(status, '');
+    const statusType = status ? emitter.typeOf(status, '') : undefined;
+    const specRequired = schema.required?.includes('spec') ?? false;
     roots.push([
       `/** ${escapeDoc(schema.description ?? kind)} */`,
       `export interface ${kind} {`,
       `  apiVersion?: string;`,
       `  kind?: ${JSON.stringify(kind)};`,
       `  metadata: ObjectMeta;`,
-      `  spec: ${specType};`,
-      `  status?: ${statusType};`,
+      `  spec${specRequired ? '' : '?'}: ${specType};`,
+      ...(statusType ? [`  status?: ${statusType};`] : []),
       `}`,
     ].join('\n'));
   }

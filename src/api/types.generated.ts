@@ -1083,6 +1083,245 @@ export interface ClusterPushSecretStatus {
   conditions?: PushSecretStatusCondition[];
 }
 
+/** ECRAuthorizationTokenSpec defines the desired state to generate an AWS ECR authorization token. */
+export interface ECRAuthorizationTokenSpec {
+  /** Region specifies the region to operate in. */
+  region: string;
+  /** Auth defines the information necessary to authenticate against AWS; if not set the SDK default credential chain is used. */
+  auth?: AWSAuth;
+  /** You can assume a role before making calls to the desired AWS service. */
+  role?: string;
+  /** Scope specifies the ECR service scope. Valid options are private and public. */
+  scope?: string;
+}
+
+/** FakeSpec contains the static data. */
+export interface FakeSpec {
+  /** Used to select the correct ESO controller (think: ingress.ingressClassName) */
+  controller?: string;
+  /** Data defines the static data returned by this generator. */
+  data?: Record<string, string>;
+}
+
+/** PasswordSpec controls the behavior of the password generator. */
+export interface PasswordSpec {
+  /** Length of the password to be generated. Defaults to 24. */
+  length?: number;
+  /** Digits specifies the number of digits in the generated password. If omitted it defaults to 25% of the length of the password. */
+  digits?: number;
+  /** Symbols specifies the number of symbol characters in the generated password. If omitted it defaults to 25% of the length of the password. */
+  symbols?: number;
+  /** SymbolCharacters specifies the special characters that should be used in the generated password. */
+  symbolCharacters?: string;
+  /** Set NoUpper to disable uppercase characters */
+  noUpper?: boolean;
+  /** set AllowRepeat to true to allow repeating characters. */
+  allowRepeat?: boolean;
+  /** SecretKeys defines the keys that will be populated with generated passwords. Defaults to "password" when not set. */
+  secretKeys?: string[];
+  /** Encoding specifies the encoding of the generated password: raw (default), base64, base64url, base32 or hex. */
+  encoding?: "base64" | "base64url" | "base32" | "hex" | "raw";
+}
+
+/** SSHKeySpec controls the behavior of the ssh key generator. */
+export interface SSHKeySpec {
+  /** KeyType specifies the SSH key type (rsa, ecdsa, ed25519) */
+  keyType?: "rsa" | "ecdsa" | "ed25519";
+  /** KeySize specifies the key size for RSA keys (default: 2048) and ECDSA keys (default: 256). Ignored for ed25519 keys. Tessera generates RSA keys of 2048 to 4096 bits. */
+  keySize?: number;
+  /** Comment specifies an optional comment for the SSH key */
+  comment?: string;
+}
+
+/** RequestParameters contains parameters that can be passed to the STS service. */
+export interface RequestParameters {
+  /** SessionDuration The duration, in seconds, that the credentials should remain valid. */
+  sessionDuration?: number;
+  /** SerialNumber is the identification number of the MFA device that is associated with the IAM user who is making the GetSessionToken call. */
+  serialNumber?: string;
+  /** TokenCode is the value provided by the MFA device, if MFA is required. */
+  tokenCode?: string;
+}
+
+/** STSSessionTokenSpec defines the desired state to generate an AWS STS session token. */
+export interface STSSessionTokenSpec {
+  /** Region specifies the region to operate in. */
+  region: string;
+  /** Auth defines the information necessary to authenticate against AWS; if not set the SDK default credential chain is used. */
+  auth?: AWSAuth;
+  /** You can assume a role before making calls to the desired AWS service. */
+  role?: string;
+  /** RequestParameters contains parameters that can be passed to the STS service. */
+  requestParameters?: RequestParameters;
+}
+
+/** UUIDSpec controls the behavior of the uuid generator. */
+export interface UUIDSpec {
+}
+
+/** VaultDynamicSecretSpec defines the desired spec of VaultDynamicSecret. */
+export interface VaultDynamicSecretSpec {
+  /** Used to select the correct ESO controller (think: ingress.ingressClassName) */
+  controller?: string;
+  /** Vault API method to use (GET/POST/other) */
+  method?: string;
+  /** Parameters to pass to Vault write (for non-GET methods) */
+  parameters?: unknown;
+  /** GetParameters are query-string parameters passed to Vault on GET calls. */
+  getParameters?: Record<string, string[]>;
+  /** Result type defines which data is returned from the generator: the "data" section (default), the "auth" section, or the raw response. */
+  resultType?: "Data" | "Auth" | "Raw";
+  /** Used to configure http retries if failed */
+  retrySettings?: SecretStoreRetrySettings;
+  /** Vault configures this store to sync secrets using the HashiCorp Vault provider. */
+  provider: VaultProvider;
+  /** Vault path to obtain the dynamic secret from */
+  path: string;
+  /** Do not fail if no secrets are found. Useful for requests where no data is expected. */
+  allowEmptyResponse?: boolean;
+}
+
+/** NTLMProtocol configures the store to use NTLM for auth */
+export interface NTLMProtocol {
+  /** A reference to a specific key within a Secret resource. */
+  usernameSecret: SecretKeySelector;
+  /** A reference to a specific key within a Secret resource. */
+  passwordSecret: SecretKeySelector;
+}
+
+/** Auth specifies a authorization protocol. Only one protocol may be set. */
+export interface AuthorizationProtocol {
+  /** NTLMProtocol configures the store to use NTLM for auth */
+  ntlm?: NTLMProtocol;
+}
+
+/** Result formatting */
+export interface WebhookResult {
+  /** Json path of return value */
+  jsonPath?: string;
+}
+
+/** SecretKeySelector defines a reference to a specific key within a Kubernetes Secret. */
+export interface WebhookSecretKeySelector {
+  /** The name of the Secret resource being referred to. */
+  name?: string;
+  /** The key where the token is found. */
+  key?: string;
+}
+
+export interface WebhookSecret {
+  /** Name of this secret in templates */
+  name: string;
+  /** SecretKeySelector defines a reference to a specific key within a Kubernetes Secret. */
+  secretRef: WebhookSecretKeySelector;
+}
+
+/** WebhookSpec controls the behavior of the external generator. */
+export interface WebhookSpec {
+  /** Webhook Method */
+  method?: string;
+  /** Webhook url to call */
+  url: string;
+  /** Headers */
+  headers?: Record<string, string>;
+  /** Auth specifies a authorization protocol. Only one protocol may be set. */
+  auth?: AuthorizationProtocol;
+  /** Body */
+  body?: string;
+  /** Timeout */
+  timeout?: string;
+  /** Result formatting */
+  result: WebhookResult;
+  /** Secrets to fill in templates. These secrets will be passed to the templating function as key value pairs under the given name */
+  secrets?: WebhookSecret[];
+  /** PEM encoded CA bundle used to validate webhook server certificate. */
+  caBundle?: string;
+  /** Used to provide custom certificate authority (CA) certificates for a secret store. */
+  caProvider?: CAProvider;
+}
+
+/** MFASpec controls the behavior of the mfa generator. */
+export interface MFASpec {
+  /** Secret is a secret selector to a secret containing the seed secret to generate the TOTP value from. */
+  secret: SecretKeySelector;
+  /** Length defines the token length. Defaults to 6 characters. */
+  length?: number;
+  /** TimePeriod defines how long the token can be active. Defaults to 30 seconds. */
+  timePeriod?: number;
+  /** Algorithm to use for encoding. Defaults to SHA1 as per the RFC. */
+  algorithm?: string;
+  /** When defines a time parameter that can be used to pin the origin time of the generated token. */
+  when?: string;
+}
+
+/** Generator the spec for this generator, must match the kind. */
+export interface GeneratorSpec {
+  /** The ACRAccessToken generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the ACRAccessToken generator. */
+  acrAccessTokenSpec?: Record<string, unknown>;
+  /** The BeyondtrustWorkloadCredentialsDynamicSecret generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the BeyondtrustWorkloadCredentialsDynamicSecret generator. */
+  beyondtrustWorkloadCredentialsDynamicSecretSpec?: Record<string, unknown>;
+  /** The CloudsmithAccessToken generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the CloudsmithAccessToken generator. */
+  cloudsmithAccessTokenSpec?: Record<string, unknown>;
+  /** ECRAuthorizationTokenSpec defines the desired state to generate an AWS ECR authorization token. */
+  ecrAuthorizationTokenSpec?: ECRAuthorizationTokenSpec;
+  /** FakeSpec contains the static data. */
+  fakeSpec?: FakeSpec;
+  /** The GCRAccessToken generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the GCRAccessToken generator. */
+  gcrAccessTokenSpec?: Record<string, unknown>;
+  /** The GithubAccessToken generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the GithubAccessToken generator. */
+  githubAccessTokenSpec?: Record<string, unknown>;
+  /** The GitlabDeployToken generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the GitlabDeployToken generator. */
+  gitlabDeployTokenSpec?: Record<string, unknown>;
+  /** The QuayAccessToken generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the QuayAccessToken generator. */
+  quayAccessTokenSpec?: Record<string, unknown>;
+  /** PasswordSpec controls the behavior of the password generator. */
+  passwordSpec?: PasswordSpec;
+  /** SSHKeySpec controls the behavior of the ssh key generator. */
+  sshKeySpec?: SSHKeySpec;
+  /** STSSessionTokenSpec defines the desired state to generate an AWS STS session token. */
+  stsSessionTokenSpec?: STSSessionTokenSpec;
+  /** UUIDSpec controls the behavior of the uuid generator. */
+  uuidSpec?: UUIDSpec;
+  /** VaultDynamicSecretSpec defines the desired spec of VaultDynamicSecret. */
+  vaultDynamicSecretSpec?: VaultDynamicSecretSpec;
+  /** WebhookSpec controls the behavior of the external generator. */
+  webhookSpec?: WebhookSpec;
+  /** The Grafana generator's spec as ESO defines it. Tessera keeps it as written; this build does not run the Grafana generator. */
+  grafanaSpec?: Record<string, unknown>;
+  /** MFASpec controls the behavior of the mfa generator. */
+  mfaSpec?: MFASpec;
+}
+
+/** ClusterGeneratorSpec defines the desired state of a ClusterGenerator. */
+export interface ClusterGeneratorSpec {
+  /** Kind the kind of this generator. */
+  kind: "ACRAccessToken" | "BeyondtrustWorkloadCredentialsDynamicSecret" | "CloudsmithAccessToken" | "ECRAuthorizationToken" | "Fake" | "GCRAccessToken" | "GithubAccessToken" | "GitlabDeployToken" | "QuayAccessToken" | "Password" | "SSHKey" | "STSSessionToken" | "UUID" | "VaultDynamicSecret" | "Webhook" | "Grafana" | "MFA";
+  /** Generator the spec for this generator, must match the kind. */
+  generator: GeneratorSpec;
+}
+
+/** GeneratorStateSpec defines the desired state of a generator state resource. */
+export interface GeneratorStateSpec {
+  /** GarbageCollectionDeadline is the time after which the generator state will be deleted. */
+  garbageCollectionDeadline?: string;
+  /** Resource is the generator manifest that produced the state. */
+  resource: unknown;
+  /** State is the state that was produced by the generator implementation. */
+  state: unknown;
+}
+
+export interface GeneratorStateStatusCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+export interface GeneratorStateStatus {
+  conditions?: GeneratorStateStatusCondition[];
+}
+
 /** ExternalSecret is the Schema for the external-secrets API. */
 export interface ExternalSecret {
   apiVersion?: string;
@@ -1135,4 +1374,157 @@ export interface ClusterPushSecret {
   metadata: ObjectMeta;
   spec: ClusterPushSecretSpec;
   status?: ClusterPushSecretStatus;
+}
+
+/** ACRAccessToken returns an Azure Container Registry token that can be used for pushing/pulling images. */
+export interface ACRAccessToken {
+  apiVersion?: string;
+  kind?: "ACRAccessToken";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** BeyondtrustWorkloadCredentialsDynamicSecret generates dynamic secrets from BeyondTrust Workload Credentials. */
+export interface BeyondtrustWorkloadCredentialsDynamicSecret {
+  apiVersion?: string;
+  kind?: "BeyondtrustWorkloadCredentialsDynamicSecret";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** CloudsmithAccessToken generates Cloudsmith access token using OIDC authentication. */
+export interface CloudsmithAccessToken {
+  apiVersion?: string;
+  kind?: "CloudsmithAccessToken";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** ECRAuthorizationToken uses the GetAuthorizationToken API to retrieve an authorization token. */
+export interface ECRAuthorizationToken {
+  apiVersion?: string;
+  kind?: "ECRAuthorizationToken";
+  metadata: ObjectMeta;
+  spec?: ECRAuthorizationTokenSpec;
+}
+
+/** Fake generator is used for testing. It lets you define a static set of credentials that is always returned. */
+export interface Fake {
+  apiVersion?: string;
+  kind?: "Fake";
+  metadata: ObjectMeta;
+  spec?: FakeSpec;
+}
+
+/** GCRAccessToken generates an GCP access token that can be used to authenticate with GCR. */
+export interface GCRAccessToken {
+  apiVersion?: string;
+  kind?: "GCRAccessToken";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** GithubAccessToken generates ghs_ accessToken. */
+export interface GithubAccessToken {
+  apiVersion?: string;
+  kind?: "GithubAccessToken";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** GitlabDeployToken generates a GitLab deploy token. */
+export interface GitlabDeployToken {
+  apiVersion?: string;
+  kind?: "GitlabDeployToken";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** QuayAccessToken generates Quay oauth token for pulling/pushing images. */
+export interface QuayAccessToken {
+  apiVersion?: string;
+  kind?: "QuayAccessToken";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** Password generates a random password based on the configuration parameters in spec. */
+export interface Password {
+  apiVersion?: string;
+  kind?: "Password";
+  metadata: ObjectMeta;
+  spec?: PasswordSpec;
+}
+
+/** SSHKey generates SSH key pairs. */
+export interface SSHKey {
+  apiVersion?: string;
+  kind?: "SSHKey";
+  metadata: ObjectMeta;
+  spec?: SSHKeySpec;
+}
+
+/** STSSessionToken uses the GetSessionToken API to retrieve an authorization token. */
+export interface STSSessionToken {
+  apiVersion?: string;
+  kind?: "STSSessionToken";
+  metadata: ObjectMeta;
+  spec?: STSSessionTokenSpec;
+}
+
+/** UUID generates a version 4 UUID. */
+export interface UUID {
+  apiVersion?: string;
+  kind?: "UUID";
+  metadata: ObjectMeta;
+  spec?: UUIDSpec;
+}
+
+/** VaultDynamicSecret represents a generator that can create dynamic secrets from HashiCorp Vault. */
+export interface VaultDynamicSecret {
+  apiVersion?: string;
+  kind?: "VaultDynamicSecret";
+  metadata: ObjectMeta;
+  spec?: VaultDynamicSecretSpec;
+}
+
+/** Webhook connects to a third party API server to handle the secrets generation configuration parameters in spec. */
+export interface Webhook {
+  apiVersion?: string;
+  kind?: "Webhook";
+  metadata: ObjectMeta;
+  spec?: WebhookSpec;
+}
+
+/** Grafana represents a generator for Grafana service account tokens. */
+export interface Grafana {
+  apiVersion?: string;
+  kind?: "Grafana";
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+/** MFA generates a new TOTP token that is compliant with RFC 6238. */
+export interface MFA {
+  apiVersion?: string;
+  kind?: "MFA";
+  metadata: ObjectMeta;
+  spec?: MFASpec;
+}
+
+/** ClusterGenerator represents a cluster-wide generator which can be referenced as part of `generatorRef` fields. */
+export interface ClusterGenerator {
+  apiVersion?: string;
+  kind?: "ClusterGenerator";
+  metadata: ObjectMeta;
+  spec?: ClusterGeneratorSpec;
+}
+
+/** GeneratorState represents the state created and managed by a generator resource. */
+export interface GeneratorState {
+  apiVersion?: string;
+  kind?: "GeneratorState";
+  metadata: ObjectMeta;
+  spec?: GeneratorStateSpec;
+  status?: GeneratorStateStatus;
 }

@@ -7,6 +7,7 @@ import { StoreProviderConfigError } from '../providers/registry.ts';
 import { isAbortError } from '../providers/common/shared-call.ts';
 import { isRemoteNotOwned } from '../providers/common/push.ts';
 import { ApiError } from '../kube/client.ts';
+import { GeneratorError } from '../generators/index.ts';
 import type { RetryHints } from '../kube/controller.ts';
 
 /** SecretStore / ClusterSecretStore Ready condition reasons, as ESO writes them. */
@@ -37,6 +38,10 @@ export const ControllerErrorCode = {
   RemoteNotOwned: 'RemoteNotOwned',
   /** PushSecret: the source Secret (selector.secret.name) does not exist. */
   PushSourceNotFound: 'PushSourceNotFound',
+  GeneratorNotFound: 'GeneratorNotFound',
+  GeneratorNotSupported: 'GeneratorNotSupported',
+  GeneratorInvalid: 'GeneratorInvalid',
+  GeneratorFailed: 'GeneratorFailed',
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
@@ -103,6 +108,27 @@ export const controllerErrors = {
       return new ControllerError(ControllerErrorCode.RemoteNotOwned, `could not write remote ref ${remoteRef} to target secretstore ${store}: ${err.message}`, true, { cause: err, retryAfterMs: SLOW_RETRY_MS });
     }
     return controllerErrors.fromProvider(store, err, `could not write remote ref ${remoteRef} to target secretstore`);
+  },
+  /**
+   * A generator's failure for status, prefixed with the generatorRef's field. Generator objects
+   * are not watched, so a missing or invalid one is retried slowly (its fix re-enqueues nothing);
+   * a kind this build lacks is terminal; a remote call's failure is retried like a store's.
+   */
+  fromGenerator: (field: string, err: unknown): ControllerError => {
+    if (err instanceof GeneratorError) {
+      const code = err.reason === 'NotFound' ? ControllerErrorCode.GeneratorNotFound
+        : err.reason === 'NotSupported' ? ControllerErrorCode.GeneratorNotSupported
+        : ControllerErrorCode.GeneratorInvalid;
+      return new ControllerError(code, `${field}: ${err.message}`, err.reason !== 'NotSupported', { retryAfterMs: SLOW_RETRY_MS });
+    }
+    if (isAbortError(err) || err instanceof ApiError) {
+      return new ControllerError(ControllerErrorCode.GeneratorFailed, `${field}: the generator could not run (${err instanceof ApiError ? `reading it: ${err.code}` : (err as Error).name})`, true, { cause: err });
+    }
+    if (err instanceof ProviderError) {
+      return new ControllerError(ControllerErrorCode.GeneratorFailed, `${field}: ${err.message}`, true, { cause: err, retryAfterMs: err.retryable ? undefined : SLOW_RETRY_MS });
+    }
+    const name = err instanceof Error ? err.name : typeof err;
+    return new ControllerError(ControllerErrorCode.GeneratorFailed, `${field}: the generator failed (unexpected ${name})`, true);
   },
   /**
    * Wraps a provider failure for status: the provider's message is already value-free. `doing`

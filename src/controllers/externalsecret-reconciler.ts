@@ -28,6 +28,7 @@ import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type
 import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
 import { ControllerError, controllerErrors } from './errors.ts';
+import { generatedDataFrom, type GenerateValues } from './generators.ts';
 import { syncedVersion } from './externalsecret-predicates.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { externalSecrets } from './resources.ts';
@@ -94,6 +95,8 @@ export interface ExternalSecretReconcilerDeps {
   controllerClass: string;
   /** Longest time a value read for one ExternalSecret is reused for another (ms). */
   providerCacheTtlMs: number;
+  /** Runs dataFrom[].sourceRef.generatorRef (src/controllers/generators.ts); absent: generators are refused. */
+  generate?: GenerateValues | undefined;
 }
 
 // ---- pure decisions ------------------------------------------------------------------------------
@@ -178,6 +181,7 @@ export class ExternalSecretReconciler {
   readonly random: () => number;
   readonly controllerClass: string;
   readonly providerCacheTtlMs: number;
+  readonly generate: GenerateValues | undefined;
 
   constructor(d: ExternalSecretReconcilerDeps) {
     this.caches = d.caches;
@@ -192,6 +196,7 @@ export class ExternalSecretReconciler {
     this.random = d.random ?? Math.random;
     this.controllerClass = d.controllerClass;
     this.providerCacheTtlMs = d.providerCacheTtlMs;
+    this.generate = d.generate;
   }
 
   /**
@@ -256,7 +261,7 @@ export class ExternalSecretReconciler {
       const maxAge = maxReadAgeMs({ specChanged: state.specChanged, targetBroken: state.targetBroken, firstSync, refreshMs, providerCacheTtlMs: this.providerCacheTtlMs });
       const fetched = await this.fetchRemoteValues(es, maxAge, signal);
       if (fetched === 'skip') {
-        log.debug({ store: storeName }, 'skipped: the store belongs to another controller class');
+        log.debug({ store: storeName }, 'skipped: a store or generator belongs to another controller class');
         return {};
       }
       const plan = await this.syncSecret(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
@@ -376,7 +381,8 @@ export class ExternalSecretReconciler {
   private storeUnavailable(es: ES): boolean {
     const ns = es.metadata.namespace!;
     const sourceRefs = [...(es.spec.data ?? []), ...(es.spec.dataFrom ?? [])].flatMap((d) => (d.sourceRef?.storeRef ? [d.sourceRef.storeRef] : []));
-    for (const ref of [es.spec.secretStoreRef, ...sourceRefs]) {
+    // Without secretStoreRef (generators only, as ESO's docs write them) there is no main store to miss.
+    for (const ref of [...(es.spec.secretStoreRef?.name ? [es.spec.secretStoreRef] : []), ...sourceRefs]) {
       const { kind, store } = this.findStore(ref, ns);
       if (!store) return true;
       if (kind === 'ClusterSecretStore' && !namespaceAllowed(store.spec.conditions, ns, this.caches.namespaceLabels(ns))) return true;
@@ -402,11 +408,15 @@ export class ExternalSecretReconciler {
   /** Reads every remote value the ExternalSecret needs, through the coalescing reader. */
   private async fetchRemoteValues(es: ES, maxAgeMs: number, signal: AbortSignal | undefined): Promise<{ data: FetchedValue[]; dataFrom: FetchedDataFrom[] } | 'skip'> {
     const ns = es.metadata.namespace!;
-    const main = await this.handleFor(es.spec.secretStoreRef, ns);
+    const main = es.spec.secretStoreRef?.name ? await this.handleFor(es.spec.secretStoreRef, ns) : undefined;
     if (main === 'skip') return 'skip';
     const storeFor = async (sourceRef: { storeRef?: SecretStoreRef; generatorRef?: unknown } | undefined, field: string) => {
-      if (sourceRef?.generatorRef) throw controllerErrors.unsupportedSource(`${field}.sourceRef.generatorRef`, 'generators');
-      if (!sourceRef?.storeRef) return main;
+      // ESO reads data[] entries from a store only; a generatorRef there is refused by name.
+      if (sourceRef?.generatorRef) throw controllerErrors.unsupportedSource(`${field}.sourceRef.generatorRef`, 'a generator in spec.data (use spec.dataFrom)');
+      if (!sourceRef?.storeRef) {
+        if (!main) throw controllerErrors.invalidSpec('spec.secretStoreRef', `is required: ${field} reads a store`);
+        return main;
+      }
       const h = await this.handleFor(sourceRef.storeRef, ns);
       if (h === 'skip') throw controllerErrors.unsupportedSource(`${field}.sourceRef.storeRef`, 'a store handled by another controller class');
       return h;
@@ -427,7 +437,9 @@ export class ExternalSecretReconciler {
       }),
     );
     const dataFrom = Promise.all(
-      (es.spec.dataFrom ?? []).map(async (d, i): Promise<FetchedDataFrom> => {
+      (es.spec.dataFrom ?? []).map(async (d, i): Promise<FetchedDataFrom | 'skip'> => {
+        // A generator runs on every sync, never through the reader's cache (fresh values each refresh).
+        if (d.sourceRef?.generatorRef) return generatedDataFrom(this.generate, ns, d.sourceRef.generatorRef, `spec.dataFrom[${i}].sourceRef.generatorRef`, signal);
         const h = await storeFor(d.sourceRef, `spec.dataFrom[${i}]`);
         if (d.extract) {
           const ref = { key: d.extract.key, version: d.extract.version, metadataPolicy: d.extract.metadataPolicy as 'None' | 'Fetch' | undefined };
@@ -442,7 +454,9 @@ export class ExternalSecretReconciler {
     );
     // Awaited together: a rejection of one must not leave the other's rejection unhandled.
     const [d, df] = await Promise.all([data, dataFrom]);
-    return { data: d, dataFrom: df };
+    // A generator of another controller class makes the ExternalSecret another controller's (as in ESO).
+    if (df.includes('skip')) return 'skip';
+    return { data: d, dataFrom: df as FetchedDataFrom[] };
   }
 
   private async writeStatus(r: Reconcile, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: boolean): Promise<void> {

@@ -23,6 +23,7 @@ import {
 import { ExternalSecretReconciler, type CSS, type ES, type ReconcilerKube, type SS } from './externalsecret-reconciler.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
 import { makeStoreReconciler, StoreClients, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
+import { kubeGenerateValues } from './generators.ts';
 
 export { syncedVersion } from './externalsecret-predicates.ts';
 
@@ -128,6 +129,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: log,
     controllerClass: o.controllerClass,
     providerCacheTtlMs: o.providerCacheTtlMs,
+    generate: kubeGenerateValues({ kube, env: o.env, callDeadlineMs: o.providerTimeoutMs, controllerClass: o.controllerClass }),
   });
 
   const limits = bulkheadLimits(o);

@@ -212,74 +212,102 @@ export class StoreClients {
 
   /** What a provider may ask of the cluster, with ESO's namespace rules applied. */
   private context(kind: StoreKind, store: AnyStore, esNamespace: string, provider: string): ProviderContext {
-    const kube = this.o.kube;
-    const storeName = storeId(kind, store);
     // A SecretStore reads only its own namespace; a ClusterSecretStore reads the namespace the
     // reference names, else the ExternalSecret's.
-    const nsFor = (ref: { namespace?: string | undefined }): string => {
-      if (kind === 'SecretStore') {
-        const own = store.metadata.namespace!;
-        if (ref.namespace && ref.namespace !== own) {
-          throw new ProviderError('InvalidRequest', `${storeName}: a SecretStore may only reference Secrets in its own namespace (got namespace ${JSON.stringify(ref.namespace)})`);
-        }
-        return own;
-      }
-      return ref.namespace || esNamespace;
-    };
-    return {
-      namespace: kind === 'SecretStore' ? store.metadata.namespace! : esNamespace,
-      env: this.o.env ?? process.env,
+    return kubeProviderContext({
+      kube: this.o.kube,
+      label: storeId(kind, store),
+      ownNamespace: kind === 'SecretStore' ? store.metadata.namespace! : undefined,
+      defaultNamespace: esNamespace,
+      provider,
+      env: this.o.env,
       callDeadlineMs: this.o.callDeadlineMs,
-      readSecretKey: async (ref: SecretKeySelector) => {
-        const ns = nsFor(ref);
-        let secret: Secret | undefined;
-        try {
-          secret = await kube.tryGet<Secret>(core.secrets, ns, ref.name);
-        } catch (e) {
-          throw new ProviderError('BadCredentials', `${storeName}: cannot read credentials secret ${ns}/${ref.name}: ${(e as Error).message}`);
-        }
-        if (!secret) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} not found`);
-        const key = ref.key ?? '';
-        const v = secret.data?.[key];
-        if (v === undefined) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} has no key ${JSON.stringify(key)}`);
-        return Buffer.from(v, 'base64').toString('utf8');
-      },
-      readConfigMapKey: async (ref: SecretKeySelector) => {
-        const ns = nsFor(ref);
-        const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, ref.name).catch((e: Error) => {
-          throw new ProviderError('InvalidRequest', `${storeName}: cannot read configmap ${ns}/${ref.name}: ${e.message}`);
-        });
-        if (!cm) throw new ProviderError('InvalidRequest', `${storeName}: configmap ${ns}/${ref.name} not found`);
-        const v = cm.data?.[ref.key ?? ''];
-        if (v === undefined) throw new ProviderError('InvalidRequest', `${storeName}: configmap ${ns}/${ref.name} has no key ${JSON.stringify(ref.key ?? '')}`);
-        return v;
-      },
-      createServiceAccountToken: async (ref) => {
-        const ns = nsFor(ref);
-        try {
-          const res = await kube.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(ref.name)}/token`, {
-            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ref.audiences ?? [], expirationSeconds: 600 } },
-          });
-          return res.status.token;
-        } catch (e) {
-          throw new ProviderError('BadCredentials', `${storeName}: cannot issue a token for service account ${ns}/${ref.name}: ${(e as Error).message}`);
-        }
-      },
-      readServiceAccountAnnotations: async (ref: { name: string; namespace?: string | undefined }) => {
-        const ns = nsFor(ref);
-        try {
-          const sa = await kube.get<KubeObject>(core.serviceAccounts, ns, ref.name);
-          return sa.metadata?.annotations ?? {};
-        } catch (e) {
-          if (isKubeNotFound(e)) throw new ProviderError('BadCredentials', `${storeName}: service account ${ns}/${ref.name} not found`);
-          throw e;
-        }
-      },
-      onApiCall: (operation: string, detail?: { provider?: string; status?: string }) => {
-        secretMetrics.providerCalls.inc({ provider: detail?.provider ?? provider, store: storeName, call: operation, status: detail?.status ?? 'success' });
-      },
-    } as ProviderContext;
+    });
   }
+}
+
+export interface KubeProviderContextOptions {
+  kube: KubeClient;
+  /** Who reads (a store id, a generator), for messages and the api-calls metric's store label. */
+  label: string;
+  /** When set, every reference must stay in this namespace (a SecretStore's, a namespaced generator's). */
+  ownNamespace: string | undefined;
+  /** Who is confined to ownNamespace, for the refusal ("a SecretStore", "a generator"). */
+  confined?: string | undefined;
+  /** The namespace of a reference that names none (a ClusterSecretStore: the ExternalSecret's). */
+  defaultNamespace: string;
+  /** The provider label of the api-calls metric when a call names none. */
+  provider: string;
+  env?: Record<string, string | undefined> | undefined;
+  callDeadlineMs?: number | undefined;
+}
+
+/** A ProviderContext over the Kubernetes API, with the namespace rules of `o`. */
+export function kubeProviderContext(o: KubeProviderContextOptions): ProviderContext {
+  const { kube, label: storeName, provider } = o;
+  const nsFor = (ref: { namespace?: string | undefined }): string => {
+    if (o.ownNamespace !== undefined) {
+      const own = o.ownNamespace;
+      if (ref.namespace && ref.namespace !== own) {
+        throw new ProviderError('InvalidRequest', `${storeName}: ${o.confined ?? 'a SecretStore'} may only reference Secrets in its own namespace (got namespace ${JSON.stringify(ref.namespace)})`);
+      }
+      return own;
+    }
+    return ref.namespace || o.defaultNamespace;
+  };
+  return {
+    namespace: o.ownNamespace ?? o.defaultNamespace,
+    env: o.env ?? process.env,
+    callDeadlineMs: o.callDeadlineMs,
+    readSecretKey: async (ref: SecretKeySelector) => {
+      const ns = nsFor(ref);
+      let secret: Secret | undefined;
+      try {
+        secret = await kube.tryGet<Secret>(core.secrets, ns, ref.name);
+      } catch (e) {
+        throw new ProviderError('BadCredentials', `${storeName}: cannot read credentials secret ${ns}/${ref.name}: ${(e as Error).message}`);
+      }
+      if (!secret) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} not found`);
+      const key = ref.key ?? '';
+      const v = secret.data?.[key];
+      if (v === undefined) throw new ProviderError('BadCredentials', `${storeName}: credentials secret ${ns}/${ref.name} has no key ${JSON.stringify(key)}`);
+      return Buffer.from(v, 'base64').toString('utf8');
+    },
+    readConfigMapKey: async (ref: SecretKeySelector) => {
+      const ns = nsFor(ref);
+      const cm = await kube.tryGet<KubeObject & { data?: Record<string, string> }>(core.configMaps, ns, ref.name).catch((e: Error) => {
+        throw new ProviderError('InvalidRequest', `${storeName}: cannot read configmap ${ns}/${ref.name}: ${e.message}`);
+      });
+      if (!cm) throw new ProviderError('InvalidRequest', `${storeName}: configmap ${ns}/${ref.name} not found`);
+      const v = cm.data?.[ref.key ?? ''];
+      if (v === undefined) throw new ProviderError('InvalidRequest', `${storeName}: configmap ${ns}/${ref.name} has no key ${JSON.stringify(ref.key ?? '')}`);
+      return v;
+    },
+    createServiceAccountToken: async (ref) => {
+      const ns = nsFor(ref);
+      try {
+        const res = await kube.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(ref.name)}/token`, {
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ref.audiences ?? [], expirationSeconds: 600 } },
+        });
+        return res.status.token;
+      } catch (e) {
+        throw new ProviderError('BadCredentials', `${storeName}: cannot issue a token for service account ${ns}/${ref.name}: ${(e as Error).message}`);
+      }
+    },
+    readServiceAccountAnnotations: async (ref: { name: string; namespace?: string | undefined }) => {
+      const ns = nsFor(ref);
+      try {
+        const sa = await kube.get<KubeObject>(core.serviceAccounts, ns, ref.name);
+        return sa.metadata?.annotations ?? {};
+      } catch (e) {
+        if (isKubeNotFound(e)) throw new ProviderError('BadCredentials', `${storeName}: service account ${ns}/${ref.name} not found`);
+        throw e;
+      }
+    },
+    onApiCall: (operation: string, detail?: { provider?: string; status?: string }) => {
+      secretMetrics.providerCalls.inc({ provider: detail?.provider ?? provider, store: storeName, call: operation, status: detail?.status ?? 'success' });
+    },
+  } as ProviderContext;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -36,9 +36,10 @@ const endpointVars: Record<AwsServiceId, string[]> = {
   secretsmanager: ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_SECRETSMANAGER_ENDPOINT'],
   ssm: ['AWS_ENDPOINT_URL_SSM', 'AWS_SSM_ENDPOINT'],
   sts: ['AWS_ENDPOINT_URL_STS', 'AWS_STS_ENDPOINT'],
+  ecr: ['AWS_ENDPOINT_URL_ECR', 'AWS_ECR_ENDPOINT'],
 };
 
-export type AwsServiceId = 'secretsmanager' | 'ssm' | 'sts';
+export type AwsServiceId = 'secretsmanager' | 'ssm' | 'sts' | 'ecr';
 
 /**
  * The endpoint override for one service from an environment: the service-specific variable, then

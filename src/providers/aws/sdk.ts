@@ -40,6 +40,7 @@ export const metricProvider: Record<AwsServiceId, string> = {
   secretsmanager: 'AWS/SecretsManager',
   ssm: 'AWS/ParameterStore',
   sts: 'AWS/STS',
+  ecr: 'AWS/ECR',
 };
 
 export interface CommonClientConfig {

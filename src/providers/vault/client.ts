@@ -116,6 +116,18 @@ export class VaultKvClient implements ProviderClient {
     return again;
   }
 
+  /**
+   * One authenticated call to any path, with the store's auth and token handling (the
+   * VaultDynamicSecret generator: a PKI certificate, database credentials). A non-2xx answer
+   * throws its ProviderError; 204 (nothing to say) returns no body.
+   */
+  async request(method: string, path: string, opts: { body?: unknown; query?: Record<string, string | undefined>; signal?: AbortSignal | undefined } = {}): Promise<Record<string, unknown> | undefined> {
+    const site: VaultCallSite = { operation: `Generate${method === 'GET' ? 'Read' : 'Write'}`, path };
+    const res = await this.authed(site, method, path, { body: opts.body, query: opts.query, signal: opts.signal });
+    if (res.status < 200 || res.status >= 300) throw vaultHttpError(site, res.status, res.errors);
+    return res.body;
+  }
+
   /** One read per key and version in flight, shared by its callers; aborted when all have left. */
   getValue(ref: RemoteValueRef, signal?: AbortSignal): Promise<RemoteValue> {
     const fetch = ref.metadataPolicy === 'Fetch';

@@ -13,6 +13,8 @@ import type { ClusterSecretStoreCondition } from '../../../src/api/types.generat
 import { computeInline } from '../../../src/compute/task.ts';
 import { ExternalSecretReconciler, causeChain, maxReadAgeMs, type ES, type ReconcilerKube, type SS, type CSS } from '../../../src/controllers/externalsecret-reconciler.ts';
 import { ControllerError } from '../../../src/controllers/errors.ts';
+import type { GenerateValues } from '../../../src/controllers/generators.ts';
+import { GeneratorError } from '../../../src/generators/index.ts';
 import { syncedVersion } from '../../../src/controllers/externalsecret-predicates.ts';
 import type { AnyStore } from '../../../src/controllers/stores.ts';
 import { ApiError, type PatchType } from '../../../src/kube/client.ts';
@@ -227,6 +229,8 @@ interface Row {
   failures?: Array<{ verb: string; plural: string; error: ApiError }>;
   /** The reconcile's deadline passes while its provider read is in flight. */
   deadlineDuringRead?: boolean;
+  /** The generators (dataFrom[].sourceRef.generatorRef); each call is recorded in Outcome.generated. */
+  generate?: GenerateValues;
   expect: {
     calls: string[];
     reads?: Array<[key: string, maxAgeMs: number]>;
@@ -534,6 +538,7 @@ async function run(row: Row): Promise<Outcome> {
     random: () => 0,
     controllerClass: 'tessera',
     providerCacheTtlMs: TTL,
+    generate: row.generate,
   });
   for (const f of row.failures ?? []) world.failures.push(f);
   const out: Outcome = { world, reads, events, eventMessages, logs, signals };
@@ -678,5 +683,58 @@ describe('ExternalSecret reconciler: pure decisions', () => {
     assert.equal(causeChain(new ProviderError('Throttled', 'aws: throttled', { cause: sdk })), 'aws: throttled: ThrottlingException Throttling');
     const api = apiError(422, 'Invalid', `data: Invalid value: "${V1}"`);
     assert.equal(causeChain(api), 'ApiError 422 Invalid');
+  });
+});
+
+describe('ExternalSecret reconciler: generators', () => {
+  /** dataFrom[0] runs the generator; no secretStoreRef, as ESO's docs write such ExternalSecrets. */
+  const generatorOnly = () => {
+    const es = base();
+    delete (es.spec as { secretStoreRef?: unknown }).secretStoreRef;
+    es.spec.data = [];
+    es.spec.dataFrom = [{ sourceRef: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'pw' } } }];
+    return es;
+  };
+
+  it('a generator feeds the Secret on each sync; no store is needed and nothing is read through the reader', async () => {
+    const calls: string[] = [];
+    let n = 0;
+    const generate: GenerateValues = async (namespace, ref) => {
+      calls.push(`${namespace} ${ref.kind}/${ref.name}`);
+      return { values: { password: Buffer.from(`gen-${++n}-Xy7`) } };
+    };
+    const out = await run({ name: 'generator', es: generatorOnly(), stores: [], generate, expect: { calls: [] } });
+    assert.equal(out.error, undefined, String((out.error as Error | undefined)?.message));
+    assert.deepEqual(out.world.calls, [CREATE, STATUS]);
+    assert.deepEqual(out.reads, []);
+    assert.deepEqual(calls, [`${NS} Password/pw`]);
+    assert.deepEqual(textOf(out.world.find<Secret>('secrets', NS, 'app-db')), { password: 'gen-1-Xy7' });
+    assert.ok(!JSON.stringify(out.logs).includes('gen-1-Xy7'), 'the generated value is not logged');
+  });
+
+  it('a generator failure names the field and the kind, in status and event; the Secret is not touched', async () => {
+    const generate: GenerateValues = async () => { throw new GeneratorError('NotSupported', 'generator kind GCRAccessToken is not supported by this build'); };
+    const out = await run({ name: 'generator fails', es: generatorOnly(), stores: [], generate, expect: { calls: [] } });
+    assert.equal(codeOf(out.error), 'GeneratorNotSupported');
+    assert.deepEqual(out.world.calls, [STATUS]);
+    const ready = (out.world.find<ES>('externalsecrets', NS, 'app-db')?.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    assert.equal(ready?.message, 'spec.dataFrom[0].sourceRef.generatorRef: generator kind GCRAccessToken is not supported by this build');
+    assert.deepEqual(out.events, ['Warning UpdateFailed']);
+  });
+
+  it('a generator of another controller class makes the ExternalSecret another controller\'s: nothing written, no error', async () => {
+    const generate: GenerateValues = async () => { throw new GeneratorError('OtherController', 'Password "pw" belongs to controller class "other"'); };
+    const out = await run({ name: 'other class', es: generatorOnly(), stores: [], generate, expect: { calls: [] } });
+    assert.equal(out.error, undefined);
+    assert.deepEqual(out.world.calls, []);
+    assert.deepEqual(out.events, []);
+  });
+
+  it('without a secretStoreRef, an entry that reads a store is refused by field', async () => {
+    const es = generatorOnly();
+    es.spec.data = [{ secretKey: 'x', remoteRef: { key: 'db/password' } }];
+    const out = await run({ name: 'no store', es, stores: [], generate: async () => ({ values: {} }), expect: { calls: [] } });
+    assert.equal(codeOf(out.error), 'InvalidSpec');
+    assert.match((out.error as Error).message, /spec\.secretStoreRef: is required: spec\.data\[0\] reads a store/);
   });
 });
