@@ -32,6 +32,7 @@ import type { ProviderClient } from '../providers/provider.ts';
 import { controllerErrors } from './errors.ts';
 import { causeChain, failureReason, type ReconcilerKube, type StoreClientSource } from './externalsecret-reconciler.ts';
 import { removeFinalizerFrom } from '../kube/finalizers.ts';
+import { generatedDataFrom, type GenerateValues } from './generators.ts';
 import { clusterSecretStores, pushSecrets, secretStores } from './resources.ts';
 import { namespaceAllowed, setCondition, storeHandledBy, type AnyStore, type StoreKind } from './stores.ts';
 
@@ -63,6 +64,8 @@ export interface PushSecretReconcilerDeps {
   logger: Logger;
   controllerClass: string;
   clock?: { now(): number } | undefined;
+  /** selector.generatorRef; absent: reported as not supported. */
+  generate?: GenerateValues | undefined;
 }
 
 /** A resolved store the PushSecret pushes to. */
@@ -247,10 +250,14 @@ export class PushSecretReconciler {
       throw controllerErrors.pushSourceNotFound(ns, sel.secret.name);
     }
     if (sel?.generatorRef) {
-      // Generators live in src/generators, built apart from this controller. Once merged: call its
-      // generate(deps, namespace, ref, signal) and push GeneratedOutput.values as the source data
-      // (one synthetic Secret), requeueing after refreshAfterMs as ESO's generator state does.
-      throw controllerErrors.unsupportedSource('spec.selector.generatorRef', 'a generator (not supported by this build)');
+      // As ESO: the generator runs at every sync of the PushSecret, and its values are pushed as
+      // the data of one Secret named after the PushSecret (updatePolicy IfNotExists keeps the
+      // first value remote). The values exist only in memory and are never recorded.
+      const field = 'spec.selector.generatorRef';
+      const generated = await generatedDataFrom(this.d.generate, ns, sel.generatorRef, field, signal);
+      if (generated === 'skip') throw controllerErrors.invalidSpec(field, 'the generator names another controller class');
+      const data = Object.fromEntries([...generated].map(([k, v]) => [k, Buffer.from(v.value).toString('base64')]));
+      return [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: ps.metadata.name!, namespace: ns }, data }];
     }
     if (sel?.secret?.selector) {
       const list = await this.d.kube.list<Secret>(core.secrets, ns, { signal });

@@ -19,6 +19,7 @@ import type { ReconcilerKube } from './externalsecret-reconciler.ts';
 import { PushSecretReconciler, type PS } from './pushsecret-reconciler.ts';
 import { clusterPushSecrets, pushSecrets } from './resources.ts';
 import { StoreClients, type ControllerIdentityPolicy } from './stores.ts';
+import { kubeGenerateValues } from './generators.ts';
 
 export interface PushSecretControllerOptions {
   kube: KubeClient;
@@ -78,6 +79,7 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
     events: o.events,
     logger: log,
     controllerClass: o.controllerClass,
+    generate: kubeGenerateValues({ kube: o.kube, env: o.env, callDeadlineMs: o.providerTimeoutMs, controllerClass: o.controllerClass }),
   });
   const pushSecret = new Controller({
     name: 'pushsecret',

@@ -380,17 +380,36 @@ describe('PushSecret to Vault KV v2 (OpenBao)', () => {
     assert.deepEqual(Object.keys(ps.status!.syncedPushSecrets!['SecretStore/vault']!).sort(), [`${run}/bundle`, `${run}/tpl/best`]);
   });
 
-  it('selector.generatorRef is reported as not supported by this build', async () => {
+  it('selector.generatorRef pushes generated values (a Password to Vault); a missing generator is named in status', async () => {
     const ns = await freshNamespace(admin, 'push-gen');
     await secret(ns, 'vault-token', { token: env.VAULT_TOKEN });
     await store(ns, 'vault', vaultProvider());
+    const passwords = { group: 'generators.external-secrets.io', version: 'v1alpha1', plural: 'passwords', kind: 'Password', namespaced: true } as ResourceType;
+    await admin.create(passwords, { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', metadata: { name: 'pw', namespace: ns }, spec: { length: 24, digits: 4, symbols: 0, noUpper: false, allowRepeat: true } } as any);
     await admin.create(pushSecrets, pushSecret(ns, 'gen', {
       secretStoreRefs: [{ name: 'vault' }],
+      // IfNotExists: the generator runs at every sync (as ESO), the first value stays remote.
+      updatePolicy: 'IfNotExists',
+      refreshInterval: '1s',
       selector: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'pw' } },
       data: [{ match: { secretKey: 'password', remoteRef: { remoteKey: `${run}/gen`, property: 'pw' } } }],
     }));
-    const c = await waitPushReady(ns, 'gen', 'False', /generator/);
-    assert.equal(c.message, 'spec.selector.generatorRef: a generator (not supported by this build) is not supported');
+    await waitPushReady(ns, 'gen', 'True');
+    const first = (await bao('GET', `secret/data/${run}/gen`)).body.data.data.pw as string;
+    assert.match(first, /^[A-Za-z0-9]{24}$/);
+    assert.equal(first.replace(/[^0-9]/g, '').length, 4);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal((await bao('GET', `secret/data/${run}/gen`)).body.data.data.pw, first, 'IfNotExists keeps the first generated value');
+    const ps = await admin.get<PSObj>(pushSecrets, ns, 'gen');
+    assert.ok(!JSON.stringify(ps).includes(first), 'the generated value is not in the PushSecret');
+
+    await admin.create(pushSecrets, pushSecret(ns, 'gen-missing', {
+      secretStoreRefs: [{ name: 'vault' }],
+      selector: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'absent' } },
+      data: [{ match: { secretKey: 'password', remoteRef: { remoteKey: `${run}/gen-missing` } } }],
+    }));
+    const c = await waitPushReady(ns, 'gen-missing', 'False', /absent/);
+    assert.match(c.message ?? '', /^spec\.selector\.generatorRef: Password "absent" in namespace "[^"]+" not found/);
   });
 
   it('check-and-set: a store with checkAndSet.required writes with cas', async () => {
