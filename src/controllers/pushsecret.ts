@@ -61,8 +61,9 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
       bySelectorNamespace: (ps) => (ps.spec.selector?.secret?.selector ? [ps.metadata.namespace!] : []),
     },
   });
-  // Every Secret's name and labels (no data): a change of a selected Secret is pushed at once.
-  const secretInformer = new Informer<Secret>(o.kube, core.secrets, { namespace: o.namespace, transform: secretMetadataOnly });
+  // Every Secret's name and labels, listed and watched as metadata only (the values never cross
+  // the wire here): a change of a selected Secret is pushed at once.
+  const secretInformer = new Informer<Secret>(o.kube, core.secrets, { namespace: o.namespace, metadataOnly: true, transform: secretMetadataOnly });
   const cpsInformer = new Informer<CPS>(o.kube, clusterPushSecrets, {});
   const nsInformer = new Informer<KubeObject>(o.kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels } }) as KubeObject,

@@ -67,6 +67,8 @@ export interface ListOptions extends CallOptions {
   continue?: string | undefined;
   resourceVersion?: string | undefined;
   resourceVersionMatch?: 'Exact' | 'NotOlderThan' | undefined;
+  /** Names, labels and annotations only (PartialObjectMetadata): a Secret's data never travels. */
+  metadataOnly?: boolean | undefined;
 }
 
 export interface WatchOptions extends CallOptions {
@@ -75,6 +77,8 @@ export interface WatchOptions extends CallOptions {
   resourceVersion?: string | undefined;
   allowWatchBookmarks?: boolean;
   timeoutSeconds?: number;
+  /** As ListOptions.metadataOnly: events carry PartialObjectMetadata. */
+  metadataOnly?: boolean | undefined;
   /** Called once the server has accepted the watch (response headers received). */
   onOpen?: () => void;
   /**
@@ -91,7 +95,16 @@ interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal | undefined;
+  /** The Accept header; application/json when absent. */
+  accept?: string | undefined;
 }
+
+/**
+ * Asks the apiserver for objects as meta.k8s.io/v1 PartialObjectMetadata(List): the metadata of
+ * each object and nothing else, so watching every Secret of a cluster costs names, not values.
+ */
+const ACCEPT_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 export class KubeClient {
   readonly server: string;
@@ -160,8 +173,8 @@ export class KubeClient {
   }
 
   async list<T extends KubeObject>(rt: ResourceType, namespace: string | undefined, opts: ListOptions = {}): Promise<ObjectList<T>> {
-    const { signal, ...query } = opts;
-    return this.request<ObjectList<T>>('GET', KubeClient.path(rt, namespace), { query: { ...query }, signal });
+    const { signal, metadataOnly, ...query } = opts;
+    return this.request<ObjectList<T>>('GET', KubeClient.path(rt, namespace), { query: { ...query }, signal, accept: metadataOnly ? ACCEPT_METADATA_LIST : undefined });
   }
 
   async create<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions & { dryRun?: boolean } = {}): Promise<T> {
@@ -267,7 +280,7 @@ export class KubeClient {
       timeoutSeconds: opts.timeoutSeconds,
     };
     const path = KubeClient.path(rt, namespace);
-    const res = await this.open('GET', path, { query, signal: opts.signal });
+    const res = await this.open('GET', path, { query, signal: opts.signal, accept: opts.metadataOnly ? ACCEPT_METADATA : undefined });
     if ((res.statusCode ?? 0) >= 300) {
       const body = await readBody(res);
       throw new ApiError(res.statusCode ?? 0, parseStatus(body), 'WATCH', path);
@@ -329,7 +342,7 @@ export class KubeClient {
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: http.OutgoingHttpHeaders = {
       ...(await this.auth.headers()),
-      accept: 'application/json',
+      accept: opts.accept ?? 'application/json',
       'user-agent': this.userAgent,
     };
     let payload: string | undefined;

@@ -35,6 +35,8 @@ export interface InformerOptions<T extends KubeObject> {
   fieldSelector?: string | undefined;
   /** Page size of lists, so a big collection never arrives as one huge response. */
   pageSize?: number;
+  /** Lists and watches metadata only (PartialObjectMetadata): no data crosses the wire. */
+  metadataOnly?: boolean;
   /** Shrinks objects before they are cached (e.g. drop managedFields). */
   transform?: (obj: T) => T;
   indexers?: Record<string, IndexFunc<T>>;
@@ -259,6 +261,7 @@ export class Informer<T extends KubeObject> {
           fieldSelector: this.opts.fieldSelector,
           limit: this.opts.pageSize ?? 500,
           continue: cont,
+          metadataOnly: this.opts.metadataOnly,
           signal,
         },
       );
@@ -308,6 +311,7 @@ export class Informer<T extends KubeObject> {
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       timeoutSeconds,
+      metadataOnly: this.opts.metadataOnly,
       signal: AbortSignal.any([signal, this.watchAbort.signal]),
       onOpen: () => this.markWatching(),
     });
