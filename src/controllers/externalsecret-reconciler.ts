@@ -26,7 +26,9 @@ import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
-import { ControllerError, controllerErrors } from './errors.ts';
+import { ControllerError, ControllerErrorCode, controllerErrors } from './errors.ts';
+import { configMapAsCachedSecret, resourceCondition, syncConfigMapTarget } from './externalsecret-generic-target.ts';
+import { unsupportedManifest } from '../sync/configmap-target.ts';
 import { syncedVersion } from './externalsecret-predicates.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { externalSecrets } from './resources.ts';
@@ -43,6 +45,8 @@ export interface ExternalSecretCaches {
   managedSecret(namespace: string, name: string): Secret | undefined;
   /** The managed-Secret cache holds every managed Secret (its first list is done). */
   managedSecretsSynced(): boolean;
+  /** A generic target ConfigMap by namespace and name; only managed ones, and only with generic targets allowed. */
+  managedConfigMap?(namespace: string, name: string): KubeObject | undefined;
   secretStore(namespace: string, name: string): SS | undefined;
   clusterSecretStore(name: string): CSS | undefined;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
@@ -93,6 +97,8 @@ export interface ExternalSecretReconcilerDeps {
   controllerClass: string;
   /** Longest time a value read for one ExternalSecret is reused for another (ms). */
   providerCacheTtlMs: number;
+  /** --unsafe-allow-generic-targets: spec.target.manifest (a ConfigMap) is written. */
+  allowGenericTargets?: boolean | undefined;
 }
 
 // ---- pure decisions ------------------------------------------------------------------------------
@@ -177,6 +183,7 @@ export class ExternalSecretReconciler {
   readonly random: () => number;
   readonly controllerClass: string;
   readonly providerCacheTtlMs: number;
+  readonly allowGenericTargets: boolean;
 
   constructor(d: ExternalSecretReconcilerDeps) {
     this.caches = d.caches;
@@ -191,6 +198,7 @@ export class ExternalSecretReconciler {
     this.random = d.random ?? Math.random;
     this.controllerClass = d.controllerClass;
     this.providerCacheTtlMs = d.providerCacheTtlMs;
+    this.allowGenericTargets = d.allowGenericTargets === true;
   }
 
   /**
@@ -222,7 +230,9 @@ export class ExternalSecretReconciler {
     }
     const creation = es.spec.target?.creationPolicy ?? 'Owner';
     const target = targetName(es);
-    const cached = this.caches.managedSecret(ns, target);
+    const refused = this.refusedTarget(es);
+    if (refused) return await this.fail(r, refused);
+    const cached = this.cachedTarget(es, target);
     const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
     const state: RefreshState = {
       policy: es.spec.refreshPolicy ?? 'Periodic',
@@ -258,8 +268,8 @@ export class ExternalSecretReconciler {
         log.debug({ store: storeName }, 'skipped: the store belongs to another controller class');
         return {};
       }
-      const plan = await this.syncSecret(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
-      await this.writeStatus(r, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
+      const { plan, condition } = await this.syncTarget(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
+      await this.writeStatus(r, { status: condition.status, reason: condition.reason, message: condition.message }, true);
       secretMetrics.reconcileDuration.set({ name, namespace: ns }, nanosecondsSince(t0));
       const next = nextRefresh();
       log.debug({ action: plan.action, requeueAfterMs: next.requeueAfter }, 'synced');
@@ -362,6 +372,37 @@ export class ExternalSecretReconciler {
     } catch (e) {
       throw writeError(target, e);
     }
+  }
+
+  /** The target from the managed caches: a Secret, or a generic target's ConfigMap seen as one. */
+  private cachedTarget(es: ES, target: string): Secret | undefined {
+    const ns = es.metadata.namespace!;
+    return es.spec.target?.manifest ? configMapAsCachedSecret(this.caches.managedConfigMap?.(ns, target)) : this.caches.managedSecret(ns, target);
+  }
+
+  /** Writes the target (a Secret, or a generic target's ConfigMap) and says what status reports. */
+  private async syncTarget(r: Reconcile, fetched: { data: FetchedValue[]; dataFrom: FetchedDataFrom[] }, cached: Secret | undefined, ownsWholeSecret: boolean) {
+    const { es, ns, signal } = r;
+    if (!es.spec.target?.manifest) {
+      const plan = await this.syncSecret(r, fetched, cached, ownsWholeSecret);
+      return { plan, condition: plan.condition };
+    }
+    const plan = await syncConfigMapTarget(this.configMapTargetDeps(es), es, fetched, this.caches.managedConfigMap?.(ns, targetName(es)), signal);
+    return { plan, condition: resourceCondition(plan.condition) };
+  }
+
+  /** A generic target this controller does not write: ESO's rule, they are opt-in for the whole controller. */
+  private refusedTarget(es: ES): Error | undefined {
+    const manifest = es.spec.target?.manifest;
+    if (!manifest) return undefined;
+    return this.allowGenericTargets ? unsupportedManifest(manifest) : controllerErrors.genericTargetsDisabled();
+  }
+
+  private configMapTargetDeps(es: ES) {
+    return {
+      kube: this.kube, writer: this.secretWriter(es), computeDesiredSecret: this.computeDesiredSecret,
+      templateSourcesFor: this.templateSourcesFor, events: this.events, writeError,
+    };
   }
 
   private findStore(ref: SecretStoreRef | undefined, namespace: string): { kind: StoreKind; store: AnyStore | undefined; name: string } {
@@ -473,7 +514,11 @@ export class ExternalSecretReconciler {
     const reason = failureReason(err);
     secretMetrics.syncErrors.inc({ name, namespace: ns, reason });
     this.events.warning(es, EventReason.UpdateFailed, message);
-    await this.writeStatus(r, { status: 'False', reason: ConditionReason.SecretSyncedError, message }, false).catch((e: unknown) =>
+    // A generic target's failures are ResourceSyncedError, except the refusal of the target
+    // itself, which ESO reports as SecretSyncedError ("invalid generic target").
+    const generic = es.spec.target?.manifest !== undefined && !(err instanceof ControllerError && err.code === ControllerErrorCode.GenericTargetsDisabled);
+    const condition = { status: 'False' as const, reason: generic ? ConditionReason.ResourceSyncedError : ConditionReason.SecretSyncedError, message };
+    await this.writeStatus(r, condition, false).catch((e: unknown) =>
       log.warn({ error: causeChain(e) }, 'status update failed'),
     );
     log.warn({ reason, error: causeChain(err) }, 'sync failed; will retry with backoff');

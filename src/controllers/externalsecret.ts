@@ -55,6 +55,8 @@ export interface ExternalSecretControllerOptions {
   reconcileTimeoutMs?: number | undefined;
   /** How long shutdown waits for in-progress reconciles before aborting them (ms), --shutdown-timeout. */
   shutdownGraceMs?: number | undefined;
+  /** --unsafe-allow-generic-targets: ConfigMap targets (spec.target.manifest) are written and watched. */
+  allowGenericTargets?: boolean | undefined;
 }
 
 
@@ -99,7 +101,12 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   const nsInformer = new Informer<KubeObject>(kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels } }) as KubeObject,
   });
-  for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
+  // Generic target ConfigMaps we manage, for drift repair; watched only when they are allowed
+  // (the watch needs the RBAC of deploy/rbac/generic-targets.yaml).
+  const configMapInformer = o.allowGenericTargets
+    ? new Informer<KubeObject>(kube, core.configMaps, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` })
+    : undefined;
+  for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer, configMapInformer] as Array<Informer<KubeObject> | undefined>) if (inf) manager.addInformer(inf);
 
   const clients = new StoreClients({ kube, logger: log, env: o.env, callDeadlineMs: o.providerTimeoutMs, namespacedStoreControllerIdentity: o.namespacedStoreControllerIdentity });
   const reader = new CoalescingReader({
@@ -115,6 +122,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       externalSecret: (key) => esInformer.get(key),
       managedSecret: (namespace, name) => secretInformer.get(`${namespace}/${name}`),
       managedSecretsSynced: () => secretInformer.synced,
+      managedConfigMap: (namespace, name) => configMapInformer?.get(`${namespace}/${name}`),
       secretStore: (namespace, name) => ssInformer.get(`${namespace}/${name}`),
       clusterSecretStore: (name) => cssInformer.get(name),
       namespaceLabels: (namespace) => nsInformer.get(namespace)?.metadata?.labels,
@@ -128,6 +136,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: log,
     controllerClass: o.controllerClass,
     providerCacheTtlMs: o.providerCacheTtlMs,
+    allowGenericTargets: o.allowGenericTargets,
   });
 
   const limits = bulkheadLimits(o);
@@ -182,10 +191,14 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       secretMetrics.reconcileDuration.remove({ name: es.metadata.name!, namespace: es.metadata.namespace! });
     },
   });
-  const enqueueForSecret = (s: Secret) => {
+  const enqueueForSecret = (s: KubeObject) => {
     for (const es of esInformer.byIndex('target', objectKey(s))) controller.enqueue(objectKey(es), 'high');
   };
   secretInformer.addHandlers({
+    update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
+    delete: enqueueForSecret,
+  });
+  configMapInformer?.addHandlers({
     update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
     delete: enqueueForSecret,
   });

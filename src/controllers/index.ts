@@ -27,6 +27,7 @@ export type ControllerConfig = Pick<
   | 'namespacedStoreControllerIdentity'
   | 'reconcileTimeoutMs'
   | 'shutdownGraceMs'
+  | 'allowGenericTargets'
 >;
 
 export interface ControllerDeps {

@@ -110,7 +110,7 @@ export type SyncPlan =
       condition: ReadyCondition;
     }
   | { action: 'delete'; name: string; namespace: string | undefined; skipped: SkippedRef[]; condition: ReadyCondition }
-  | { action: 'none'; reason: 'CreationPolicyNone' | 'ProviderDataEmpty'; skipped: SkippedRef[]; condition: ReadyCondition };
+  | { action: 'none'; reason: 'CreationPolicyNone' | 'ProviderDataEmpty' | 'MergeTargetMissing'; skipped: SkippedRef[]; condition: ReadyCondition };
 
 export type DesiredSecretResult = { ok: true; plan: SyncPlan } | { ok: false; error: SyncError };
 
@@ -120,6 +120,7 @@ export const NOT_COPIED_ANNOTATIONS: ReadonlySet<string> = new Set(['kubectl.kub
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const synced: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: ReadyMessage.Synced };
+const secretMissing: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretMissing, message: ReadyMessage.Missing };
 const syncedRetain: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: ReadyMessage.SyncedRetain };
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -459,7 +460,8 @@ function plan(input: DesiredSecretInput): SyncPlan {
   // creates is written as Merge writes (no managed or created-by label, no ownerReference), so
   // the next sync, which finds it and merges, writes the same thing and nothing flips.
   if (creationPolicy === 'Merge') {
-    if (!existing) throw syncErrors.mergeTargetMissing(name);
+    // As ESO: not a failure but a wait (Ready=True, SecretMissing); the next refresh looks again.
+    if (!existing) return { action: 'none', reason: 'MergeTargetMissing', skipped, condition: secretMissing };
   } else if (existing && creationPolicy !== 'CreateOrMerge') {
     const refused = checkOwnership(existing, es);
     if (refused) throw refused;

@@ -342,10 +342,10 @@ const rows: Row[] = [
     expect: { calls: [GET_SECRET, UPDATE, STATUS], reads: [FIRST_READ()], condition: { status: 'True', reason: 'SecretSynced' }, events: ['Normal Updated'], secret: { precious: 'do-not-touch-Hj3', password: V1 } },
   },
   {
-    name: 'Merge without a target: MergeTargetMissing, nothing written',
+    name: 'Merge without a target: Ready=True SecretMissing as ESO, nothing written, looked at again at the next refresh',
     es: withCreation(base(), 'Merge'),
     provider: { 'db/password': V1 },
-    expect: { calls: [`${GET_SECRET} → 404`, STATUS], error: 'MergeTargetMissing', condition: { status: 'False', reason: 'SecretSyncedError' }, events: ['Warning UpdateFailed'], secret: 'gone' },
+    expect: { calls: [`${GET_SECRET} → 404`, STATUS], condition: { status: 'True', reason: 'SecretMissing', message: /^secret will not be created due to CreationPolicy=Merge$/ }, events: [], secret: 'gone' },
   },
   {
     name: 'store missing: StoreNotFound, no provider read',
