@@ -29,6 +29,7 @@ import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
 import { ControllerError, ControllerErrorCode, controllerErrors } from './errors.ts';
 import { configMapAsCachedSecret, resourceCondition, syncConfigMapTarget } from './externalsecret-generic-target.ts';
 import { unsupportedManifest } from '../sync/configmap-target.ts';
+import { parseSyncWindows, postponedFor, SyncWindowError } from '../sync/sync-windows.ts';
 import { syncedVersion } from './externalsecret-predicates.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { externalSecrets } from './resources.ts';
@@ -123,6 +124,15 @@ export function maxReadAgeMs(s: { specChanged: boolean; targetBroken: boolean; f
 export function targetBroken(creationPolicy: string, cached: Secret | undefined, externalSecretName: string): boolean {
   if (creationPolicy !== 'Owner' && creationPolicy !== 'Orphan') return false;
   return !cached || !unchangedSinceWritten(cached as unknown as SyncSecret, externalSecretName);
+}
+
+/**
+ * Is the only reason to sync that the refresh interval has passed? Only such a refresh waits for
+ * spec.syncWindows (ESO: windows gate the periodic refresh; a first sync, a spec change and a
+ * repair of the target do not wait). A failed ExternalSecret keeps retrying with backoff too.
+ */
+export function periodicRefreshOnly(s: RefreshState): boolean {
+  return s.policy === 'Periodic' && s.ready && !Number.isNaN(s.lastRefreshMs) && !s.specChanged && !s.targetBroken && s.storeUnavailable !== true;
 }
 
 /** A failure already reported in status with the same words is not written again (no API hammering in a hot retry loop). */
@@ -230,8 +240,6 @@ export class ExternalSecretReconciler {
     }
     const creation = es.spec.target?.creationPolicy ?? 'Owner';
     const target = targetName(es);
-    const refused = this.refusedTarget(es);
-    if (refused) return await this.fail(r, refused);
     const cached = this.cachedTarget(es, target);
     const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
     const state: RefreshState = {
@@ -247,6 +255,8 @@ export class ExternalSecretReconciler {
     };
     if (state.storeUnavailable) log.debug({ store: storeName, kind: storeKind }, 'a store of this ExternalSecret is missing or does not admit its namespace');
     const due = refreshDue(state);
+    const postponed = this.postponedBySyncWindows(r, state, due);
+    if (postponed !== undefined) return { requeueAfter: postponed };
     const nextRefresh = (): Result => {
       const after = nextRefreshDelay(state, due, this.random);
       return after === undefined ? {} : { requeueAfter: after };
@@ -261,6 +271,7 @@ export class ExternalSecretReconciler {
     secretMetrics.syncCalls.inc({ name, namespace: ns });
     const t0 = performance.now();
     try {
+      this.checkSpecUsable(es);
       const firstSync = es.status?.syncedResourceVersion === undefined && !cached;
       const maxAge = maxReadAgeMs({ specChanged: state.specChanged, targetBroken: state.targetBroken, firstSync, refreshMs, providerCacheTtlMs: this.providerCacheTtlMs });
       const fetched = await this.fetchRemoteValues(es, maxAge, signal);
@@ -391,11 +402,39 @@ export class ExternalSecretReconciler {
     return { plan, condition: resourceCondition(plan.condition) };
   }
 
-  /** A generic target this controller does not write: ESO's rule, they are opt-in for the whole controller. */
-  private refusedTarget(es: ES): Error | undefined {
+  /** The delay a due periodic refresh waits for spec.syncWindows; undefined: sync now. */
+  private postponedBySyncWindows(r: Reconcile, state: RefreshState, due: boolean): number | undefined {
+    if (!due || !periodicRefreshOnly(state)) return undefined;
+    let windows: ReturnType<typeof parseSyncWindows>;
+    try {
+      windows = parseSyncWindows(r.es.spec.syncWindows);
+    } catch {
+      return undefined; // synced now, and refused with the field named (checkSpecUsable)
+    }
+    const postponed = windows ? postponedFor(windows, state.now) : undefined;
+    if (postponed !== undefined) {
+      r.log.debug({ syncWindows: windows!.kind, nextLook: rfc3339(new Date(state.now + postponed)) }, 'skipped: periodic refresh postponed by spec.syncWindows');
+    }
+    return postponed;
+  }
+
+  /**
+   * A spec this controller does not act on: a generic target it does not write (ESO's rule: they
+   * are opt-in for the whole controller), or sync windows it cannot read (ESO ignores such a
+   * window silently, which with kind allow means never syncing again; Tessera says which field).
+   */
+  private checkSpecUsable(es: ES): void {
     const manifest = es.spec.target?.manifest;
-    if (!manifest) return undefined;
-    return this.allowGenericTargets ? unsupportedManifest(manifest) : controllerErrors.genericTargetsDisabled();
+    if (manifest) {
+      const refused = this.allowGenericTargets ? unsupportedManifest(manifest) : controllerErrors.genericTargetsDisabled();
+      if (refused) throw refused;
+    }
+    try {
+      parseSyncWindows(es.spec.syncWindows);
+    } catch (e) {
+      if (e instanceof SyncWindowError) throw controllerErrors.invalidSpec(e.field, e.detail);
+      throw e;
+    }
   }
 
   private configMapTargetDeps(es: ES) {
