@@ -540,6 +540,12 @@ function plan(input: DesiredSecretInput): SyncPlan {
   if (metaSize > MAX_SECRET_METADATA_BYTES) throw syncErrors.secretMetadataTooLarge(name, metaSize);
   if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
 
+  // template.metadata.finalizers are added as ESO adds them (never to a Secret being deleted, and
+  // never removed); the finalizers already there are kept, since the write replaces the object.
+  const wantedFinalizers = existing?.metadata.deletionTimestamp ? [] : target.template?.metadata?.finalizers ?? [];
+  const finalizers = [...(existing?.metadata.finalizers ?? [])];
+  for (const f of wantedFinalizers) if (!finalizers.includes(f)) finalizers.push(f);
+
   let ownerReferences = existing?.metadata.ownerReferences;
   const ref = creationPolicy === 'Owner' ? controllerReference(es) : undefined;
   if (ref) ownerReferences = [...(ownerReferences ?? []).filter((r) => r.controller !== true), ref];
@@ -553,6 +559,7 @@ function plan(input: DesiredSecretInput): SyncPlan {
       labels,
       annotations,
       ...(ownerReferences && ownerReferences.length ? { ownerReferences } : {}),
+      ...(finalizers.length ? { finalizers } : {}),
     },
     type,
     data: encodeSecretData(data),
@@ -577,7 +584,8 @@ function plan(input: DesiredSecretInput): SyncPlan {
       || previous.labels.some((k) => !(k in ourLabels) && existingLabels[k] !== undefined)
       || previous.annotations.some((k) => !(k in ourAnnotations) && existingAnnotations[k] !== undefined);
     const ownerOk = !ref || (existing.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ref.uid);
-    upToDate = recordOk && dataOk && labelsOk && annotationsOk && dataHashOk && !staleLeft && ownerOk
+    const finalizersOk = wantedFinalizers.every((f) => (existing.metadata.finalizers ?? []).includes(f));
+    upToDate = recordOk && dataOk && labelsOk && annotationsOk && dataHashOk && !staleLeft && ownerOk && finalizersOk
       && (existing.type || 'Opaque') === type && (existing.immutable === true) === writtenImmutable;
   }
 
