@@ -17,7 +17,7 @@ import { parseDurationMs } from '../api/duration.ts';
 import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type SyncPlan } from '../sync/desired.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
-import { ConditionReason, EventMessage, EventReason, SyncError, isSyncError } from '../sync/errors.ts';
+import { ConditionReason, EventMessage, EventReason, FailureSummary, SyncError, SyncErrorCode, isSyncError } from '../sync/errors.ts';
 import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from '../sync/secret.ts';
 import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
@@ -162,6 +162,52 @@ export function causeChain(err: unknown): string {
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(': ');
+}
+
+/** The failing step each error code belongs to, as ESO's reconciler names it; others: UpdateSecret. */
+const SUMMARY_BY_CODE: Readonly<Record<string, FailureSummary>> = {
+  // Reading and shaping the provider data (ESO's GetProviderSecretData).
+  [ControllerErrorCode.StoreNotFound]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.NamespaceNotAllowed]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.InvalidStoreConfiguration]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ControllerIdentityDenied]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderUnavailable]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderAccessDenied]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderBadCredentials]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderThrottled]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderError]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.UnsupportedSource]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.InvalidSpec]: FailureSummary.GetSecretData,
+  [SyncErrorCode.PropertyNotFound]: FailureSummary.GetSecretData,
+  [SyncErrorCode.PropertyOnNonJSON]: FailureSummary.GetSecretData,
+  [SyncErrorCode.UnsupportedPropertySyntax]: FailureSummary.GetSecretData,
+  [SyncErrorCode.DecodeFailed]: FailureSummary.GetSecretData,
+  [SyncErrorCode.NullByteInValue]: FailureSummary.GetSecretData,
+  [SyncErrorCode.JSONTooDeep]: FailureSummary.GetSecretData,
+  [SyncErrorCode.ExtractNotJSONObject]: FailureSummary.GetSecretData,
+  [SyncErrorCode.InvalidSecretKey]: FailureSummary.GetSecretData,
+  [SyncErrorCode.KeyCollision]: FailureSummary.GetSecretData,
+  [SyncErrorCode.InvalidRewriteRegexp]: FailureSummary.GetSecretData,
+  [SyncErrorCode.RewriteMergeFailed]: FailureSummary.GetSecretData,
+  [SyncErrorCode.ProviderSecretNotFound]: FailureSummary.GetSecretData,
+  [SyncErrorCode.DuplicateSecretKey]: FailureSummary.GetSecretData,
+  [SyncErrorCode.FetchedValuesMismatch]: FailureSummary.GetSecretData,
+  // The write step's own refusals.
+  [SyncErrorCode.DeleteNotOwned]: FailureSummary.DeleteSecret,
+  [SyncErrorCode.ImmutableSecretChanged]: FailureSummary.UpdateImmutable,
+  [SyncErrorCode.SecretOwnedByOther]: FailureSummary.IsOwned,
+  [ControllerErrorCode.GenericTargetsDisabled]: FailureSummary.InvalidGenericTarget,
+  [SyncErrorCode.UnsupportedTargetKind]: FailureSummary.InvalidGenericTarget,
+  [SyncErrorCode.ConfigMapValueNotText]: FailureSummary.ApplyTemplateToManifest,
+};
+
+/**
+ * The Ready=False message: ESO's fixed summary of the failing step, then the cause (unless the
+ * cause already starts with it), so tools matching ESO's text still match and status says why.
+ */
+export function readyFailureMessage(code: string, cause: string): string {
+  const summary = SUMMARY_BY_CODE[code] ?? FailureSummary.UpdateSecret;
+  return cause.startsWith(summary) ? cause : `${summary}: ${cause}`;
 }
 
 /** The code an error is counted and reported under (sync_calls_error{reason}, status). */
@@ -556,7 +602,7 @@ export class ExternalSecretReconciler {
     // A generic target's failures are ResourceSyncedError, except the refusal of the target
     // itself, which ESO reports as SecretSyncedError ("invalid generic target").
     const generic = es.spec.target?.manifest !== undefined && !(err instanceof ControllerError && err.code === ControllerErrorCode.GenericTargetsDisabled);
-    const condition = { status: 'False' as const, reason: generic ? ConditionReason.ResourceSyncedError : ConditionReason.SecretSyncedError, message };
+    const condition = { status: 'False' as const, reason: generic ? ConditionReason.ResourceSyncedError : ConditionReason.SecretSyncedError, message: readyFailureMessage(reason, message) };
     await this.writeStatus(r, condition, false).catch((e: unknown) =>
       log.warn({ error: causeChain(e) }, 'status update failed'),
     );

@@ -44,6 +44,22 @@ export const ReadyMessage = {
   Missing: 'secret will not be created due to CreationPolicy=Merge',
   ResourceMissing: 'resource will not be created due to CreationPolicy=Merge',
 } as const;
+/**
+ * ESO 2.9's fixed Ready=False messages (pkg/controllers/externalsecret), one per failing step. A
+ * Ready=False message starts with the one for the step that failed, so what matches on ESO's
+ * message matches on Tessera's; the cause follows it (ESO puts the cause in the event only).
+ */
+export const FailureSummary = {
+  GetSecretData: 'could not get secret data from provider',
+  DeleteSecret: 'could not delete secret',
+  UpdateSecret: 'could not update secret',
+  UpdateImmutable: 'could not update secret, target is immutable',
+  IsOwned: 'target is owned by another ExternalSecret',
+  InvalidGenericTarget: 'invalid generic target',
+  ApplyTemplateToManifest: 'could not apply template to manifest',
+} as const;
+export type FailureSummary = (typeof FailureSummary)[keyof typeof FailureSummary];
+
 export const EventMessage = {
   Created: 'secret created',
   Updated: 'secret updated',

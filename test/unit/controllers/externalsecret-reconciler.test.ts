@@ -420,7 +420,7 @@ const rows: Row[] = [
   },
   {
     name: 'an unchanged failure is not written to status again',
-    es: withReady(structuredClone(s10m.es), 'False', 'SecretSyncedError', 'SecretStore "aws" in namespace "team-a" not found'),
+    es: withReady(structuredClone(s10m.es), 'False', 'SecretSyncedError', 'could not get secret data from provider: SecretStore "aws" in namespace "team-a" not found'),
     secret: s10m.secret,
     stores: [],
     expect: { calls: [], error: 'StoreNotFound', condition: 'not written', events: ['Warning UpdateFailed'], debug: /status unchanged/ },
