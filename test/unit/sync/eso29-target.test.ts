@@ -41,6 +41,11 @@ describe('template.metadata.finalizers', () => {
 describe('generic target: the ConfigMap view', () => {
   const es = anExternalSecret(withData('url', 'r'), withTarget({ manifest: { apiVersion: 'v1', kind: 'ConfigMap' } }));
 
+  test("ESO's data-hash of a generic target: Go's sha3-224 of fmt %+v of the map[string]any read back", () => {
+    // Computed with Go 1.26: fmt.Sprintf("%+v", map[string]any{"url": "https://x.example", "b": "two words", "ä": "ü"}).
+    assert.equal(esoStringMapHash(new Map([['url', 'https://x.example'], ['b', 'two words'], ['ä', 'ü']])), 'eee301e0ba418c855fdb25b8330cf42f655ea9166c81993a75c5cb95');
+  });
+
   test('only v1 ConfigMap is a target this build writes; the error names the field', () => {
     assert.equal(unsupportedManifest({ apiVersion: 'v1', kind: 'ConfigMap' }), undefined);
     const refused = unsupportedManifest({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' });
