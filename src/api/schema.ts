@@ -34,6 +34,14 @@ export const DURATION_PATTERN = '^(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|µs|�
 export const MAX_DATA_ITEMS = 250;
 /** templateFrom[].target of v1: Data, Annotations or Labels in any case, or empty (Data). */
 export const TEMPLATE_TARGET_ANY_CASE = '^([Dd][Aa][Tt][Aa]|[Aa][Nn][Nn][Oo][Tt][Aa][Tt][Ii][Oo][Nn][Ss]|[Ll][Aa][Bb][Ee][Ll][Ss])?$';
+/**
+ * spec.syncWindows.windows[].schedule as ESO 2.9's CRD admits it: a named shorthand, `@every`
+ * with a duration, or five space-separated cron fields. The sync core parses it (src/sync/cron.ts).
+ */
+export const SYNC_WINDOW_SCHEDULE_PATTERN = '^(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every [^\\s]+.*|[^\\s]+( [^\\s]+){4})$';
+/** Bounds on tenant-written sync windows (ESO has none): each one is evaluated on every refresh. */
+export const MAX_SYNC_WINDOWS = 32;
+export const MAX_SYNC_WINDOW_SCHEDULE_LENGTH = 128;
 
 export const subdomainName = (description: string) =>
   str(description, { minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN });
@@ -530,6 +538,16 @@ function externalSecretTarget(version: ApiVersionName): Schema {
       'CreationPolicy defines rules on how to create the resulting Secret. Defaults to "Owner"', { default: 'Owner' }),
     deletionPolicy: enumOf(['Delete', 'Merge', 'Retain'], 'DeletionPolicy defines rules on how to delete the resulting Secret. Defaults to "Retain"', { default: 'Retain' }),
     template: template(version),
+    // ESO 2.9's generic targets (v1 only): a ConfigMap instead of a Secret, behind
+    // --unsafe-allow-generic-targets as in ESO.
+    ...(version === 'v1'
+      ? {
+        manifest: named('ManifestReference', obj({
+          'apiVersion!': str('APIVersion of the target resource (e.g., "v1" for ConfigMap)', { minLength: 1, maxLength: 253 }),
+          'kind!': str('Kind of the target resource (e.g., "ConfigMap")', { minLength: 1, maxLength: 63 }),
+        }, 'Manifest defines a custom Kubernetes resource to create instead of a Secret (a ConfigMap in this build). Needs --unsafe-allow-generic-targets.')),
+      }
+      : {}),
     immutable: bool('Immutable defines if the final secret will be immutable'),
   }, 'ExternalSecretTarget defines the Kubernetes Secret to be created. There can be only one target per ExternalSecret.', {
     default: { creationPolicy: 'Owner', deletionPolicy: 'Retain' },
@@ -548,6 +566,17 @@ function externalSecretTarget(version: ApiVersionName): Schema {
   }));
 }
 
+function syncWindows(): Schema {
+  return named('ExternalSecretSyncWindows', obj({
+    'kind!': enumOf(['allow', 'deny'], 'Kind applies to every window in the list. "allow": periodic syncs only while at least one window is active. "deny": no periodic sync while any window is active.'),
+    'windows!': arr(named('ExternalSecretSyncWindowEntry', obj({
+      'schedule!': str('Schedule is a standard 5-field cron expression evaluated in UTC, or a named shorthand such as @daily or @every 1h. It marks the start time of each window occurrence.',
+        { minLength: 1, maxLength: MAX_SYNC_WINDOW_SCHEDULE_LENGTH, pattern: SYNC_WINDOW_SCHEDULE_PATTERN }),
+      'duration!': str('Duration specifies how long the window stays open after each Schedule firing. Example: "8h".', { pattern: DURATION_PATTERN, maxLength: 64 }),
+    }, 'A single cron-schedule + duration pair within a SyncWindows block.')), 'Windows is the list of schedule+duration pairs.', { minItems: 1, maxItems: MAX_SYNC_WINDOWS }),
+  }, 'SyncWindows optionally restricts when periodic refreshes may occur. Evaluated in UTC, only for the Periodic refresh policy (or when refreshPolicy is unset).'));
+}
+
 export function externalSecretSpec(version: ApiVersionName): Schema {
   return named('ExternalSecretSpec', obj({
     secretStoreRef: secretStoreRef(),
@@ -555,6 +584,7 @@ export function externalSecretSpec(version: ApiVersionName): Schema {
     refreshPolicy: enumOf(['CreatedOnce', 'Periodic', 'OnChange'], 'RefreshPolicy determines how the ExternalSecret should be refreshed: CreatedOnce, Periodic (every refreshInterval; never if 0) or OnChange (only when the ExternalSecret changes).'),
     refreshInterval: str('RefreshInterval is the amount of time before the values are read again from the SecretStore provider, specified as Golang Duration strings. Valid time units are "ns", "us" (or "µs"), "ms", "s", "m", "h". Example values: "1h", "2h30m", "10s". May be set to zero to fetch and create it once. Defaults to 1h.',
       { default: '1h0m0s', pattern: DURATION_PATTERN, maxLength: 64 }),
+    ...(version === 'v1' ? { syncWindows: syncWindows() } : {}),
     data: arr(externalSecretData(version), 'Data defines the connection between the Kubernetes Secret keys and the Provider data', { maxItems: MAX_DATA_ITEMS }),
     dataFrom: arr(externalSecretDataFrom(version), 'DataFrom is used to fetch all properties from a specific Provider data. If multiple entries are specified, the Secret keys are merged in the specified order'),
   }, 'ExternalSecretSpec defines the desired state of ExternalSecret.', {

@@ -54,6 +54,14 @@ export interface ExternalSecretTemplate {
   templateFrom?: TemplateFrom[];
 }
 
+/** Manifest defines a custom Kubernetes resource to create instead of a Secret (a ConfigMap in this build). Needs --unsafe-allow-generic-targets. */
+export interface ManifestReference {
+  /** APIVersion of the target resource (e.g., "v1" for ConfigMap) */
+  apiVersion: string;
+  /** Kind of the target resource (e.g., "ConfigMap") */
+  kind: string;
+}
+
 /** ExternalSecretTarget defines the Kubernetes Secret to be created. There can be only one target per ExternalSecret. */
 export interface ExternalSecretTarget {
   /** The name of the Secret resource to be managed. Defaults to the .metadata.name of the ExternalSecret resource */
@@ -64,8 +72,26 @@ export interface ExternalSecretTarget {
   deletionPolicy?: "Delete" | "Merge" | "Retain";
   /** Template defines a blueprint for the created Secret resource. */
   template?: ExternalSecretTemplate;
+  /** Manifest defines a custom Kubernetes resource to create instead of a Secret (a ConfigMap in this build). Needs --unsafe-allow-generic-targets. */
+  manifest?: ManifestReference;
   /** Immutable defines if the final secret will be immutable */
   immutable?: boolean;
+}
+
+/** A single cron-schedule + duration pair within a SyncWindows block. */
+export interface ExternalSecretSyncWindowEntry {
+  /** Schedule is a standard 5-field cron expression evaluated in UTC, or a named shorthand such as @daily or @every 1h. It marks the start time of each window occurrence. */
+  schedule: string;
+  /** Duration specifies how long the window stays open after each Schedule firing. Example: "8h". */
+  duration: string;
+}
+
+/** SyncWindows optionally restricts when periodic refreshes may occur. Evaluated in UTC, only for the Periodic refresh policy (or when refreshPolicy is unset). */
+export interface ExternalSecretSyncWindows {
+  /** Kind applies to every window in the list. "allow": periodic syncs only while at least one window is active. "deny": no periodic sync while any window is active. */
+  kind: "allow" | "deny";
+  /** Windows is the list of schedule+duration pairs. */
+  windows: ExternalSecretSyncWindowEntry[];
 }
 
 /** RemoteRef points to the remote secret and defines which secret (version/property/..) to fetch. */
@@ -202,6 +228,8 @@ export interface ExternalSecretSpec {
   refreshPolicy?: "CreatedOnce" | "Periodic" | "OnChange";
   /** RefreshInterval is the amount of time before the values are read again from the SecretStore provider, specified as Golang Duration strings. Valid time units are "ns", "us" (or "µs"), "ms", "s", "m", "h". Example values: "1h", "2h30m", "10s". May be set to zero to fetch and create it once. Defaults to 1h. */
   refreshInterval?: string;
+  /** SyncWindows optionally restricts when periodic refreshes may occur. Evaluated in UTC, only for the Periodic refresh policy (or when refreshPolicy is unset). */
+  syncWindows?: ExternalSecretSyncWindows;
   /** Data defines the connection between the Kubernetes Secret keys and the Provider data */
   data?: ExternalSecretData[];
   /** DataFrom is used to fetch all properties from a specific Provider data. If multiple entries are specified, the Secret keys are merged in the specified order */

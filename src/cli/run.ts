@@ -49,6 +49,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'template-timeout', type: 'duration', default: DEFAULT_TEMPLATE_TIMEOUT, help: 'Wall-clock budget of one ExternalSecret\'s template and rewrite-transform rendering; past it the render is stopped and the ExternalSecret fails with ComputeBudgetExceeded.' },
   { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'V8 heap of each template worker thread (a quantity such as 64Mi); a render that needs more fails with ComputeBudgetExceeded, and only its worker is replaced.' },
   { name: 'template-workers', type: 'number', default: DEFAULT_TEMPLATE_WORKERS, help: 'Worker threads that render templates off the event loop (each uses a core while rendering).' },
+  { name: 'unsafe-allow-generic-targets', type: 'boolean', default: false, help: 'Write ExternalSecrets with spec.target.manifest (ESO 2.9 generic targets; a ConfigMap in this build) instead of refusing them. ConfigMaps are not encrypted at rest: opt-in, as in ESO. Needs deploy/rbac/generic-targets.yaml.' },
 ];
 
 export const runUsage = `Usage: tessera run [flags]
@@ -146,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
       namespacedStoreControllerIdentity: identity,
       reconcileTimeoutMs,
       shutdownGraceMs: shutdownTimeoutMs,
+      allowGenericTargets: f['unsafe-allow-generic-targets'] === true,
     },
   });
   let stopping = false;

@@ -42,6 +42,7 @@ export const ControllerErrorCode = {
   GeneratorNotSupported: 'GeneratorNotSupported',
   GeneratorInvalid: 'GeneratorInvalid',
   GeneratorFailed: 'GeneratorFailed',
+  GenericTargetsDisabled: 'GenericTargetsDisabled',
 } as const;
 export type ControllerErrorCode = (typeof ControllerErrorCode)[keyof typeof ControllerErrorCode];
 
@@ -93,6 +94,9 @@ export const controllerErrors = {
   /** A field the apiserver admitted but the controller cannot use (detail names no value of a Secret). */
   invalidSpec: (field: string, detail: string) =>
     new ControllerError(ControllerErrorCode.InvalidSpec, `${field}: ${detail}`, false),
+  /** ESO's rule: generic targets only with --unsafe-allow-generic-targets (a change of flag restarts the controller). */
+  genericTargetsDisabled: () =>
+    new ControllerError(ControllerErrorCode.GenericTargetsDisabled, 'spec.target.manifest: generic targets are disabled; enable them with --unsafe-allow-generic-targets', false),
   secretWriteFailed: (name: string, detail: string) =>
     new ControllerError(ControllerErrorCode.SecretWriteFailed, `could not write secret ${JSON.stringify(name)}: ${detail}`, true),
   /** A refused Secret write, described without the apiserver's message (it quotes the invalid value). */

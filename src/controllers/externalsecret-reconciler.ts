@@ -18,7 +18,7 @@ import { parseDurationMs } from '../api/duration.ts';
 import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type SyncPlan } from '../sync/desired.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
-import { ConditionReason, EventMessage, EventReason, SyncError, isSyncError } from '../sync/errors.ts';
+import { ConditionReason, EventMessage, EventReason, FailureSummary, SyncError, SyncErrorCode, isSyncError } from '../sync/errors.ts';
 import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from '../sync/secret.ts';
 import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
@@ -27,8 +27,11 @@ import { core, rfc3339, type Condition, type KubeObject, type ObjectMeta, type R
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
-import { ControllerError, controllerErrors } from './errors.ts';
 import { generatedDataFrom, type GenerateValues } from './generators.ts';
+import { ControllerError, ControllerErrorCode, controllerErrors } from './errors.ts';
+import { configMapAsCachedSecret, resourceCondition, syncConfigMapTarget } from './externalsecret-generic-target.ts';
+import { unsupportedManifest } from '../sync/configmap-target.ts';
+import { parseSyncWindows, postponedFor, SyncWindowError } from '../sync/sync-windows.ts';
 import { syncedVersion } from './externalsecret-predicates.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
 import { externalSecrets } from './resources.ts';
@@ -45,6 +48,8 @@ export interface ExternalSecretCaches {
   managedSecret(namespace: string, name: string): Secret | undefined;
   /** The managed-Secret cache holds every managed Secret (its first list is done). */
   managedSecretsSynced(): boolean;
+  /** A generic target ConfigMap by namespace and name; only managed ones, and only with generic targets allowed. */
+  managedConfigMap?(namespace: string, name: string): KubeObject | undefined;
   secretStore(namespace: string, name: string): SS | undefined;
   clusterSecretStore(name: string): CSS | undefined;
   namespaceLabels(namespace: string): Record<string, string> | undefined;
@@ -97,6 +102,8 @@ export interface ExternalSecretReconcilerDeps {
   providerCacheTtlMs: number;
   /** Runs dataFrom[].sourceRef.generatorRef (src/controllers/generators.ts); absent: generators are refused. */
   generate?: GenerateValues | undefined;
+  /** --unsafe-allow-generic-targets: spec.target.manifest (a ConfigMap) is written. */
+  allowGenericTargets?: boolean | undefined;
 }
 
 // ---- pure decisions ------------------------------------------------------------------------------
@@ -121,6 +128,15 @@ export function maxReadAgeMs(s: { specChanged: boolean; targetBroken: boolean; f
 export function targetBroken(creationPolicy: string, cached: Secret | undefined, externalSecretName: string): boolean {
   if (creationPolicy !== 'Owner' && creationPolicy !== 'Orphan') return false;
   return !cached || !unchangedSinceWritten(cached as unknown as SyncSecret, externalSecretName);
+}
+
+/**
+ * Is the only reason to sync that the refresh interval has passed? Only such a refresh waits for
+ * spec.syncWindows (ESO: windows gate the periodic refresh; a first sync, a spec change and a
+ * repair of the target do not wait). A failed ExternalSecret keeps retrying with backoff too.
+ */
+export function periodicRefreshOnly(s: RefreshState): boolean {
+  return s.policy === 'Periodic' && s.ready && !Number.isNaN(s.lastRefreshMs) && !s.specChanged && !s.targetBroken && s.storeUnavailable !== true;
 }
 
 /** A failure already reported in status with the same words is not written again (no API hammering in a hot retry loop). */
@@ -150,6 +166,52 @@ export function causeChain(err: unknown): string {
     e = e instanceof Error ? e.cause : undefined;
   }
   return parts.join(': ');
+}
+
+/** The failing step each error code belongs to, as ESO's reconciler names it; others: UpdateSecret. */
+const SUMMARY_BY_CODE: Readonly<Record<string, FailureSummary>> = {
+  // Reading and shaping the provider data (ESO's GetProviderSecretData).
+  [ControllerErrorCode.StoreNotFound]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.NamespaceNotAllowed]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.InvalidStoreConfiguration]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ControllerIdentityDenied]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderUnavailable]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderAccessDenied]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderBadCredentials]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderThrottled]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.ProviderError]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.UnsupportedSource]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.InvalidSpec]: FailureSummary.GetSecretData,
+  [SyncErrorCode.PropertyNotFound]: FailureSummary.GetSecretData,
+  [SyncErrorCode.PropertyOnNonJSON]: FailureSummary.GetSecretData,
+  [SyncErrorCode.UnsupportedPropertySyntax]: FailureSummary.GetSecretData,
+  [SyncErrorCode.DecodeFailed]: FailureSummary.GetSecretData,
+  [SyncErrorCode.NullByteInValue]: FailureSummary.GetSecretData,
+  [SyncErrorCode.JSONTooDeep]: FailureSummary.GetSecretData,
+  [SyncErrorCode.ExtractNotJSONObject]: FailureSummary.GetSecretData,
+  [SyncErrorCode.InvalidSecretKey]: FailureSummary.GetSecretData,
+  [SyncErrorCode.KeyCollision]: FailureSummary.GetSecretData,
+  [SyncErrorCode.InvalidRewriteRegexp]: FailureSummary.GetSecretData,
+  [SyncErrorCode.RewriteMergeFailed]: FailureSummary.GetSecretData,
+  [SyncErrorCode.ProviderSecretNotFound]: FailureSummary.GetSecretData,
+  [SyncErrorCode.DuplicateSecretKey]: FailureSummary.GetSecretData,
+  [SyncErrorCode.FetchedValuesMismatch]: FailureSummary.GetSecretData,
+  // The write step's own refusals.
+  [SyncErrorCode.DeleteNotOwned]: FailureSummary.DeleteSecret,
+  [SyncErrorCode.ImmutableSecretChanged]: FailureSummary.UpdateImmutable,
+  [SyncErrorCode.SecretOwnedByOther]: FailureSummary.IsOwned,
+  [ControllerErrorCode.GenericTargetsDisabled]: FailureSummary.InvalidGenericTarget,
+  [SyncErrorCode.UnsupportedTargetKind]: FailureSummary.InvalidGenericTarget,
+  [SyncErrorCode.ConfigMapValueNotText]: FailureSummary.ApplyTemplateToManifest,
+};
+
+/**
+ * The Ready=False message: ESO's fixed summary of the failing step, then the cause (unless the
+ * cause already starts with it), so tools matching ESO's text still match and status says why.
+ */
+export function readyFailureMessage(code: string, cause: string): string {
+  const summary = SUMMARY_BY_CODE[code] ?? FailureSummary.UpdateSecret;
+  return cause.startsWith(summary) ? cause : `${summary}: ${cause}`;
 }
 
 /** The code an error is counted and reported under (sync_calls_error{reason}, status). */
@@ -182,6 +244,7 @@ export class ExternalSecretReconciler {
   readonly controllerClass: string;
   readonly providerCacheTtlMs: number;
   readonly generate: GenerateValues | undefined;
+  readonly allowGenericTargets: boolean;
 
   constructor(d: ExternalSecretReconcilerDeps) {
     this.caches = d.caches;
@@ -197,6 +260,7 @@ export class ExternalSecretReconciler {
     this.controllerClass = d.controllerClass;
     this.providerCacheTtlMs = d.providerCacheTtlMs;
     this.generate = d.generate;
+    this.allowGenericTargets = d.allowGenericTargets === true;
   }
 
   /**
@@ -228,7 +292,7 @@ export class ExternalSecretReconciler {
     }
     const creation = es.spec.target?.creationPolicy ?? 'Owner';
     const target = targetName(es);
-    const cached = this.caches.managedSecret(ns, target);
+    const cached = this.cachedTarget(es, target);
     const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
     const state: RefreshState = {
       policy: es.spec.refreshPolicy ?? 'Periodic',
@@ -243,6 +307,8 @@ export class ExternalSecretReconciler {
     };
     if (state.storeUnavailable) log.debug({ store: storeName, kind: storeKind }, 'a store of this ExternalSecret is missing or does not admit its namespace');
     const due = refreshDue(state);
+    const postponed = this.postponedBySyncWindows(r, state, due);
+    if (postponed !== undefined) return { requeueAfter: postponed };
     const nextRefresh = (): Result => {
       const after = nextRefreshDelay(state, due, this.random);
       return after === undefined ? {} : { requeueAfter: after };
@@ -257,6 +323,7 @@ export class ExternalSecretReconciler {
     secretMetrics.syncCalls.inc({ name, namespace: ns });
     const t0 = performance.now();
     try {
+      this.checkSpecUsable(es);
       const firstSync = es.status?.syncedResourceVersion === undefined && !cached;
       const maxAge = maxReadAgeMs({ specChanged: state.specChanged, targetBroken: state.targetBroken, firstSync, refreshMs, providerCacheTtlMs: this.providerCacheTtlMs });
       const fetched = await this.fetchRemoteValues(es, maxAge, signal);
@@ -264,8 +331,8 @@ export class ExternalSecretReconciler {
         log.debug({ store: storeName }, 'skipped: a store or generator belongs to another controller class');
         return {};
       }
-      const plan = await this.syncSecret(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
-      await this.writeStatus(r, { status: plan.condition.status, reason: plan.condition.reason, message: plan.condition.message }, true);
+      const { plan, condition } = await this.syncTarget(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
+      await this.writeStatus(r, { status: condition.status, reason: condition.reason, message: condition.message }, true);
       secretMetrics.reconcileDuration.set({ name, namespace: ns }, nanosecondsSince(t0));
       const next = nextRefresh();
       log.debug({ action: plan.action, requeueAfterMs: next.requeueAfter }, 'synced');
@@ -368,6 +435,65 @@ export class ExternalSecretReconciler {
     } catch (e) {
       throw writeError(target, e);
     }
+  }
+
+  /** The target from the managed caches: a Secret, or a generic target's ConfigMap seen as one. */
+  private cachedTarget(es: ES, target: string): Secret | undefined {
+    const ns = es.metadata.namespace!;
+    return es.spec.target?.manifest ? configMapAsCachedSecret(this.caches.managedConfigMap?.(ns, target)) : this.caches.managedSecret(ns, target);
+  }
+
+  /** Writes the target (a Secret, or a generic target's ConfigMap) and says what status reports. */
+  private async syncTarget(r: Reconcile, fetched: { data: FetchedValue[]; dataFrom: FetchedDataFrom[] }, cached: Secret | undefined, ownsWholeSecret: boolean) {
+    const { es, ns, signal } = r;
+    if (!es.spec.target?.manifest) {
+      const plan = await this.syncSecret(r, fetched, cached, ownsWholeSecret);
+      return { plan, condition: plan.condition };
+    }
+    const plan = await syncConfigMapTarget(this.configMapTargetDeps(es), es, fetched, this.caches.managedConfigMap?.(ns, targetName(es)), signal);
+    return { plan, condition: resourceCondition(plan.condition) };
+  }
+
+  /** The delay a due periodic refresh waits for spec.syncWindows; undefined: sync now. */
+  private postponedBySyncWindows(r: Reconcile, state: RefreshState, due: boolean): number | undefined {
+    if (!due || !periodicRefreshOnly(state)) return undefined;
+    let windows: ReturnType<typeof parseSyncWindows>;
+    try {
+      windows = parseSyncWindows(r.es.spec.syncWindows);
+    } catch {
+      return undefined; // synced now, and refused with the field named (checkSpecUsable)
+    }
+    const postponed = windows ? postponedFor(windows, state.now) : undefined;
+    if (postponed !== undefined) {
+      r.log.debug({ syncWindows: windows!.kind, nextLook: rfc3339(new Date(state.now + postponed)) }, 'skipped: periodic refresh postponed by spec.syncWindows');
+    }
+    return postponed;
+  }
+
+  /**
+   * A spec this controller does not act on: a generic target it does not write (ESO's rule: they
+   * are opt-in for the whole controller), or sync windows it cannot read (ESO ignores such a
+   * window silently, which with kind allow means never syncing again; Tessera says which field).
+   */
+  private checkSpecUsable(es: ES): void {
+    const manifest = es.spec.target?.manifest;
+    if (manifest) {
+      const refused = this.allowGenericTargets ? unsupportedManifest(manifest) : controllerErrors.genericTargetsDisabled();
+      if (refused) throw refused;
+    }
+    try {
+      parseSyncWindows(es.spec.syncWindows);
+    } catch (e) {
+      if (e instanceof SyncWindowError) throw controllerErrors.invalidSpec(e.field, e.detail);
+      throw e;
+    }
+  }
+
+  private configMapTargetDeps(es: ES) {
+    return {
+      kube: this.kube, writer: this.secretWriter(es), computeDesiredSecret: this.computeDesiredSecret,
+      templateSourcesFor: this.templateSourcesFor, events: this.events, writeError,
+    };
   }
 
   private findStore(ref: SecretStoreRef | undefined, namespace: string): { kind: StoreKind; store: AnyStore | undefined; name: string } {
@@ -488,7 +614,11 @@ export class ExternalSecretReconciler {
     const reason = failureReason(err);
     secretMetrics.syncErrors.inc({ name, namespace: ns, reason });
     this.events.warning(es, EventReason.UpdateFailed, message);
-    await this.writeStatus(r, { status: 'False', reason: ConditionReason.SecretSyncedError, message }, false).catch((e: unknown) =>
+    // A generic target's failures are ResourceSyncedError, except the refusal of the target
+    // itself, which ESO reports as SecretSyncedError ("invalid generic target").
+    const generic = es.spec.target?.manifest !== undefined && !(err instanceof ControllerError && err.code === ControllerErrorCode.GenericTargetsDisabled);
+    const condition = { status: 'False' as const, reason: generic ? ConditionReason.ResourceSyncedError : ConditionReason.SecretSyncedError, message: readyFailureMessage(reason, message) };
+    await this.writeStatus(r, condition, false).catch((e: unknown) =>
       log.warn({ error: causeChain(e) }, 'status update failed'),
     );
     log.warn({ reason, error: causeChain(err) }, 'sync failed; will retry with backoff');

@@ -56,6 +56,8 @@ export interface ExternalSecretControllerOptions {
   reconcileTimeoutMs?: number | undefined;
   /** How long shutdown waits for in-progress reconciles before aborting them (ms), --shutdown-timeout. */
   shutdownGraceMs?: number | undefined;
+  /** --unsafe-allow-generic-targets: ConfigMap targets (spec.target.manifest) are written and watched. */
+  allowGenericTargets?: boolean | undefined;
 }
 
 
@@ -100,7 +102,12 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   const nsInformer = new Informer<KubeObject>(kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels } }) as KubeObject,
   });
-  for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
+  // Generic target ConfigMaps we manage, for drift repair; watched only when they are allowed
+  // (the watch needs the RBAC of deploy/rbac/generic-targets.yaml).
+  const configMapInformer = o.allowGenericTargets
+    ? new Informer<KubeObject>(kube, core.configMaps, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` })
+    : undefined;
+  for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer, configMapInformer] as Array<Informer<KubeObject> | undefined>) if (inf) manager.addInformer(inf);
 
   const clients = new StoreClients({ kube, logger: log, env: o.env, callDeadlineMs: o.providerTimeoutMs, namespacedStoreControllerIdentity: o.namespacedStoreControllerIdentity });
   const reader = new CoalescingReader({
@@ -116,6 +123,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       externalSecret: (key) => esInformer.get(key),
       managedSecret: (namespace, name) => secretInformer.get(`${namespace}/${name}`),
       managedSecretsSynced: () => secretInformer.synced,
+      managedConfigMap: (namespace, name) => configMapInformer?.get(`${namespace}/${name}`),
       secretStore: (namespace, name) => ssInformer.get(`${namespace}/${name}`),
       clusterSecretStore: (name) => cssInformer.get(name),
       namespaceLabels: (namespace) => nsInformer.get(namespace)?.metadata?.labels,
@@ -130,6 +138,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     controllerClass: o.controllerClass,
     providerCacheTtlMs: o.providerCacheTtlMs,
     generate: kubeGenerateValues({ kube, env: o.env, callDeadlineMs: o.providerTimeoutMs, controllerClass: o.controllerClass }),
+    allowGenericTargets: o.allowGenericTargets,
   });
 
   const limits = bulkheadLimits(o);
@@ -184,10 +193,14 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       secretMetrics.reconcileDuration.remove({ name: es.metadata.name!, namespace: es.metadata.namespace! });
     },
   });
-  const enqueueForSecret = (s: Secret) => {
+  const enqueueForSecret = (s: KubeObject) => {
     for (const es of esInformer.byIndex('target', objectKey(s))) controller.enqueue(objectKey(es), 'high');
   };
   secretInformer.addHandlers({
+    update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
+    delete: enqueueForSecret,
+  });
+  configMapInformer?.addHandlers({
     update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
     delete: enqueueForSecret,
   });

@@ -30,6 +30,7 @@ export type ControllerConfig = Pick<
   | 'namespacedStoreControllerIdentity'
   | 'reconcileTimeoutMs'
   | 'shutdownGraceMs'
+  | 'allowGenericTargets'
 >;
 
 export interface ControllerDeps {

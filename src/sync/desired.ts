@@ -110,7 +110,7 @@ export type SyncPlan =
       condition: ReadyCondition;
     }
   | { action: 'delete'; name: string; namespace: string | undefined; skipped: SkippedRef[]; condition: ReadyCondition }
-  | { action: 'none'; reason: 'CreationPolicyNone' | 'ProviderDataEmpty'; skipped: SkippedRef[]; condition: ReadyCondition };
+  | { action: 'none'; reason: 'CreationPolicyNone' | 'ProviderDataEmpty' | 'MergeTargetMissing'; skipped: SkippedRef[]; condition: ReadyCondition };
 
 export type DesiredSecretResult = { ok: true; plan: SyncPlan } | { ok: false; error: SyncError };
 
@@ -120,6 +120,7 @@ export const NOT_COPIED_ANNOTATIONS: ReadonlySet<string> = new Set(['kubectl.kub
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const synced: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: ReadyMessage.Synced };
+const secretMissing: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretMissing, message: ReadyMessage.Missing };
 const syncedRetain: ReadyCondition = { type: 'Ready', status: 'True', reason: ConditionReason.SecretSynced, message: ReadyMessage.SyncedRetain };
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -459,7 +460,8 @@ function plan(input: DesiredSecretInput): SyncPlan {
   // creates is written as Merge writes (no managed or created-by label, no ownerReference), so
   // the next sync, which finds it and merges, writes the same thing and nothing flips.
   if (creationPolicy === 'Merge') {
-    if (!existing) throw syncErrors.mergeTargetMissing(name);
+    // As ESO: not a failure but a wait (Ready=True, SecretMissing); the next refresh looks again.
+    if (!existing) return { action: 'none', reason: 'MergeTargetMissing', skipped, condition: secretMissing };
   } else if (existing && creationPolicy !== 'CreateOrMerge') {
     const refused = checkOwnership(existing, es);
     if (refused) throw refused;
@@ -538,6 +540,12 @@ function plan(input: DesiredSecretInput): SyncPlan {
   if (metaSize > MAX_SECRET_METADATA_BYTES) throw syncErrors.secretMetadataTooLarge(name, metaSize);
   if (existing?.immutable && !sameData(existingData, data)) throw syncErrors.immutableChanged(name);
 
+  // template.metadata.finalizers are added as ESO adds them (never to a Secret being deleted, and
+  // never removed); the finalizers already there are kept, since the write replaces the object.
+  const wantedFinalizers = existing?.metadata.deletionTimestamp ? [] : target.template?.metadata?.finalizers ?? [];
+  const finalizers = [...(existing?.metadata.finalizers ?? [])];
+  for (const f of wantedFinalizers) if (!finalizers.includes(f)) finalizers.push(f);
+
   let ownerReferences = existing?.metadata.ownerReferences;
   const ref = creationPolicy === 'Owner' ? controllerReference(es) : undefined;
   if (ref) ownerReferences = [...(ownerReferences ?? []).filter((r) => r.controller !== true), ref];
@@ -551,6 +559,7 @@ function plan(input: DesiredSecretInput): SyncPlan {
       labels,
       annotations,
       ...(ownerReferences && ownerReferences.length ? { ownerReferences } : {}),
+      ...(finalizers.length ? { finalizers } : {}),
     },
     type,
     data: encodeSecretData(data),
@@ -575,7 +584,8 @@ function plan(input: DesiredSecretInput): SyncPlan {
       || previous.labels.some((k) => !(k in ourLabels) && existingLabels[k] !== undefined)
       || previous.annotations.some((k) => !(k in ourAnnotations) && existingAnnotations[k] !== undefined);
     const ownerOk = !ref || (existing.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ref.uid);
-    upToDate = recordOk && dataOk && labelsOk && annotationsOk && dataHashOk && !staleLeft && ownerOk
+    const finalizersOk = wantedFinalizers.every((f) => (existing.metadata.finalizers ?? []).includes(f));
+    upToDate = recordOk && dataOk && labelsOk && annotationsOk && dataHashOk && !staleLeft && ownerOk && finalizersOk
       && (existing.type || 'Opaque') === type && (existing.immutable === true) === writtenImmutable;
   }
 

@@ -11,6 +11,13 @@ export const ConditionReason = {
   SecretSyncedError: 'SecretSyncedError',
   /** Ready=True: the provider data is gone and deletionPolicy=Delete removed the Secret. */
   SecretDeleted: 'SecretDeleted',
+  /** Ready=True: creationPolicy=Merge and the target Secret does not exist (yet); nothing is written. */
+  SecretMissing: 'SecretMissing',
+  /** The same four for a generic target (spec.target.manifest), as ESO names them. */
+  ResourceSynced: 'ResourceSynced',
+  ResourceSyncedError: 'ResourceSyncedError',
+  ResourceDeleted: 'ResourceDeleted',
+  ResourceMissing: 'ResourceMissing',
 } as const;
 export type ConditionReason = (typeof ConditionReason)[keyof typeof ConditionReason];
 
@@ -34,12 +41,34 @@ export const ReadyMessage = {
   Synced: 'secret synced',
   SyncedRetain: 'secret retained due to DeletionPolicy=Retain',
   Deleted: 'secret deleted due to DeletionPolicy=Delete',
+  Missing: 'secret will not be created due to CreationPolicy=Merge',
+  ResourceMissing: 'resource will not be created due to CreationPolicy=Merge',
 } as const;
+/**
+ * ESO 2.9's fixed Ready=False messages (pkg/controllers/externalsecret), one per failing step. A
+ * Ready=False message starts with the one for the step that failed, so what matches on ESO's
+ * message matches on Tessera's; the cause follows it (ESO puts the cause in the event only).
+ */
+export const FailureSummary = {
+  GetSecretData: 'could not get secret data from provider',
+  DeleteSecret: 'could not delete secret',
+  UpdateSecret: 'could not update secret',
+  UpdateImmutable: 'could not update secret, target is immutable',
+  IsOwned: 'target is owned by another ExternalSecret',
+  InvalidGenericTarget: 'invalid generic target',
+  ApplyTemplateToManifest: 'could not apply template to manifest',
+} as const;
+export type FailureSummary = (typeof FailureSummary)[keyof typeof FailureSummary];
+
 export const EventMessage = {
   Created: 'secret created',
   Updated: 'secret updated',
   Deleted: 'secret deleted due to DeletionPolicy=Delete',
   /** ESO's text; ESO says spec.dataFrom[i] for a spec.data entry too, Tessera names the right field. */
+  /** ESO's texts for a generic target: the kind and the name of the object. */
+  createdResource: (kind: string, name: string) => `Created ${kind} ${name}`,
+  updatedResource: (kind: string, name: string) => `Updated ${kind} ${name}`,
+  deletedResource: (kind: string, name: string) => `Deleted ${kind} ${name}`,
   missingProviderSecret: (field: string, key?: string) =>
     key === undefined ? `secret does not exist at provider using ${field}` : `secret does not exist at provider using ${field} (key=${key})`,
 } as const;
@@ -77,8 +106,6 @@ export const SyncErrorCode = {
   SecretNotManaged: 'SecretNotManaged',
   /** The target Secret is controlled by another ExternalSecret (or another controller). */
   SecretOwnedByOther: 'SecretOwnedByOther',
-  /** creationPolicy=Merge and the target Secret does not exist. */
-  MergeTargetMissing: 'MergeTargetMissing',
   /** deletionPolicy=Delete would delete a Secret this ExternalSecret does not own. */
   DeleteNotOwned: 'DeleteNotOwned',
   /** The target Secret is immutable and its content would change. */
@@ -100,6 +127,10 @@ export const SyncErrorCode = {
   SecretTooLarge: 'SecretTooLarge',
   /** A PushSecret's data/dataTo cannot be applied to its source Secret (missing key, duplicate remote key, bad regexp). */
   InvalidPushSecret: 'InvalidPushSecret',
+  /** spec.target.manifest names a kind this build does not write (ConfigMap only). */
+  UnsupportedTargetKind: 'UnsupportedTargetKind',
+  /** A value for a ConfigMap target is not UTF-8 text (a ConfigMap's data holds text). */
+  ConfigMapValueNotText: 'ConfigMapValueNotText',
 } as const;
 
 /** What the apiserver accepts in one Secret's data (the sum of the decoded values). */
@@ -175,8 +206,6 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.SecretNotManaged, `secret ${JSON.stringify(name)} exists and is not managed by this ExternalSecret; delete it, or use creationPolicy=Merge`, 'spec.target.name'),
   secretOwnedByOther: (name: string, owner: string) =>
     new SyncError(SyncErrorCode.SecretOwnedByOther, `secret ${JSON.stringify(name)} is owned by ${owner}`, 'spec.target.name'),
-  mergeTargetMissing: (name: string) =>
-    new SyncError(SyncErrorCode.MergeTargetMissing, `the desired secret ${JSON.stringify(name)} was not found. With creationPolicy=Merge the secret won't be created`, 'spec.target.creationPolicy'),
   deleteNotOwned: (policy: string) =>
     new SyncError(SyncErrorCode.DeleteNotOwned, `invalid creationPolicy=${policy}: deletionPolicy=Delete can only delete a Secret this ExternalSecret owns`, 'spec.target.deletionPolicy'),
   immutableChanged: (name: string) =>
@@ -195,6 +224,10 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would hold ${bytes} bytes of data, more than a Secret can hold (${MAX_SECRET_DATA_BYTES} bytes)`, 'spec.target'),
   secretMetadataTooLarge: (name: string, chars: number) =>
     new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would have ${chars} characters of labels and annotations, more than the apiserver accepts (${MAX_SECRET_METADATA_BYTES})`, 'spec.target.template.metadata'),
+  unsupportedTargetKind: (apiVersion: string, kind: string) =>
+    new SyncError(SyncErrorCode.UnsupportedTargetKind, `generic target ${JSON.stringify(apiVersion)} ${JSON.stringify(kind.slice(0, 63))} is not supported by this build: only apiVersion "v1" kind "ConfigMap"`, 'spec.target.manifest'),
+  configMapValueNotText: (position: number, count: number) =>
+    new SyncError(SyncErrorCode.ConfigMapValueNotText, `value ${position} of ${count} (in key order) is not UTF-8 text, and a ConfigMap's data holds text; decode it (decodingStrategy) or target a Secret`, 'spec.target.manifest'),
   fetchedMismatch: (detail: string) =>
     new SyncError(SyncErrorCode.FetchedValuesMismatch, `fetched values do not match the spec: ${detail}`),
 };

@@ -51,6 +51,18 @@ export function esoDataHash(data: ReadonlyMap<string, Uint8Array>): string {
   return h.digest('hex');
 }
 
+/**
+ * ESO's data-hash annotation value for a generic target: esutils.ObjectHash of the object's
+ * `data` as read back from the apiserver (a map[string]interface{} of strings, which Go prints as
+ * `map[k1:v1 k2:v2]`, the same text as a map[string]string). A ConfigMap ESO wrote is then taken
+ * as up to date after a switch-over, and back.
+ */
+export function esoStringMapHash(data: ReadonlyMap<string, string>): string {
+  const h = createHash('sha3-224');
+  hashGoMap(h, data, (v) => v);
+  return h.digest('hex');
+}
+
 export interface EsoObjectMeta {
   generation?: number | undefined;
   labels?: Record<string, string> | undefined;

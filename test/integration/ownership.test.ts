@@ -117,14 +117,14 @@ describe('ownership through the operator', () => {
     await waitReady(admin, ns, 'orphan-a', 'True');
     await admin.create(externalSecrets, externalSecret('orphan-b', { target: { name: 'orphaned', creationPolicy: 'Orphan' }, data: dataOf('b') }));
     const c = await waitReady(admin, ns, 'orphan-b', 'False', /owned by/);
-    assert.equal(c.message, 'secret "orphaned" is owned by ExternalSecret "orphan-a"');
+    assert.equal(c.message, 'target is owned by another ExternalSecret: secret "orphaned" is owned by ExternalSecret "orphan-a"');
     assert.deepEqual(decodeSecret(await getSecret('orphaned')), { a: 'value-a' });
   });
 
   it('refuses a bootstrap token template with ESO\'s words (PrivilegedSecretType)', async () => {
     await admin.create(externalSecrets, externalSecret('bootstrap', { data: dataOf('a'), target: { template: { type: 'bootstrap.kubernetes.io/token' } } }));
     const c = await waitReady(admin, ns, 'bootstrap', 'False', /not allowed/);
-    assert.equal(c.message, 'template.type="bootstrap.kubernetes.io/token" is not allowed');
+    assert.equal(c.message, 'could not update secret: template.type="bootstrap.kubernetes.io/token" is not allowed');
     assert.equal(await admin.tryGet(core.secrets, ns, 'bootstrap'), undefined);
   });
 });
@@ -138,7 +138,7 @@ describe('status follows the store at once', () => {
     const t0 = performance.now();
     await admin.delete(secretStores, tns, 'fake');
     const c = await waitReady(admin, tns, 'es', 'False', /not found/, 10_000);
-    assert.equal(c.message, `SecretStore "fake" in namespace "${tns}" not found`);
+    assert.equal(c.message, `could not get secret data from provider: SecretStore "fake" in namespace "${tns}" not found`);
     assert.ok(performance.now() - t0 < 10_000);
     assert.deepEqual(decodeSecret(await admin.get<Secret>(core.secrets, tns, 'es')), { a: 'value-a' }, 'the Secret is left as it is');
   });
@@ -159,7 +159,7 @@ describe('status follows the store at once', () => {
     await waitReady(admin, tns, 'es', 'True');
     await admin.patch(core.namespaces, undefined, tns, 'merge', { metadata: { labels: { [label]: 'out' } } });
     const c = await waitReady(admin, tns, 'es', 'False', /does not allow/, 10_000);
-    assert.equal(c.message, `ClusterSecretStore "${css}" does not allow ExternalSecrets in namespace "${tns}" (spec.conditions)`);
+    assert.equal(c.message, `could not get secret data from provider: ClusterSecretStore "${css}" does not allow ExternalSecrets in namespace "${tns}" (spec.conditions)`);
     await admin.patch(core.namespaces, undefined, tns, 'merge', { metadata: { labels: { [label]: 'in' } } });
     await waitReady(admin, tns, 'es', 'True', /./, 10_000);
   });

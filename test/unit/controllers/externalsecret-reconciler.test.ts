@@ -346,10 +346,10 @@ const rows: Row[] = [
     expect: { calls: [GET_SECRET, UPDATE, STATUS], reads: [FIRST_READ()], condition: { status: 'True', reason: 'SecretSynced' }, events: ['Normal Updated'], secret: { precious: 'do-not-touch-Hj3', password: V1 } },
   },
   {
-    name: 'Merge without a target: MergeTargetMissing, nothing written',
+    name: 'Merge without a target: Ready=True SecretMissing as ESO, nothing written, looked at again at the next refresh',
     es: withCreation(base(), 'Merge'),
     provider: { 'db/password': V1 },
-    expect: { calls: [`${GET_SECRET} → 404`, STATUS], error: 'MergeTargetMissing', condition: { status: 'False', reason: 'SecretSyncedError' }, events: ['Warning UpdateFailed'], secret: 'gone' },
+    expect: { calls: [`${GET_SECRET} → 404`, STATUS], condition: { status: 'True', reason: 'SecretMissing', message: /^secret will not be created due to CreationPolicy=Merge$/ }, events: [], secret: 'gone' },
   },
   {
     name: 'store missing: StoreNotFound, no provider read',
@@ -424,7 +424,7 @@ const rows: Row[] = [
   },
   {
     name: 'an unchanged failure is not written to status again',
-    es: withReady(structuredClone(s10m.es), 'False', 'SecretSyncedError', 'SecretStore "aws" in namespace "team-a" not found'),
+    es: withReady(structuredClone(s10m.es), 'False', 'SecretSyncedError', 'could not get secret data from provider: SecretStore "aws" in namespace "team-a" not found'),
     secret: s10m.secret,
     stores: [],
     expect: { calls: [], error: 'StoreNotFound', condition: 'not written', events: ['Warning UpdateFailed'], debug: /status unchanged/ },

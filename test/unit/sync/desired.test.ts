@@ -190,9 +190,10 @@ describe('creationPolicy', () => {
     assert.deepEqual([plan.action, plan.action === 'none' && plan.reason], ['none', 'CreationPolicyNone']);
   });
 
-  test('Merge needs an existing Secret', () => {
-    const err = errorOf(anExternalSecret(withCreationPolicy('Merge'), withData('k', 'r')), { data: [remote('v')] });
-    assert.equal(err.code, 'MergeTargetMissing');
+  test('Merge without an existing Secret writes nothing: Ready=True SecretMissing, as ESO', () => {
+    const plan = planOf(anExternalSecret(withCreationPolicy('Merge'), withData('k', 'r')), { data: [remote('v')] });
+    assert.deepEqual([plan.action, plan.action === 'none' && plan.reason], ['none', 'MergeTargetMissing']);
+    assert.deepEqual(plan.condition, { type: 'Ready', status: 'True', reason: 'SecretMissing', message: 'secret will not be created due to CreationPolicy=Merge' });
   });
 
   test('Merge keeps other keys, owners and type; removes only keys it wrote before', () => {

@@ -1,0 +1,91 @@
+// The write step for a generic target (spec.target.manifest, ESO 2.9): the ConfigMap an
+// ExternalSecret writes instead of a Secret. Why a file of its own: the plan is the sync core's
+// (src/sync/configmap-target.ts makes the ConfigMap look like a Secret to it, so ownership, Merge,
+// write records and drift detection are the Secret's, ADR 0004); only the reads and writes differ,
+// and the Secret path of the reconciler stays as it is. ConfigMap values are not secret, but they
+// are never logged or quoted either (they come from a secret store).
+import { configMapAsSecret, forConfigMapTarget, secretAsConfigMap, type ConfigMap } from '../sync/configmap-target.ts';
+import { targetName, type FetchedDataFrom, type FetchedValue, type ReadyCondition, type SyncPlan } from '../sync/desired.ts';
+import { ConditionReason, EventMessage, EventReason, ReadyMessage } from '../sync/errors.ts';
+import type { Secret as SyncSecret } from '../sync/secret.ts';
+import type { TemplateSources } from '../sync/template.ts';
+import type { DesiredSecretCompute } from '../compute/index.ts';
+import { isNotFound as isKubeNotFound } from '../kube/client.ts';
+import type { EventRecorder } from '../kube/events.ts';
+import { core, type KubeObject, type Secret } from '../kube/types.ts';
+import type { ES, ReconcilerKube } from './externalsecret-reconciler.ts';
+
+export interface ConfigMapTargetDeps {
+  kube: ReconcilerKube;
+  /** The client the ExternalSecret writes with (its own field manager, as for Secrets). */
+  writer: ReconcilerKube;
+  computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
+  templateSourcesFor?: ((es: ES, kube: ReconcilerKube, signal?: AbortSignal) => Promise<TemplateSources>) | undefined;
+  events: Pick<EventRecorder, 'normal' | 'warning'>;
+  /** Maps a failed write to the error status reports (the reconciler's, shared with Secrets). */
+  writeError: (target: string, e: unknown) => Error;
+}
+
+/** The managed ConfigMap from the cache, as the reconciler's refresh decisions read a Secret. */
+export function configMapAsCachedSecret(cm: KubeObject | undefined): Secret | undefined {
+  return cm ? (configMapAsSecret(cm as ConfigMap) as unknown as Secret) : undefined;
+}
+
+/** ESO names the Ready reasons of a generic target Resource*, with the Merge message its own. */
+export function resourceCondition(c: ReadyCondition): ReadyCondition {
+  switch (c.reason) {
+    case ConditionReason.SecretSynced: return { ...c, reason: ConditionReason.ResourceSynced };
+    case ConditionReason.SecretDeleted: return { ...c, reason: ConditionReason.ResourceDeleted };
+    case ConditionReason.SecretMissing: return { ...c, reason: ConditionReason.ResourceMissing, message: ReadyMessage.ResourceMissing };
+    case ConditionReason.SecretSyncedError: return { ...c, reason: ConditionReason.ResourceSyncedError };
+    default: return c;
+  }
+}
+
+/**
+ * Plans and writes the target ConfigMap. A ConfigMap not in the managed cache is read first (a
+ * Merge target, or one someone else created): the plan's ownership rules then refuse what this
+ * ExternalSecret does not own before anything is written or deleted.
+ */
+export async function syncConfigMapTarget(
+  d: ConfigMapTargetDeps,
+  es: ES,
+  fetched: { data: FetchedValue[]; dataFrom: FetchedDataFrom[] },
+  cached: KubeObject | undefined,
+  signal: AbortSignal | undefined,
+): Promise<SyncPlan> {
+  const ns = es.metadata.namespace!;
+  const name = targetName(es);
+  const existing = (cached ?? await d.kube.tryGet<KubeObject>(core.configMaps, ns, name, { signal })) as ConfigMap | undefined;
+  const sources = es.spec.target?.template ? await d.templateSourcesFor?.(es, d.kube, signal) : undefined;
+  const result = await d.computeDesiredSecret({
+    externalSecret: forConfigMapTarget(es),
+    fetched,
+    existing: existing ? configMapAsSecret(existing) as SyncSecret : undefined,
+    sources,
+  }, { signal });
+  if (!result.ok) throw result.error;
+  const plan = result.plan;
+  for (const skipped of plan.skipped) d.events.normal(es, EventReason.MissingProviderSecret, skipped.message);
+  if (plan.action === 'write' && !plan.upToDate) {
+    const body = secretAsConfigMap(plan.secret, existing);
+    try {
+      if (!existing) {
+        await d.writer.create(core.configMaps, body as unknown as KubeObject, { signal });
+        d.events.normal(es, EventReason.Created, EventMessage.createdResource('ConfigMap', name));
+      } else {
+        const update = { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } };
+        await d.writer.update(core.configMaps, update as unknown as KubeObject, { signal });
+        d.events.normal(es, EventReason.Updated, EventMessage.updatedResource('ConfigMap', name));
+      }
+    } catch (e) {
+      throw d.writeError(name, e);
+    }
+  } else if (plan.action === 'delete' && existing?.metadata.uid) {
+    await d.kube.delete(core.configMaps, ns, name, { preconditions: { uid: existing.metadata.uid }, signal }).catch((e: unknown) => {
+      if (!isKubeNotFound(e)) throw e;
+    });
+    d.events.normal(es, EventReason.Deleted, EventMessage.deletedResource('ConfigMap', name));
+  }
+  return plan;
+}
