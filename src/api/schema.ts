@@ -10,7 +10,7 @@ import {
 } from './openapi.ts';
 import { azureKVProvider } from './schema-azurekv.ts';
 import { clusterPushSecretSchema, pushSecretSchema } from './schema-pushsecret.ts';
-import { generatorSchemaFor } from './schema-generators.ts';
+import { generatorSchemaFor, isGeneratorKind } from './schema-generators.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared patterns and limits
@@ -637,6 +637,8 @@ export function root(typeName: string, description: string, spec: Schema, status
 
 /** The openAPIV3Schema of one kind at one version. A fresh object on every call. */
 export function schemaFor(kind: ApiKind, version: ApiVersionName): Schema {
+  // Every generator kind has one schema source of its own (v1alpha1 only).
+  if (isGeneratorKind(kind)) return generatorSchemaFor(kind);
   switch (kind) {
     case 'ExternalSecret':
       return root('ExternalSecret', 'ExternalSecret is the Schema for the external-secrets API.',
@@ -653,10 +655,5 @@ export function schemaFor(kind: ApiKind, version: ApiVersionName): Schema {
       return pushSecretSchema();
     case 'ClusterPushSecret':
       return clusterPushSecretSchema();
-    case 'ACRAccessToken': case 'BeyondtrustWorkloadCredentialsDynamicSecret': case 'CloudsmithAccessToken':
-    case 'ECRAuthorizationToken': case 'Fake': case 'GCRAccessToken': case 'GithubAccessToken': case 'GitlabDeployToken':
-    case 'QuayAccessToken': case 'Password': case 'SSHKey': case 'STSSessionToken': case 'UUID': case 'VaultDynamicSecret':
-    case 'Webhook': case 'Grafana': case 'MFA': case 'ClusterGenerator': case 'GeneratorState':
-      return generatorSchemaFor(kind);
   }
 }

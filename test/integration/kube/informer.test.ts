@@ -105,6 +105,31 @@ describe('Informer against kube-apiserver', () => {
     }
   });
 
+  it('metadataOnly lists and watches PartialObjectMetadata: names and labels arrive, Secret data never does', async () => {
+    const ns = await freshNamespace(client, 'inf-meta');
+    const value = 'metadata-only-canary';
+    await client.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'listed', namespace: ns, labels: { a: '1' } }, stringData: { k: value } } as KubeObject);
+    const seen: string[] = [];
+    const inf = new Informer<KubeObject & { data?: unknown }>(client, core.secrets, { namespace: ns, metadataOnly: true });
+    inf.addHandlers({ add: (o) => seen.push(JSON.stringify(o)), update: (_, o) => seen.push(JSON.stringify(o)) });
+    inf.start();
+    try {
+      assert.equal(await inf.waitForSync(), true);
+      const listed = inf.get(`${ns}/listed`);
+      assert.equal(listed?.kind, 'PartialObjectMetadata');
+      assert.equal(listed?.metadata?.labels?.a, '1');
+      assert.equal(listed?.data, undefined);
+      await client.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'watched', namespace: ns }, stringData: { k: value } } as KubeObject);
+      await client.patch(core.secrets, ns, 'listed', 'merge', { metadata: { labels: { a: '2' } }, stringData: { k: `${value}-2` } });
+      await waitFor('watch events', async () => inf.get(`${ns}/watched`) !== undefined && inf.get(`${ns}/listed`)?.metadata?.labels?.a === '2');
+      assert.equal(inf.get(`${ns}/watched`)?.kind, 'PartialObjectMetadata');
+      const b64 = Buffer.from(value).toString('base64').slice(0, 12);
+      for (const o of seen) assert.ok(!o.includes(value) && !o.includes(b64), 'no Secret value reached the informer');
+    } finally {
+      await inf.stop();
+    }
+  });
+
   it('re-lists after 410 Gone when its resourceVersion was compacted away, and converges exactly', async () => {
     // PodTemplates are served without the watch cache (see test/peers: --watch-cache-sizes), so
     // a watch from a compacted revision reaches etcd and is answered 410 Gone.
