@@ -94,6 +94,17 @@ export type ProviderErrorKind =
   | 'InvalidRequest'
   | 'Unknown';
 
+/** How a failure of each kind reads in a status message (cloud providers; Vault words its own). */
+export const PROVIDER_ERROR_WORDS: Readonly<Record<ProviderErrorKind, string>> = {
+  NotFound: 'not found',
+  AccessDenied: 'access denied',
+  BadCredentials: 'credentials rejected',
+  Throttled: 'throttled',
+  Unreachable: 'endpoint unreachable',
+  InvalidRequest: 'invalid request',
+  Unknown: 'failed',
+};
+
 /**
  * A provider failure. The message must never contain a secret value: it names the store, key
  * and the remote service's error code only.

@@ -1,7 +1,7 @@
 // Maps AWS SDK and network failures onto the provider error catalog. Messages name the service,
 // operation, key and AWS error code, never a secret value: the AWS message is added only for
 // service errors (which describe the request, not the payload) and is cut short.
-import { NotFoundError, ProviderError } from '../provider.ts';
+import { NotFoundError, PROVIDER_ERROR_WORDS, ProviderError } from '../provider.ts';
 import type { ProviderErrorKind } from '../provider.ts';
 import { CallLimitError } from '../common/http.ts';
 
@@ -141,15 +141,6 @@ export function classifyAws(code: string | undefined, status?: number, message?:
   return 'Unknown';
 }
 
-const kindWords: Record<ProviderErrorKind, string> = {
-  NotFound: 'not found',
-  AccessDenied: 'access denied',
-  BadCredentials: 'credentials rejected',
-  Throttled: 'throttled',
-  Unreachable: 'endpoint unreachable',
-  InvalidRequest: 'invalid request',
-  Unknown: 'failed',
-};
 
 function safeDetail(message: string): string {
   const oneLine = message.replace(/\s+/g, ' ').trim();
@@ -160,7 +151,7 @@ function safeDetail(message: string): string {
 export function awsErrorMessage(site: AwsCallSite, kind: ProviderErrorKind, code: string | undefined, detail?: string): string {
   const where = `AWS ${site.service} ${site.operation}${site.key !== undefined ? ` ${JSON.stringify(site.key)}` : ''}`;
   const tail = code ? ` (${code}${detail ? `: ${safeDetail(detail)}` : ''})` : detail ? ` (${safeDetail(detail)})` : '';
-  return `${where}: ${kindWords[kind]}${tail}`;
+  return `${where}: ${PROVIDER_ERROR_WORDS[kind]}${tail}`;
 }
 
 /** Wraps any failure of an AWS call into a ProviderError (a NotFoundError for missing keys). */

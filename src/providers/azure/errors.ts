@@ -2,7 +2,7 @@
 // limit errors) onto the provider error catalog. Messages name the operation, the object and the
 // service's error code, never a value: Key Vault and Entra ID error texts describe the request
 // (names, tenants, AADSTS codes), and are cut short anyway.
-import { NotFoundError, ProviderError } from '../provider.ts';
+import { NotFoundError, PROVIDER_ERROR_WORDS, ProviderError } from '../provider.ts';
 import type { ProviderErrorKind } from '../provider.ts';
 import { CallLimitError, networkError } from '../common/http.ts';
 
@@ -60,15 +60,6 @@ export function classifyKeyVault(status: number | undefined, code: string | unde
   return 'Unknown';
 }
 
-const kindWords: Record<ProviderErrorKind, string> = {
-  NotFound: 'not found',
-  AccessDenied: 'access denied',
-  BadCredentials: 'credentials rejected',
-  Throttled: 'throttled',
-  Unreachable: 'endpoint unreachable',
-  InvalidRequest: 'invalid request',
-  Unknown: 'failed',
-};
 
 function oneLine(s: string, max = 240): string {
   const t = s.replace(/\s+/g, ' ').trim();
@@ -103,7 +94,7 @@ function entraError(err: unknown, at: string): ProviderError {
   // invalid_client, unauthorized_client, invalid_grant...: Entra ID refused the credentials.
   const kind: ProviderErrorKind = status !== undefined && status >= 500 ? 'Unreachable' : status === 429 ? 'Throttled' : 'BadCredentials';
   const detail = [code ?? (status !== undefined ? `HTTP ${status}` : 'no answer'), description !== undefined ? oneLine(description) : ''].filter(Boolean).join(': ');
-  return new ProviderError(kind, `${at}: Entra ID token request ${kindWords[kind]} (${detail})`);
+  return new ProviderError(kind, `${at}: Entra ID token request ${PROVIDER_ERROR_WORDS[kind]} (${detail})`);
 }
 
 /** A Key Vault answer with an error status, as a ProviderError (NotFoundError when confirmed). */
@@ -114,7 +105,7 @@ function keyVaultError(status: number, codeField: unknown, message: unknown, at:
   // Key Vault's message describes the request ("A secret with (name/id) x was not found in
   // this key vault"); the not-found message is ours alone, as the other providers word it.
   const detail = kind === 'NotFound' ? '' : `: ${oneLine(String(message ?? ''))}`;
-  const text = `${at}: ${kindWords[kind]} (${label}${detail})`;
+  const text = `${at}: ${PROVIDER_ERROR_WORDS[kind]} (${label}${detail})`;
   return kind === 'NotFound' ? new NotFoundError(text) : new ProviderError(kind, text);
 }
 
@@ -138,5 +129,5 @@ export function toProviderError(err: unknown, site: AzureCallSite): ProviderErro
   const net = networkCode(err);
   if (net !== undefined) return networkError(at, site.vaultUrl, Object.assign(new Error(oneLine(String(e.message ?? net), 160)), { code: net }));
   // Anything else (a parse error of an answer, say) may quote the answer: its text is left out.
-  return new ProviderError('Unknown', `${at}: ${kindWords.Unknown} (${name || 'Error'})`);
+  return new ProviderError('Unknown', `${at}: ${PROVIDER_ERROR_WORDS.Unknown} (${name || 'Error'})`);
 }
