@@ -265,7 +265,8 @@ export class Informer<T extends KubeObject> {
           signal,
         },
       );
-      for (const item of page.items) {
+      // An empty PartialObjectMetadataList (metadataOnly) comes with "items": null.
+      for (const item of page.items ?? []) {
         // List items carry no apiVersion/kind; restore them so handlers see whole objects.
         item.apiVersion ??= this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
         item.kind ??= this.resource.kind;

@@ -108,6 +108,15 @@ describe('Informer against kube-apiserver', () => {
   it('metadataOnly lists and watches PartialObjectMetadata: names and labels arrive, Secret data never does', async () => {
     const ns = await freshNamespace(client, 'inf-meta');
     const value = 'metadata-only-canary';
+    // An empty collection: the apiserver answers a PartialObjectMetadataList with "items": null.
+    const empty = new Informer<KubeObject>(client, core.secrets, { namespace: ns, metadataOnly: true });
+    empty.start();
+    try {
+      assert.equal(await empty.waitForSync(), true);
+      assert.deepEqual(empty.keys(), []);
+    } finally {
+      await empty.stop();
+    }
     await client.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'listed', namespace: ns, labels: { a: '1' } }, stringData: { k: value } } as KubeObject);
     const seen: string[] = [];
     const inf = new Informer<KubeObject & { data?: unknown }>(client, core.secrets, { namespace: ns, metadataOnly: true });
