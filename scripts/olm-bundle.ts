@@ -11,7 +11,7 @@ export const csvPath = 'deploy/olm/manifests/tessera.clusterserviceversion.yaml'
 
 interface Crd {
   metadata: { name: string };
-  spec: { names: { kind: string }; versions: Array<{ name: string; storage: boolean }> };
+  spec: { group: string; names: { kind: string; singular: string }; versions: Array<{ name: string; storage: boolean }> };
 }
 
 /** A small tile for the OperatorHub catalogue: three interlocking squares (tesserae). */
@@ -22,6 +22,33 @@ const descriptions: Record<string, string> = {
   ExternalSecret: 'Which values to fetch from a store and the Secret to write them into.',
   SecretStore: 'How to reach an external secret manager from one namespace.',
   ClusterSecretStore: 'A store that ExternalSecrets of every (selected) namespace may use.',
+  ClusterExternalSecret: 'One ExternalSecret spec, created in every namespace a selector picks.',
+  PushSecret: 'Which keys of a Secret to write to external secret managers.',
+  ClusterPushSecret: 'One PushSecret spec, created in every namespace a selector picks.',
+  ClusterGenerator: 'A generator that ExternalSecrets of every namespace may use.',
+  GeneratorState: 'State a generator keeps between runs (admitted; not written by this build).',
+};
+
+const storeRef = { kind: 'ClusterSecretStore', name: 'aws' };
+const pushSpec = { secretStoreRefs: [{ kind: 'SecretStore', name: 'vault' }], selector: { secret: { name: 'app-tls' } }, data: [{ match: { secretKey: 'tls.crt', remoteRef: { remoteKey: 'app/tls', property: 'crt' } } }] };
+/**
+ * One example per owned kind, as OperatorHub asks (shown in the console's "Create" form). Kinds
+ * this build admits but does not run get an empty spec: the console still offers them.
+ */
+const exampleSpecs: Record<string, Record<string, unknown>> = {
+  ClusterExternalSecret: { externalSecretName: 'app', namespaceSelectors: [{ matchLabels: { team: 'payments' } }], refreshTime: '1m', externalSecretSpec: { secretStoreRef: storeRef, target: { name: 'app' }, data: [{ secretKey: 'password', remoteRef: { key: 'app/db', property: 'password' } }] } },
+  PushSecret: pushSpec,
+  ClusterPushSecret: { pushSecretName: 'app-tls', namespaceSelectors: [{ matchLabels: { team: 'payments' } }], pushSecretSpec: pushSpec },
+  Password: { length: 32, digits: 5, symbols: 5, noUpper: false, allowRepeat: true },
+  UUID: {},
+  Fake: { data: { username: 'demo' } },
+  SSHKey: { keyType: 'ed25519' },
+  MFA: { secret: { name: 'totp-seed', key: 'seed' } },
+  ECRAuthorizationToken: { region: 'eu-west-1' },
+  STSSessionToken: { region: 'eu-west-1' },
+  VaultDynamicSecret: { path: 'database/creds/app', method: 'GET', provider: { server: 'https://vault.example.com', auth: { tokenSecretRef: { name: 'vault-token', key: 'token' } } } },
+  Webhook: { url: 'https://generator.example.com/new', method: 'POST', result: { jsonPath: '$.password' } },
+  ClusterGenerator: { kind: 'Password', generator: { passwordSpec: { length: 32 } } },
 };
 
 /** The CSV text for the CRDs in `generated` (path → content of deploy/crds/*.yaml). */
@@ -48,7 +75,7 @@ export function clusterServiceVersion(root: string, crdTexts: string[]): string 
     version: c.spec.versions.find((v) => v.storage)!.name,
     kind: c.spec.names.kind,
     displayName: c.spec.names.kind,
-    description: descriptions[c.spec.names.kind] ?? `external-secrets.io ${c.spec.names.kind}`,
+    description: descriptions[c.spec.names.kind] ?? `${c.spec.group} ${c.spec.names.kind}`,
   }));
   const examples = [
     {
@@ -69,6 +96,12 @@ export function clusterServiceVersion(root: string, crdTexts: string[]): string 
       metadata: { name: 'aws' },
       spec: { provider: { aws: { service: 'SecretsManager', region: 'eu-west-1' } } },
     },
+    ...crds.filter((c) => !['SecretStore', 'ExternalSecret', 'ClusterSecretStore'].includes(c.spec.names.kind)).map((c) => ({
+      apiVersion: `${c.spec.group}/${c.spec.versions.find((v) => v.storage)!.name}`,
+      kind: c.spec.names.kind,
+      metadata: { name: `example-${c.spec.names.singular}` },
+      spec: exampleSpecs[c.spec.names.kind] ?? {},
+    })),
   ].filter((e) => owned.some((o) => o.kind === e.kind));
   const csv = {
     apiVersion: 'operators.coreos.com/v1alpha1',

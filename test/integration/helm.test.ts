@@ -53,7 +53,9 @@ describe('Helm chart', () => {
       assert.equal(crds.length, kustomizeCrds.length);
       for (const crd of crds) {
         assert.equal(crd.metadata?.annotations?.['helm.sh/resource-policy'], 'keep');
-        const source = parse(readFileSync(path.join(repoRoot, 'deploy/crds', `external-secrets.io_${crd.metadata!.name!.split('.')[0]}.yaml`), 'utf8'));
+        // deploy/crds names each file <group>_<plural>.yaml, as the CRD's name is <plural>.<group>.
+        const [plural, ...group] = crd.metadata!.name!.split('.');
+        const source = parse(readFileSync(path.join(repoRoot, 'deploy/crds', `${group.join('.')}_${plural}.yaml`), 'utf8'));
         assert.deepEqual(crd.spec, source.spec, `${crd.metadata?.name}: spec as deploy/crds has it`);
       }
     });
