@@ -62,12 +62,6 @@ export const esoCompatibilityFlags: EsoCompatibilityFlag[] = [
   { name: 'enable-extended-metric-labels', type: 'boolean', help: 'ESO: recommended Kubernetes labels as metric labels.', noEffect: "metric labels are fixed (README's metric table)" },
   { name: 'enable-http2', type: 'boolean', help: 'ESO: HTTP/2 on the metrics server.', noEffect: '/metrics, /healthz and /readyz are served over HTTP/1.1' },
   {
-    name: 'unsafe-allow-generic-targets',
-    type: 'boolean',
-    help: 'ESO: write ConfigMaps and custom resources (spec.target.manifest).',
-    noEffect: 'Tessera writes Secrets only (spec.target.manifest is not implemented)',
-  },
-  {
     name: 'template-left-delimiter',
     type: 'string',
     help: 'ESO: left delimiter of templates.',

@@ -8,6 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { allCrds } from '../../src/api/crds.ts';
 import { repoRoot } from '../peers/index.ts';
 import { runTool } from '../peers/tools.ts';
 import { packageVersion } from './deploy-install.ts';
@@ -50,7 +51,8 @@ describe('OLM bundle', () => {
     const shipped = parse(readFileSync(path.join(repoRoot, 'deploy/rbac/clusterrole.yaml'), 'utf8'));
     assert.deepEqual(c.spec.install.spec.clusterPermissions[0].rules, shipped.rules);
     const owned = c.spec.customresourcedefinitions.owned.map((o: { name: string }) => o.name).sort();
-    assert.deepEqual(owned, ['clustersecretstores.external-secrets.io', 'externalsecrets.external-secrets.io', 'secretstores.external-secrets.io']);
+    // Every CRD the schema source generates.
+    assert.deepEqual(owned, allCrds().map(({ crd }) => (crd as { metadata: { name: string } }).metadata.name).sort());
     // OwnNamespace: OLM's target namespace reaches --namespace.
     const container = c.spec.install.spec.deployments[0].spec.template.spec.containers[0];
     assert.ok(container.args.includes('--namespace=$(WATCH_NAMESPACE)'));
