@@ -182,6 +182,11 @@ const SUMMARY_BY_CODE: Readonly<Record<string, FailureSummary>> = {
   [ControllerErrorCode.ProviderError]: FailureSummary.GetSecretData,
   [ControllerErrorCode.UnsupportedSource]: FailureSummary.GetSecretData,
   [ControllerErrorCode.InvalidSpec]: FailureSummary.GetSecretData,
+  // Generators run where ESO runs them: inside GetProviderSecretData.
+  [ControllerErrorCode.GeneratorNotFound]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.GeneratorNotSupported]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.GeneratorInvalid]: FailureSummary.GetSecretData,
+  [ControllerErrorCode.GeneratorFailed]: FailureSummary.GetSecretData,
   [SyncErrorCode.PropertyNotFound]: FailureSummary.GetSecretData,
   [SyncErrorCode.PropertyOnNonJSON]: FailureSummary.GetSecretData,
   [SyncErrorCode.UnsupportedPropertySyntax]: FailureSummary.GetSecretData,

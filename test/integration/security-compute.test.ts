@@ -75,14 +75,14 @@ after(async () => {
 });
 
 const attacks: Array<[name: string, template: Record<string, unknown>, expected: RegExp]> = [
-  ['seq', { data: { k: '{{ seq 1 100000000 | len }}' } }, /^compute budget exceeded: a list function would build a list of 100000000 elements \(limit 1000000\)$/],
-  ['repeat', { data: { k: '{{ repeat 100000000 "a" }}' } }, /^compute budget exceeded: repeat would build a string of 100000000 characters \(limit 16777216\)$/],
-  ['nested-range', { data: { k: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}' } }, /^compute budget exceeded: time limit 3s \(--template-timeout\)$/],
-  ['keygen-loop', { data: { k: '{{ range until 10000 }}{{ genPrivateKey "rsa" | len }}{{ end }}' } }, /^compute budget exceeded: time limit 3s \(--template-timeout\)$/],
+  ['seq', { data: { k: '{{ seq 1 100000000 | len }}' } }, /^could not update secret: compute budget exceeded: a list function would build a list of 100000000 elements \(limit 1000000\)$/],
+  ['repeat', { data: { k: '{{ repeat 100000000 "a" }}' } }, /^could not update secret: compute budget exceeded: repeat would build a string of 100000000 characters \(limit 16777216\)$/],
+  ['nested-range', { data: { k: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}' } }, /^could not update secret: compute budget exceeded: time limit 3s \(--template-timeout\)$/],
+  ['keygen-loop', { data: { k: '{{ range until 10000 }}{{ genPrivateKey "rsa" | len }}{{ end }}' } }, /^could not update secret: compute budget exceeded: time limit 3s \(--template-timeout\)$/],
   // A list of eight million elements: 64 MiB of pointers, over the 32 MiB heap limit. (Long
   // strings would not do: V8 builds repeated and padded strings as ropes of a few nodes.)
-  ['hoard', { data: { k: '{{ $a := until 1000000 }}{{ $b := concat $a $a $a $a $a $a $a $a }}{{ len $b }}' } }, /^compute budget exceeded: memory limit 32Mi \(--template-memory-limit\)$/],
-  ['off-heap-hoard', { data: { k: '{{ $d := dict }}{{ range $i := until 200 }}{{ $_ := set $d (print $i) (randBytes 16000000) }}{{ end }}' } }, /^compute budget exceeded: template functions returned more than 67108864 characters in all$/],
+  ['hoard', { data: { k: '{{ $a := until 1000000 }}{{ $b := concat $a $a $a $a $a $a $a $a }}{{ len $b }}' } }, /^could not update secret: compute budget exceeded: memory limit 32Mi \(--template-memory-limit\)$/],
+  ['off-heap-hoard', { data: { k: '{{ $d := dict }}{{ range $i := until 200 }}{{ $_ := set $d (print $i) (randBytes 16000000) }}{{ end }}' } }, /^could not update secret: compute budget exceeded: template functions returned more than 67108864 characters in all$/],
   ['recursion', { data: { k: '{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}' } }, /exceeded maximum template depth \(100000\)$/],
   ['fail-upper', { data: { k: '{{ fail (printf "bad %s" (upper .secret)) }}' } }, /error calling fail: \[redacted\]$/],
   ['fail-substr', { data: { k: '{{ fail (substr 1 9 .secret | lower) }}' } }, /error calling fail: \[redacted\]$/],
@@ -91,7 +91,7 @@ const attacks: Array<[name: string, template: Record<string, unknown>, expected:
   // More renders that each hold a worker for the whole deadline: both workers stay busy with
   // tenant A's work while tenant B waits for its turn.
   ...[1, 2, 3, 4, 5, 6].map((i): [string, Record<string, unknown>, RegExp] => [
-    `busy-${i}`, { data: { k: `{{ range until 100000 }}{{ range until 100000 }}{{ $x := ${i} }}{{ end }}{{ end }}` } }, /^compute budget exceeded: time limit 3s \(--template-timeout\)$/]),
+    `busy-${i}`, { data: { k: `{{ range until 100000 }}{{ range until 100000 }}{{ $x := ${i} }}{{ end }}{{ end }}` } }, /^could not update secret: compute budget exceeded: time limit 3s \(--template-timeout\)$/]),
 ];
 
 describe('untrusted compute', () => {

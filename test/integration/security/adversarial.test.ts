@@ -132,7 +132,7 @@ describe('untrusted computation (findings 3 and 5): a budget per render', { time
       }, { bystander: by, operator: op });
       assertWithstood(t, figures);
       const c = attackOutcome(figures);
-      assert.match(c.message ?? '', /^compute budget exceeded: /);
+      assert.match(c.message ?? '', /^could not update secret: compute budget exceeded: /);
       assert.ok((await errorCount(op, attacker.ns, 'ComputeBudgetExceeded')) >= 1, 'metric externalsecret_sync_calls_error{reason="ComputeBudgetExceeded"}');
       assert.equal(await s.admin.tryGet(core.secrets, attacker.ns, name), undefined, 'no Secret written');
     });

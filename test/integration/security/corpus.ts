@@ -282,7 +282,7 @@ esStatus('target name 253 chars', [['spec.target.name', `${'a'.repeat(61)}.${'b'
 esStatus('two big values over 1 MiB', [['spec.data', [{ secretKey: 'a', remoteRef: { key: 'big' } }, { secretKey: 'b', remoteRef: { key: 'big' } }]]], 'False', /too large|1 ?MiB|1048576/i);
 esStatus('deletion delete nothing found', [...data0({ key: 'nonexistent' }), ['spec.target.deletionPolicy', 'Delete']], 'True', /./);
 esStatus('creation none', [['spec.target.creationPolicy', 'None']], 'True', /./);
-esStatus('merge target missing', [['spec.target.creationPolicy', 'Merge']], 'False', /was not found/, v1beta1Too);
+esStatus('merge target missing', [['spec.target.creationPolicy', 'Merge']], 'True', /^secret will not be created due to CreationPolicy=Merge$/, v1beta1Too);
 esStatus('refresh zero', [['spec.refreshInterval', '0']], 'True', /./);
 esStatus('refresh fractional', [['spec.refreshInterval', '1.5h']], 'True', /./);
 esStatus('refresh compound', [['spec.refreshInterval', '2h30m10s']], 'True', /./);
@@ -295,7 +295,7 @@ esStatus('250 data entries', [['spec.data', Array.from({ length: 250 }, (_, i) =
 esStatus('store missing', [['spec.secretStoreRef.name', 'nosuchstore']], 'False', /not found/, v1beta1Too);
 esStatus('cluster store missing', [['spec.secretStoreRef', { name: 'nosuchstore', kind: 'ClusterSecretStore' }]], 'False', /not found/);
 esStatus('sourceRef store missing', [['spec.data[0].sourceRef', { storeRef: { name: 'nosuchstore' } }]], 'False', /not found/);
-esStatus('generatorRef', [['spec.data', undefined], ['spec.dataFrom', [{ sourceRef: { generatorRef: { kind: 'Password', name: 'p' } } }]]], 'False', /not supported/, v1beta1Too);
+esStatus('generatorRef', [['spec.data', undefined], ['spec.dataFrom', [{ sourceRef: { generatorRef: { kind: 'Password', name: 'p' } } }]]], 'False', /^could not get secret data from provider: spec\.dataFrom\[0\]\.sourceRef\.generatorRef: Password "p" in namespace "[^"]+" not found/, v1beta1Too);
 esStatus('templateFrom configmap missing', [['spec.target.template', { templateFrom: [{ configMap: { name: 'nosuchcm', items: [{ key: 'k' }] } }] }]], 'False', /not found/);
 // Regexps: Go's RE2 syntax; what RE2 refuses is refused, however JavaScript would read it.
 // Today "unexpected SyntaxError" (JavaScript's); RE2's parse error names the pattern's problem.
