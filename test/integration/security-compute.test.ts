@@ -86,8 +86,8 @@ const attacks: Array<[name: string, template: Record<string, unknown>, expected:
   ['recursion', { data: { k: '{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}' } }, /exceeded maximum template depth \(100000\)$/],
   ['fail-upper', { data: { k: '{{ fail (printf "bad %s" (upper .secret)) }}' } }, /error calling fail: \[redacted\]$/],
   ['fail-substr', { data: { k: '{{ fail (substr 1 9 .secret | lower) }}' } }, /error calling fail: \[redacted\]$/],
-  ['key-from-value', { templateFrom: [{ target: 'Data', literal: '{{ .secret | trunc 8 }}/x: v' }] }, /^key 0 of the rendered map rendered by a template is not a valid secret key/],
-  ['too-large', { data: { k: '{{ repeat 1100000 "a" }}' } }, /^secret "too-large" would hold 1100000 bytes of data, more than a Secret can hold \(1048576 bytes\)$/],
+  ['key-from-value', { templateFrom: [{ target: 'Data', literal: '{{ .secret | trunc 8 }}/x: v' }] }, /^could not [a-z ]+: key 0 of the rendered map rendered by a template is not a valid secret key/],
+  ['too-large', { data: { k: '{{ repeat 1100000 "a" }}' } }, /^could not [a-z ]+: secret "too-large" would hold 1100000 bytes of data, more than a Secret can hold \(1048576 bytes\)$/],
   // More renders that each hold a worker for the whole deadline: both workers stay busy with
   // tenant A's work while tenant B waits for its turn.
   ...[1, 2, 3, 4, 5, 6].map((i): [string, Record<string, unknown>, RegExp] => [

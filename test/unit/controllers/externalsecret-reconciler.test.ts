@@ -718,7 +718,7 @@ describe('ExternalSecret reconciler: generators', () => {
     assert.equal(codeOf(out.error), 'GeneratorNotSupported');
     assert.deepEqual(out.world.calls, [STATUS]);
     const ready = (out.world.find<ES>('externalsecrets', NS, 'app-db')?.status?.conditions ?? []).find((c) => c.type === 'Ready');
-    assert.equal(ready?.message, 'spec.dataFrom[0].sourceRef.generatorRef: generator kind GCRAccessToken is not supported by this build');
+    assert.equal(ready?.message, 'could not get secret data from provider: spec.dataFrom[0].sourceRef.generatorRef: generator kind GCRAccessToken is not supported by this build');
     assert.deepEqual(out.events, ['Warning UpdateFailed']);
   });
 
