@@ -40,10 +40,25 @@ function templateData(secrets: Map<string, Record<string, Uint8Array>>, escape: 
   return mkMap(m, 'map[string]map[string]string');
 }
 
+/**
+ * Webhook templates render on the event loop (a generator has no compute worker), where nothing
+ * bounds their time: nested `range` over a tenant's Secret keys, or a self-calling `template`,
+ * would hold every tenant's reconciles. So the actions that loop or recurse are refused before
+ * parsing; what is left (fields, pipelines, if/with, the built-in functions) runs in time linear
+ * in the template and its data. ESO's documented webhook templates are plain substitutions.
+ */
+const LOOPING_ACTION = /\{\{-?\s*(range|template|block|define|break|continue)\b/;
+
+export function refuseLoopingTemplate(field: string, text: string): void {
+  const m = LOOPING_ACTION.exec(text);
+  if (m) throw generatorErrors.invalidSpec(field, `the "${m[1]}" action is not allowed in webhook templates (they render without a time budget); use fields, pipelines, if and with`);
+}
+
 /** Renders one template field; errors are redacted of every secret value. */
 function render(field: string, text: string | undefined, data: TemplateData, secretValues: string[]): string {
   if (!text) return '';
   if (!text.includes('{{')) return text;
+  refuseLoopingTemplate(field, text);
   try {
     return parseTemplate('webhooktemplate', text, { library: 'none' }).execute(data);
   } catch (e) {
