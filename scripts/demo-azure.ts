@@ -31,7 +31,7 @@ export const runAzureDemo = {
     entra.registerSecret(CLIENT_ID, clientSecret);
     vault.setSecret('billing-db', JSON.stringify({ username: 'billing', password: 'from-azure-key-vault' }), { team: 'billing' });
     return {
-      operatorEnv: { NODE_EXTRA_CA_CERTS: pki.caFile },
+      operatorEnv: { NODE_EXTRA_CA_CERTS: pki.caFile, TESSERA_AZURE_VAULT_HOSTS: '127.0.0.1' },
       async apply(kube, manifests) {
         await kube.apply(core.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo-azure' } });
         await kube.apply(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'azure-sp', namespace: 'demo-azure' }, stringData: { 'client-id': CLIENT_ID, 'client-secret': clientSecret } } as Secret);

@@ -84,6 +84,8 @@ before(async () => {
   await installTessera(admin);
   op = await startOperator(admin, env, [`--controller-class=${controllerClass}`, '--concurrent=4'], {
     NODE_EXTRA_CA_CERTS: pki.caFile,
+    // The test's Key Vault answers for 127.0.0.1, not *.vault.azure.net.
+    TESSERA_AZURE_VAULT_HOSTS: '127.0.0.1',
     // ManagedIdentity's IMDS endpoint, as AAD Pod Identity's NMI would serve it.
     AZURE_POD_IDENTITY_AUTHORITY_HOST: entra.imdsUrl,
   });

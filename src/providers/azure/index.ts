@@ -34,10 +34,12 @@ export async function newAzureClient(config: AzureKVProvider, ctx: ProviderConte
     const options = {
       httpClient: http,
       retryOptions: RETRY_OPTIONS,
-      // The vault's 401 challenge names the resource to get a token for. The SDK checks that it
-      // matches the vault's domain, which holds only for *.vault.azure.net and its sovereign
-      // twins: Azure Stack, private endpoints and emulators answer for other host names.
-      disableChallengeResourceVerification: !/\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)$/.test(new URL(config.vaultUrl).hostname),
+      // The vault's 401 challenge names the resource to get a token for, and the SDK checks that
+      // it matches the vault's domain. vaultUrl is tenant-written: without that check, a store
+      // pointing at a host of the tenant's would be answered with a challenge for Key Vault and
+      // receive the operator's own token (ManagedIdentity, WorkloadIdentity). The check is off
+      // only for hosts the operator lists (Azure Stack, private endpoints, test servers).
+      disableChallengeResourceVerification: challengeCheckWaived(new URL(config.vaultUrl).hostname, ctx.env ?? process.env),
     };
     return new AzureKeyVaultClient({
       vaultUrl: config.vaultUrl,
@@ -75,4 +77,12 @@ export function azureControllerIdentity(config: AzureKVProvider): { field: strin
     return { field: `${field}.serviceAccountRef`, uses: "the controller's own federated token (AZURE_FEDERATED_TOKEN_FILE; authType WorkloadIdentity without serviceAccountRef)" };
   }
   return undefined;
+}
+
+/**
+ * TESSERA_AZURE_VAULT_HOSTS: comma-separated host names (exact) whose vaults may answer with a
+ * challenge for another domain. Set by the operator's deployment, never by a store.
+ */
+export function challengeCheckWaived(host: string, env: Record<string, string | undefined>): boolean {
+  return (env.TESSERA_AZURE_VAULT_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean).includes(host.toLowerCase());
 }
