@@ -2,7 +2,7 @@
 // every host the operator has not listed, so a tenant's vaultUrl cannot collect the operator's token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { challengeCheckWaived } from '../../../src/providers/azure/index.ts';
+import { challengeCheckWaived } from '../../../../src/providers/azure/index.ts';
 
 test('the check is waived only for hosts listed in TESSERA_AZURE_VAULT_HOSTS, exactly', () => {
   assert.equal(challengeCheckWaived('attacker.example.com', {}), false);
