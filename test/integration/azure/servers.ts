@@ -19,7 +19,7 @@ import { createHash, createPublicKey, createVerify, randomBytes, randomUUID, typ
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -53,10 +53,16 @@ export async function makePki(): Promise<TestPki> {
   return { dir, caFile: path.join(dir, 'ca.crt'), serverCert: read('server.crt'), serverKey: read('server.key'), clientPem: read('client.crt') + read('client.key'), clientCertPem: read('client.crt') };
 }
 
-/** One HTTPS (or HTTP) listener that can be stopped and started again on the same port. */
+/**
+ * One HTTPS (or HTTP) listener that can be stopped and started again on the same port. Stop
+ * destroys every TCP socket, including those still in their TLS handshake: `closeAllConnections`
+ * only sees sockets that reached HTTP, and a client polling every second keeps such a socket
+ * alive, so `close` alone could wait for ever.
+ */
 class Listener {
   readonly #make: () => http.Server;
   #server: http.Server | undefined;
+  readonly #sockets = new Set<Socket>();
   port: number;
 
   /** `port` 0 takes a free one, kept across stop and start. */
@@ -67,6 +73,10 @@ class Listener {
 
   async start(): Promise<void> {
     const server = this.#make();
+    server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
@@ -79,8 +89,10 @@ class Listener {
     const s = this.#server;
     this.#server = undefined;
     if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
+    const closed = new Promise<void>((r) => s.close(() => r()));
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    await closed;
   }
 }
 
