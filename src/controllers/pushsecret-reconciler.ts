@@ -25,7 +25,7 @@ import type { DesiredSecretCompute } from '../compute/index.ts';
 import { isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { labelSelectorMatches } from '../kube/selectors.ts';
+import { labelSelectorMatches, serverLabelSelector } from '../kube/selectors.ts';
 import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import { esoCapabilitiesOf, getProvider, providerName } from '../providers/registry.ts';
 import type { ProviderClient } from '../providers/provider.ts';
@@ -260,7 +260,8 @@ export class PushSecretReconciler {
       return [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: ps.metadata.name!, namespace: ns }, data }];
     }
     if (sel?.secret?.selector) {
-      const list = await this.d.kube.list<Secret>(core.secrets, ns, { signal });
+      // The apiserver narrows the list; the exact match is still ours (see serverLabelSelector).
+      const list = await this.d.kube.list<Secret>(core.secrets, ns, { signal, labelSelector: serverLabelSelector(sel.secret.selector) });
       const matched = list.items.filter((s) => labelSelectorMatches(sel.secret!.selector!, s.metadata?.labels ?? {}))
         .sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
       if (matched.length > MAX_SOURCE_SECRETS) throw controllerErrors.invalidSpec('spec.selector.secret.selector', `matches ${matched.length} Secrets; at most ${MAX_SOURCE_SECRETS} are pushed by one PushSecret`);

@@ -237,6 +237,26 @@ describe('PushSecret to AWS Secrets Manager', () => {
     assert.equal(await smValue(missing), 'new-b');
   });
 
+  it('selector.secret.selector pushes only the Secrets its labels and expressions match', async () => {
+    const ns = await freshNamespace(admin, 'push-sel');
+    await store(ns, 'aws', awsProvider());
+    const key = `${run}/aws/selected`;
+    await secret(ns, 'chosen', { token: 'chosen-value' }, { push: 'yes', env: 'dev' });
+    // Each of these fails one requirement; pushed too, it would collide on the same remote key.
+    await secret(ns, 'prod', { token: 'prod-value' }, { push: 'yes', env: 'prod' });
+    await secret(ns, 'unlabelled', { token: 'other-value' });
+    await secret(ns, 'legacy', { token: 'legacy-value' }, { push: 'yes', env: 'dev', legacy: 'true' });
+    await admin.create(pushSecrets, pushSecret(ns, 'sel', {
+      secretStoreRefs: [{ name: 'aws' }],
+      selector: { secret: { selector: { matchLabels: { push: 'yes' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['dev', 'test'] }, { key: 'legacy', operator: 'DoesNotExist' }] } } },
+      data: [{ match: { secretKey: 'token', remoteRef: { remoteKey: key } } }],
+    }));
+    await waitPushReady(ns, 'sel', 'True');
+    assert.equal(await smValue(key), 'chosen-value');
+    const synced = (await admin.get<PSObj>(pushSecrets, ns, 'sel')).status?.syncedPushSecrets ?? {};
+    assert.deepEqual(Object.keys(synced), ['SecretStore/aws']);
+  });
+
   it('refuses a ReadOnly store with a clear status, writing nothing', async () => {
     const ns = await freshNamespace(admin, 'push-ro');
     // Conjur is ReadOnly in ESO 2.9 (and not in this build): the capability decides first.
