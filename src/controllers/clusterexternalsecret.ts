@@ -29,7 +29,7 @@ import {
 import { writeFailureDetail } from './errors.ts';
 import { causeChain } from './externalsecret-reconciler.ts';
 import { clusterExternalSecrets, clusterSecretStores, externalSecrets } from './resources.ts';
-import { clusterExternalSecretMetrics, nanosecondsSince } from '../metrics/index.ts';
+import { clusterExternalSecretMetrics, forgetReadyGauges, nanosecondsSince, setReadyCondition } from '../metrics/index.ts';
 import { storeHandledBy } from './stores.ts';
 
 /** ESO's default when spec.refreshTime is absent (its RequeueInterval for this controller). */
@@ -97,8 +97,7 @@ export class ClusterExternalSecretReconciler {
     const log = this.d.logger.child({ clusterexternalsecret: name });
     const ces = this.d.ces(name);
     if (!ces) {
-      for (const status of ['True', 'False']) clusterExternalSecretMetrics.statusCondition.remove({ name, namespace: '', condition: 'Ready', status });
-      clusterExternalSecretMetrics.reconcileDuration.remove({ name, namespace: '' });
+      forgetReadyGauges(clusterExternalSecretMetrics, { name, namespace: '' });
       // Deleted without ESO's finalizer: the garbage collector removes its ExternalSecrets; only
       // ESO's namespace finalizers may be left.
       await this.releaseNamespaces(name, signal, log);
@@ -243,8 +242,7 @@ export class ClusterExternalSecretReconciler {
     const status = clusterExternalSecretStatus(ces.status, esName, provisioned, failures);
     const ready = failures.size === 0 ? 'True' : 'False';
     const name = ces.metadata.name!;
-    clusterExternalSecretMetrics.statusCondition.set({ name, namespace: '', condition: 'Ready', status: ready }, 1);
-    clusterExternalSecretMetrics.statusCondition.set({ name, namespace: '', condition: 'Ready', status: ready === 'True' ? 'False' : 'True' }, 0);
+    setReadyCondition(clusterExternalSecretMetrics, { name, namespace: '' }, ready);
     if (!statusDiffers(ces.status, status)) return;
     try {
       await this.d.kube.updateStatusWithRetry<CES>(clusterExternalSecrets, undefined, ces.metadata.name!, (current) =>

@@ -18,6 +18,7 @@ import { causeChain } from './externalsecret-reconciler.ts';
 import { clusterPushSecrets, pushSecrets } from './resources.ts';
 import { PushSecretReason } from './pushsecret-reconciler.ts';
 import { setCondition } from './stores.ts';
+import { clusterPushSecretMetrics, nanosecondsSince, setReadyCondition } from '../metrics/index.ts';
 
 export type CPS = ClusterPushSecret & KubeObject;
 type PS = PushSecret & KubeObject;
@@ -59,6 +60,15 @@ export class ClusterPushSecretReconciler {
   }
 
   async reconcile(key: string, signal?: AbortSignal): Promise<Result> {
+    const t0 = performance.now();
+    try {
+      return await this.reconcileOnce(key, signal);
+    } finally {
+      if (this.d.clusterPushSecret(key)) clusterPushSecretMetrics.reconcileDuration.set({ name: key, namespace: '' }, nanosecondsSince(t0));
+    }
+  }
+
+  private async reconcileOnce(key: string, signal?: AbortSignal): Promise<Result> {
     const cps = this.d.clusterPushSecret(key);
     if (!cps || cps.metadata.deletionTimestamp) return {};
     const name = cps.metadata.name!;
@@ -98,6 +108,7 @@ export class ClusterPushSecretReconciler {
     }
     const failures: ClusterPushSecretNamespaceFailure[] = [...failed].sort(([a], [b]) => compareGoStrings(a, b)).map(([namespace, reason]) => ({ namespace, reason }));
     const ready = failures.length === 0;
+    setReadyCondition(clusterPushSecretMetrics, { name, namespace: '' }, ready);
     if (!ready) {
       this.d.events.warning(cps, PushSecretReason.Errored, ClusterPushSecretMessage.namespacesFailed);
       log.warn({ failedNamespaces: failures.map((f) => f.namespace) }, 'ClusterPushSecret: some namespaces failed');

@@ -26,7 +26,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import { core, rfc3339, type Condition, type KubeObject, type ObjectMeta, type ResourceType, type Secret } from '../kube/types.ts';
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
-import { nanosecondsSince, secretMetrics } from '../metrics/index.ts';
+import { nanosecondsSince, secretMetrics, setReadyCondition } from '../metrics/index.ts';
 import { generatedDataFrom, type GenerateValues } from './generators.ts';
 import { ControllerError, ControllerErrorCode, controllerErrors } from './errors.ts';
 import { configMapAsCachedSecret, resourceCondition, syncConfigMapTarget } from './externalsecret-generic-target.ts';
@@ -592,7 +592,7 @@ export class ExternalSecretReconciler {
 
   private async writeStatus(r: Reconcile, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: boolean): Promise<void> {
     const { es, ns, name } = r;
-    for (const s of ['True', 'False']) secretMetrics.statusCondition.set({ name, namespace: ns, condition: 'Ready', status: s }, s === cond.status ? 1 : 0);
+    setReadyCondition(secretMetrics, { name, namespace: ns }, cond.status);
     const conditions = setCondition(es.status?.conditions as Condition[] | undefined, { type: 'Ready', ...cond });
     const status: Record<string, unknown> = { conditions, binding: { name: targetName(es) } };
     if (synced) {

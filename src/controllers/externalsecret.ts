@@ -15,7 +15,7 @@ import { Informer } from '../kube/informer.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
-import { secretMetrics } from '../metrics/index.ts';
+import { forgetReadyGauges, secretMetrics } from '../metrics/index.ts';
 import {
   addPriority, deletionStarted, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged,
   storeBecameReady, storeChanged, storeRefKey, storesOf,
@@ -189,8 +189,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     delete: (es) => {
       controller.queue.cancelDelayed(objectKey(es));
       o.events.forget(es.metadata.uid ?? '');
-      for (const s of ['True', 'False']) secretMetrics.statusCondition.remove({ name: es.metadata.name!, namespace: es.metadata.namespace!, condition: 'Ready', status: s });
-      secretMetrics.reconcileDuration.remove({ name: es.metadata.name!, namespace: es.metadata.namespace! });
+      forgetReadyGauges(secretMetrics, { name: es.metadata.name!, namespace: es.metadata.namespace! });
     },
   });
   const enqueueForSecret = (s: KubeObject) => {

@@ -35,6 +35,7 @@ import { removeFinalizerFrom } from '../kube/finalizers.ts';
 import { generatedDataFrom, type GenerateValues } from './generators.ts';
 import { clusterSecretStores, pushSecrets, secretStores } from './resources.ts';
 import { namespaceAllowed, setCondition, storeHandledBy, type AnyStore, type StoreKind } from './stores.ts';
+import { nanosecondsSince, pushSecretMetrics, setReadyCondition } from '../metrics/index.ts';
 
 export type PS = PushSecret & KubeObject;
 
@@ -113,6 +114,16 @@ export class PushSecretReconciler {
   }
 
   async reconcile(key: string, signal?: AbortSignal): Promise<Result> {
+    const t0 = performance.now();
+    try {
+      return await this.reconcileOnce(key, signal);
+    } finally {
+      const ps = this.d.pushSecret(key);
+      if (ps) pushSecretMetrics.reconcileDuration.set({ name: ps.metadata.name!, namespace: ps.metadata.namespace! }, nanosecondsSince(t0));
+    }
+  }
+
+  private async reconcileOnce(key: string, signal?: AbortSignal): Promise<Result> {
     let ps = this.d.pushSecret(key);
     if (!ps) return {};
     const ns = ps.metadata.namespace!;
@@ -425,6 +436,7 @@ export class PushSecretReconciler {
 
   private async writeStatus(ps: PS, cond: { status: 'True' | 'False'; reason: string; message: string }, synced: SyncedPushSecrets | undefined, done: boolean, signal: AbortSignal | undefined): Promise<void> {
     const now = rfc3339(new Date(this.clock.now()));
+    setReadyCondition(pushSecretMetrics, { name: ps.metadata.name!, namespace: ps.metadata.namespace! }, cond.status);
     try {
       await this.d.kube.updateStatusWithRetry<PS>(pushSecrets, ps.metadata.namespace, ps.metadata.name!, (cur) => ({
         ...cur,

@@ -20,6 +20,7 @@ import { PushSecretReconciler, type PS } from './pushsecret-reconciler.ts';
 import { clusterPushSecrets, pushSecrets } from './resources.ts';
 import { StoreClients, type ControllerIdentityPolicy } from './stores.ts';
 import { kubeGenerateValues } from './generators.ts';
+import { clusterPushSecretMetrics, forgetReadyGauges, pushSecretMetrics } from '../metrics/index.ts';
 
 export interface PushSecretControllerOptions {
   kube: KubeClient;
@@ -125,6 +126,7 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
     delete: (ps) => {
       pushSecret.queue.cancelDelayed(objectKey(ps));
       reconciler.forget(objectKey(ps));
+      forgetReadyGauges(pushSecretMetrics, { name: ps.metadata.name!, namespace: ps.metadata.namespace! });
       o.events.forget(ps.metadata.uid ?? '');
       const owner = (ps.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'ClusterPushSecret');
       if (owner) clusterPushSecret.enqueue(owner.name);
@@ -145,6 +147,7 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
   cpsInformer.addHandlers({
     add: (c) => clusterPushSecret.enqueue(objectKey(c)),
     update: (a, b) => a.metadata.generation !== b.metadata.generation && clusterPushSecret.enqueue(objectKey(b)),
+    delete: (c) => forgetReadyGauges(clusterPushSecretMetrics, { name: c.metadata.name!, namespace: '' }),
   });
   const enqueueForNamespace = (labels: Record<string, string> | undefined, name: string) => {
     for (const c of cpsInformer.list()) {

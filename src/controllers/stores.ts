@@ -14,7 +14,7 @@ import type { EventRecorder } from '../kube/events.ts';
 import { getProvider, providerName } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
-import { nanosecondsSince, secretMetrics, storeMetrics } from '../metrics/index.ts';
+import { forgetReadyGauges, nanosecondsSince, secretMetrics, setReadyCondition, storeMetrics } from '../metrics/index.ts';
 import { TerminalError } from '../kube/controller.ts';
 import { referencesIn } from '../api/references.ts';
 import { storeRefreshIntervalMs } from '../api/duration.ts';
@@ -380,7 +380,7 @@ export function makeStoreReconciler(kind: StoreKind, d: StoreReconcilerDeps) {
     const { status, reason, message, capabilities } = await validateStore(d.clients, kind, store, signal);
     const ns = store.metadata.namespace;
     const name = store.metadata.name!;
-    for (const s of ['True', 'False']) metrics.statusCondition.set({ ...storeSeries(store), condition: 'Ready', status: s }, s === status ? 1 : 0);
+    setReadyCondition(metrics, storeSeries(store), status);
     const cur = (store.status?.conditions ?? []).find((c) => c.type === 'Ready');
     const statusChanged = !cur || cur.status !== status || cur.reason !== reason || cur.message !== message || (capabilities !== undefined && store.status?.capabilities !== capabilities);
     if (statusChanged) {
@@ -476,7 +476,5 @@ function storeSeries(store: AnyStore): { name: string; namespace: string } {
 export function removeStoreMetrics(kind: StoreKind, key: string): void {
   const slash = key.indexOf('/');
   const series = slash < 0 ? { name: key, namespace: '' } : { name: key.slice(slash + 1), namespace: key.slice(0, slash) };
-  const m = storeMetrics[kind];
-  for (const status of ['True', 'False']) m.statusCondition.remove({ ...series, condition: 'Ready', status });
-  m.reconcileDuration.remove(series);
+  forgetReadyGauges(storeMetrics[kind], series);
 }

@@ -1,22 +1,57 @@
 // Metrics of the secret domain. Names are API: ESO's names and labels are kept where ESO has them
 // (pkg/controllers/{externalsecret,secretstore}/*metrics in ESO), so ESO's Grafana dashboard and
 // existing alerts keep working against Tessera.
+import type { Gauge } from 'prom-client';
 import { counter, gauge } from './registry.ts';
+
+/**
+ * ESO's pair of gauges for one kind (`<family>_status_condition` and `<family>_reconcile_duration`,
+ * labels name and namespace, the namespace empty for cluster-scoped kinds), as its *metrics
+ * packages register them for every kind it reconciles.
+ */
+export interface ReadyGauges {
+  statusCondition: Gauge;
+  reconcileDuration: Gauge;
+}
+
+function readyGauges(family: string, title: string): ReadyGauges {
+  return {
+    statusCondition: gauge(`${family}_status_condition`, `The status condition of a specific ${title} (1 for the current status).`, ['name', 'namespace', 'condition', 'status']),
+    reconcileDuration: gauge(`${family}_reconcile_duration`, `The duration of the last reconcile of the ${title}, in nanoseconds (as ESO).`, ['name', 'namespace']),
+  };
+}
+
+/** The object's series: its name, and its namespace (empty for a cluster-scoped kind). */
+export interface ObjectSeries {
+  name: string;
+  namespace: string;
+}
+
+/** Ready=`status` (a boolean is True or False): 1 on the current status, 0 on the other, as ESO keeps both series. */
+export function setReadyCondition(g: ReadyGauges, series: ObjectSeries, status: string | boolean): void {
+  const current = typeof status === 'boolean' ? (status ? 'True' : 'False') : status;
+  for (const s of ['True', 'False']) g.statusCondition.set({ ...series, condition: 'Ready', status: s }, s === current ? 1 : 0);
+}
+
+/** Removes every series of an object that is gone. */
+export function forgetReadyGauges(g: ReadyGauges, series: ObjectSeries): void {
+  for (const status of ['True', 'False']) g.statusCondition.remove({ ...series, condition: 'Ready', status });
+  g.reconcileDuration.remove({ ...series });
+}
 
 export const secretMetrics = {
   /** ESO: externalsecret_sync_calls_total{name,namespace}. */
   syncCalls: counter('externalsecret_sync_calls_total', 'Total number of the External Secret sync calls.', ['name', 'namespace']),
   /** ESO: externalsecret_sync_calls_error{name,namespace}; we add the reason (a catalog code). */
   syncErrors: counter('externalsecret_sync_calls_error', 'Total number of the External Secret sync errors, by reason.', ['name', 'namespace', 'reason']),
-  /** ESO: externalsecret_status_condition{name,namespace,condition,status}. Per object; deleted with it. */
-  statusCondition: gauge('externalsecret_status_condition', 'The status condition of a specific External Secret (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
   /**
-   * ESO: externalsecret_reconcile_duration{name,namespace}, a gauge holding the last reconcile's
+   * ESO: externalsecret_status_condition{name,namespace,condition,status}, per object, deleted with
+   * it; and externalsecret_reconcile_duration{name,namespace}, a gauge holding the last reconcile's
    * duration in nanoseconds (ESO sets it from a Go time.Duration). Kept in ESO's unit, so that
    * ESO's alerts on it keep their thresholds; controller_runtime_reconcile_time_seconds is the
    * histogram to use for latency.
    */
-  reconcileDuration: gauge('externalsecret_reconcile_duration', 'The duration of the last reconcile of the External Secret, in nanoseconds (as ESO).', ['name', 'namespace']),
+  ...readyGauges('externalsecret', 'External Secret'),
   /** ESO: externalsecret_provider_api_calls_count{provider,call,status}; we add the store. */
   providerCalls: counter('externalsecret_provider_api_calls_count', 'Provider API calls by provider, store, operation (call) and status.', ['provider', 'store', 'call', 'status']),
   /** Reads answered without a provider call: joined an identical in-flight read or a recent result. */
@@ -28,14 +63,8 @@ export const secretMetrics = {
  * namespace (empty for a ClusterSecretStore), as ESO's ssmetrics and cssmetrics.
  */
 export const storeMetrics = {
-  SecretStore: {
-    statusCondition: gauge('secretstore_status_condition', 'The status condition of a specific Secret Store (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
-    reconcileDuration: gauge('secretstore_reconcile_duration', 'The duration of the last reconcile of the Secret Store, in nanoseconds (as ESO).', ['name', 'namespace']),
-  },
-  ClusterSecretStore: {
-    statusCondition: gauge('clustersecretstore_status_condition', 'The status condition of a specific Cluster Secret Store (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
-    reconcileDuration: gauge('clustersecretstore_reconcile_duration', 'The duration of the last reconcile of the Cluster Secret Store, in nanoseconds (as ESO).', ['name', 'namespace']),
-  },
+  SecretStore: readyGauges('secretstore', 'Secret Store'),
+  ClusterSecretStore: readyGauges('clustersecretstore', 'Cluster Secret Store'),
 };
 
 /** Nanoseconds since a performance.now() reading: the unit of ESO's *_reconcile_duration gauges. */
@@ -49,7 +78,8 @@ export const computeMetrics = {
 };
 
 /** ESO's ClusterExternalSecret gauges (pkg/controllers/clusterexternalsecret/cesmetrics); `namespace` is empty. */
-export const clusterExternalSecretMetrics = {
-  statusCondition: gauge('clusterexternalsecret_status_condition', 'The status condition of a specific Cluster External Secret (1 for the current status).', ['name', 'namespace', 'condition', 'status']),
-  reconcileDuration: gauge('clusterexternalsecret_reconcile_duration', 'The duration of the last reconcile of the Cluster External Secret, in nanoseconds (as ESO).', ['name', 'namespace']),
-};
+export const clusterExternalSecretMetrics = readyGauges('clusterexternalsecret', 'Cluster External Secret');
+
+/** ESO's PushSecret and ClusterPushSecret gauges (pkg/controllers/{pushsecret/psmetrics,clusterpushsecret/cpsmetrics}). */
+export const pushSecretMetrics = readyGauges('pushsecret', 'Push Secret');
+export const clusterPushSecretMetrics = readyGauges('clusterpushsecret', 'Cluster Push Secret');

@@ -493,12 +493,20 @@ describe('ClusterPushSecret', () => {
       assert.equal(ps.metadata!.ownerReferences?.[0]?.kind, 'ClusterPushSecret');
     }
     assert.equal((await readyOf(clusterPushSecrets, undefined, name))?.status, 'True');
+    // ESO's gauges of both kinds, as its dashboards read them.
+    const metrics = await op.metrics();
+    assert.match(metrics, new RegExp(`pushsecret_status_condition\\{name="pushed",namespace="${a}",condition="Ready",status="True"\\} 1`));
+    assert.match(metrics, new RegExp(`pushsecret_status_condition\\{name="pushed",namespace="${a}",condition="Ready",status="False"\\} 0`));
+    assert.match(metrics, new RegExp(`pushsecret_reconcile_duration\\{name="pushed",namespace="${a}"\\} [1-9]`));
+    assert.match(metrics, new RegExp(`clusterpushsecret_status_condition\\{name="${name}",namespace="",condition="Ready",status="True"\\} 1`));
+    assert.match(metrics, new RegExp(`clusterpushsecret_reconcile_duration\\{name="${name}",namespace=""\\} [1-9]`));
 
     const n = await admin.get<KubeObject>(core.namespaces, undefined, b);
     const labels = { ...n.metadata!.labels };
     delete labels[label];
     await admin.update(core.namespaces, { ...n, metadata: { ...n.metadata, labels } });
     await waitFor('the PushSecret removed from the namespace that stopped matching', async () => (await admin.tryGet(pushSecrets, b, 'pushed')) === undefined);
+    await waitFor('the removed PushSecret\'s series gone', async () => !(await op.metrics()).includes(`pushsecret_status_condition{name="pushed",namespace="${b}"`));
     await waitFor('status to list only the namespace still matching', async () => {
       const c = await admin.get<PSObj>(clusterPushSecrets, undefined, name);
       return JSON.stringify(c.status?.provisionedNamespaces) === JSON.stringify([a]);

@@ -230,15 +230,15 @@ stringData:
     assert.deepEqual(Object.keys(secretOf(createdFresh)[0]!['data']), ['user']);
   });
 
-  test('a hostile template fails with the budget, it does not hang or run out of memory', async () => {
+  // The messages below prove each budget fired; the test's own timeout catches a hang. (No
+  // wall-clock bound here: the process start alone varies tenfold with the machine's load.)
+  test('a hostile template fails with the budget, it does not hang or run out of memory', { timeout: 180_000 }, async () => {
     const spec = (t: string) => `  data: [{secretKey: password, remoteRef: {key: db/password}}]\n  target:\n    template:\n      data: {k: '${t}'}\n`;
-    const t0 = performance.now();
     const r = await tessera(['render', '--template-timeout=1s', '-f', file('hostile.yaml', [
       es('loop', spec('{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}')),
       es('big', spec('{{ repeat 100000000 "a" }}')),
       es('fine', spec('{{ .password | upper }}')),
     ].join('---\n')), '--values', values]);
-    assert.ok(performance.now() - t0 < 30_000);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /ExternalSecret default\/loop: spec\.target\.template: compute budget exceeded: time limit 1s \(--template-timeout\)/);
     assert.match(r.stderr, /ExternalSecret default\/big: spec\.target\.template\.data\.k: compute budget exceeded: repeat would build a string of 100000000 characters/);
