@@ -248,6 +248,27 @@ describe('EventRecorder: correlation', () => {
     assert.deepEqual(sink.requests.map((r) => [r.operation, r.count]), [['create', 1], ['patch', 3]]);
   });
 
+  it('remembers at most cacheSize objects, and forgets an object on forget()', async () => {
+    const sink = new FakeEventSink();
+    const rec = recorder(sink, { cacheSize: 2 });
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => anObject(n));
+    const opsAbout = (o: KubeObject) => sink.requests.filter((r) => r.name.startsWith(`tenant/${o.metadata!.name}.`)).map((r) => r.operation);
+    for (const o of [a, b, a, c, a]) {
+      rec.normal(o!, 'Updated', 'secret updated');
+      await rec.drain();
+    }
+    assert.deepEqual(opsAbout(a!), ['create', 'patch', 'patch'], 'a stays while it is recently used');
+    rec.normal(b!, 'Updated', 'secret updated');
+    await rec.drain();
+    assert.deepEqual(opsAbout(b!), ['create', 'create'], 'b was the least recently used of three: a new Event');
+    rec.normal(d!, 'Updated', 'secret updated');
+    await rec.drain();
+    rec.forget(d!.metadata!.uid!);
+    rec.normal(d!, 'Updated', 'secret updated');
+    await rec.drain();
+    assert.deepEqual(opsAbout(d!), ['create', 'create'], 'a forgotten object starts afresh');
+  });
+
   it('names Events after long object names without exceeding 253 characters', async () => {
     const sink = new FakeEventSink();
     const rec = recorder(sink);
