@@ -92,7 +92,8 @@ type InvolvedObject = CoreEvent['involvedObject'];
 
 /** Several different messages of one object, type and reason seen recently (client-go's aggregateRecord). */
 interface AggregateRecord {
-  messages: Set<string>;
+  /** At most `aggregateMaxEvents` - 1 between occurrences, oldest first (an array: cheaper than a Set at this size). */
+  messages: string[];
   lastMs: number;
 }
 
@@ -284,15 +285,15 @@ export class EventRecorder {
   private aggregate(state: ObjectState, type: EventType, reason: string, message: string, nowMs: number): { key: string; message: string } {
     const aggregateKey = `${type}\u0000${reason}`;
     let record = state.aggregates.get(aggregateKey);
-    if (!record || nowMs - record.lastMs > this.o.aggregationWindowMs) record = { messages: new Set(), lastMs: nowMs };
+    if (!record || nowMs - record.lastMs > this.o.aggregationWindowMs) record = { messages: [], lastMs: nowMs };
     state.aggregates.delete(aggregateKey);
     state.aggregates.set(aggregateKey, record);
     evictOldest(state.aggregates, maxAggregatesPerObject);
-    record.messages.add(message);
+    if (!record.messages.includes(message)) record.messages.push(message);
     record.lastMs = nowMs;
-    if (record.messages.size < this.o.aggregateMaxEvents) return { key: `${aggregateKey}\u0000${message}`, message };
-    // Keeps the set at the threshold: the oldest message leaves, as client-go's PopAny.
-    record.messages.delete(record.messages.values().next().value!);
+    if (record.messages.length < this.o.aggregateMaxEvents) return { key: `${aggregateKey}\u0000${message}`, message };
+    // Keeps the set below the threshold: the oldest message leaves, as client-go's PopAny.
+    record.messages.shift();
     return { key: `${aggregateKey}\u0001combined`, message: combinedMessagePrefix + message };
   }
 
