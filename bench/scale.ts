@@ -346,6 +346,12 @@ async function main(): Promise<void> {
   const peak = procStat(ctl.pid);
   const full = parseProm(await ctl.metrics());
   const coalesced = total(sumBy(full, 'tessera_provider_reads_coalesced_total', []));
+  // Events, as users read them in `kubectl describe`: written, dropped by reason, still buffered.
+  const events = {
+    writes: sumBy(full, 'tessera_event_writes_total', ['operation', 'result']),
+    dropped: sumBy(full, 'tessera_events_dropped_total', ['reason']),
+    pending: total(sumBy(full, 'tessera_events_pending', [])),
+  };
   // Mean queue wait and reconcile time of the ExternalSecret controller (whole run).
   const mean = (m: string, lbl: Record<string, string>) => {
     const f = (l: Record<string, string>) => Object.entries(lbl).every(([k, v]) => l[k] === v);
@@ -415,7 +421,7 @@ async function main(): Promise<void> {
     restart,
     floor,
     ratioToFloor: floor ? Math.round((initial.allReadySeconds / floor.seconds) * 100) / 100 : undefined,
-    controller: { peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, logFile: ctl.logFile },
+    controller: { peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, events, logFile: ctl.logFile },
   };
   const out = a.out || path.join(repoRoot, 'bench', 'results', `${RESTART ? 'restart' : 'scale'}-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
@@ -442,6 +448,8 @@ async function main(): Promise<void> {
   row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
   row('controller CPU (s), whole run', result.controller.cpuSeconds);
   row('apiserver requests, initial sync', total(initial.apiserver));
+  row('Events created / patched (controller)', `${events.writes['create success'] ?? 0} / ${events.writes['patch success'] ?? 0}`, `created ≥ N=${N}`);
+  row('Events dropped / still buffered', `${total(events.dropped)} ${JSON.stringify(diff(events.dropped, {}))} / ${events.pending}`, '0 dropped');
   if (restart) {
     // Targets as issue 10 sets them: with no refresh due, a restart reads nothing from the
     // provider but the store's validation and the new ExternalSecret's value, and writes nothing.

@@ -33,6 +33,18 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : (-this.tokens / this.rate) * 1000;
   }
 
+  /**
+   * Takes one token if one is there, as client-go's TryAccept: a refusal costs nothing, so a
+   * caller that is refused again and again (a hot loop) gets a token as soon as one refills.
+   */
+  tryTake(): boolean {
+    if (!(this.rate > 0) || this.rate === Infinity) return true;
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   async take(signal?: AbortSignal): Promise<void> {
     const wait = this.reserve();
     if (wait > 0) {

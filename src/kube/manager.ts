@@ -185,7 +185,7 @@ export class Manager {
     }
     await this.elector?.stop();
     await Promise.all(this.informers.map((i) => i.stop()));
-    await this.o.events?.drain();
+    await this.o.events?.shutdown();
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
     this.o.client.close();
     this.log.info('stopped');

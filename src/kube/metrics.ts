@@ -68,3 +68,16 @@ export const informerMetrics = {
 export const leaderMetrics = {
   isLeader: gauge('leader_election_master_status', '1 when this process holds the leader lease.', ['name']),
 };
+
+/** Why an Event was not written: each reason is one label value of tessera_events_dropped_total. */
+export type EventDropReason = 'spam_filter' | 'queue_full' | 'write_failed' | 'shutdown';
+export const eventDropReasons: readonly EventDropReason[] = ['spam_filter', 'queue_full', 'write_failed', 'shutdown'];
+
+// client-go drops Events with no more than a log line; these make the loss (and the write load
+// that Events put on the apiserver) visible, so that "no Event" is never mistaken for "nothing
+// happened".
+export const eventMetrics = {
+  dropped: counter('tessera_events_dropped_total', 'Events not written, by reason (spam_filter, queue_full, write_failed, shutdown).', ['reason']),
+  writes: counter('tessera_event_writes_total', 'Event write requests by operation (create, patch) and result (success, error).', ['operation', 'result']),
+  pending: gauge('tessera_events_pending', 'Event writes waiting in the buffer (each may carry several occurrences).', []),
+};
