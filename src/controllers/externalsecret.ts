@@ -11,6 +11,7 @@ import type { DesiredSecretCompute } from '../compute/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
+import { Discovery } from '../kube/discovery.ts';
 import { Informer } from '../kube/informer.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts';
@@ -58,6 +59,8 @@ export interface ExternalSecretControllerOptions {
   shutdownGraceMs?: number | undefined;
   /** --unsafe-allow-generic-targets: ConfigMap targets (spec.target.manifest) are written and watched. */
   allowGenericTargets?: boolean | undefined;
+  /** --generic-target-kinds: when non-empty, the only kinds besides ConfigMap a generic target may be. */
+  genericTargetKinds?: readonly string[] | undefined;
 }
 
 
@@ -139,6 +142,9 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     providerCacheTtlMs: o.providerCacheTtlMs,
     generate: kubeGenerateValues({ kube, env: o.env, callDeadlineMs: o.providerTimeoutMs, controllerClass: o.controllerClass }),
     allowGenericTargets: o.allowGenericTargets,
+    genericTargetKinds: o.genericTargetKinds,
+    // Kinds other than ConfigMap are resolved through discovery, only when generic targets are on.
+    discovery: o.allowGenericTargets ? new Discovery(kube) : undefined,
   });
 
   const limits = bulkheadLimits(o);
