@@ -229,13 +229,13 @@ export const syncErrors = {
   secretMetadataTooLarge: (name: string, chars: number) =>
     new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would have ${chars} characters of labels and annotations, more than the apiserver accepts (${MAX_SECRET_METADATA_BYTES})`, 'spec.target.template.metadata'),
   unsupportedTargetKind: (apiVersion: string, kind: string, why: string) =>
-    new SyncError(SyncErrorCode.UnsupportedTargetKind, `generic target ${JSON.stringify(apiVersion.slice(0, 253))} ${JSON.stringify(kind.slice(0, 63))} is refused: ${why}`, 'spec.target.manifest'),
+    new SyncError(SyncErrorCode.UnsupportedTargetKind, `spec.target.manifest: generic target ${JSON.stringify(apiVersion.slice(0, 253))} ${JSON.stringify(kind.slice(0, 63))} is refused: ${why}`, 'spec.target.manifest'),
   targetKindNotFound: (apiVersion: string, kind: string, what: 'groupVersion' | 'kind') =>
     new SyncError(SyncErrorCode.TargetKindNotFound, what === 'groupVersion'
-      ? `the apiserver does not serve apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} (is its CustomResourceDefinition installed?)`
-      : `the apiserver serves no kind ${JSON.stringify(kind.slice(0, 63))} in apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} (is its CustomResourceDefinition installed?)`, 'spec.target.manifest'),
+      ? `spec.target.manifest: the apiserver does not serve apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} (is its CustomResourceDefinition installed?)`
+      : `spec.target.manifest: the apiserver serves no kind ${JSON.stringify(kind.slice(0, 63))} in apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} (is its CustomResourceDefinition installed?)`, 'spec.target.manifest'),
   targetKindClusterScoped: (apiVersion: string, kind: string) =>
-    new SyncError(SyncErrorCode.TargetKindClusterScoped, `${JSON.stringify(kind.slice(0, 63))} in apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} is cluster-scoped; a generic target is a namespaced object in the ExternalSecret's namespace`, 'spec.target.manifest'),
+    new SyncError(SyncErrorCode.TargetKindClusterScoped, `spec.target.manifest: ${JSON.stringify(kind.slice(0, 63))} in apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} is cluster-scoped; a generic target is a namespaced object in the ExternalSecret's namespace`, 'spec.target.manifest'),
   configMapValueNotText: (position: number, count: number) =>
     new SyncError(SyncErrorCode.ConfigMapValueNotText, `value ${position} of ${count} (in key order) is not UTF-8 text, and a ConfigMap's data holds text; decode it (decodingStrategy) or target a Secret`, 'spec.target.manifest'),
   fetchedMismatch: (detail: string) =>
