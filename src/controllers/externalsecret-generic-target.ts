@@ -11,7 +11,9 @@ import { ConditionReason, EventMessage, EventReason, ReadyMessage } from '../syn
 import type { Secret as SyncSecret } from '../sync/secret.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
-import { isNotFound as isKubeNotFound } from '../kube/client.ts';
+import { isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
+import { Informer } from '../kube/informer.ts';
+import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../kube/types.ts';
 import type { KindResolution } from '../kube/discovery.ts';
@@ -177,4 +179,49 @@ export async function syncGenericTarget(
     d.events.normal(es, EventReason.Deleted, EventMessage.deletedResource(rt.kind, name));
   }
   return plan;
+}
+
+/**
+ * Watches on the managed objects of the generic target kinds written so far, for drift repair as
+ * ConfigMaps have it (ESO's informer manager does the same). Started on the first write of a
+ * kind, so that only kinds in use are watched; at most `maxKinds` (a tenant chooses the kinds).
+ * Not readiness checks of the manager: a kind the operator may write but not watch (RBAC without
+ * list/watch) only loses the instant repair, and its objects are still repaired at each refresh.
+ */
+export class GenericTargetWatches {
+  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private readonly client: KubeClient;
+  private readonly namespace: string | undefined;
+  private readonly onChange: (obj: KubeObject) => void;
+  private readonly maxKinds: number;
+
+  constructor(o: { client: KubeClient; namespace: string | undefined; onChange: (obj: KubeObject) => void; maxKinds?: number }) {
+    this.client = o.client;
+    this.namespace = o.namespace;
+    this.onChange = o.onChange;
+    this.maxKinds = o.maxKinds ?? 32;
+  }
+
+  /** Watches the managed objects of `rt` from now on (ConfigMaps have their own informer). */
+  ensure(rt: ResourceType): void {
+    const key = `${rt.group}/${rt.version}/${rt.plural}`;
+    if (rt === core.configMaps || this.informers.has(key) || this.informers.size >= this.maxKinds) return;
+    const inf = new Informer<KubeObject>(this.client, rt, { namespace: this.namespace || undefined, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` });
+    inf.addHandlers({
+      // A change of resourceVersion: a write, ours or a hand edit; the reconcile decides which.
+      update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion && this.onChange(b),
+      delete: (o) => this.onChange(o),
+    });
+    this.informers.set(key, inf);
+    inf.start();
+  }
+
+  get kinds(): number {
+    return this.informers.size;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.informers.clear();
+  }
 }

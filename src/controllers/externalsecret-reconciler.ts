@@ -108,6 +108,8 @@ export interface ExternalSecretReconcilerDeps {
   genericTargetKinds?: readonly string[] | undefined;
   /** Resolves a generic target's apiVersion and kind (src/kube/discovery.ts); absent: ConfigMap only. */
   discovery?: KindResolver | undefined;
+  /** Called after a generic target of a kind other than ConfigMap was synced: start watching its kind. */
+  watchGenericKind?: ((rt: ResourceType) => void) | undefined;
 }
 
 // ---- pure decisions ------------------------------------------------------------------------------
@@ -258,6 +260,7 @@ export class ExternalSecretReconciler {
   readonly allowGenericTargets: boolean;
   readonly genericTargetKinds: readonly string[] | undefined;
   readonly discovery: KindResolver | undefined;
+  readonly watchGenericKind: ((rt: ResourceType) => void) | undefined;
 
   constructor(d: ExternalSecretReconcilerDeps) {
     this.caches = d.caches;
@@ -276,6 +279,7 @@ export class ExternalSecretReconciler {
     this.allowGenericTargets = d.allowGenericTargets === true;
     this.genericTargetKinds = d.genericTargetKinds;
     this.discovery = d.discovery;
+    this.watchGenericKind = d.watchGenericKind;
   }
 
   /**
@@ -469,9 +473,14 @@ export class ExternalSecretReconciler {
       return { plan, condition: plan.condition };
     }
     const manifest = es.spec.target.manifest;
-    const plan = isConfigMapManifest(manifest)
-      ? await syncConfigMapTarget(this.configMapTargetDeps(es), es, fetched, this.caches.managedConfigMap?.(ns, targetName(es)), signal)
-      : await syncGenericTarget(this.configMapTargetDeps(es), await resolveGenericTarget(this.discovery, manifest, this.genericTargetKinds, signal), es, fetched, signal);
+    let plan: SyncPlan;
+    if (isConfigMapManifest(manifest)) {
+      plan = await syncConfigMapTarget(this.configMapTargetDeps(es), es, fetched, this.caches.managedConfigMap?.(ns, targetName(es)), signal);
+    } else {
+      const rt = await resolveGenericTarget(this.discovery, manifest, this.genericTargetKinds, signal);
+      plan = await syncGenericTarget(this.configMapTargetDeps(es), rt, es, fetched, signal);
+      this.watchGenericKind?.(rt);
+    }
     return { plan, condition: resourceCondition(plan.condition) };
   }
 

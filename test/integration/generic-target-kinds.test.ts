@@ -1,6 +1,6 @@
 // ESO 2.9's generic targets of kinds other than ConfigMap, through the operator under its shipped
 // RBAC: a custom resource (a CRD created here) written with data in spec.data, repaired after a
-// hand edit and collected with its ExternalSecret; a built-in kind (NetworkPolicy) built from
+// hand edit (from a watch on the kind) and collected with its ExternalSecret; a built-in kind (NetworkPolicy) built from
 // templateFrom paths; a foreign object never overwritten; a missing kind, a cluster-scoped kind
 // and a refused kind reported in status naming spec.target.manifest; and a kind the operator's
 // RBAC does not grant reported as forbidden. The operator has its own --controller-class.
@@ -94,8 +94,14 @@ describe('spec.target.manifest: other kinds', () => {
     assert.equal(owner?.kind, 'ExternalSecret');
     assert.equal(owner?.name, name);
 
+    // A hand edit is repaired by the watch on the kind's managed objects, not by the next refresh.
+    await admin.patch(externalSecrets, ns, name, 'merge', { spec: { refreshInterval: '1h' } });
+    await waitFor(`${name} synced its 1h refreshInterval`, async () => {
+      const es = await admin.get<KubeObject & { status?: { syncedResourceVersion?: string } }>(externalSecrets, ns, name);
+      return es.status?.syncedResourceVersion?.startsWith(`${es.metadata?.generation ?? 0}-`) ? true : undefined;
+    }, 30_000);
     await admin.patch(appConfigs, ns, name, 'merge', { spec: { data: { url: 'https://edited.example' }, extra: 'x' } });
-    await waitFor('the hand edit repaired at the next refresh', async () => {
+    await waitFor('the hand edit repaired from the watch', async () => {
       const now = await admin.get<Obj>(appConfigs, ns, name);
       return (now.spec?.data as Record<string, string> | undefined)?.url === 'https://one.example' && now.spec?.extra === undefined ? true : undefined;
     }, 30_000);
