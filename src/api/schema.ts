@@ -32,8 +32,13 @@ export const DURATION_PATTERN = '^(0|(([0-9]+(\\.[0-9]*)?|\\.[0-9]+)(ns|us|Âµs|Î
  * list length); the bound is far above real-world use.
  */
 export const MAX_DATA_ITEMS = 250;
-/** templateFrom[].target of v1: Data, Annotations or Labels in any case, or empty (Data). */
-export const TEMPLATE_TARGET_ANY_CASE = '^([Dd][Aa][Tt][Aa]|[Aa][Nn][Nn][Oo][Tt][Aa][Tt][Ii][Oo][Nn][Ss]|[Ll][Aa][Bb][Ee][Ll][Ss])?$';
+/**
+ * templateFrom[].target of v1: Data, Annotations or Labels in any case, or empty (Data), or, for
+ * a generic target (spec.target.manifest), ESO 2.9's path into the object (`spec.database`,
+ * `spec.rules[0].from`). The sync core refuses a path for a Secret or ConfigMap target.
+ */
+export const TEMPLATE_TARGET_ANY_CASE = '^([Dd][Aa][Tt][Aa]|[Aa][Nn][Nn][Oo][Tt][Aa][Tt][Ii][Oo][Nn][Ss]|[Ll][Aa][Bb][Ee][Ll][Ss]|[A-Za-z0-9_-]+(\\[[0-9]+\\])*(\\.[A-Za-z0-9_-]+(\\[[0-9]+\\])*)*)?$';
+export const MAX_TEMPLATE_TARGET_LENGTH = 256;
 /**
  * spec.syncWindows.windows[].schedule as ESO 2.9's CRD admits it: a named shorthand, `@every`
  * with a duration, or five space-separated cron fields. The sync core parses it (src/sync/cron.ts).
@@ -520,8 +525,8 @@ export function template(version: ApiVersionName): Schema {
       // normalises it. A pattern rather than a CEL rule: it costs nothing in the apiserver's CEL
       // budget, which an unbounded string in an unbounded list would exceed.
       target: version === 'v1'
-        ? str('Target specifies where to place the template result: Data, Annotations or Labels, in any case (empty means Data). Tessera renders into Secrets only, so nested paths are refused.',
-          { default: 'Data', pattern: TEMPLATE_TARGET_ANY_CASE })
+        ? str('Target specifies where to place the template result: Data, Annotations or Labels, in any case (empty means Data). For a generic target (spec.target.manifest) also a path into the object such as "spec.database" or "spec.rules[0].from"; a Secret or ConfigMap target refuses paths.',
+          { default: 'Data', pattern: TEMPLATE_TARGET_ANY_CASE, maxLength: MAX_TEMPLATE_TARGET_LENGTH })
         : enumOf(['Data', 'Annotations', 'Labels'], undefined, { default: 'Data' }),
       literal: str(),
       ...(version === 'v1'

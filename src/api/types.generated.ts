@@ -34,7 +34,7 @@ export interface TemplateRef {
 export interface TemplateFrom {
   configMap?: TemplateRef;
   secret?: TemplateRef;
-  /** Target specifies where to place the template result: Data, Annotations or Labels, in any case (empty means Data). Tessera renders into Secrets only, so nested paths are refused. */
+  /** Target specifies where to place the template result: Data, Annotations or Labels, in any case (empty means Data). For a generic target (spec.target.manifest) also a path into the object such as "spec.database" or "spec.rules[0].from"; a Secret or ConfigMap target refuses paths. */
   target?: string;
   literal?: string;
   /** Used to define a decoding Strategy for the rendered template values. Defaults to None when omitted. */

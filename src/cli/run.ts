@@ -50,6 +50,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'V8 heap of each template worker thread (a quantity such as 64Mi); a render that needs more fails with ComputeBudgetExceeded, and only its worker is replaced.' },
   { name: 'template-workers', type: 'number', default: DEFAULT_TEMPLATE_WORKERS, help: 'Worker threads that render templates off the event loop (each uses a core while rendering).' },
   { name: 'unsafe-allow-generic-targets', type: 'boolean', default: false, help: 'Write ExternalSecrets with spec.target.manifest (ESO 2.9 generic targets; a ConfigMap in this build) instead of refusing them. ConfigMaps are not encrypted at rest: opt-in, as in ESO. Needs deploy/rbac/generic-targets.yaml.' },
+  { name: 'generic-target-kinds', type: 'string', default: '', help: 'With --unsafe-allow-generic-targets: the only kinds, besides ConfigMap, a generic target may be, comma-separated as Kind (core group), Kind.group or *.group (e.g. AppConfig.config.example.com,*.argoproj.io). Empty: any namespaced kind the operator\'s RBAC allows, except the kinds always refused (docs/compatibility.md).' },
 ];
 
 export const runUsage = `Usage: tessera run [flags]
@@ -148,6 +149,7 @@ export async function run(argv: string[]): Promise<number> {
       reconcileTimeoutMs,
       shutdownGraceMs: shutdownTimeoutMs,
       allowGenericTargets: f['unsafe-allow-generic-targets'] === true,
+      genericTargetKinds: String(f['generic-target-kinds'] ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     },
   });
   let stopping = false;

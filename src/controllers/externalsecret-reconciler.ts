@@ -29,8 +29,8 @@ import type { StoreHandle } from '../providers/reader.ts';
 import { nanosecondsSince, secretMetrics, setReadyCondition } from '../metrics/index.ts';
 import { generatedDataFrom, type GenerateValues } from './generators.ts';
 import { ControllerError, ControllerErrorCode, controllerErrors } from './errors.ts';
-import { configMapAsCachedSecret, resourceCondition, syncConfigMapTarget } from './externalsecret-generic-target.ts';
-import { unsupportedManifest } from '../sync/configmap-target.ts';
+import { configMapAsCachedSecret, isConfigMapManifest, resolveGenericTarget, resourceCondition, syncConfigMapTarget, syncGenericTarget, type KindResolver } from './externalsecret-generic-target.ts';
+import { refusedGenericKind } from '../sync/generic-target.ts';
 import { parseSyncWindows, postponedFor, SyncWindowError } from '../sync/sync-windows.ts';
 import { syncedVersion } from './externalsecret-predicates.ts';
 import { nextRefreshDelay, refreshDue, type RefreshState } from './refresh.ts';
@@ -102,8 +102,14 @@ export interface ExternalSecretReconcilerDeps {
   providerCacheTtlMs: number;
   /** Runs dataFrom[].sourceRef.generatorRef (src/controllers/generators.ts); absent: generators are refused. */
   generate?: GenerateValues | undefined;
-  /** --unsafe-allow-generic-targets: spec.target.manifest (a ConfigMap) is written. */
+  /** --unsafe-allow-generic-targets: spec.target.manifest (a ConfigMap or another namespaced kind) is written. */
   allowGenericTargets?: boolean | undefined;
+  /** --generic-target-kinds: when set, the only kinds (besides ConfigMap) a generic target may be. */
+  genericTargetKinds?: readonly string[] | undefined;
+  /** Resolves a generic target's apiVersion and kind (src/kube/discovery.ts); absent: ConfigMap only. */
+  discovery?: KindResolver | undefined;
+  /** Called after a generic target of a kind other than ConfigMap was synced: start watching its kind. */
+  watchGenericKind?: ((rt: ResourceType) => void) | undefined;
 }
 
 // ---- pure decisions ------------------------------------------------------------------------------
@@ -207,6 +213,8 @@ const SUMMARY_BY_CODE: Readonly<Record<string, FailureSummary>> = {
   [SyncErrorCode.SecretOwnedByOther]: FailureSummary.IsOwned,
   [ControllerErrorCode.GenericTargetsDisabled]: FailureSummary.InvalidGenericTarget,
   [SyncErrorCode.UnsupportedTargetKind]: FailureSummary.InvalidGenericTarget,
+  [SyncErrorCode.TargetKindNotFound]: FailureSummary.InvalidGenericTarget,
+  [SyncErrorCode.TargetKindClusterScoped]: FailureSummary.InvalidGenericTarget,
   [SyncErrorCode.ConfigMapValueNotText]: FailureSummary.ApplyTemplateToManifest,
 };
 
@@ -250,6 +258,9 @@ export class ExternalSecretReconciler {
   readonly providerCacheTtlMs: number;
   readonly generate: GenerateValues | undefined;
   readonly allowGenericTargets: boolean;
+  readonly genericTargetKinds: readonly string[] | undefined;
+  readonly discovery: KindResolver | undefined;
+  readonly watchGenericKind: ((rt: ResourceType) => void) | undefined;
 
   constructor(d: ExternalSecretReconcilerDeps) {
     this.caches = d.caches;
@@ -266,6 +277,9 @@ export class ExternalSecretReconciler {
     this.providerCacheTtlMs = d.providerCacheTtlMs;
     this.generate = d.generate;
     this.allowGenericTargets = d.allowGenericTargets === true;
+    this.genericTargetKinds = d.genericTargetKinds;
+    this.discovery = d.discovery;
+    this.watchGenericKind = d.watchGenericKind;
   }
 
   /**
@@ -445,7 +459,10 @@ export class ExternalSecretReconciler {
   /** The target from the managed caches: a Secret, or a generic target's ConfigMap seen as one. */
   private cachedTarget(es: ES, target: string): Secret | undefined {
     const ns = es.metadata.namespace!;
-    return es.spec.target?.manifest ? configMapAsCachedSecret(this.caches.managedConfigMap?.(ns, target)) : this.caches.managedSecret(ns, target);
+    const manifest = es.spec.target?.manifest;
+    if (!manifest) return this.caches.managedSecret(ns, target);
+    // Other kinds have no cache: the generic path reads the object each sync.
+    return isConfigMapManifest(manifest) ? configMapAsCachedSecret(this.caches.managedConfigMap?.(ns, target)) : undefined;
   }
 
   /** Writes the target (a Secret, or a generic target's ConfigMap) and says what status reports. */
@@ -455,7 +472,15 @@ export class ExternalSecretReconciler {
       const plan = await this.syncSecret(r, fetched, cached, ownsWholeSecret);
       return { plan, condition: plan.condition };
     }
-    const plan = await syncConfigMapTarget(this.configMapTargetDeps(es), es, fetched, this.caches.managedConfigMap?.(ns, targetName(es)), signal);
+    const manifest = es.spec.target.manifest;
+    let plan: SyncPlan;
+    if (isConfigMapManifest(manifest)) {
+      plan = await syncConfigMapTarget(this.configMapTargetDeps(es), es, fetched, this.caches.managedConfigMap?.(ns, targetName(es)), signal);
+    } else {
+      const rt = await resolveGenericTarget(this.discovery, manifest, this.genericTargetKinds, signal);
+      plan = await syncGenericTarget(this.configMapTargetDeps(es), rt, es, fetched, signal);
+      this.watchGenericKind?.(rt);
+    }
     return { plan, condition: resourceCondition(plan.condition) };
   }
 
@@ -483,7 +508,7 @@ export class ExternalSecretReconciler {
   private checkSpecUsable(es: ES): void {
     const manifest = es.spec.target?.manifest;
     if (manifest) {
-      const refused = this.allowGenericTargets ? unsupportedManifest(manifest) : controllerErrors.genericTargetsDisabled();
+      const refused = this.allowGenericTargets ? refusedGenericKind(manifest, this.genericTargetKinds) : controllerErrors.genericTargetsDisabled();
       if (refused) throw refused;
     }
     try {

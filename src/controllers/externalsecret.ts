@@ -11,6 +11,8 @@ import type { DesiredSecretCompute } from '../compute/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
+import { Discovery } from '../kube/discovery.ts';
+import { GenericTargetWatches } from './externalsecret-generic-target.ts';
 import { Informer } from '../kube/informer.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts';
@@ -58,6 +60,8 @@ export interface ExternalSecretControllerOptions {
   shutdownGraceMs?: number | undefined;
   /** --unsafe-allow-generic-targets: ConfigMap targets (spec.target.manifest) are written and watched. */
   allowGenericTargets?: boolean | undefined;
+  /** --generic-target-kinds: when non-empty, the only kinds besides ConfigMap a generic target may be. */
+  genericTargetKinds?: readonly string[] | undefined;
 }
 
 
@@ -118,6 +122,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 
+  let genericWatches: GenericTargetWatches | undefined;
   const reconciler = new ExternalSecretReconciler({
     caches: {
       externalSecret: (key) => esInformer.get(key),
@@ -139,6 +144,10 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     providerCacheTtlMs: o.providerCacheTtlMs,
     generate: kubeGenerateValues({ kube, env: o.env, callDeadlineMs: o.providerTimeoutMs, controllerClass: o.controllerClass }),
     allowGenericTargets: o.allowGenericTargets,
+    genericTargetKinds: o.genericTargetKinds,
+    // Kinds other than ConfigMap are resolved through discovery, only when generic targets are on.
+    discovery: o.allowGenericTargets ? new Discovery(kube) : undefined,
+    watchGenericKind: (rt) => genericWatches?.ensure(rt),
   });
 
   const limits = bulkheadLimits(o);
@@ -199,6 +208,12 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
     delete: enqueueForSecret,
   });
+  // Other generic target kinds are watched from their first write on (drift repair).
+  genericWatches = o.allowGenericTargets ? new GenericTargetWatches({ client: kube, namespace: o.namespace, onChange: enqueueForSecret }) : undefined;
+  if (genericWatches) {
+    const watches = genericWatches;
+    manager.add({ name: 'generic-target-watches', leaderOnly: false, start: () => {}, stop: () => watches.stop() });
+  }
   configMapInformer?.addHandlers({
     update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
     delete: enqueueForSecret,

@@ -1,5 +1,5 @@
-// ESO 2.9's generic targets (spec.target.manifest), for the one kind this build writes: a
-// ConfigMap. Why a view instead of a second sync core: the ConfigMap is planned exactly as a
+// ESO 2.9's generic targets (spec.target.manifest) of kind ConfigMap (other kinds:
+// src/sync/generic-target.ts). Why a view instead of a second sync core: the ConfigMap is planned exactly as a
 // Secret (data, templates, ownership, write records, Merge), so every ownership rule of ADR 0004
 // holds for it unchanged. This module only translates between the two shapes:
 // - configMapAsSecret: the ConfigMap as the sync core reads an existing Secret (data as bytes);
@@ -11,8 +11,8 @@
 // as up to date. Pure; no I/O.
 import { ANNOTATION_DATA_HASH } from '../api/constants.ts';
 import type { ObjectMeta } from '../api/meta.ts';
-import type { ExternalSecret, ManifestReference } from '../api/types.generated.ts';
-import { syncErrors, type SyncError } from './errors.ts';
+import type { ExternalSecret } from '../api/types.generated.ts';
+import { syncErrors } from './errors.ts';
 import { esoDataHash, esoStringMapHash } from './eso-hash.ts';
 import type { Secret } from './secret.ts';
 
@@ -24,15 +24,6 @@ export interface ConfigMap {
   /** Never written by an ExternalSecret; kept as it is on update. */
   binaryData?: Record<string, string>;
   immutable?: boolean;
-}
-
-/** The generic targets this build writes (ESO writes any kind its RBAC allows). */
-export const GENERIC_TARGET_KINDS: readonly { apiVersion: string; kind: string }[] = [{ apiVersion: 'v1', kind: 'ConfigMap' }];
-
-/** Why this manifest cannot be a target, or undefined for a ConfigMap. Names the field. */
-export function unsupportedManifest(manifest: ManifestReference): SyncError | undefined {
-  if (GENERIC_TARGET_KINDS.some((k) => k.apiVersion === manifest.apiVersion && k.kind === manifest.kind)) return undefined;
-  return syncErrors.unsupportedTargetKind(manifest.apiVersion, manifest.kind);
 }
 
 export function forConfigMapTarget(es: ExternalSecret): ExternalSecret {

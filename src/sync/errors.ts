@@ -127,8 +127,12 @@ export const SyncErrorCode = {
   SecretTooLarge: 'SecretTooLarge',
   /** A PushSecret's data/dataTo cannot be applied to its source Secret (missing key, duplicate remote key, bad regexp). */
   InvalidPushSecret: 'InvalidPushSecret',
-  /** spec.target.manifest names a kind this build does not write (ConfigMap only). */
+  /** spec.target.manifest names a kind that is never written as a generic target, or one --generic-target-kinds leaves out. */
   UnsupportedTargetKind: 'UnsupportedTargetKind',
+  /** spec.target.manifest names a kind the apiserver does not serve (discovery). */
+  TargetKindNotFound: 'TargetKindNotFound',
+  /** spec.target.manifest names a cluster-scoped kind; generic targets live in the ExternalSecret's namespace. */
+  TargetKindClusterScoped: 'TargetKindClusterScoped',
   /** A value for a ConfigMap target is not UTF-8 text (a ConfigMap's data holds text). */
   ConfigMapValueNotText: 'ConfigMapValueNotText',
 } as const;
@@ -224,8 +228,14 @@ export const syncErrors = {
     new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would hold ${bytes} bytes of data, more than a Secret can hold (${MAX_SECRET_DATA_BYTES} bytes)`, 'spec.target'),
   secretMetadataTooLarge: (name: string, chars: number) =>
     new SyncError(SyncErrorCode.SecretTooLarge, `secret ${JSON.stringify(name)} would have ${chars} characters of labels and annotations, more than the apiserver accepts (${MAX_SECRET_METADATA_BYTES})`, 'spec.target.template.metadata'),
-  unsupportedTargetKind: (apiVersion: string, kind: string) =>
-    new SyncError(SyncErrorCode.UnsupportedTargetKind, `generic target ${JSON.stringify(apiVersion)} ${JSON.stringify(kind.slice(0, 63))} is not supported by this build: only apiVersion "v1" kind "ConfigMap"`, 'spec.target.manifest'),
+  unsupportedTargetKind: (apiVersion: string, kind: string, why: string) =>
+    new SyncError(SyncErrorCode.UnsupportedTargetKind, `spec.target.manifest: generic target ${JSON.stringify(apiVersion.slice(0, 253))} ${JSON.stringify(kind.slice(0, 63))} is refused: ${why}`, 'spec.target.manifest'),
+  targetKindNotFound: (apiVersion: string, kind: string, what: 'groupVersion' | 'kind') =>
+    new SyncError(SyncErrorCode.TargetKindNotFound, what === 'groupVersion'
+      ? `spec.target.manifest: the apiserver does not serve apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} (is its CustomResourceDefinition installed?)`
+      : `spec.target.manifest: the apiserver serves no kind ${JSON.stringify(kind.slice(0, 63))} in apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} (is its CustomResourceDefinition installed?)`, 'spec.target.manifest'),
+  targetKindClusterScoped: (apiVersion: string, kind: string) =>
+    new SyncError(SyncErrorCode.TargetKindClusterScoped, `spec.target.manifest: ${JSON.stringify(kind.slice(0, 63))} in apiVersion ${JSON.stringify(apiVersion.slice(0, 253))} is cluster-scoped; a generic target is a namespaced object in the ExternalSecret's namespace`, 'spec.target.manifest'),
   configMapValueNotText: (position: number, count: number) =>
     new SyncError(SyncErrorCode.ConfigMapValueNotText, `value ${position} of ${count} (in key order) is not UTF-8 text, and a ConfigMap's data holds text; decode it (decodingStrategy) or target a Secret`, 'spec.target.manifest'),
   fetchedMismatch: (detail: string) =>

@@ -84,7 +84,12 @@ test('templateFrom: target in any case and valuesDecodingStrategy (v1); v1beta1 
   for (const target of ['Data', 'data', 'DATA', 'Annotations', 'annotations', 'Labels', 'lAbElS', '']) {
     assert.deepEqual(validate('ExternalSecret', tf({ target })), [], target);
   }
-  for (const target of ['spec.database', 'metadata.ownerReferences', 'type', 'Datas']) {
+  // ESO 2.9's paths for generic targets are admitted (the sync core refuses them for a Secret,
+  // and refuses metadata, kind, apiVersion and status paths for any target); malformed ones are not.
+  for (const target of ['spec.database', 'spec.rules[0].from[1].source', 'Datas']) {
+    assert.deepEqual(validate('ExternalSecret', tf({ target })), [], target);
+  }
+  for (const target of ['spec..database', '[0].foo', 'spec.a b', 'spec.a[x]', `spec.${'a'.repeat(260)}`]) {
     assert.deepEqual(paths(validate('ExternalSecret', tf({ target }))), ['spec.target.template.templateFrom[0].target'], target);
   }
   assert.deepEqual(paths(validate('ExternalSecret', tf({ target: 'data' }, V1BETA1))), ['spec.target.template.templateFrom[0].target']);

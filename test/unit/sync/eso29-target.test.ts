@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ANNOTATION_DATA_HASH } from '../../../src/api/constants.ts';
-import { configMapAsSecret, forConfigMapTarget, secretAsConfigMap, unsupportedManifest, type ConfigMap } from '../../../src/sync/configmap-target.ts';
+import { configMapAsSecret, forConfigMapTarget, secretAsConfigMap, type ConfigMap } from '../../../src/sync/configmap-target.ts';
+import { refusedGenericKind } from '../../../src/sync/generic-target.ts';
 import { esoStringMapHash } from '../../../src/sync/eso-hash.ts';
 import { SyncError } from '../../../src/sync/errors.ts';
 import { unchangedSinceWritten } from '../../../src/sync/secret.ts';
@@ -46,9 +47,9 @@ describe('generic target: the ConfigMap view', () => {
     assert.equal(esoStringMapHash(new Map([['url', 'https://x.example'], ['b', 'two words'], ['ä', 'ü']])), 'eee301e0ba418c855fdb25b8330cf42f655ea9166c81993a75c5cb95');
   });
 
-  test('only v1 ConfigMap is a target this build writes; the error names the field', () => {
-    assert.equal(unsupportedManifest({ apiVersion: 'v1', kind: 'ConfigMap' }), undefined);
-    const refused = unsupportedManifest({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' });
+  test('a ConfigMap is always a target; a refused kind is named with the field', () => {
+    assert.equal(refusedGenericKind({ apiVersion: 'v1', kind: 'ConfigMap' }, ['AppConfig.config.example.com']), undefined);
+    const refused = refusedGenericKind({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' }, ['AppConfig.config.example.com']);
     assert.equal(refused?.code, 'UnsupportedTargetKind');
     assert.equal(refused?.field, 'spec.target.manifest');
   });
