@@ -211,6 +211,14 @@ describe('switch-over from ESO 2.9', () => {
     }, 30_000);
     assert.equal(orphan.metadata?.labels?.[LABEL_CREATED_BY], createdByLabelValue(ns, 'orphan'));
     assert.deepEqual(decodeSecret(orphan), { key: 'k3y' });
+    // The status is written after the Secret: wait for it too, as ESO would read it.
+    await waitFor('the forced ExternalSecrets\' status written', async () => {
+      for (const name of ['owner', 'orphan', 'merger']) {
+        const es = await getEs(name);
+        if (es.status?.syncedResourceVersion !== esoSyncedResourceVersion(es.metadata)) return false;
+      }
+      return true;
+    }, 30_000);
 
     for (const s of [owner, merged, orphan]) {
       const secret = s as unknown as SyncSecret;
