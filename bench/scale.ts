@@ -24,6 +24,12 @@
 // the writes it caused (resourceVersion changes, its own requests, apiserver_request_total), its
 // time to /readyz OK and until its queues are drained, and the create → Ready latency of an
 // ExternalSecret created right after the restart. The refresh cycle and the floor are skipped.
+//
+// --scenario failover (bench/lib/failover.ts): the controller runs with --leader-elect; after the
+// initial sync a standby with the same flags starts beside it, the leader is killed
+// (--failover-signal, SIGKILL by default: the Lease is left to expire), and reported are the time
+// until the standby leads and until its queues are drained, its provider calls and writes, the
+// objects changed, and the create → Ready latency of an ExternalSecret created right after the kill.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,11 +38,13 @@ import { isGone, KubeClient } from '../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
 import { ensurePeers, repoRoot } from '../test/peers/index.ts';
 import { requestsByVerbResource } from './lib/apiserver.ts';
+import { flowControlSnapshot, flowControlWindow } from './lib/flowcontrol.ts';
 import { installTessera, poll, startController, type Controller } from './lib/operator.ts';
 import { mapLimit, retry } from './lib/pool.ts';
 import { procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
 import { measureRestart, type RestartFigures } from './lib/restart.ts';
+import { failoverRows, measureFailover, type FailoverFigures, type FailoverSignal } from './lib/failover.ts';
 import { Sampler } from './lib/sampler.ts';
 
 const externalSecrets: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
@@ -56,9 +64,12 @@ const { values: a } = parseArgs({
     'unmanaged-secrets': { type: 'string', default: '0' },
     concurrent: { type: 'string', default: '16' },
     'create-concurrency': { type: 'string', default: '' },
-    // "scale" (initial sync, refresh cycle, floor) or "restart" (initial sync, then a restart).
+    // "scale" (initial sync, refresh cycle, floor), "restart" (initial sync, then a restart) or
+    // "failover" (initial sync by a leader, then a standby takes over).
     scenario: { type: 'string', default: 'scale' },
-    // Default 1m for "scale"; 1h for "restart", so that no refresh is due while it is measured.
+    // How "failover" ends the leader: SIGKILL (the Lease expires) or SIGTERM (it is released).
+    'failover-signal': { type: 'string', default: 'SIGKILL' },
+    // Default 1m for "scale"; 1h for "restart" and "failover", so that no refresh is due while it is measured.
     'refresh-interval': { type: 'string', default: '' },
     'skip-refresh': { type: 'boolean', default: false },
     // Default, as users meet it: the ExternalSecrets exist, then the controller starts. With
@@ -80,9 +91,13 @@ const U = Number(a['unmanaged-secrets']);
 const C = Number(a.concurrent);
 const CREATE_C = Number(a['create-concurrency'] || C);
 const SCENARIO = a.scenario!;
-if (SCENARIO !== 'scale' && SCENARIO !== 'restart') throw new Error(`--scenario must be "scale" or "restart", not ${JSON.stringify(SCENARIO)}`);
+if (SCENARIO !== 'scale' && SCENARIO !== 'restart' && SCENARIO !== 'failover') throw new Error(`--scenario must be "scale", "restart" or "failover", not ${JSON.stringify(SCENARIO)}`);
 const RESTART = SCENARIO === 'restart';
-const REFRESH = a['refresh-interval'] || (RESTART ? '1h' : '1m');
+const FAILOVER = SCENARIO === 'failover';
+const SCALE = SCENARIO === 'scale';
+const FAILOVER_SIGNAL = a['failover-signal'] as FailoverSignal;
+if (FAILOVER_SIGNAL !== 'SIGKILL' && FAILOVER_SIGNAL !== 'SIGTERM') throw new Error(`--failover-signal must be SIGKILL or SIGTERM, not ${JSON.stringify(FAILOVER_SIGNAL)}`);
+const REFRESH = a['refresh-interval'] || (RESTART || FAILOVER ? '1h' : '1m');
 const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
 const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
 const SAMPLE_MS = Number(a['sample-ms']);
@@ -92,6 +107,9 @@ const controllerArgs = [
   // The bench's store has its own controller class: on a shared cluster, other Tessera (or ESO)
   // processes leave the bench's ExternalSecrets alone, and their writes are not counted as ours.
   `--controller-class=bench-${run}`,
+  // A Lease of this run's own, in the namespace the shipped leader-election Role covers; the
+  // lease timings stay at their defaults (--controller-arg changes them).
+  ...(FAILOVER ? ['--leader-elect', '--leader-election-namespace=tessera-system', `--leader-election-id=bench-${run}`] : []),
   // Everything else at the controller's defaults; --controller-arg adds flags.
   ...(a['controller-arg'] ?? []),
 ];
@@ -254,6 +272,7 @@ async function main(): Promise<void> {
     log(`created ${N} ExternalSecrets in ${createSeconds} s (controller not running yet)`);
   }
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
+  const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
   const ctl = await startController(admin, env, controllerArgs, a['controller-node-options']);
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
@@ -284,6 +303,7 @@ async function main(): Promise<void> {
   watcher.refreshFrom = tReady;
   await sampler.sample();
   const api1 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
+  const apf1 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
   const rest1 = sumBy(parseProm(await ctl.metrics(['rest_client_requests_total'])), 'rest_client_requests_total', ['method', 'code']);
   // Pre-created: time from controller start to each Ready; else from each creation to its Ready.
   const latencies = [...createdAt].map(([k, c]) => watcher.readyAt.get(k)! - (precreate ? t0 : c));
@@ -302,6 +322,7 @@ async function main(): Promise<void> {
     latencySecondPrecision: { p50: percentile(secondLatencies, 50) / 1000, p99: percentile(secondLatencies, 99) / 1000 },
     provider: initialProvider,
     apiserver: diff(api1, api0),
+    flowControl: flowControlWindow(apf1, apf0),
     controllerRequests: diff(rest1, rest0),
     controller: initialProc,
   };
@@ -309,7 +330,7 @@ async function main(): Promise<void> {
 
   // ---- one refresh cycle, with a new ExternalSecret created halfway ------------------------------
   let refresh: Record<string, unknown> | undefined;
-  if (!a['skip-refresh'] && !RESTART) {
+  if (!a['skip-refresh'] && SCALE) {
     log(`waiting for one refresh cycle (${REFRESH})`);
     await new Promise((r) => setTimeout(r, REFRESH_MS / 2));
     const late = externalSecret(N, 'es-late');
@@ -390,12 +411,37 @@ async function main(): Promise<void> {
     running = r.ctl;
     log(`restart: drained ${restart.drainedSeconds} s after spawn; provider calls ${JSON.stringify(restart.provider.byCall)}; changed ${JSON.stringify(restart.changed)}`);
   }
+  let failover: FailoverFigures | undefined;
+  if (FAILOVER) {
+    const r = await measureFailover({
+      admin,
+      apiserverUrl: env.KUBE_APISERVER_URL,
+      leader: ctl,
+      startStandby: () => startController(admin, env, controllerArgs, a['controller-node-options']),
+      signal: FAILOVER_SIGNAL,
+      leaseName: `bench-${run}`,
+      store: `ClusterSecretStore/bench-${run}`,
+      inScope: (ns) => ns.startsWith(`bench-${run}-`),
+      createNew: async () => {
+        const fresh = externalSecret(N + 1, 'es-after-failover');
+        await admin.create(externalSecrets, fresh);
+        return `${fresh.metadata!.namespace}/es-after-failover`;
+      },
+      readyAt: (key) => watcher.readyAt.get(key),
+      sampleMs: SAMPLE_MS,
+      timeoutMs: READY_TIMEOUT_MS,
+      log,
+    });
+    failover = r.figures;
+    running = r.ctl;
+    log(`failover: standby led ${failover.takeoverSeconds} s and drained ${failover.drainedSeconds} s after ${failover.signal}; provider calls ${JSON.stringify(failover.provider.byCall)}; changed ${JSON.stringify(failover.changed)}`);
+  }
   await watcher.stop();
   await running.stop();
 
   // ---- the floor: what the apiserver itself needs for the controller's writes ------------------
   let floor: { seconds: number; secretCreatesSeconds: number; statusPatchesSeconds: number; concurrency: number } | undefined;
-  if (!RESTART) {
+  if (SCALE) {
     log(`floor: ${N} Secret creates, then ${N} ExternalSecret status merge-patches, ${C} at a time`);
     const f0 = Date.now();
     await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
@@ -419,11 +465,12 @@ async function main(): Promise<void> {
     initial,
     refresh,
     restart,
+    failover,
     floor,
     ratioToFloor: floor ? Math.round((initial.allReadySeconds / floor.seconds) * 100) / 100 : undefined,
     controller: { peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, events, logFile: ctl.logFile },
   };
-  const out = a.out || path.join(repoRoot, 'bench', 'results', `${RESTART ? 'restart' : 'scale'}-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
+  const out = a.out || path.join(repoRoot, 'bench', 'results', `${SCENARIO}-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
@@ -448,27 +495,9 @@ async function main(): Promise<void> {
   row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
   row('controller CPU (s), whole run', result.controller.cpuSeconds);
   row('apiserver requests, initial sync', total(initial.apiserver));
-  row('Events created / patched (controller)', `${events.writes['create success'] ?? 0} / ${events.writes['patch success'] ?? 0}`, `created ≥ N=${N}`);
-  row('Events dropped / still buffered', `${total(events.dropped)} ${JSON.stringify(diff(events.dropped, {}))} / ${events.pending}`, '0 dropped');
-  if (restart) {
-    // Targets as issue 10 sets them: with no refresh due, a restart reads nothing from the
-    // provider but the store's validation and the new ExternalSecret's value, and writes nothing.
-    const w = (r: Record<string, number>) => `${total(r)} ${JSON.stringify(r)}`;
-    const writeMethods = Object.fromEntries(Object.entries(restart.controllerRequests).filter(([m]) => m !== 'GET'));
-    row('restart: old process exit after SIGTERM (s)', restart.stopSeconds);
-    row('restart: spawn → /readyz OK (s)', restart.readySeconds);
-    row('restart: spawn → queues drained (s)', restart.drainedSeconds);
-    row('restart: reconciles by the new process', w(restart.reconciles));
-    row('restart: other ExternalSecrets in the cluster', restart.otherExternalSecrets);
-    row('restart: provider calls', w(restart.provider.byCall), '≤ 2 (validation + new ES)');
-    row('restart: busiest provider second', restart.provider.busiestSecond);
-    row('restart: Secrets changed (of N)', restart.changed.secrets, '0');
-    row('restart: ExternalSecrets changed (of N)', restart.changed.externalSecrets, '0');
-    row('restart: controller writes by method', w(writeMethods), 'the new ES only');
-    row('restart: apiserver writes (all clients)', w(restart.apiserverWrites));
-    row('restart: new ES create → Ready (ms)', restart.newExternalSecretReadyMs, '< 2000');
-    row('restart: new process CPU (s) until drained', restart.controller.cpuSeconds);
-  }
+  for (const [label, value, target] of requestRows(initial, events, N)) row(label, value, target);
+  for (const [label, value, target] of restartRows(restart)) row(label, value, target);
+  for (const [label, value, target] of failoverRows(failover)) row(label, value, target);
   console.log(`result: ${out}`);
 
   // ---- cleanup ----------------------------------------------------------------------------------
@@ -479,6 +508,48 @@ async function main(): Promise<void> {
   }
   sm.destroy();
   admin.close();
+}
+
+/** Rows about the controller's API requests: Events written and dropped, and priority and fairness. */
+function requestRows(
+  initial: { flowControl: ReturnType<typeof flowControlWindow>; controllerRequests: Record<string, number> },
+  events: { writes: Record<string, number>; dropped: Record<string, number>; pending: number },
+  N: number,
+): Array<[string, unknown, string?]> {
+  const rows: Array<[string, unknown, string?]> = [];
+  rows.push(['Events created / patched (controller)', `${events.writes['create success'] ?? 0} / ${events.writes['patch success'] ?? 0}`, `created ≥ N=${N}`]);
+  rows.push(['Events dropped / still buffered', `${total(events.dropped)} ${JSON.stringify(diff(events.dropped, {}))} / ${events.pending}`, '0 dropped']);
+  // Where the controller's requests were classified (its ServiceAccount: service-accounts /
+  // workload-low by default) and whether the apiserver had to push back.
+  rows.push(['APF dispatched, initial sync', JSON.stringify(initial.flowControl.dispatched)]);
+  rows.push(['APF rejected (429), initial sync', `${total(initial.flowControl.rejected)} ${JSON.stringify(initial.flowControl.rejected)}`]);
+  rows.push(['APF mean queue wait (ms), initial sync', JSON.stringify(initial.flowControl.meanWaitMs)]);
+  rows.push(['controller requests answered 429, initial', total(Object.fromEntries(Object.entries(initial.controllerRequests).filter(([k]) => k.endsWith(' 429'))))]);
+  return rows;
+}
+
+/** The restart scenario's rows of the printed table (none without it). */
+function restartRows(restart: RestartFigures | undefined): Array<[string, unknown, string?]> {
+  if (!restart) return [];
+  const rows: Array<[string, unknown, string?]> = [];
+  // Targets as issue 10 sets them: with no refresh due, a restart reads nothing from the
+  // provider but the store's validation and the new ExternalSecret's value, and writes nothing.
+  const w = (r: Record<string, number>) => `${total(r)} ${JSON.stringify(r)}`;
+  const writeMethods = Object.fromEntries(Object.entries(restart.controllerRequests).filter(([m]) => m !== 'GET'));
+  rows.push(['restart: old process exit after SIGTERM (s)', restart.stopSeconds]);
+  rows.push(['restart: spawn → /readyz OK (s)', restart.readySeconds]);
+  rows.push(['restart: spawn → queues drained (s)', restart.drainedSeconds]);
+  rows.push(['restart: reconciles by the new process', w(restart.reconciles)]);
+  rows.push(['restart: other ExternalSecrets in the cluster', restart.otherExternalSecrets]);
+  rows.push(['restart: provider calls', w(restart.provider.byCall), '≤ 2 (validation + new ES)']);
+  rows.push(['restart: busiest provider second', restart.provider.busiestSecond]);
+  rows.push(['restart: Secrets changed (of N)', restart.changed.secrets, '0']);
+  rows.push(['restart: ExternalSecrets changed (of N)', restart.changed.externalSecrets, '0']);
+  rows.push(['restart: controller writes by method', w(writeMethods), 'the new ES only']);
+  rows.push(['restart: apiserver writes (all clients)', w(restart.apiserverWrites)]);
+  rows.push(['restart: new ES create → Ready (ms)', restart.newExternalSecretReadyMs, '< 2000']);
+  rows.push(['restart: new process CPU (s) until drained', restart.controller.cpuSeconds]);
+  return rows;
 }
 
 // Interrupted: exit through process.exit, so that the controllers' exit guards stop them.

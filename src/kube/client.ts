@@ -324,14 +324,26 @@ export class KubeClient {
   // -------------------------------------------------------------------------------------------
   // Transport
 
-  /** Raw request returning parsed JSON; throws ApiError for non-2xx answers. */
+  /**
+   * Raw request returning parsed JSON; throws ApiError for non-2xx answers.
+   *
+   * An answer that asks the client to come back later (429, or a 5xx, with Retry-After in whole
+   * seconds) is retried after that delay, up to MAX_RETRY_AFTER times, as client-go does: with
+   * priority and fairness the apiserver rejects a request it could not queue with 429 and
+   * Retry-After, before running it, so even a create is safe to send again. The client-side rate
+   * limit applies to every attempt.
+   */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.open(method, path, opts);
-    const body = await readBody(res, opts.signal);
-    const code = res.statusCode ?? 0;
-    clientMetrics.requests.inc({ method, code: String(code) });
-    if (code >= 300) throw new ApiError(code, parseStatus(body), method, path);
-    return (body ? JSON.parse(body) : {}) as T;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.open(method, path, opts);
+      const body = await readBody(res, opts.signal);
+      const code = res.statusCode ?? 0;
+      clientMetrics.requests.inc({ method, code: String(code) });
+      if (code < 300) return (body ? JSON.parse(body) : {}) as T;
+      const wait = retryAfterMs(code, res.headers['retry-after']);
+      if (wait === undefined || attempt >= MAX_RETRY_AFTER) throw new ApiError(code, parseStatus(body), method, path);
+      await sleep(wait, opts.signal);
+    }
   }
 
   private async open(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
@@ -364,6 +376,21 @@ export class KubeClient {
       req.end();
     });
   }
+}
+
+/** How often a request answered "retry after" is sent again before its error is returned (client-go: 10). */
+export const MAX_RETRY_AFTER = 10;
+
+/**
+ * The delay an answer asks for: 429 or 5xx with Retry-After in whole seconds (the form the
+ * apiserver sends, and the only one client-go reads); undefined when it does not ask for a retry.
+ * Capped, so that a broken header cannot park a reconcile for hours.
+ */
+export function retryAfterMs(code: number, header: string | string[] | undefined): number | undefined {
+  if (code !== 429 && (code < 500 || code > 599)) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d{1,6}$/.test(value.trim())) return undefined;
+  return Math.min(Number(value.trim()), 60) * 1000;
 }
 
 /**

@@ -4,7 +4,8 @@
 // provider calls, no GET of target Secrets before creating them, a new ExternalSecret Ready fast
 // during a refresh cycle). The restart scenario (--scenario restart) runs at a small N: its
 // figures must be printed and be numbers (their values are for docs/performance.md, not for a
-// test on a shared machine).
+// test on a shared machine). So does the leader failover scenario (--scenario failover), with the
+// invariants that hold whatever the machine's load: the standby took over, after the leader died.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -126,5 +127,59 @@ describe('bench/scale.ts smoke run', () => {
     assert.equal(r.restart.provider.total, Object.values(r.restart.provider.byCall).reduce((a, b) => a + b, 0));
     // The new process reconciled at least the ExternalSecret created after the restart.
     assert.ok(Object.entries(r.restart.reconciles).some(([k, v]) => k.startsWith('externalsecret ') && v >= 1), JSON.stringify(r.restart.reconciles));
+  });
+
+  it('kills the leader of two controllers over 20 synced ExternalSecrets and prints the failover figures as numbers', { timeout: 180_000 }, async () => {
+    const n = 20;
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'failover.json');
+    // Short lease timings keep the test short; the bench's defaults are the controller's.
+    const { code, output } = await runBench([
+      '--scenario=failover', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`,
+      '--controller-arg=--lease-duration=4s', '--controller-arg=--renew-deadline=3s', '--controller-arg=--retry-period=1s',
+    ]);
+    assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
+    assert.match(output, /Tessera failover bench: N=20 .*refreshInterval=1h/);
+    assert.match(output, /^failover: signal to the leader +SIGKILL/m);
+    const rows = [
+      'failover: standby spawn → /readyz OK (s)',
+      'failover: signal → old leader exit (s)',
+      'failover: signal → standby leads (s)',
+      'failover: signal → queues drained (s)',
+      'failover: reconciles by the new leader',
+      'failover: provider calls',
+      'failover: busiest provider second',
+      'failover: Secrets changed (of N)',
+      'failover: ExternalSecrets changed (of N)',
+      'failover: new leader writes by method',
+      'failover: apiserver writes (all clients)',
+      'failover: new ES create → Ready (ms)',
+      'failover: takeover → new ES Ready (ms)',
+      'failover: new leader CPU (s) until drained',
+    ];
+    for (const label of rows) {
+      const m = new RegExp(`^${escapeRegExp(label)} +(\\S+)`, 'm').exec(output);
+      assert.ok(m, `row "${label}" printed:\n${output.slice(-3000)}`);
+      assert.ok(Number.isFinite(Number(m[1])) && Number(m[1]) >= 0, `row "${label}" is a number: ${m[1]}`);
+    }
+    assert.doesNotMatch(output, /^apiserver floor/m);
+
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { scenario: string; failover: {
+      takeoverSeconds: number;
+      drainedSeconds: number;
+      leaderExitSeconds: number;
+      newExternalSecretReadyMs: number;
+      changed: { secrets: number; externalSecrets: number };
+      reconciles: Record<string, number>;
+    } };
+    assert.equal(r.scenario, 'failover');
+    const f = r.failover;
+    // A SIGKILLed leader releases nothing: the standby waits for the 4 s lease to expire (judged
+    // from when it last saw the Lease change, so a little less is possible, never much less).
+    assert.ok(f.takeoverSeconds >= 2 && f.takeoverSeconds < 60, JSON.stringify(f));
+    assert.ok(f.leaderExitSeconds < f.takeoverSeconds && f.drainedSeconds >= f.takeoverSeconds, JSON.stringify(f));
+    assert.ok(f.newExternalSecretReadyMs >= f.takeoverSeconds * 1000 - 1000, JSON.stringify(f));
+    assert.ok(f.changed.secrets >= 0 && f.changed.secrets <= n && f.changed.externalSecrets >= 0 && f.changed.externalSecrets <= n, JSON.stringify(f.changed));
+    // The new leader reconciled at least the ExternalSecret created after the kill.
+    assert.ok(Object.entries(f.reconciles).some(([k, v]) => k.startsWith('externalsecret ') && v >= 1), JSON.stringify(f.reconciles));
   });
 });

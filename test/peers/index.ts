@@ -329,7 +329,9 @@ async function startPeer(name: PeerName, bin: Record<string, string>, pki: strin
         // A loopback advertise address cannot back the kubernetes Service's endpoints.
         '--endpoint-reconciler-type=none',
         `--cert-dir=${path.join(stateDir, 'apiserver-certs')}`,
-        '--enable-priority-and-fairness=false',
+        // Priority and fairness stays on, as in every real cluster: the operator's client-side
+        // rate limit is tuned against an apiserver that protects itself (docs/performance.md).
+        '--enable-priority-and-fairness=true',
         // PodTemplates bypass the watch cache, so the informer test can provoke a real 410 Gone
         // by compacting etcd; nothing else in the suite uses them.
         '--watch-cache-sizes=podtemplates#0',
