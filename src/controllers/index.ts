@@ -31,6 +31,7 @@ export type ControllerConfig = Pick<
   | 'reconcileTimeoutMs'
   | 'shutdownGraceMs'
   | 'allowGenericTargets'
+  | 'sharding'
 >;
 
 export interface ControllerDeps {

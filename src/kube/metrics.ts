@@ -68,3 +68,8 @@ export const informerMetrics = {
 export const leaderMetrics = {
   isLeader: gauge('leader_election_master_status', '1 when this process holds the leader lease.', ['name']),
 };
+
+export const shardMetrics = {
+  held: gauge('tessera_shards_held', 'Shards (of --shards) whose Lease this replica holds.', []),
+  handovers: counter('tessera_shard_handovers_total', 'Shard Leases this replica took (acquired), gave up after draining (released) or lost without releasing (lost).', ['direction']),
+};
