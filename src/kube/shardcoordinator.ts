@@ -99,6 +99,7 @@ export class ShardCoordinator implements ShardGate {
   private loop: Promise<void> | undefined;
   private resyncing: Promise<void> = Promise.resolve();
   private readonly drainWaiters = new Set<() => void>();
+  private lastLive = new Set<string>();
 
   constructor(o: ShardCoordinatorOptions) {
     if (!Number.isInteger(o.shards) || o.shards < 1) throw new Error('the shard count must be a positive integer');
@@ -186,16 +187,32 @@ export class ShardCoordinator implements ShardGate {
     }
   }
 
-  /** One round: renew membership, read every Lease, then take, keep or give up each shard. */
+  /**
+   * One round: renew membership and the held shards first (a slow or failing list must not cost
+   * a renewal), then read every Lease, then take, keep or give up each shard.
+   */
   async tick(): Promise<void> {
-    const memberOk = await this.member.tryAcquireOrRenew().catch((e: Error) => {
-      this.log.warn({ err: e.message }, 'membership lease renewal failed');
-      return false;
-    });
-    const live = await this.liveMembers(memberOk);
-    const desired = assignShards(this.o.shards, [...live]);
+    const held = this.shards.filter((s) => !isIdle(s));
+    const [memberOk, ...renewed] = await Promise.all([
+      this.member.tryAcquireOrRenew().catch((e: Error) => {
+        this.log.warn({ err: e.message }, 'membership lease renewal failed');
+        return false;
+      }),
+      ...held.map((s) => this.renew(s)),
+    ]);
     const before = this.shards.map((s) => s.state);
-    await Promise.all(this.shards.map((s) => this.step(s, desired[s.index] === this.o.identity)));
+    for (const [i, s] of held.entries()) if (!renewed[i] && !isIdle(s) && performance.now() - s.lastRenew > this.o.renewDeadlineMs) this.lose(s);
+    let live: Set<string>;
+    try {
+      live = await this.liveMembers(memberOk);
+      this.lastLive = live;
+    } catch (e) {
+      // Decide on the last view: the Leases keep any decision safe.
+      this.log.warn({ err: (e as Error).message }, 'cannot list the shard leases; using the last view');
+      live = this.lastLive;
+    }
+    const desired = assignShards(this.o.shards, [...live]);
+    await Promise.all(this.shards.map((s) => this.step(s, desired[s.index] === this.o.identity, held.includes(s) && renewed[held.indexOf(s)] === true)));
     if (this.shards.some((s, i) => (s.state === 'idle') !== (before[i] === 'idle'))) this.resync();
     shardMetrics.held.set(this.shards.filter((s) => s.state !== 'idle').length);
   }
@@ -238,7 +255,7 @@ export class ShardCoordinator implements ShardGate {
     }
   }
 
-  private async step(s: Shard, wanted: boolean): Promise<void> {
+  private async step(s: Shard, wanted: boolean, renewed: boolean): Promise<void> {
     if (s.state === 'idle') {
       if (!wanted) return;
       // Held by someone else and not expired: the elector would refuse it; spare the request.
@@ -250,12 +267,8 @@ export class ShardCoordinator implements ShardGate {
       }
       return;
     }
-    const renewed = await this.renew(s);
-    if (!renewed) {
-      if (!isIdle(s) && performance.now() - s.lastRenew > this.o.renewDeadlineMs) this.lose(s);
-      return;
-    }
-    if (isIdle(s)) return; // lost by the watchdog while renewing: the Lease may be another's by now
+    // Not renewed this round (or taken this round): decide next round.
+    if (!renewed || isIdle(s)) return;
     if (s.state === 'draining' && wanted) {
       s.state = 'held';
       this.log.info({ shard: s.index }, 'shard kept: wanted again before it was released');
