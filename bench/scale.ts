@@ -38,6 +38,7 @@ import { procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
 import { measureRestart, type RestartFigures } from './lib/restart.ts';
 import { Sampler } from './lib/sampler.ts';
+import { measureReplicas, reportReplicas } from './lib/replicas.ts';
 
 const externalSecrets: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
 const clusterSecretStores: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
@@ -70,6 +71,9 @@ const { values: a } = parseArgs({
     // e.g. --controller-node-options=--max-old-space-size=160, as a pod memory limit would set.
     'controller-node-options': { type: 'string', default: '' },
     'keep': { type: 'boolean', default: false },
+    // --replicas R: R controllers with --shards share the initial sync (bench/lib/replicas.ts).
+    replicas: { type: 'string', default: '0' },
+    shards: { type: 'string', default: '8' },
     out: { type: 'string', default: '' },
   },
 });
@@ -85,6 +89,7 @@ const RESTART = SCENARIO === 'restart';
 const REFRESH = a['refresh-interval'] || (RESTART ? '1h' : '1m');
 const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
 const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
+const REPLICAS = Number(a.replicas);
 const SAMPLE_MS = Number(a['sample-ms']);
 const run = Date.now().toString(36);
 const controllerArgs = [
@@ -252,6 +257,25 @@ async function main(): Promise<void> {
     await createAll();
     createSeconds = secs(Date.now() - c0);
     log(`created ${N} ExternalSecrets in ${createSeconds} s (controller not running yet)`);
+  }
+  const cleanup = async () => {
+    if (a.keep) return;
+    for (const name of [...Array.from({ length: M }, (_, i) => nsName(i)), floorNs]) await admin.delete(core.namespaces, undefined, name).catch(() => undefined);
+    await admin.delete(clusterSecretStores, undefined, `bench-${run}`).catch(() => undefined);
+    await mapLimit(Array.from({ length: K }, (_, k) => k), 16, (k) => sm.send(new DeleteSecretCommand({ SecretId: keyName(k), ForceDeleteWithoutRecovery: true })).catch(() => undefined));
+  };
+  if (REPLICAS > 0) {
+    if (!precreate) throw new Error('--replicas measures the initial sync of pre-created ExternalSecrets: drop --create-while-running');
+    const r = await measureReplicas(admin, env, {
+      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!,
+      readyTimeoutMs: READY_TIMEOUT_MS, allReady: () => [...createdAt.keys()].every((k) => watcher.readyAt.has(k)), log,
+    });
+    reportReplicas(r, { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, machine }, a.out || path.join(repoRoot, 'bench', 'results', `replicas-${REPLICAS}-${N}es-${M}ns-${run}.json`));
+    await watcher.stop();
+    await cleanup();
+    sm.destroy();
+    admin.close();
+    return;
   }
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const ctl = await startController(admin, env, controllerArgs, a['controller-node-options']);
@@ -464,11 +488,7 @@ async function main(): Promise<void> {
   console.log(`result: ${out}`);
 
   // ---- cleanup ----------------------------------------------------------------------------------
-  if (!a.keep) {
-    for (const name of [...Array.from({ length: M }, (_, i) => nsName(i)), floorNs]) await admin.delete(core.namespaces, undefined, name).catch(() => undefined);
-    await admin.delete(clusterSecretStores, undefined, `bench-${run}`).catch(() => undefined);
-    await mapLimit(Array.from({ length: K }, (_, k) => k), 16, (k) => sm.send(new DeleteSecretCommand({ SecretId: keyName(k), ForceDeleteWithoutRecovery: true })).catch(() => undefined));
-  }
+  await cleanup();
   sm.destroy();
   admin.close();
 }

@@ -168,10 +168,12 @@ describe('sharding', () => {
     }, 30_000, 100);
     const takeoverMs = taken - killedAt;
     // Expiry is judged from when a survivor saw the last renewal (up to one round after it), and
-    // noticed at the next round: the lease duration plus two jittered rounds, plus the requests'
-    // latency (2 s allowed: the peers are shared and the machine loaded).
+    // acted on at its next round, for the membership and the shard Lease: the lease duration plus
+    // up to about three jittered rounds, plus the requests' latency (1 s allowed; the peers are
+    // shared and the machine loaded: 9-10.5 s measured at load averages 11-16).
     console.log(`takeover of ${victimShards.length} shards after SIGKILL: ${takeoverMs} ms (lease ${LEASE_MS} ms, retry ${RETRY_MS} ms)`);
-    assert.ok(takeoverMs <= LEASE_MS + 2.4 * RETRY_MS + 2000, `takeover took ${takeoverMs} ms`);
+    assert.ok(takeoverMs >= LEASE_MS - RETRY_MS * 1.2, `not before the Leases expired: ${takeoverMs} ms`);
+    assert.ok(takeoverMs <= LEASE_MS + 4 * RETRY_MS + 1000, `takeover took ${takeoverMs} ms`);
     // Their ExternalSecrets are refreshed again (refreshInterval 10s) by the new holders.
     await waitFor('the killed replica\'s ExternalSecrets refreshed again', async () => {
       for (const ns of victimNamespaces) {
