@@ -290,12 +290,8 @@ export class Informer<T extends KubeObject> {
       );
       // An empty PartialObjectMetadataList (metadataOnly) comes with "items": null.
       for (const item of page.items ?? []) {
-        // List items carry no apiVersion/kind; restore them so handlers see whole objects.
-        item.apiVersion ??= this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
-        item.kind ??= this.resource.kind;
-        if (this.opts.filter && !this.opts.filter(item)) continue;
-        const obj = this.shrink(item);
-        fresh.set(objectKey(obj), obj);
+        const obj = this.fromList(item);
+        if (obj) fresh.set(objectKey(obj), obj);
       }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? rv;
@@ -324,6 +320,15 @@ export class Informer<T extends KubeObject> {
       this.syncWaiters.splice(0).forEach((f) => f());
     }
     informerMetrics.objects.set({ resource: this.metricLabel }, this.items.size);
+  }
+
+  /** A list item as the cache keeps it, or undefined when the filter rejects it. */
+  private fromList(item: T): T | undefined {
+    // List items carry no apiVersion/kind; restore them so handlers see whole objects.
+    item.apiVersion ??= this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
+    item.kind ??= this.resource.kind;
+    if (this.opts.filter && !this.opts.filter(item)) return undefined;
+    return this.shrink(item);
   }
 
   private async watchOnce(signal: AbortSignal): Promise<void> {
