@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { core, type KubeObject, type Lease } from '../../src/kube/types.ts';
 import { shardOf } from '../../src/kube/sharding.ts';
+import { Informer } from '../../src/kube/informer.ts';
 import { externalSecrets, secretStores } from '../../src/controllers/resources.ts';
 import type { PeersEnv } from '../peers/index.ts';
 import { adminClient, freshNamespace, peers, sleep, uniqueName, waitFor, waitReady } from './helpers.ts';
@@ -123,6 +124,32 @@ before(async () => {
 });
 
 describe('sharding', () => {
+  it('a filtered informer caches only what its filter accepts, and a relist() moves the cache to a new filter', { timeout: 60_000 }, async () => {
+    const [nsA, nsB] = namespaces as [string, string];
+    const label = uniqueName('filter');
+    for (const ns of [nsA, nsB]) await admin.create(core.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: ns, labels: { t: label } } } as KubeObject);
+    let held = nsA;
+    const inf = new Informer<KubeObject>(admin, core.configMaps, { labelSelector: `t=${label}`, filter: (o) => o.metadata?.namespace === held });
+    const calls: string[] = [];
+    inf.addHandlers({ add: (o) => calls.push(`add ${o.metadata!.namespace}`), delete: (o) => calls.push(`delete ${o.metadata!.namespace}`) });
+    inf.start();
+    try {
+      await inf.waitForSync();
+      assert.deepEqual(inf.keys(), [`${nsA}/cm`]);
+      held = nsB;
+      await inf.relist();
+      assert.deepEqual(inf.keys(), [`${nsB}/cm`], 'the relist resolves once the new filter is in the cache');
+      assert.deepEqual(calls, [`add ${nsA}`, `delete ${nsA}`, `add ${nsB}`]);
+      // A change outside the filter is not cached (and the watch still runs: the next change inside is).
+      await admin.create(core.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm2', namespace: nsA, labels: { t: label } } } as KubeObject);
+      await admin.create(core.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm2', namespace: nsB, labels: { t: label } } } as KubeObject);
+      await waitFor('the watch delivers the accepted object', () => inf.get(`${nsB}/cm2`));
+      assert.equal(inf.get(`${nsA}/cm2`), undefined);
+    } finally {
+      await inf.stop();
+    }
+  });
+
   it('three replicas share the ExternalSecrets; a killed one is taken over; a new one joins; no key is reconciled twice at once', { timeout: 420_000 }, async () => {
     const replicas = await Promise.all([startReplica(), startReplica(), startReplica()]);
     const ids = replicas.map((r) => r.identity);
