@@ -57,6 +57,8 @@ describe('shard assignment', () => {
 class LeaseStore {
   readonly leases = new Map<string, Lease>();
   private rv = 1;
+  /** An apiserver that stopped answering writes (the replica is partitioned away). */
+  failUpdates = false;
   client(): KubeClient {
     const err = (code: number, reason: string) => new ApiError(code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message: reason } as never, 'X', '/');
     const copy = <T>(x: T): T => structuredClone(x);
@@ -71,6 +73,7 @@ class LeaseStore {
         return copy(stored);
       },
       update: async (_rt: unknown, obj: Lease) => {
+        if (this.failUpdates) throw err(503, 'ServiceUnavailable');
         const name = obj.metadata!.name!;
         const cur = this.leases.get(name);
         if (!cur) throw err(404, 'NotFound');
@@ -175,6 +178,30 @@ describe('shard coordinator', () => {
     assert.ok(took >= 1000, `not before the lease duration: ${took} ms`);
     assert.ok(took < 2000, `within the lease duration and a round or two: ${took} ms`);
     for (let i = 0; i < 4; i++) assert.equal(store.holder(i), 'live_2_y');
+  });
+
+  it('aborts the reconciles of a shard it cannot renew within the renew deadline, before the Lease expires', async () => {
+    const store = new LeaseStore();
+    const a = coordinator(store, 'a_1_x');
+    a.addCache(cache);
+    a.start();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(a.states.every((s) => s === 'held'));
+    store.failUpdates = true;
+    const t0 = performance.now();
+    let abortedAfter = -1;
+    const result = await a.reconcile(`${nsOfShard(0)}/long`, AbortSignal.timeout(5000), (signal) => new Promise((resolve) => {
+      signal.addEventListener('abort', () => {
+        abortedAfter = performance.now() - t0;
+        resolve({});
+      });
+    }));
+    assert.deepEqual(result, {});
+    // Renewed last at most one round (200 ms) before t0; the deadline is 700 ms, the Lease 1 s.
+    assert.ok(abortedAfter > 400 && abortedAfter < 1000, `aborted after ${abortedAfter} ms`);
+    assert.deepEqual(a.states, ['idle', 'idle', 'idle', 'idle']);
+    store.failUpdates = false;
+    await a.stop();
   });
 
   it('stops by releasing its shards and removing its membership Lease', async () => {
