@@ -46,6 +46,7 @@ import { diff, parseProm, sumBy, total } from './lib/prom.ts';
 import { measureRestart, type RestartFigures } from './lib/restart.ts';
 import { failoverRows, measureFailover, type FailoverFigures, type FailoverSignal } from './lib/failover.ts';
 import { Sampler } from './lib/sampler.ts';
+import { measureReplicas, reportReplicas } from './lib/replicas.ts';
 
 const externalSecrets: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', kind: 'ExternalSecret', namespaced: true };
 const clusterSecretStores: ResourceType = { group: 'external-secrets.io', version: 'v1', plural: 'clustersecretstores', kind: 'ClusterSecretStore', namespaced: false };
@@ -81,6 +82,9 @@ const { values: a } = parseArgs({
     // e.g. --controller-node-options=--max-old-space-size=160, as a pod memory limit would set.
     'controller-node-options': { type: 'string', default: '' },
     'keep': { type: 'boolean', default: false },
+    // --replicas R: R controllers with --shards share the initial sync (bench/lib/replicas.ts).
+    replicas: { type: 'string', default: '0' },
+    shards: { type: 'string', default: '8' },
     out: { type: 'string', default: '' },
   },
 });
@@ -100,6 +104,8 @@ if (FAILOVER_SIGNAL !== 'SIGKILL' && FAILOVER_SIGNAL !== 'SIGTERM') throw new Er
 const REFRESH = a['refresh-interval'] || (RESTART || FAILOVER ? '1h' : '1m');
 const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
 const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
+const REPLICAS = Number(a.replicas);
+if (REPLICAS > 0 && a['create-while-running']) throw new Error('--replicas measures the initial sync of pre-created ExternalSecrets: drop --create-while-running');
 const SAMPLE_MS = Number(a['sample-ms']);
 const run = Date.now().toString(36);
 const controllerArgs = [
@@ -270,6 +276,24 @@ async function main(): Promise<void> {
     await createAll();
     createSeconds = secs(Date.now() - c0);
     log(`created ${N} ExternalSecrets in ${createSeconds} s (controller not running yet)`);
+  }
+  const cleanup = async () => {
+    if (a.keep) return;
+    for (const name of [...Array.from({ length: M }, (_, i) => nsName(i)), floorNs]) await admin.delete(core.namespaces, undefined, name).catch(() => undefined);
+    await admin.delete(clusterSecretStores, undefined, `bench-${run}`).catch(() => undefined);
+    await mapLimit(Array.from({ length: K }, (_, k) => k), 16, (k) => sm.send(new DeleteSecretCommand({ SecretId: keyName(k), ForceDeleteWithoutRecovery: true })).catch(() => undefined));
+  };
+  if (REPLICAS > 0) {
+    const r = await measureReplicas(admin, env, {
+      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!,
+      readyTimeoutMs: READY_TIMEOUT_MS, allReady: () => [...createdAt.keys()].every((k) => watcher.readyAt.has(k)), log,
+    });
+    reportReplicas(r, { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, machine }, a.out || path.join(repoRoot, 'bench', 'results', `replicas-${REPLICAS}-${N}es-${M}ns-${run}.json`));
+    await watcher.stop();
+    await cleanup();
+    sm.destroy();
+    admin.close();
+    return;
   }
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
@@ -485,13 +509,7 @@ async function main(): Promise<void> {
   row(precreate ? 'start→Ready p50 / p99 (ms)' : 'latency create→Ready p50 / p99 (ms)', `${initial.latencyMs.p50} / ${initial.latencyMs.p99}`);
   row('provider calls, initial sync', `${initialProvider.total} ${JSON.stringify(initialProvider.byCall)}`, `≤ ${Math.ceil(K / 10)}`);
   row('busiest provider second, initial', initialProvider.busiestSecond);
-  if (refresh) {
-    const p = refresh.provider as { total: number; byCall: Record<string, number>; busiestSecond: number };
-    row('refresh cycle (s)', refresh.cycleSeconds);
-    row('provider calls, refresh cycle', `${p.total} ${JSON.stringify(p.byCall)}`);
-    row('busiest provider second, refresh', p.busiestSecond, '< --store-qps');
-    row('new ExternalSecret Ready during refresh (ms)', refresh.newExternalSecretReadyMs, '< 2000');
-  }
+  for (const [label, value, target] of refreshRows(refresh)) row(label, value, target);
   row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
   row('controller CPU (s), whole run', result.controller.cpuSeconds);
   row('apiserver requests, initial sync', total(initial.apiserver));
@@ -501,13 +519,21 @@ async function main(): Promise<void> {
   console.log(`result: ${out}`);
 
   // ---- cleanup ----------------------------------------------------------------------------------
-  if (!a.keep) {
-    for (const name of [...Array.from({ length: M }, (_, i) => nsName(i)), floorNs]) await admin.delete(core.namespaces, undefined, name).catch(() => undefined);
-    await admin.delete(clusterSecretStores, undefined, `bench-${run}`).catch(() => undefined);
-    await mapLimit(Array.from({ length: K }, (_, k) => k), 16, (k) => sm.send(new DeleteSecretCommand({ SecretId: keyName(k), ForceDeleteWithoutRecovery: true })).catch(() => undefined));
-  }
+  await cleanup();
   sm.destroy();
   admin.close();
+}
+
+/** The refresh cycle's rows of the printed table (none with --skip-refresh). */
+function refreshRows(refresh: Record<string, unknown> | undefined): Array<[string, unknown, string?]> {
+  if (!refresh) return [];
+  const rows: Array<[string, unknown, string?]> = [];
+  const p = refresh.provider as { total: number; byCall: Record<string, number>; busiestSecond: number };
+  rows.push(['refresh cycle (s)', refresh.cycleSeconds]);
+  rows.push(['provider calls, refresh cycle', `${p.total} ${JSON.stringify(p.byCall)}`]);
+  rows.push(['busiest provider second, refresh', p.busiestSecond, '< --store-qps']);
+  rows.push(['new ExternalSecret Ready during refresh (ms)', refresh.newExternalSecretReadyMs, '< 2000']);
+  return rows;
 }
 
 /** Rows about the controller's API requests: Events written and dropped, and priority and fairness. */

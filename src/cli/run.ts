@@ -14,6 +14,10 @@ import { computeMetrics } from '../metrics/index.ts';
 import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 import { templateBudgetFromFlags } from './template-budget.ts';
 import { esoCompatibilityFlags, esoFlagWarnings, logLevelFromFlag } from './eso-flags.ts';
+import { ShardCoordinator } from '../kube/shardcoordinator.ts';
+
+/** More shards than this only adds Lease traffic (each shard is a Lease renewed every --retry-period). */
+const MAX_SHARDS = 256;
 
 export const runFlags: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', help: 'Path to a kubeconfig file; else $KUBECONFIG; else the in-cluster service account.' },
@@ -49,6 +53,7 @@ export const runFlags: FlagSpec[] = [
   { name: 'template-timeout', type: 'duration', default: DEFAULT_TEMPLATE_TIMEOUT, help: 'Wall-clock budget of one ExternalSecret\'s template and rewrite-transform rendering; past it the render is stopped and the ExternalSecret fails with ComputeBudgetExceeded.' },
   { name: 'template-memory-limit', type: 'string', default: DEFAULT_TEMPLATE_MEMORY_LIMIT, help: 'V8 heap of each template worker thread (a quantity such as 64Mi); a render that needs more fails with ComputeBudgetExceeded, and only its worker is replaced.' },
   { name: 'template-workers', type: 'number', default: DEFAULT_TEMPLATE_WORKERS, help: 'Worker threads that render templates off the event loop (each uses a core while rendering).' },
+  { name: 'shards', type: 'number', default: 0, help: `Scale out: N virtual shards (1-${MAX_SHARDS}) of namespaces shared by every replica through Leases, each replica reconciling and caching the ExternalSecrets and SecretStores of the shards it holds; cluster-scoped kinds and PushSecrets stay with the elected leader (implies --leader-elect). 0 (off): one active replica. See docs/adr/0008-sharding.md.` },
   { name: 'unsafe-allow-generic-targets', type: 'boolean', default: false, help: 'Write ExternalSecrets with spec.target.manifest (ESO 2.9 generic targets; a ConfigMap in this build) instead of refusing them. ConfigMaps are not encrypted at rest: opt-in, as in ESO. Needs deploy/rbac/generic-targets.yaml.' },
   { name: 'generic-target-kinds', type: 'string', default: '', help: 'With --unsafe-allow-generic-targets: the only kinds, besides ConfigMap, a generic target may be, comma-separated as Kind (core group), Kind.group or *.group (e.g. AppConfig.config.example.com,*.argoproj.io). Empty: any namespaced kind the operator\'s RBAC allows, except the kinds always refused (docs/compatibility.md).' },
 ];
@@ -95,6 +100,15 @@ export async function run(argv: string[]): Promise<number> {
   const { timeoutMs: templateTimeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);
   const templateWorkers = Math.floor(Number(f['template-workers']));
   if (!(templateWorkers >= 1)) throw new UsageError('--template-workers: must be at least 1');
+  const shards = Number(f.shards);
+  if (!Number.isInteger(shards) || shards < 0 || shards > MAX_SHARDS) throw new UsageError(`--shards: expected a whole number from 0 to ${MAX_SHARDS}, got ${f.shards}`);
+  const lease = {
+    namespace: str('leader-election-namespace') ?? inClusterNamespace() ?? 'default',
+    name: String(f['leader-election-id']),
+    leaseDurationMs: parseDurationMs(String(f['lease-duration'])),
+    renewDeadlineMs: parseDurationMs(String(f['renew-deadline'])),
+    retryPeriodMs: parseDurationMs(String(f['retry-period'])),
+  };
   const client = await KubeClient.create({
     kubeconfig: str('kubeconfig') || process.env.KUBECONFIG || undefined,
     qps: Number(f['client-qps']),
@@ -109,15 +123,12 @@ export async function run(argv: string[]): Promise<number> {
     metricsAddr: str('metrics-addr'),
     healthAddr: str('health-addr'),
     events,
-    leaderElection: {
-      enabled: f['leader-elect'] === true,
-      namespace: str('leader-election-namespace') ?? inClusterNamespace() ?? 'default',
-      name: String(f['leader-election-id']),
-      leaseDurationMs: parseDurationMs(String(f['lease-duration'])),
-      renewDeadlineMs: parseDurationMs(String(f['renew-deadline'])),
-      retryPeriodMs: parseDurationMs(String(f['retry-period'])),
-    },
+    // Sharded replicas still elect a leader for the cluster-scoped controllers.
+    leaderElection: { enabled: f['leader-elect'] === true || shards > 0, ...lease },
   });
+  const sharding = shards > 0
+    ? new ShardCoordinator({ client, logger: log, ...lease, prefix: lease.name, identity: manager.identity, shards, shutdownGraceMs: shutdownTimeoutMs })
+    : undefined;
   // Tenant-driven compute (templates, rewrite transforms) runs in worker threads with a budget.
   const compute = createDesiredSecretCompute({
     workers: templateWorkers,
@@ -150,8 +161,11 @@ export async function run(argv: string[]): Promise<number> {
       shutdownGraceMs: shutdownTimeoutMs,
       allowGenericTargets: f['unsafe-allow-generic-targets'] === true,
       genericTargetKinds: String(f['generic-target-kinds'] ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
+      sharding,
     },
   });
+  // Added last, so stopped first: the shards are drained and released before the controllers stop.
+  if (sharding) manager.add(sharding);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

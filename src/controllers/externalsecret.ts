@@ -9,12 +9,13 @@ import { targetName } from '../sync/desired.ts';
 import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { Controller } from '../kube/controller.ts';
+import { Controller, type Reconciler } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { Discovery } from '../kube/discovery.ts';
 import { GenericTargetWatches } from './externalsecret-generic-target.ts';
 import { Informer } from '../kube/informer.ts';
 import type { Manager } from '../kube/manager.ts';
+import type { ShardGate } from '../kube/shardcoordinator.ts';
 import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
 import { forgetReadyGauges, secretMetrics } from '../metrics/index.ts';
@@ -62,6 +63,11 @@ export interface ExternalSecretControllerOptions {
   allowGenericTargets?: boolean | undefined;
   /** --generic-target-kinds: when non-empty, the only kinds besides ConfigMap a generic target may be. */
   genericTargetKinds?: readonly string[] | undefined;
+  /**
+   * --shards: ExternalSecrets and SecretStores are cached and reconciled only in the namespaces of
+   * the shards this replica holds; ClusterSecretStores stay with the leader.
+   */
+  sharding?: ShardGate | undefined;
 }
 
 
@@ -91,17 +97,21 @@ export function bulkheadGroups(es: ExternalSecret | undefined, key: string): str
 export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader; reconciler: ExternalSecretReconciler } {
   const log = o.logger.child({ controller: 'externalsecret' });
   const kube = o.kube;
+  const gate = o.sharding;
+  // With sharding, namespaced caches keep only the held shards' namespaces (re-listed on change).
+  const inShards = gate ? { filter: (obj: KubeObject) => gate.caches(obj.metadata?.namespace) } : {};
   const esInformer = new Informer<ES>(kube, externalSecrets, {
     namespace: o.namespace,
+    ...inShards,
     indexers: {
       store: (es) => storesOf(es),
       target: (es) => [`${es.metadata.namespace}/${targetName(es)}`],
     },
   });
-  const ssInformer = new Informer<SS>(kube, secretStores, { namespace: o.namespace });
+  const ssInformer = new Informer<SS>(kube, secretStores, { namespace: o.namespace, ...inShards });
   const cssInformer = new Informer<CSS>(kube, clusterSecretStores, {});
   // Only Secrets we manage are watched and cached: memory follows what we manage, not the cluster.
-  const secretInformer = new Informer<Secret>(kube, core.secrets, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` });
+  const secretInformer = new Informer<Secret>(kube, core.secrets, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}`, ...inShards });
   // Namespace labels, for ClusterSecretStore namespaceSelector conditions; only labels are kept.
   const nsInformer = new Informer<KubeObject>(kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels } }) as KubeObject,
@@ -109,8 +119,9 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   // Generic target ConfigMaps we manage, for drift repair; watched only when they are allowed
   // (the watch needs the RBAC of deploy/rbac/generic-targets.yaml).
   const configMapInformer = o.allowGenericTargets
-    ? new Informer<KubeObject>(kube, core.configMaps, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` })
+    ? new Informer<KubeObject>(kube, core.configMaps, { namespace: o.namespace, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}`, ...inShards })
     : undefined;
+  for (const inf of [esInformer, ssInformer, secretInformer, configMapInformer]) if (inf) gate?.addCache(inf);
   for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer, configMapInformer] as Array<Informer<KubeObject> | undefined>) if (inf) manager.addInformer(inf);
 
   const clients = new StoreClients({ kube, logger: log, env: o.env, callDeadlineMs: o.providerTimeoutMs, namespacedStoreControllerIdentity: o.namespacedStoreControllerIdentity });
@@ -159,7 +170,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
-    reconcile: (key, signal) => reconciler.reconcile(key, signal),
+    reconcile: shardedReconciler(gate, (key, signal) => reconciler.reconcile(key, signal)),
     groupsOf: (key) => bulkheadGroups(esInformer.get(key), key),
     groupLimit: (g) => (g.startsWith('SecretStore/') ? limits.store : limits.namespace),
   });
@@ -176,7 +187,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     logger: o.logger,
     backoffBaseMs: 1000,
     backoffMaxMs: 5 * 60_000,
-    reconcile: makeStoreReconciler('SecretStore', storeReconcilerDeps),
+    reconcile: shardedReconciler(gate, makeStoreReconciler('SecretStore', storeReconcilerDeps)),
   });
   const cssController = new Controller({
     name: 'clustersecretstore',
@@ -259,10 +270,18 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   // Runnables stop in reverse order: the provider clients are added first so that they close
   // after the controllers have drained; the three controllers drain together, within one grace.
   manager.add({ name: 'provider-clients', leaderOnly: false, start: () => undefined, stop: () => clients.closeAll() });
-  const controllers = [controller, ssController, cssController];
+  // With sharding, the namespaced controllers run on every replica (the shard gate decides per
+  // key) and the ClusterSecretStore controller on the leader only.
+  const controllers = gate ? [cssController] : [controller, ssController, cssController];
+  if (gate) manager.add({ name: 'sharded-controllers', leaderOnly: false, start: () => [controller, ssController].forEach((c) => c.start()), stop: async () => void (await Promise.all([controller, ssController].map((c) => c.stop()))) });
   manager.add({ name: 'controllers', leaderOnly: true, start: () => controllers.forEach((c) => c.start()), stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) });
 
   return { controller, reader, reconciler };
+}
+
+/** A reconciler that runs only for keys of the held shards (unchanged without sharding). */
+function shardedReconciler(gate: ShardGate | undefined, reconcile: Reconciler): Reconciler {
+  return gate ? (key, signal) => gate.reconcile(key, signal, (s) => reconcile(key, s)) : reconcile;
 }
 
 /**

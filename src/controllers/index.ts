@@ -32,6 +32,7 @@ export type ControllerConfig = Pick<
   | 'shutdownGraceMs'
   | 'allowGenericTargets'
   | 'genericTargetKinds'
+  | 'sharding'
 >;
 
 export interface ControllerDeps {

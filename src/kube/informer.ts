@@ -37,6 +37,12 @@ export interface InformerOptions<T extends KubeObject> {
   pageSize?: number;
   /** Lists and watches metadata only (PartialObjectMetadata): no data crosses the wire. */
   metadataOnly?: boolean;
+  /**
+   * Objects it rejects are neither cached nor handed to handlers; one that is cached and then
+   * rejected (by a watch event, or a re-list after the filter changed) is delivered as deleted.
+   * Sharding keeps only the namespaces of the shards this replica holds.
+   */
+  filter?: (obj: T) => boolean;
   /** Shrinks objects before they are cached (e.g. drop managedFields). */
   transform?: (obj: T) => T;
   indexers?: Record<string, IndexFunc<T>>;
@@ -89,6 +95,8 @@ export class Informer<T extends KubeObject> {
   private readonly metricLabel: string;
   private readonly lifecycleListeners: Array<(e: InformerLifecycleEvent) => void> = [];
   private streak: InformerFailure | undefined;
+  private relistRequested = false;
+  private relistWaiters: Array<() => void> = [];
 
   constructor(client: KubeClient, resource: ResourceType, opts: InformerOptions<T> = {}) {
     this.client = client;
@@ -211,10 +219,11 @@ export class Informer<T extends KubeObject> {
       if (this.holdUntil > Date.now()) await sleep(this.holdUntil - Date.now(), signal);
       let op: 'list' | 'watch' = 'list';
       try {
-        if (needList) {
+        if (needList || this.relistRequested) {
           await this.listAndReplace(signal);
           needList = false;
         }
+        if (this.relistRequested) continue; // asked for again while listing: the filter changed since
         op = 'watch';
         await this.watchOnce(signal);
         // A server-side timeout or a closed stream: resume from the last resourceVersion.
@@ -222,7 +231,7 @@ export class Informer<T extends KubeObject> {
         this.consecutiveFailures = 0;
       } catch (err) {
         if (signal.aborted) break;
-        if (this.holdUntil > Date.now()) continue; // disconnectFor(): not a failure
+        if (this.holdUntil > Date.now() || this.relistRequested) continue; // disconnectFor() or relist(): not a failure
         const gone = isGone(err);
         if (gone) needList = true;
         this.watchHealthy = false;
@@ -249,6 +258,20 @@ export class Informer<T extends KubeObject> {
   }
 
   private async listAndReplace(signal: AbortSignal): Promise<void> {
+    // The relist() calls this list answers: those made before it started, under the current filter.
+    const answering = this.relistWaiters.splice(0);
+    this.relistRequested = false;
+    try {
+      await this.listAndReplaceOnce(signal);
+    } catch (e) {
+      this.relistWaiters.unshift(...answering);
+      if (answering.length) this.relistRequested = true;
+      throw e;
+    }
+    answering.forEach((f) => f());
+  }
+
+  private async listAndReplaceOnce(signal: AbortSignal): Promise<void> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
     let rv = '';
@@ -267,11 +290,8 @@ export class Informer<T extends KubeObject> {
       );
       // An empty PartialObjectMetadataList (metadataOnly) comes with "items": null.
       for (const item of page.items ?? []) {
-        // List items carry no apiVersion/kind; restore them so handlers see whole objects.
-        item.apiVersion ??= this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
-        item.kind ??= this.resource.kind;
-        const obj = this.shrink(item);
-        fresh.set(objectKey(obj), obj);
+        const obj = this.fromList(item);
+        if (obj) fresh.set(objectKey(obj), obj);
       }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion ?? rv;
@@ -302,6 +322,15 @@ export class Informer<T extends KubeObject> {
     informerMetrics.objects.set({ resource: this.metricLabel }, this.items.size);
   }
 
+  /** A list item as the cache keeps it, or undefined when the filter rejects it. */
+  private fromList(item: T): T | undefined {
+    // List items carry no apiVersion/kind; restore them so handlers see whole objects.
+    item.apiVersion ??= this.resource.group ? `${this.resource.group}/${this.resource.version}` : this.resource.version;
+    item.kind ??= this.resource.kind;
+    if (this.opts.filter && !this.opts.filter(item)) return undefined;
+    return this.shrink(item);
+  }
+
   private async watchOnce(signal: AbortSignal): Promise<void> {
     const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.floor(lo + Math.random() * (hi - lo));
@@ -327,7 +356,7 @@ export class Informer<T extends KubeObject> {
       const obj = this.shrink(ev.object);
       const key = objectKey(obj);
       const old = this.items.get(key);
-      if (ev.type === 'DELETED') {
+      if (ev.type === 'DELETED' || (this.opts.filter && !this.opts.filter(obj))) {
         if (old) {
           this.removeFromCache(key, old);
           for (const h of this.handlers) h.delete?.(obj);
@@ -353,6 +382,21 @@ export class Informer<T extends KubeObject> {
     this.holdUntil = Date.now() + ms;
     this.watchHealthy = false;
     this.watchAbort?.abort();
+  }
+
+  /**
+   * Lists again (diffed against the cache, as after a 410) and resolves once that list is in the
+   * cache: used when the filter changed, e.g. a replica took or gave up a shard.
+   */
+  relist(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    this.relistRequested = true;
+    const done = new Promise<void>((resolve) => {
+      this.relistWaiters.push(resolve);
+      this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.watchAbort?.abort();
+    return done;
   }
 
   private markWatching(): void {

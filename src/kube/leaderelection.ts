@@ -27,10 +27,30 @@ export interface LeaderElectionOptions {
 
 const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
+/** What we saw of a Lease and when, by our own monotonic clock: the clock-skew-safe basis of expiry. */
+export interface LeaseObservation {
+  rv: string;
+  holder: string;
+  at: number;
+  durationMs: number;
+}
+
+/** Records a sighting of a Lease: the local time moves only when the Lease changed (was renewed). */
+export function observeLease(prev: LeaseObservation | undefined, lease: Lease, now = performance.now()): LeaseObservation {
+  const rv = lease.metadata?.resourceVersion ?? '';
+  if (prev && prev.rv === rv) return prev;
+  return { rv, holder: lease.spec?.holderIdentity ?? '', at: now, durationMs: (lease.spec?.leaseDurationSeconds ?? 15) * 1000 };
+}
+
+/** Has the Lease gone unrenewed for its whole duration since we saw it change? */
+export function leaseExpired(o: LeaseObservation | undefined, now = performance.now()): boolean {
+  return o !== undefined && now > o.at + o.durationMs;
+}
+
 export class LeaderElector {
   private readonly client: KubeClient;
   private readonly o: Required<Omit<LeaderElectionOptions, 'onNewLeader' | 'log'>> & Pick<LeaderElectionOptions, 'onNewLeader' | 'log'>;
-  private observed: { rv: string; holder: string; at: number; durationMs: number } | undefined;
+  private observed: LeaseObservation | undefined;
   private leading = false;
   private lastRenew = 0;
   private readonly abort = new AbortController();
@@ -50,6 +70,11 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /** Has the Lease, as last observed, gone unrenewed for its duration (by our clock)? */
+  get expired(): boolean {
+    return leaseExpired(this.observed);
   }
 
   start(): void {
@@ -122,8 +147,7 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     const iHold = holder === this.o.identity;
     if (holder && !iHold) {
-      const expired = this.observed && performance.now() > this.observed.at + this.observed.durationMs;
-      if (!expired) return false;
+      if (!leaseExpired(this.observed)) return false;
     }
     const next: Lease = {
       ...existing,
@@ -146,19 +170,18 @@ export class LeaderElector {
     }
   }
 
-  private observe(lease: Lease): void {
-    const rv = lease.metadata?.resourceVersion ?? '';
+  /** Records a sighting of the Lease (also one read elsewhere, e.g. in a list), for expiry. */
+  observe(lease: Lease): void {
     const holder = lease.spec?.holderIdentity ?? '';
-    if (!this.observed || this.observed.rv !== rv) {
-      this.observed = { rv, holder, at: performance.now(), durationMs: (lease.spec?.leaseDurationSeconds ?? 15) * 1000 };
-    }
+    this.observed = observeLease(this.observed, lease);
     if (holder && holder !== this.lastReportedLeader) {
       this.lastReportedLeader = holder;
       this.o.onNewLeader?.(holder);
     }
   }
 
-  private async release(): Promise<void> {
+  /** Gives the Lease up if we hold it, so that another replica may take it at once. */
+  async release(): Promise<void> {
     const lease = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name);
     if (!lease || lease.spec?.holderIdentity !== this.o.identity) return;
     // As client-go's ReleaseOnCancel: an empty holder with a 1 s duration frees it at once.

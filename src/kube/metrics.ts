@@ -81,3 +81,8 @@ export const eventMetrics = {
   writes: counter('tessera_event_writes_total', 'Event write requests by operation (create, patch) and result (success, error).', ['operation', 'result']),
   pending: gauge('tessera_events_pending', 'Event writes waiting in the buffer (each may carry several occurrences).', []),
 };
+
+export const shardMetrics = {
+  held: gauge('tessera_shards_held', 'Shards (of --shards) whose Lease this replica holds.', []),
+  handovers: counter('tessera_shard_handovers_total', 'Shard Leases this replica took (acquired), gave up after draining (released) or lost without releasing (lost).', ['direction']),
+};
