@@ -23,6 +23,10 @@ export const OLD_SPACE_SHARE_OF_MEMORY_LIMIT = 0.5;
  * runs that chose it: RSS against controller CPU). */
 export const MAX_SEMI_SPACE_MB = 8;
 
+/** Without a memory limit: the old space may grow to twice what the last full collection kept
+ * (as Go's GOGC=100), instead of V8's up to four times with a heap limit sized to the machine. */
+export const HEAP_GROWING_PERCENT_WITHOUT_LIMIT = 100;
+
 const MiB = 1024 * 1024;
 
 /** This process's heap context. */
@@ -59,8 +63,8 @@ export interface HeapContext {
 
 /**
  * The node flags `tessera run` adds to size its heap: the old space from the cgroup limit (when
- * there is one) and the semi-space cap, each only when the operator set neither it nor a flag
- * that decides it. Empty when there is nothing to add, which is also what the re-executed
+ * there is one, else a growing factor), and the semi-space cap, each only when the operator set
+ * neither it nor a flag that decides it. Empty when there is nothing to add, which is also what the re-executed
  * process finds (its execArgv carries the flags), so it re-executes at most once.
  */
 export function heapFlags(ctx: HeapContext): string[] {
@@ -71,6 +75,9 @@ export function heapFlags(ctx: HeapContext): string[] {
   if (limit !== undefined && !oldSpaceGiven) {
     flags.push(`--max-old-space-size=${Math.max(1, Math.floor((limit / MiB) * OLD_SPACE_SHARE_OF_MEMORY_LIMIT))}`);
   }
+  // Under a limit, V8's own growing factor shrinks with the heap limit (down to 1.3); the flag
+  // would replace it, so it is only for a process with nothing to size from.
+  if (limit === undefined && !oldSpaceGiven && !given.has('heap-growing-percent')) flags.push(`--heap-growing-percent=${HEAP_GROWING_PERCENT_WITHOUT_LIMIT}`);
   // --max-heap-size alone makes V8 derive the young generation from it: leave that to V8.
   if (!given.has('max-semi-space-size') && !given.has('max-heap-size')) flags.push(`--max-semi-space-size=${MAX_SEMI_SPACE_MB}`);
   return flags;
@@ -85,7 +92,7 @@ export function defaultOldSpaceMb(limitMiB: number): number {
 /** What the process runs with, for the start-up log: V8's heap limit, the cgroup's, and the flags. */
 export function heapReport(ctx: HeapContext, heapSizeLimit: number): { heapLimitMb: number; memoryLimitMb: number | undefined; heapFlags: string[] } {
   const limit = memoryLimitBytes(ctx.constrainedMemory, ctx.totalMemory);
-  const isHeapFlag = (a: string) => /^--max[-_](old[-_]space[-_]size|semi[-_]space[-_]size|heap[-_]size)/.test(a);
+  const isHeapFlag = (a: string) => /^--(max[-_](old[-_]space[-_]size|semi[-_]space[-_]size|heap[-_]size)|heap[-_]growing[-_]percent)/.test(a);
   return {
     heapLimitMb: Math.round(heapSizeLimit / MiB),
     memoryLimitMb: limit === undefined ? undefined : Math.round(limit / MiB),

@@ -2,12 +2,13 @@
 // the young generation capped, and whatever the operator set left alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultOldSpaceMb, heapFlags, MAX_SEMI_SPACE_MB, memoryLimitBytes, type HeapContext } from '../../../src/cli/heap.ts';
+import { defaultOldSpaceMb, heapFlags, HEAP_GROWING_PERCENT_WITHOUT_LIMIT, MAX_SEMI_SPACE_MB, memoryLimitBytes, type HeapContext } from '../../../src/cli/heap.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const machine = 24 * GiB;
 const semi = `--max-semi-space-size=${MAX_SEMI_SPACE_MB}`;
+const growing = `--heap-growing-percent=${HEAP_GROWING_PERCENT_WITHOUT_LIMIT}`;
 const ctx = (o: Partial<HeapContext>): HeapContext => ({ constrainedMemory: 0, totalMemory: machine, execArgv: [], nodeOptions: undefined, ...o });
 
 test('a cgroup limit is one below the machine\'s memory; 0 (no cgroup) and "max" (a huge number) are none', () => {
@@ -25,8 +26,10 @@ test('under a memory limit the old space is half of it, and the semi-space is ca
   assert.equal(defaultOldSpaceMb(1024), 512);
 });
 
-test('without a limit only the semi-space is capped; V8 sizes the old space from the machine', () => {
-  assert.deepEqual(heapFlags(ctx({})), [semi]);
+test('without a limit the old space has no cap, but grows only to twice what a full collection kept', () => {
+  assert.deepEqual(heapFlags(ctx({})), [growing, semi]);
+  assert.deepEqual(heapFlags(ctx({ nodeOptions: '--heap-growing-percent=50' })), [semi]);
+  assert.deepEqual(heapFlags(ctx({ nodeOptions: '--max-old-space-size=300' })), [semi], 'an old space the operator sized keeps V8\'s factor');
 });
 
 test('a heap flag the operator gave wins, in NODE_OPTIONS or on node\'s command line, with dashes or underscores', () => {
