@@ -5,8 +5,20 @@
 // the sources' presence decides, so a checkout never runs a stale build.
 import { existsSync } from 'node:fs';
 
-const sources = new URL('../src/cli/main.ts', import.meta.url);
+const fromSources = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+const cliModule = (name) => (fromSources ? new URL(`../src/cli/${name}.ts`, import.meta.url).href : `../dist/cli/${name}.js`);
+
+// `tessera run` sizes V8's heap from the pod's memory limit unless NODE_OPTIONS or node's own
+// flags already do (src/cli/heap.ts says why): V8 reads heap sizes only when the process starts,
+// so the process replaces itself once (same pid) with the flags, before loading anything else.
+if (process.argv[2] === 'run' && typeof process.execve === 'function') {
+  /** @type {typeof import('../src/cli/heap.ts')} */
+  const { heapFlags, processHeapContext } = await import(cliModule('heap'));
+  const flags = heapFlags(processHeapContext());
+  if (flags.length > 0) process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], process.env);
+}
+
 /** @type {typeof import('../src/cli/main.ts')} */
-const { runMain } = await import(existsSync(sources) ? sources.href : '../dist/cli/main.js');
+const { runMain } = await import(cliModule('main'));
 
 runMain();

@@ -1,5 +1,6 @@
 // `tessera run`: the controller process.
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics } from 'prom-client';
 import { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
@@ -15,6 +16,7 @@ import { type FlagSpec, formatFlags, parseFlags, UsageError } from './flags.ts';
 import { templateBudgetFromFlags } from './template-budget.ts';
 import { esoCompatibilityFlags, esoFlagWarnings, logLevelFromFlag } from './eso-flags.ts';
 import { ShardCoordinator } from '../kube/shardcoordinator.ts';
+import { heapReport, processHeapContext } from './heap.ts';
 
 /** More shards than this only adds Lease traffic (each shard is a Lease renewed every --retry-period). */
 const MAX_SHARDS = 256;
@@ -96,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     log.warn({ reconcileTimeoutMs, providerTimeoutMs }, '--reconcile-timeout is shorter than --provider-timeout');
   }
   collectDefaultMetrics();
+  log.info(heapReport(processHeapContext(), getHeapStatistics().heap_size_limit), 'heap');
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
   const { timeoutMs: templateTimeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);
   const templateWorkers = Math.floor(Number(f['template-workers']));

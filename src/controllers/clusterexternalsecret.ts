@@ -261,10 +261,12 @@ export function setupClusterExternalSecretController(manager: Manager, o: Cluste
   const nsInformer = new Informer<KubeObject>(o.kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels, deletionTimestamp: n.metadata?.deletionTimestamp, finalizers: n.metadata?.finalizers } }) as KubeObject,
   });
-  // Status is not read here, so it is not kept: the cache holds what the decisions compare.
+  // Status is not read here, so it is not kept: the cache holds what the decisions compare. Nor
+  // is the spec of an ExternalSecret no ClusterExternalSecret controls (most of them): for those,
+  // provision() only asks whether they are ours, from the metadata.
   const esInformer = new Informer<ES>(o.kube, externalSecrets, {
     namespace: o.namespace,
-    transform: (es) => ({ apiVersion: es.apiVersion, kind: es.kind, metadata: { ...es.metadata, managedFields: undefined }, spec: es.spec }) as ES,
+    transform: (es) => ({ apiVersion: es.apiVersion, kind: es.kind, metadata: { ...es.metadata, managedFields: undefined }, spec: controllingCes(es) ? es.spec : undefined }) as ES,
     indexers: { ces: (es) => { const c = controllingCes(es); return c ? [c] : []; } },
   });
   for (const inf of [cesInformer, nsInformer, esInformer] as Informer<KubeObject>[]) manager.addInformer(inf);

@@ -13,6 +13,7 @@ import type { KubeObject } from '../../src/kube/types.ts';
 import { parseFlags } from '../../src/cli/flags.ts';
 import { runFlags } from '../../src/cli/run.ts';
 import { esoCompatibilityFlags } from '../../src/cli/eso-flags.ts';
+import { defaultOldSpaceMb } from '../../src/cli/heap.ts';
 import { parseMemoryLimitMb } from '../../src/compute/index.ts';
 import { repoRoot } from '../peers/index.ts';
 import { runTool } from '../peers/tools.ts';
@@ -105,11 +106,11 @@ export function checkInstallable(objects: Obj[], expect: InstallExpectations): v
   assert.deepEqual([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.port], ['/healthz', 'health']);
   assert.deepEqual([c.readinessProbe.httpGet.path, c.readinessProbe.httpGet.port], ['/readyz', 'health']);
 
-  // Heap: at most half the memory limit, and with the template workers' heaps still below it.
+  // Heap: at most half the memory limit, and with the template workers' heaps still below it;
+  // NODE_OPTIONS's --max-old-space-size, else what `tessera run` chooses from the limit.
   const limit = parseMemoryLimitMb(c.resources.limits.memory);
   assert.ok(c.resources.requests.cpu && c.resources.requests.memory, 'resource requests');
-  const heap = heapMiB(c);
-  assert.ok(heap !== undefined, 'NODE_OPTIONS sets --max-old-space-size');
+  const heap = heapMiB(c) ?? defaultOldSpaceMb(limit);
   const workers = Number(values['template-workers']);
   const workerHeap = parseMemoryLimitMb(String(values['template-memory-limit']));
   assert.ok(heap <= limit / 2 && heap + workers * workerHeap <= limit * 0.75, `heap ${heap}Mi + ${workers}x${workerHeap}Mi within the ${limit}Mi limit`);

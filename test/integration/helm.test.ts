@@ -73,12 +73,12 @@ describe('Helm chart', () => {
       assert.ok(!without.some((o) => o.kind === 'CustomResourceDefinition'));
     });
 
-    it('sizes the heap from the memory limit, and refuses a limit it cannot read', async () => {
+    it('leaves the heap to tessera by default; heap.percentOfMemoryLimit sizes it from the limit, refusing a limit it cannot read', async () => {
       const env = (o: Obj[]) => deploymentOf(o).spec.template.spec.containers[0].env;
-      assert.deepEqual(env(objects), [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=256' }]);
+      assert.equal(env(objects), undefined, 'no NODE_OPTIONS: tessera run sizes its heap from the memory limit');
       assert.deepEqual(env(await template('--set', 'resources.limits.memory=2Gi', '--set', 'heap.percentOfMemoryLimit=60')), [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=1228' }]);
-      assert.equal(env(await template('--set', 'resources.limits=null')), undefined, 'no limit, no heap flag');
-      await assert.rejects(template('--set', 'resources.limits.memory=1.5Gi'), /resources\.limits\.memory "1\.5Gi"/);
+      assert.equal(env(await template('--set', 'resources.limits=null', '--set', 'heap.percentOfMemoryLimit=60')), undefined, 'no limit, no heap flag');
+      await assert.rejects(template('--set', 'resources.limits.memory=1.5Gi', '--set', 'heap.percentOfMemoryLimit=50'), /resources\.limits\.memory "1\.5Gi"/);
     });
 
     it('values.schema.json refuses a wrong type, naming the value', async () => {
@@ -111,8 +111,7 @@ describe('Helm chart', () => {
       assert.ok(pod.affinity.podAntiAffinity);
       assert.equal(pod.topologySpreadConstraints[0].topologyKey, 'topology.kubernetes.io/zone');
       assert.equal(pod.priorityClassName, 'system-cluster-critical');
-      assert.deepEqual(pod.containers[0].env.map((e: { name: string }) => e.name), ['NODE_OPTIONS', 'HTTPS_PROXY', 'NO_PROXY']);
-      assert.equal(pod.containers[0].env[0].value, '--max-old-space-size=512');
+      assert.deepEqual(pod.containers[0].env.map((e: { name: string }) => e.name), ['HTTPS_PROXY', 'NO_PROXY']);
       assert.equal(objects.find((o) => o.kind === 'PodDisruptionBudget')?.spec.minAvailable, 1);
       const sm = objects.find((o) => o.kind === 'ServiceMonitor');
       assert.equal(sm?.metadata?.labels?.release, 'prometheus');

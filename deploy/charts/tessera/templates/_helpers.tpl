@@ -42,11 +42,12 @@ app.kubernetes.io/part-of: tessera
 
 {{/*
 MiB of V8's old space: heap.percentOfMemoryLimit of resources.limits.memory, which must then be a
-quantity in Ki, Mi, Gi, k, M or G (or bytes). Empty without a memory limit.
+quantity in Ki, Mi, Gi, k, M or G (or bytes). Empty without a memory limit or without the
+percentage (tessera then sizes its heap from the limit itself).
 */}}
 {{- define "tessera.heapMiB" -}}
 {{- $limit := dig "limits" "memory" "" (.Values.resources | default dict) | toString }}
-{{- if $limit }}
+{{- if and $limit (not (kindIs "invalid" .Values.heap.percentOfMemoryLimit)) }}
 {{- $units := dict "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "k" 1000 "M" 1000000 "G" 1000000000 }}
 {{- $m := regexFind "^[0-9]+" $limit }}
 {{- $unit := trimPrefix $m $limit }}
