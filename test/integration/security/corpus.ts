@@ -201,7 +201,9 @@ esRefused('find conversionStrategy', 'spec.dataFrom[0].find.conversionStrategy',
 esRefused('find decodingStrategy', 'spec.dataFrom[0].find.decodingStrategy', [['spec.dataFrom', [{ find: { path: 'dir', decodingStrategy: 'Hex' } }]]]);
 esRefused('engineVersion v1', 'spec.target.template.engineVersion', [['spec.target.template', { engineVersion: 'v1' }]]);
 esRefused('mergePolicy Append', 'spec.target.template.mergePolicy', [['spec.target.template', { mergePolicy: 'Append' }]]);
-esRefused('templateFrom target Env', 'spec.target.template.templateFrom[0].target', [['spec.target.template', { templateFrom: [{ target: 'Env', literal: 'a: b' }] }]]);
+// v1 admits any target (ESO 2.9: paths are for generic targets); a Secret refuses it at sync.
+esRefused('templateFrom target Env', 'spec.target.template.templateFrom[0].target', [['spec.target.template', { templateFrom: [{ target: 'Env', literal: 'a: b' }] }]], { versions: ['v1beta1'] });
+esStatus('templateFrom target path on a Secret', [['spec.target.template', { templateFrom: [{ target: 'Env', literal: 'a: b' }] }]], 'False', /templateFrom target "Env" is not supported for a Secret/);
 esRefused('templateFrom items missing', 'spec.target.template.templateFrom[0].configMap.items', [['spec.target.template', { templateFrom: [{ configMap: { name: 'cm' } }] }]]);
 esRefused('templateAs Both', 'spec.target.template.templateFrom[0].configMap.items[0].templateAs', [['spec.target.template', { templateFrom: [{ configMap: { name: 'cm', items: [{ key: 'k', templateAs: 'Both' }] } }] }]]);
 esRefused('templateFrom name invalid', 'spec.target.template.templateFrom[0].configMap.name', [['spec.target.template', { templateFrom: [{ configMap: { name: 'Bad_Name', items: [{ key: 'k' }] } }] }]]);
