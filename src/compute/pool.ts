@@ -85,8 +85,8 @@ export function formatMs(ms: number): string {
 let heapFlagsReleased = false;
 
 /**
- * --max-old-space-size and --max-semi-space-size (NODE_OPTIONS; the README recommends them for
- * the controller) are process-wide V8 flags, and they override every worker's resourceLimits:
+ * --max-old-space-size and --max-semi-space-size (tessera run sets them itself, src/cli/heap.ts;
+ * NODE_OPTIONS may too) are process-wide V8 flags, and they override every worker's resourceLimits:
  * with --max-old-space-size=150 a worker told 32 MiB got a 162 MiB heap. V8 read them when the
  * main isolate started; clearing them now (0 is V8's "not set") changes nothing for the main
  * thread and lets each new worker use the limits it is given.
