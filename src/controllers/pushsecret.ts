@@ -62,9 +62,22 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
       bySelectorNamespace: (ps) => (ps.spec.selector?.secret?.selector ? [ps.metadata.namespace!] : []),
     },
   });
-  // Every Secret's name and labels, listed and watched as metadata only (the values never cross
-  // the wire here): a change of a selected Secret is pushed at once.
-  const secretInformer = new Informer<Secret>(o.kube, core.secrets, { namespace: o.namespace, metadataOnly: true, transform: secretMetadataOnly });
+  // Secrets' names and labels, listed and watched as metadata only (the values never cross the
+  // wire here), so that a change of a selected Secret is pushed at once. Only the namespaces that
+  // hold a PushSecret are cached: the operator's memory must not grow with the cluster's Secrets
+  // (most clusters have no PushSecret at all). A namespace that gains its first PushSecret, or
+  // loses its last, re-lists the Secrets once (re-lists asked for meanwhile are one).
+  const pushNamespaces = new Map<string, number>();
+  const secretInformer = new Informer<Secret>(o.kube, core.secrets, {
+    namespace: o.namespace, metadataOnly: true, transform: secretMetadataOnly,
+    filter: (s) => pushNamespaces.has(s.metadata?.namespace ?? ''),
+  });
+  const countPushNamespace = (ns: string, delta: 1 | -1) => {
+    const n = (pushNamespaces.get(ns) ?? 0) + delta;
+    if (n > 0) pushNamespaces.set(ns, n);
+    else pushNamespaces.delete(ns);
+    if ((delta === 1 && n === 1) || n <= 0) void secretInformer.relist();
+  };
   const cpsInformer = new Informer<CPS>(o.kube, clusterPushSecrets, {});
   const nsInformer = new Informer<KubeObject>(o.kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels } }) as KubeObject,
@@ -116,7 +129,10 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
 
   // ---- event → key mapping ------------------------------------------------------------------
   psInformer.addHandlers({
-    add: (ps, { initialList }) => pushSecret.enqueue(objectKey(ps), initialList ? 'low' : 'high'),
+    add: (ps, { initialList }) => {
+      countPushNamespace(ps.metadata.namespace!, 1);
+      pushSecret.enqueue(objectKey(ps), initialList ? 'low' : 'high');
+    },
     update: (a, b) => {
       if (pushSecretChanged(a, b)) pushSecret.enqueue(objectKey(b), 'high');
       // A PushSecret a ClusterPushSecret controls was edited by hand: put it back.
@@ -124,6 +140,7 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
       if (owner && a.metadata.generation !== b.metadata.generation) clusterPushSecret.enqueue(owner.name);
     },
     delete: (ps) => {
+      countPushNamespace(ps.metadata.namespace!, -1);
       pushSecret.queue.cancelDelayed(objectKey(ps));
       reconciler.forget(objectKey(ps));
       forgetReadyGauges(pushSecretMetrics, { name: ps.metadata.name!, namespace: ps.metadata.namespace! });
