@@ -111,7 +111,7 @@ describe('ExternalSecret', () => {
       /spec\.data\[0\]\.remoteRef\.nullBytePolicy: Unsupported value: "Strip"/);
   });
 
-  test('templateFrom target in any case and valuesDecodingStrategy are admitted; a path target is refused', async () => {
+  test('templateFrom target in any case, a path (generic targets) and valuesDecodingStrategy are admitted; a malformed path is refused', async () => {
     const tf = (from: Record<string, unknown>) => ({ ...ref, ...oneKey, target: { template: { templateFrom: [{ literal: 'a: b', ...from }] } } });
     for (const target of ['data', 'DATA', 'Annotations', 'labels', '']) {
       const out = await admit('v1', 'externalsecrets', tf({ target }));
@@ -119,7 +119,14 @@ describe('ExternalSecret', () => {
     }
     const dec = await admit('v1', 'externalsecrets', tf({ valuesDecodingStrategy: 'Base64' }));
     assert.equal(dec.spec.target.template.templateFrom[0].valuesDecodingStrategy, 'Base64');
-    assert.match(await refusal('v1', 'externalsecrets', tf({ target: 'metadata.ownerReferences' })), /spec\.target\.template\.templateFrom\[0\]\.target/);
+    // ESO 2.9's v1 admits any string: paths place a literal into a generic target's object (the
+    // sync refuses them for a Secret, and refuses metadata paths for any kind).
+    for (const target of ['spec.database', 'spec.rules[0].from[0].source']) {
+      assert.equal((await admit('v1', 'externalsecrets', tf({ target }))).spec.target.template.templateFrom[0].target, target);
+    }
+    for (const target of ['spec..x', 'spec x', 'spec.' + 'a'.repeat(260)]) {
+      assert.match(await refusal('v1', 'externalsecrets', tf({ target })), /spec\.target\.template\.templateFrom\[0\]\.target/);
+    }
     assert.match(await refusal('v1beta1', 'externalsecrets', tf({ target: 'data' })), /Unsupported value: "data"/);
   });
 
