@@ -13,12 +13,12 @@ import type { TemplateSources } from '../sync/template.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { Informer } from '../kube/informer.ts';
-import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
+import { ANNOTATION_DATA_HASH, LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../kube/types.ts';
 import type { KindResolution } from '../kube/discovery.ts';
 import type { ManifestReference } from '../api/types.generated.ts';
-import { buildGenericTarget, forGenericTarget, genericTargetAsSecret, genericTargetUpToDate, refusedGenericKind, type GenericObject } from '../sync/generic-target.ts';
+import { buildGenericTarget, forGenericTarget, genericContentHash, genericTargetAsSecret, genericTargetUpToDate, refusedGenericKind, type GenericObject } from '../sync/generic-target.ts';
 import { syncErrors } from '../sync/errors.ts';
 import type { ES, ReconcilerKube } from './externalsecret-reconciler.ts';
 
@@ -188,6 +188,22 @@ export async function syncGenericTarget(
  * Not readiness checks of the manager: a kind the operator may write but not watch (RBAC without
  * list/watch) only loses the instant repair, and its objects are still repaired at each refresh.
  */
+const managedPart = (o: KubeObject) => {
+  const r = o as KubeObject & { spec?: unknown; data?: unknown };
+  return JSON.stringify([r.spec, r.data, o.metadata?.labels, o.metadata?.annotations, o.metadata?.ownerReferences]);
+};
+
+/** Did the part of the object a generic target writes change (content, labels, annotations, owners)? */
+function contentChanged(a: KubeObject, b: KubeObject): boolean {
+  return a.metadata?.resourceVersion !== b.metadata?.resourceVersion && managedPart(a) !== managedPart(b);
+}
+
+/** Is the content still what the data-hash annotation says, as after our own write? */
+function carriesOwnHash(o: KubeObject): boolean {
+  const hash = o.metadata?.annotations?.[ANNOTATION_DATA_HASH];
+  return hash !== undefined && hash === genericContentHash(o as unknown as Record<string, unknown>);
+}
+
 export class GenericTargetWatches {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly client: KubeClient;
@@ -208,8 +224,11 @@ export class GenericTargetWatches {
     if (rt === core.configMaps || this.informers.has(key) || this.informers.size >= this.maxKinds) return;
     const inf = new Informer<KubeObject>(this.client, rt, { namespace: this.namespace || undefined, labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` });
     inf.addHandlers({
-      // A change of resourceVersion: a write, ours or a hand edit; the reconcile decides which.
-      update: (a, b) => a.metadata?.resourceVersion !== b.metadata?.resourceVersion && this.onChange(b),
+      // A hand edit of what we write. Not status or metadata bookkeeping (another controller may
+      // write the object's status often), and not our own write, whose content still hashes to the
+      // data-hash annotation it carries: with a generator, each sync writes new values, and a
+      // reconcile per own write would never end.
+      update: (a, b) => contentChanged(a, b) && !carriesOwnHash(b) && this.onChange(b),
       delete: (o) => this.onChange(o),
     });
     this.informers.set(key, inf);

@@ -231,7 +231,10 @@ export class Informer<T extends KubeObject> {
         this.consecutiveFailures = 0;
       } catch (err) {
         if (signal.aborted) break;
-        if (this.holdUntil > Date.now() || this.relistRequested) continue; // disconnectFor() or relist(): not a failure
+        // disconnectFor(), or relist() ending the watch: not a failure. A list that failed is one,
+        // whoever asked for it: it backs off like any other (the re-list stays requested).
+        if (this.holdUntil > Date.now() || (op === 'watch' && this.relistRequested)) continue;
+        if (op === 'list') needList = true;
         const gone = isGone(err);
         if (gone) needList = true;
         this.watchHealthy = false;
@@ -392,8 +395,12 @@ export class Informer<T extends KubeObject> {
     if (!this.running) return Promise.resolve();
     this.relistRequested = true;
     const done = new Promise<void>((resolve) => {
-      this.relistWaiters.push(resolve);
-      this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      const onStop = () => resolve();
+      this.abort.signal.addEventListener('abort', onStop, { once: true });
+      this.relistWaiters.push(() => {
+        this.abort.signal.removeEventListener('abort', onStop);
+        resolve();
+      });
     });
     this.watchAbort?.abort();
     return done;

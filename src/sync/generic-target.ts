@@ -92,7 +92,17 @@ const MAX_PATH_CHARS = 256;
 const MAX_PATH_TOKENS = 32;
 /** ESO's bound on an array index in a path (setAtPath grows arrays up to it). */
 const MAX_ARRAY_INDEX = 10_000;
-/** Top-level fields a path may not write: identity, placement and the apiserver's own. */
+/**
+ * Array slots all the paths of one object may create (each index grows its array with nulls):
+ * without it, many paths of nested indexes, written in a few hundred bytes, would build hundreds
+ * of millions of slots on the event loop.
+ */
+const MAX_GROWN_SLOTS = 10_000;
+
+/** What the paths of one object may still grow (see MAX_GROWN_SLOTS). */
+export interface GrowthBudget {
+  slots: number;
+}/** Top-level fields a path may not write: identity, placement and the apiserver's own. */
 const PROTECTED_FIELDS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata', 'status']);
 
 export type PathToken = { key: string } | { index: number };
@@ -208,7 +218,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
  * ESO's setAtPath: walks the path creating maps and arrays (grown with nulls), and puts `value`
  * at its end, merged key by key into a map already there; a path of one key replaces the field.
  */
-export function setAtPath(root: Record<string, unknown>, path: TemplatePath, value: unknown): void {
+export function setAtPath(root: Record<string, unknown>, path: TemplatePath, value: unknown, budget: GrowthBudget = { slots: MAX_GROWN_SLOTS }): void {
   const { tokens } = path;
   const mergeLeaf = !(tokens.length === 1);
   const step = (node: unknown, i: number): unknown => {
@@ -225,6 +235,9 @@ export function setAtPath(root: Record<string, unknown>, path: TemplatePath, val
     }
     if (node !== undefined && node !== null && !Array.isArray(node)) throw syncErrors.templateFailed(path.field, `invalid target path: expected an array at index ${tok.index}`);
     const a: unknown[] = Array.isArray(node) ? node : [];
+    const grow = tok.index + 1 - a.length;
+    if (grow > budget.slots) throw syncErrors.templateFailed(path.field, `invalid target path: the paths of this object would create more than ${MAX_GROWN_SLOTS} array elements`);
+    if (grow > 0) budget.slots -= grow;
     while (a.length <= tok.index) a.push(null);
     a[tok.index] = place(a[tok.index]);
     return a;
@@ -280,10 +293,11 @@ export function buildGenericTarget(input: BuildGenericTargetInput): GenericObjec
     obj.spec = { ...spec, data: intoExisting && isMap(spec.data) ? { ...spec.data, ...data } : data };
   } else {
     if (plain.length > 0 || (intoExisting && isMap(obj.data))) obj.data = { ...(intoExisting && isMap(obj.data) ? obj.data : {}), ...data };
+    const budget: GrowthBudget = { slots: MAX_GROWN_SLOTS };
     for (const p of paths) {
       const bytes = rendered.get(p.key);
       if (bytes === undefined) continue;
-      setAtPath(obj, p, parseRenderedYaml(textOf(bytes, paths.indexOf(p) + 1, paths.length), p.field));
+      setAtPath(obj, p, parseRenderedYaml(textOf(bytes, paths.indexOf(p) + 1, paths.length), p.field), budget);
     }
   }
   const annotations = { ...obj.metadata.annotations };

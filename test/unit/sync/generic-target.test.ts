@@ -71,6 +71,20 @@ describe('generic targets: paths', () => {
     assert.throws(() => setAtPath(obj, { key: 'k', tokens: parseTargetPath('spec.only.x', 'f'), target: 'spec.only.x', field: 'f' }, 1), SyncError);
   });
 
+  test('the array elements the paths of one object may create are bounded, however the indexes nest', () => {
+    const path = (t: string) => ({ key: 'k', tokens: parseTargetPath(t, 'f'), target: t, field: 'f' });
+    const budget = { slots: 10_000 };
+    const obj: Record<string, unknown> = {};
+    setAtPath(obj, path('spec.a[9999]'), 1, budget);
+    assert.equal(budget.slots, 0);
+    // Nested indexes would otherwise grow 10,001 elements per level.
+    assert.throws(() => setAtPath(obj, path('spec.b[0][5]'), 1, budget), (e: unknown) => e instanceof SyncError && /more than 10000 array elements/.test(e.message));
+    assert.throws(() => setAtPath({}, path('spec.c[10000][10000]'), 1), SyncError);
+    // Writing inside an array already that long grows nothing.
+    setAtPath(obj, path('spec.a[5]'), 2, budget);
+    assert.equal(((obj.spec as Record<string, unknown>).a as unknown[])[5], 2);
+  });
+
   test('a path target with configMap or secret items is refused; the reserved key prefix is refused in template.data', () => {
     const withItems = anExternalSecret(withTarget({ manifest: appConfig, template: { templateFrom: [{ target: 'spec.x', configMap: { name: 'c', items: [{ key: 'k' }] } }] } }));
     assert.throws(() => forGenericTarget(withItems), (e: unknown) => e instanceof SyncError && e.field === 'spec.target.template.templateFrom[0].target');
