@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
 export const csvPath = 'deploy/olm/manifests/tessera.clusterserviceversion.yaml';
+/** The container variable the CSV's --shards reads; a Subscription's spec.config.env sets it. */
+export const shardsVariable = 'TESSERA_SHARDS';
 
 interface Crd {
   metadata: { name: string };
@@ -56,7 +58,11 @@ export function clusterServiceVersion(root: string, crdTexts: string[]): string 
   const read = (p: string) => readFileSync(join(root, p), 'utf8');
   const version = (JSON.parse(read('package.json')) as { version: string }).version;
   const controllerRole = parse(read('deploy/rbac/clusterrole.yaml')) as { rules: unknown[] };
-  const leaseRole = parseAllDocuments(read('deploy/rbac/leader-election.yaml')).map((d) => d.toJS()).find((o) => o?.kind === 'Role') as { rules: unknown[] };
+  const roleIn = (p: string) => parseAllDocuments(read(p)).map((d) => d.toJS()).find((o) => o?.kind === 'Role') as { rules: unknown[] };
+  const leaseRole = roleIn('deploy/rbac/leader-election.yaml');
+  // Granted whether or not --shards is on, as deploy/default does: a Subscription then turns
+  // sharding on without an RBAC change (list and delete Leases, in the operator namespace only).
+  const shardingRole = roleIn('deploy/rbac/sharding.yaml');
   const serviceAccount = (parse(read('deploy/rbac/serviceaccount.yaml')) as { metadata: { name: string } }).metadata.name;
   const deployment = parse(read('deploy/default/deployment.yaml'));
   const image = `localhost/tessera:${version}`;
@@ -65,8 +71,15 @@ export function clusterServiceVersion(root: string, crdTexts: string[]): string 
   container.image = image;
   // OLM writes the OperatorGroup's target namespaces into this annotation: one namespace with
   // OwnNamespace, empty (all namespaces) with AllNamespaces; --namespace takes it as it is.
-  container.env = [...(container.env ?? []), { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['olm.targetNamespaces']" } } }];
-  container.args = [...container.args, '--namespace=$(WATCH_NAMESPACE)'];
+  // A Subscription cannot change a container's arguments, only its environment
+  // (spec.config.env replaces a variable of the same name), so --shards reads a variable:
+  // TESSERA_SHARDS=0 keeps one active replica, docs/install.md shows how to set it.
+  container.env = [
+    ...(container.env ?? []),
+    { name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['olm.targetNamespaces']" } } },
+    { name: shardsVariable, value: '0' },
+  ];
+  container.args = [...container.args, '--namespace=$(WATCH_NAMESPACE)', `--shards=$(${shardsVariable})`];
   const labels = { 'app.kubernetes.io/name': 'tessera', 'app.kubernetes.io/instance': 'tessera', 'app.kubernetes.io/part-of': 'tessera', 'app.kubernetes.io/version': version, 'app.kubernetes.io/managed-by': 'olm' };
   pod.metadata.labels = { ...pod.metadata.labels, ...labels };
   const crds = crdTexts.map((t) => parse(t) as Crd);
@@ -157,7 +170,7 @@ export function clusterServiceVersion(root: string, crdTexts: string[]): string 
         strategy: 'deployment',
         spec: {
           clusterPermissions: [{ serviceAccountName: serviceAccount, rules: controllerRole.rules }],
-          permissions: [{ serviceAccountName: serviceAccount, rules: leaseRole.rules }],
+          permissions: [{ serviceAccountName: serviceAccount, rules: [...leaseRole.rules, ...shardingRole.rules] }],
           deployments: [{ name: deployment.metadata.name, label: { ...deployment.metadata.labels, ...labels }, spec: { ...deployment.spec, template: pod } }],
         },
       },

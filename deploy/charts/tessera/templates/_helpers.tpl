@@ -57,3 +57,8 @@ percentage (tessera then sizes its heap from the limit itself).
 {{- div (mul $bytes (int .Values.heap.percentOfMemoryLimit)) (mul 100 1048576) }}
 {{- end }}
 {{- end }}
+
+{{/* sharding.shards as a number, 0 when unset (an ESO values file has no such key). */}}
+{{- define "tessera.shards" -}}
+{{- int (dig "shards" 0 (.Values.sharding | default dict)) }}
+{{- end }}
