@@ -16,7 +16,7 @@ import { esoCompatibilityFlags, esoFlagWarnings } from '../../src/cli/eso-flags.
 import { repoRoot } from '../peers/index.ts';
 import { runTool } from '../peers/tools.ts';
 import { adminClient, onCleanup, peers, uniqueName, waitFor } from './helpers.ts';
-import { aggregatedRoles, applyRendering, checkInstallable, checkOnPeers, packageVersion } from './deploy-install.ts';
+import { aggregatedRoles, applyRendering, can, checkInstallable, checkOnPeers, packageVersion, serviceAccountUser } from './deploy-install.ts';
 
 type Obj = KubeObject & { spec?: any; rules?: any[] };
 const chart = 'deploy/charts/tessera';
@@ -84,6 +84,34 @@ describe('Helm chart', () => {
     it('values.schema.json refuses a wrong type, naming the value', async () => {
       await assert.rejects(template('--set', 'replicaCount=two'), /replicaCount/);
       await assert.rejects(template('--set', 'serviceMonitor.renderMode=sometimes'), /renderMode/);
+      // tessera run refuses more than 256 shards; the chart refuses them before an install.
+      await assert.rejects(template('--set', 'sharding.shards=300'), /sharding\/shards/);
+      await assert.rejects(template('--set', 'sharding.shards=-1'), /sharding\/shards/);
+    });
+
+    it("sharding.shards: off by default; N passes --shards=N with --leader-elect and adds deploy/rbac/sharding.yaml's Lease Role in the release namespace", async () => {
+      const shardingRole = (o: Obj[]) => o.find((x) => x.kind === 'Role' && x.metadata?.name === 'tessera-sharding');
+      const flags = (o: Obj[]) => parseFlags([...runFlags, ...esoCompatibilityFlags], argsOf(o).slice(1)).values;
+      assert.equal(flags(objects).shards, 0, 'no --shards by default');
+      assert.ok(!argsOf(objects).some((a) => a.startsWith('--shards')));
+      assert.equal(shardingRole(objects), undefined);
+      assert.ok(!objects.some((o) => o.kind === 'RoleBinding' && o.metadata?.name === 'tessera-sharding'));
+
+      // leaderElect=false too: --shards implies it, and the arguments say so.
+      const sharded = await template('--set', 'sharding.shards=8', '--set', 'replicaCount=3', '--set', 'leaderElect=false');
+      checkInstallable(sharded, { managedBy: 'Helm' });
+      assert.equal(flags(sharded).shards, 8);
+      assert.equal(flags(sharded)['leader-elect'], true);
+      const shipped = parseManifests(readFileSync(path.join(repoRoot, 'deploy/rbac/sharding.yaml'), 'utf8')).find((o) => o.kind === 'Role') as Obj;
+      const role = shardingRole(sharded);
+      assert.equal(role?.metadata?.namespace, 'tessera-system');
+      assert.deepEqual(role?.rules, shipped.rules);
+      const binding = sharded.find((o) => o.kind === 'RoleBinding' && o.metadata?.name === 'tessera-sharding') as Obj & { roleRef: { name: string }; subjects: unknown[] };
+      assert.equal(binding?.metadata?.namespace, 'tessera-system');
+      assert.equal(binding.roleRef.name, 'tessera-sharding');
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'tessera', namespace: 'tessera-system' }]);
+      // rbac.create=false leaves all RBAC to the user, this Role too.
+      assert.equal(shardingRole(await template('--set', 'sharding.shards=8', '--set', 'rbac.create=false')), undefined);
     });
   });
 
@@ -151,7 +179,8 @@ describe('Helm chart', () => {
       assert.ok(crds.length >= 3);
       await applyRendering(admin, crds, 'tessera-helm-test');
 
-      await runTool('helm', ['install', release, chart, ...kube, '--set', 'installCRDs=false', '--set', 'podDisruptionBudget.enabled=true']);
+      // With sharding on, so its Role is checked against the real authorizer too.
+      await runTool('helm', ['install', release, chart, ...kube, '--set', 'installCRDs=false', '--set', 'podDisruptionBudget.enabled=true', '--set', 'sharding.shards=4', '--set', 'replicaCount=2']);
       let installed = true;
       onCleanup(() => (installed ? runTool('helm', ['uninstall', release, ...kube]).catch(() => undefined) : undefined));
       const manifest = parseManifests(await runTool('helm', ['get', 'manifest', release, ...kube])) as Obj[];
@@ -161,6 +190,12 @@ describe('Helm chart', () => {
       await admin.request('GET', deploymentPath);
       checkInstallable(objects, { managedBy: 'Helm' });
       await checkOnPeers(admin, objects);
+      const [saUser, saGroups] = serviceAccountUser(ns, deployment.spec.template.spec.serviceAccountName);
+      const leases = { group: 'coordination.k8s.io', resource: 'leases' };
+      for (const verb of ['list', 'delete']) {
+        assert.ok(await can(admin, saUser, saGroups, { ...leases, verb, namespace: ns }), `sharding: ${verb} Leases in ${ns}`);
+        assert.equal(await can(admin, saUser, saGroups, { ...leases, verb, namespace: 'kube-system' }), false, `sharding: no ${verb} of Leases elsewhere`);
+      }
       const status = await runTool('helm', ['status', release, ...kube, '--output', 'json']);
       assert.equal((JSON.parse(status) as { info: { status: string } }).info.status, 'deployed');
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { allCrds } from '../../src/api/crds.ts';
 import { repoRoot } from '../peers/index.ts';
 import { runTool } from '../peers/tools.ts';
@@ -58,6 +58,11 @@ describe('OLM bundle', () => {
     assert.ok(container.args.includes('--namespace=$(WATCH_NAMESPACE)'));
     assert.equal(container.env.find((e: { name: string }) => e.name === 'WATCH_NAMESPACE').valueFrom.fieldRef.fieldPath, "metadata.annotations['olm.targetNamespaces']");
     assert.equal(container.image, `localhost/tessera:${packageVersion}`);
+    // --shards, off as shipped, with the Lease rules it needs granted in the operator namespace.
+    assert.ok(container.args.includes('--shards=$(TESSERA_SHARDS)'));
+    assert.equal(container.env.find((e: { name: string }) => e.name === 'TESSERA_SHARDS').value, '0');
+    const sharding = parseAllDocuments(readFileSync(path.join(repoRoot, 'deploy/rbac/sharding.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'Role');
+    assert.ok(sharding.rules.every((rule: unknown) => c.spec.install.spec.permissions[0].rules.some((r: unknown) => JSON.stringify(r) === JSON.stringify(rule))));
     const annotations = parse(readFileSync(path.join(bundle, 'metadata/annotations.yaml'), 'utf8')).annotations;
     assert.equal(annotations['operators.operatorframework.io.bundle.package.v1'], 'tessera');
   });
