@@ -39,7 +39,7 @@ import { core, type KubeObject, type ResourceType, type Secret } from '../src/ku
 import { ensurePeers, repoRoot } from '../test/peers/index.ts';
 import { requestsByVerbResource } from './lib/apiserver.ts';
 import { flowControlSnapshot, flowControlWindow } from './lib/flowcontrol.ts';
-import { installTessera, poll, startController, type Controller } from './lib/operator.ts';
+import { controllerEntry, installTessera, poll, startController, type Controller, type ControllerBuild } from './lib/operator.ts';
 import { mapLimit, retry } from './lib/pool.ts';
 import { procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
@@ -81,6 +81,8 @@ const { values: a } = parseArgs({
     'controller-arg': { type: 'string', multiple: true, default: [] },
     // e.g. --controller-node-options=--max-old-space-size=160, as a pod memory limit would set.
     'controller-node-options': { type: 'string', default: '' },
+    // "dist" runs the compiled controller as the image does; "sources" the checkout's TypeScript.
+    'controller-build': { type: 'string', default: 'dist' },
     'keep': { type: 'boolean', default: false },
     // --replicas R: R controllers with --shards share the initial sync (bench/lib/replicas.ts).
     replicas: { type: 'string', default: '0' },
@@ -107,6 +109,8 @@ const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
 const REPLICAS = Number(a.replicas);
 if (REPLICAS > 0 && a['create-while-running']) throw new Error('--replicas measures the initial sync of pre-created ExternalSecrets: drop --create-while-running');
 const SAMPLE_MS = Number(a['sample-ms']);
+const BUILD = a['controller-build'] as ControllerBuild;
+if (BUILD !== 'dist' && BUILD !== 'sources') throw new Error(`--controller-build must be "dist" or "sources", not ${JSON.stringify(BUILD)}`);
 const run = Date.now().toString(36);
 const controllerArgs = [
   `--concurrent=${C}`,
@@ -231,6 +235,8 @@ async function main(): Promise<void> {
   const env = await ensurePeers(['etcd', 'kube-apiserver', 'kube-controller-manager', 'moto']);
   const admin = await KubeClient.create({ kubeconfig: env.KUBECONFIG, qps: Infinity, burst: 1, fieldManager: 'tessera-bench' });
   await installTessera(admin);
+  const entry = controllerEntry(BUILD);
+  log(`controller from ${{ dist: 'compiled dist/ (as the image runs it)', sources: "the checkout's TypeScript sources" }[BUILD]}: ${entry}`);
   await cleanupOld(admin);
 
   // ---- seed -----------------------------------------------------------------------------------
@@ -285,7 +291,7 @@ async function main(): Promise<void> {
   };
   if (REPLICAS > 0) {
     const r = await measureReplicas(admin, env, {
-      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!,
+      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!, entry,
       readyTimeoutMs: READY_TIMEOUT_MS, allReady: () => [...createdAt.keys()].every((k) => watcher.readyAt.has(k)), log,
     });
     reportReplicas(r, { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, machine }, a.out || path.join(repoRoot, 'bench', 'results', `replicas-${REPLICAS}-${N}es-${M}ns-${run}.json`));
@@ -297,7 +303,7 @@ async function main(): Promise<void> {
   }
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
-  const ctl = await startController(admin, env, controllerArgs, a['controller-node-options']);
+  const ctl = await startController(admin, env, controllerArgs, a['controller-node-options'], entry);
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
   log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
@@ -418,7 +424,7 @@ async function main(): Promise<void> {
       admin,
       apiserverUrl: env.KUBE_APISERVER_URL,
       old: ctl,
-      start: () => startController(admin, env, controllerArgs, a['controller-node-options']),
+      start: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry),
       store: `ClusterSecretStore/bench-${run}`,
       inScope: (ns) => ns.startsWith(`bench-${run}-`),
       createNew: async () => {
@@ -441,7 +447,7 @@ async function main(): Promise<void> {
       admin,
       apiserverUrl: env.KUBE_APISERVER_URL,
       leader: ctl,
-      startStandby: () => startController(admin, env, controllerArgs, a['controller-node-options']),
+      startStandby: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry),
       signal: FAILOVER_SIGNAL,
       leaseName: `bench-${run}`,
       store: `ClusterSecretStore/bench-${run}`,
@@ -485,7 +491,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine,
     scenario: SCENARIO,
-    params: { nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
+    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
     initial,
     refresh,
     restart,

@@ -1,8 +1,8 @@
 // Starts the controller for a benchmark as users run it: CRDs and the RBAC we ship installed, a
 // separate `tessera run` process under its own ServiceAccount (tessera-system/tessera), with
 // metrics sampling and NODE_OPTIONS on top of test/peers/operator.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, createWriteStream, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { repoRoot, stateDir, type PeersEnv } from '../../test/peers/index.ts';
@@ -25,8 +25,35 @@ export interface Controller {
   stop(): Promise<number | null>;
 }
 
-/** Spawns `tessera run` (info-level logs to a file) and waits for its "started" line. */
-export async function startController(admin: KubeClient, env: PeersEnv, args: string[], nodeOptions = ''): Promise<Controller> {
+/**
+ * Where the benchmarked controller runs from. "dist": the compiled JavaScript, as the container
+ * image and an installed package run it. "sources": the checkout's TypeScript through Node's type
+ * stripper, which alone adds about 29 MB to the RSS (docs/performance.md, "Memory").
+ */
+export type ControllerBuild = 'dist' | 'sources';
+
+/**
+ * The `tessera` entry point to spawn. For "dist" it compiles src/ into a staging directory laid
+ * out as the installed package (bin/, dist/, package.json; node_modules linked to the checkout's),
+ * so that bin/tessera.js finds no sources there and loads dist/, as in the image. Compiled once per
+ * bench run, never into the checkout's own dist/ (which `npm run build` and the image own).
+ */
+export function controllerEntry(build: ControllerBuild): string {
+  if (build === 'sources') return path.join(repoRoot, 'bin/tessera.js');
+  const stage = path.join(stateDir, `bench-app-${process.pid}`);
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(path.join(stage, 'bin'), { recursive: true });
+  const tsc = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.build.json'), '--outDir', path.join(stage, 'dist')], { encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`compiling the controller for the bench failed (tsc exit ${tsc.status}):\n${tsc.stdout}${tsc.stderr}`);
+  copyFileSync(path.join(repoRoot, 'bin/tessera.js'), path.join(stage, 'bin/tessera.js'));
+  copyFileSync(path.join(repoRoot, 'package.json'), path.join(stage, 'package.json'));
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(stage, 'node_modules'));
+  process.once('exit', () => rmSync(stage, { recursive: true, force: true }));
+  return path.join(stage, 'bin/tessera.js');
+}
+
+/** Spawns `tessera run` from `entry` (info-level logs to a file) and waits for its "started" line. */
+export async function startController(admin: KubeClient, env: PeersEnv, args: string[], nodeOptions = '', entry = controllerEntry('sources')): Promise<Controller> {
   const kubeconfig = await operatorKubeconfig(admin, env);
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const logFile = path.join(stateDir, 'logs', `tessera-bench-${process.pid}-${Date.now()}.log`);
@@ -34,7 +61,7 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
   const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'bin/tessera.js'), 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', '--log-level=info', ...args],
+    [entry, 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', '--log-level=info', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       // NODE_OPTIONS as a pod's memory limit would set them.

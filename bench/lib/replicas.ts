@@ -37,6 +37,8 @@ export interface ReplicasOptions {
   /** A Lease name prefix of this run, so that runs and other processes do not share shards. */
   leaseId: string;
   nodeOptions: string;
+  /** The `tessera` entry point (bench/lib/operator.ts, controllerEntry). */
+  entry: string;
   readyTimeoutMs: number;
   /** True once every ExternalSecret of the run is Ready (the bench's watcher). */
   allReady: () => boolean;
@@ -55,7 +57,7 @@ export async function measureReplicas(admin: KubeClient, env: PeersEnv, o: Repli
     '--leader-election-namespace=tessera-system',
   ];
   const t0 = Date.now();
-  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, args, o.nodeOptions)));
+  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, args, o.nodeOptions, o.entry)));
   const peak = new Map<number, { hwmMb: number; cpuSeconds: number }>();
   const sample = () => {
     for (const c of ctls) {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { timerDelayMs } from '../api/duration.ts';
 import { WorkQueue, type Priority, type WorkQueueOptions } from './workqueue.ts';
 import { initControllerMetrics, reconcileMetrics } from './metrics.ts';
+import { startDeadline, type Deadline } from './deadline.ts';
 
 export interface Result {
   /** Process the key again after this many ms (periodic refresh). */
@@ -170,10 +171,10 @@ export class Controller {
     const t0 = performance.now();
     reconcileMetrics.activeWorkers.inc({ controller: this.name });
     this.inProgress++;
-    const deadline = AbortSignal.timeout(this.reconcileTimeoutMs);
-    const signal = AbortSignal.any([this.shutdown.signal, deadline]);
+    // Released when the reconcile ends, so that nothing of it stays alive until the deadline.
+    const deadline = startDeadline(this.shutdown.signal, this.reconcileTimeoutMs);
     try {
-      const result = await this.reconcile(key, signal);
+      const result = await this.reconcile(key, deadline.signal);
       this.queue.forget(key);
       if (result.requeueAfter !== undefined && result.requeueAfter > 0) {
         this.queue.addAfter(key, result.requeueAfter, 'low');
@@ -184,6 +185,7 @@ export class Controller {
     } catch (err) {
       this.onError(key, err, deadline, performance.now() - t0);
     } finally {
+      deadline.release();
       this.inProgress--;
       reconcileMetrics.activeWorkers.dec({ controller: this.name });
       reconcileMetrics.time.observe({ controller: this.name }, (performance.now() - t0) / 1000);
@@ -191,7 +193,7 @@ export class Controller {
     }
   }
 
-  private onError(key: string, err: unknown, deadline: AbortSignal, elapsedMs: number): void {
+  private onError(key: string, err: unknown, deadline: Deadline, elapsedMs: number): void {
     reconcileMetrics.errors.inc({ controller: this.name });
     const message = err instanceof Error ? err.message : String(err);
     if (this.shutdown.signal.aborted) {
@@ -200,7 +202,7 @@ export class Controller {
       this.log.info({ key, err: message }, 'reconcile aborted at shutdown');
       return;
     }
-    if (deadline.aborted) {
+    if (deadline.expired) {
       // Past its deadline, whatever the error it ended with: retried with backoff, as any error.
       reconcileMetrics.deadlineExceeded.inc({ controller: this.name });
       reconcileMetrics.total.inc({ controller: this.name, result: 'error' });

@@ -19,6 +19,7 @@ import { ApiError, isAlreadyExists, isNotFound, sleep } from './client.ts';
 import { eventDropReasons, eventMetrics, type EventDropReason } from './metrics.ts';
 import type { CoreEvent, KubeObject } from './types.ts';
 import { core, rfc3339 } from './types.ts';
+import { startDeadline } from './deadline.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -367,8 +368,9 @@ export class EventRecorder {
   private async write(write: EventWrite): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const operation = write.operation;
+      const deadline = startDeadline(this.stopped.signal, this.o.writeTimeoutMs);
+      const signal = deadline.signal;
       try {
-        const signal = AbortSignal.any([this.stopped.signal, AbortSignal.timeout(this.o.writeTimeoutMs)]);
         if (operation === 'create') await this.client.create(core.events, toCoreEvent(write, this.o), { signal });
         else await this.client.patch(core.events, write.namespace, write.name, 'merge', { count: write.count, lastTimestamp: write.lastTimestamp, message: write.message }, { signal });
         eventMetrics.writes.inc({ operation, result: 'success' });
@@ -391,6 +393,8 @@ export class EventRecorder {
         }
         await sleep(this.backoffMs(attempt), this.closed.signal);
         this.absorbNewer(write);
+      } finally {
+        deadline.release();
       }
     }
   }

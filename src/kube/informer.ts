@@ -14,6 +14,7 @@ import { ApiError, isGone, sleep } from './client.ts';
 import type { KubeObject, ResourceType } from './types.ts';
 import { objectKey } from './types.ts';
 import { informerMetrics } from './metrics.ts';
+import { internCommonStrings } from './intern.ts';
 
 /** About an add: `initialList` is true for the objects of the first list (and a late handler's replay of the cache). */
 export interface AddInfo {
@@ -69,8 +70,16 @@ export interface InformerFailure {
   count: number;
 }
 
+/**
+ * Drops managedFields (large, never read) from an object about to be cached. The metadata is
+ * rebuilt rather than the field deleted: a `delete` turns the object into a slow dictionary of
+ * about 430 bytes more, which at 10,000 ExternalSecrets and their Secrets was 8.5 MB of heap.
+ */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  if (obj.metadata?.managedFields) {
+    const { managedFields: _, ...metadata } = obj.metadata;
+    obj.metadata = metadata;
+  }
   return obj;
 }
 
@@ -419,7 +428,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private shrink(obj: T): T {
-    stripManagedFields(obj);
+    internCommonStrings(stripManagedFields(obj));
     return this.opts.transform ? this.opts.transform(obj) : obj;
   }
 

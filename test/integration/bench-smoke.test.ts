@@ -20,7 +20,7 @@ const K = 20;
 const U = 50;
 
 interface Result {
-  params: { externalSecrets: number };
+  params: { externalSecrets: number; controllerBuild: string };
   initial: {
     allReadySeconds: number;
     latencyMs: { p50: number; p99: number };
@@ -59,6 +59,9 @@ describe('bench/scale.ts smoke run', () => {
     const r = JSON.parse(readFileSync(out, 'utf8')) as Result;
 
     assert.equal(r.params.externalSecrets, N);
+    // By default the controller runs compiled, as the image runs it, not through the type stripper.
+    assert.equal(r.params.controllerBuild, 'dist');
+    assert.match(output, /controller from compiled dist\//);
     assert.ok(r.initial.allReadySeconds > 0 && r.floor.seconds > 0 && r.ratioToFloor > 0);
     assert.ok(r.initial.latencyMs.p50 > 0 && r.initial.latencyMs.p99 >= r.initial.latencyMs.p50);
     // Every ExternalSecret was created and got a status write.
@@ -84,7 +87,7 @@ describe('bench/scale.ts smoke run', () => {
   it('restarts the controller over 20 synced ExternalSecrets and prints the restart figures as numbers', { timeout: 180_000 }, async () => {
     const n = 20;
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'restart.json');
-    const { code, output } = await runBench(['--scenario=restart', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
+    const { code, output } = await runBench(['--scenario=restart', '--controller-build=sources', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
     assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
     assert.match(output, /Tessera restart bench: N=20 .*refreshInterval=1h/);
 
@@ -134,7 +137,7 @@ describe('bench/scale.ts smoke run', () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'failover.json');
     // Short lease timings keep the test short; the bench's defaults are the controller's.
     const { code, output } = await runBench([
-      '--scenario=failover', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`,
+      '--scenario=failover', '--controller-build=sources', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`,
       '--controller-arg=--lease-duration=4s', '--controller-arg=--renew-deadline=3s', '--controller-arg=--retry-period=1s',
     ]);
     assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);

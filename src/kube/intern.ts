@@ -1,0 +1,58 @@
+// Why this file: the informer caches hold tens of thousands of objects that repeat the same short
+// strings. Every ExternalSecret carries "external-secrets.io/v1", "ExternalSecret", its namespace,
+// its store's kind and name and its condition's reason and message; every managed Secret names
+// its owner's apiVersion and kind. JSON.parse makes a new copy of each value, so at 10,000
+// ExternalSecrets some 5 MB of heap were copies of a few hundred distinct strings
+// (docs/performance.md, "Memory"). Cached objects share one copy of these fields' values instead.
+import type { KubeObject } from './types.ts';
+
+/** Distinct strings kept; when full, new ones are cached as they are (the table stops growing). */
+const MAX_STRINGS = 4096;
+/** Longer values are rarely repeated (hashes, certificates) and are never kept. */
+const MAX_LENGTH = 128;
+
+const table = new Map<string, string>();
+
+/** The shared copy of `s` (it becomes the shared copy when the table has room). */
+export function intern<S extends string | undefined>(s: S): S {
+  if (typeof s !== 'string' || s.length > MAX_LENGTH) return s;
+  const kept = table.get(s);
+  if (kept !== undefined) return kept as S;
+  if (table.size < MAX_STRINGS) table.set(s, s);
+  return s;
+}
+
+/** The number of distinct strings kept (for tests). */
+export function internedCount(): number {
+  return table.size;
+}
+
+type Loose = Record<string, unknown>;
+const isRecord = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function internKeys(o: unknown, keys: readonly string[]): void {
+  if (!isRecord(o)) return;
+  for (const k of keys) if (typeof o[k] === 'string') o[k] = intern(o[k]);
+}
+
+function internEach(list: unknown, keys: readonly string[]): void {
+  if (Array.isArray(list)) for (const item of list) internKeys(item, keys);
+}
+
+/**
+ * Replaces, in place, the values of the fields that repeat across cached objects by their shared
+ * copies: apiVersion, kind and type; the namespace; label values; owner references' apiVersion and
+ * kind; a store reference's kind and name; status conditions' type, status, reason and message.
+ */
+export function internCommonStrings<T extends KubeObject>(obj: T): T {
+  internKeys(obj, ['apiVersion', 'kind', 'type']);
+  const meta = obj.metadata as Loose | undefined;
+  internKeys(meta, ['namespace']);
+  if (meta && isRecord(meta['labels'])) internKeys(meta['labels'], Object.keys(meta['labels']));
+  internEach(meta?.['ownerReferences'], ['apiVersion', 'kind']);
+  const spec = (obj as Loose)['spec'];
+  if (isRecord(spec)) internKeys(spec['secretStoreRef'], ['kind', 'name']);
+  const status = (obj as Loose)['status'];
+  if (isRecord(status)) internEach(status['conditions'], ['type', 'status', 'reason', 'message']);
+  return obj;
+}

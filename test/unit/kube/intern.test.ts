@@ -1,0 +1,79 @@
+// What the informer does to an object before caching it (src/kube/informer.ts, intern.ts):
+// managedFields dropped without turning the metadata into a slow dictionary, and the values that
+// repeat across objects shared. Both are about heap, so both are measured, after full collections.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { intern, internCommonStrings, internedCount } from '../../../src/kube/intern.ts';
+import { stripManagedFields } from '../../../src/kube/informer.ts';
+import type { KubeObject } from '../../../src/kube/types.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heapUsed = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+/** An ExternalSecret as the apiserver sends it, with its own uid, name and resourceVersion. */
+function externalSecretJson(i: number): string {
+  return JSON.stringify({
+    apiVersion: 'external-secrets.io/v1',
+    kind: 'ExternalSecret',
+    metadata: {
+      name: `es-${i}`, namespace: `team-${i % 50}`, uid: `0000${i}-uid`, resourceVersion: String(1000 + i), generation: 1,
+      creationTimestamp: '2026-11-30T20:57:51Z', labels: { app: 'payments', tier: 'backend' },
+      managedFields: [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'external-secrets.io/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:data': {} } } }],
+    },
+    spec: { refreshInterval: '1h', secretStoreRef: { kind: 'ClusterSecretStore', name: 'aws-prod' }, target: { name: `es-${i}` }, data: [{ secretKey: 'password', remoteRef: { key: `db/${i % 100}` } }] },
+    status: { refreshTime: '2026-11-30T20:58:00Z', syncedResourceVersion: `1-${i}`, conditions: [{ type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'secret synced', lastTransitionTime: '2026-11-30T20:58:00Z' }] },
+  });
+}
+
+/** Heap held by `count` objects parsed and passed through `prepare`. */
+function heldBy(count: number, prepare: (o: KubeObject) => KubeObject): number {
+  const texts = Array.from({ length: count }, (_, i) => externalSecretJson(i));
+  const before = heapUsed();
+  const kept = texts.map((t) => prepare(JSON.parse(t) as KubeObject));
+  const held = heapUsed() - before;
+  assert.equal(kept.length, count);
+  return held;
+}
+
+describe('objects prepared for the cache', () => {
+  it('keep every value as it was, without managedFields', () => {
+    const parsed = JSON.parse(externalSecretJson(7)) as KubeObject & Record<string, unknown>;
+    const expected = structuredClone(parsed);
+    delete expected.metadata!.managedFields;
+    assert.deepEqual(internCommonStrings(stripManagedFields(parsed)), expected);
+    assert.equal('managedFields' in parsed.metadata!, false);
+  });
+
+  it('hold less heap: metadata stays compact without managedFields, and repeated values are shared', () => {
+    const n = 20_000;
+    heldBy(2_000, (o) => internCommonStrings(stripManagedFields(o))); // compile and warm the table
+    const deleted = heldBy(n, (o) => {
+      delete o.metadata!.managedFields;
+      return o;
+    });
+    const stripped = heldBy(n, stripManagedFields);
+    const interned = heldBy(n, (o) => internCommonStrings(stripManagedFields(o)));
+    const perObject = (b: number) => Math.round(b / n);
+    // Measured on these objects: 1,408 bytes each with `delete`, 1,032 with the metadata rebuilt,
+    // 857 with the repeated values shared.
+    assert.ok(deleted - stripped > 200 * n, `delete ${perObject(deleted)} B/object, rebuilt ${perObject(stripped)} B/object`);
+    assert.ok(stripped - interned > 100 * n, `rebuilt ${perObject(stripped)} B/object, shared strings ${perObject(interned)} B/object`);
+  });
+
+  it('intern keeps at most 4,096 distinct strings, none longer than 128 characters', () => {
+    for (let i = 0; i < 10_000; i++) intern(`distinct-${i}`);
+    assert.ok(internedCount() <= 4096, `${internedCount()} strings kept`);
+    const long = 'x'.repeat(129);
+    intern(long);
+    assert.ok(internedCount() <= 4096);
+    assert.equal(intern(long), long);
+    assert.equal(intern(undefined), undefined);
+  });
+});
