@@ -23,9 +23,15 @@ export const OLD_SPACE_SHARE_OF_MEMORY_LIMIT = 0.5;
  * runs that chose it: RSS against controller CPU). */
 export const MAX_SEMI_SPACE_MB = 8;
 
-/** Without a memory limit: the old space may grow to twice what the last full collection kept
- * (as Go's GOGC=100), instead of V8's up to four times with a heap limit sized to the machine. */
-export const HEAP_GROWING_PERCENT_WITHOUT_LIMIT = 100;
+/** Without a memory limit: the old space may grow to 1.5 times what the last full collection kept,
+ * instead of V8's up to four times with a heap limit sized to the machine (docs/performance.md,
+ * "Memory": at 10,000 ExternalSecrets, 2 cost no CPU that the runs could tell from 1.5). */
+export const HEAP_GROWING_PERCENT_WITHOUT_LIMIT = 50;
+
+/** glibc's malloc arenas outside the JS heap (TLS buffers, HTTP parsers, the thread pool's
+ * work). By default glibc may make up to 8 per core, one per thread that meets contention, and
+ * each keeps its freed memory; two held about 6–10 MB less RSS at 2,000 ExternalSecrets. */
+export const MALLOC_ARENA_MAX = 2;
 
 const MiB = 1024 * 1024;
 
@@ -81,6 +87,12 @@ export function heapFlags(ctx: HeapContext): string[] {
   // --max-heap-size alone makes V8 derive the young generation from it: leave that to V8.
   if (!given.has('max-semi-space-size') && !given.has('max-heap-size')) flags.push(`--max-semi-space-size=${MAX_SEMI_SPACE_MB}`);
   return flags;
+}
+
+/** The environment `tessera run` adds when it re-executes itself: MALLOC_ARENA_MAX (glibc reads
+ * it only at start), unless it is set already. */
+export function memoryEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return env['MALLOC_ARENA_MAX'] === undefined ? { MALLOC_ARENA_MAX: String(MALLOC_ARENA_MAX) } : {};
 }
 
 /** The old space (MiB) `tessera run` gives itself under a memory limit of `limitMiB`, no flags given. */

@@ -98,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     log.warn({ reconcileTimeoutMs, providerTimeoutMs }, '--reconcile-timeout is shorter than --provider-timeout');
   }
   collectDefaultMetrics();
-  log.info(heapReport(processHeapContext(), getHeapStatistics().heap_size_limit), 'heap');
+  log.info({ ...heapReport(processHeapContext(), getHeapStatistics().heap_size_limit), mallocArenaMax: process.env['MALLOC_ARENA_MAX'] }, 'heap');
   const str = (k: string) => (f[k] === undefined ? undefined : String(f[k]));
   const { timeoutMs: templateTimeoutMs, memoryLimitMb } = templateBudgetFromFlags(f);
   const templateWorkers = Math.floor(Number(f['template-workers']));

@@ -2,7 +2,7 @@
 // the young generation capped, and whatever the operator set left alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultOldSpaceMb, heapFlags, HEAP_GROWING_PERCENT_WITHOUT_LIMIT, MAX_SEMI_SPACE_MB, memoryLimitBytes, type HeapContext } from '../../../src/cli/heap.ts';
+import { defaultOldSpaceMb, heapFlags, memoryEnv, HEAP_GROWING_PERCENT_WITHOUT_LIMIT, MAX_SEMI_SPACE_MB, memoryLimitBytes, type HeapContext } from '../../../src/cli/heap.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -26,7 +26,8 @@ test('under a memory limit the old space is half of it, and the semi-space is ca
   assert.equal(defaultOldSpaceMb(1024), 512);
 });
 
-test('without a limit the old space has no cap, but grows only to twice what a full collection kept', () => {
+test('without a limit the old space has no cap, but grows only to 1.5 times what a full collection kept', () => {
+  assert.equal(growing, '--heap-growing-percent=50');
   assert.deepEqual(heapFlags(ctx({})), [growing, semi]);
   assert.deepEqual(heapFlags(ctx({ nodeOptions: '--heap-growing-percent=50' })), [semi]);
   assert.deepEqual(heapFlags(ctx({ nodeOptions: '--max-old-space-size=300' })), [semi], 'an old space the operator sized keeps V8\'s factor');
@@ -49,4 +50,11 @@ test('the re-executed process, whose execArgv carries the flags, adds none: it r
     assert.ok(first.length > 0);
     assert.deepEqual(heapFlags(ctx({ constrainedMemory: limit, execArgv: first })), []);
   }
+});
+
+test('glibc\'s malloc arenas are capped at 2 unless MALLOC_ARENA_MAX is set, also to its default', () => {
+  assert.deepEqual(memoryEnv({}), { MALLOC_ARENA_MAX: '2' });
+  assert.deepEqual(memoryEnv({ MALLOC_ARENA_MAX: '8' }), {});
+  // The re-executed process finds it set and does not re-execute for it again.
+  assert.deepEqual(memoryEnv({ ...memoryEnv({}) }), {});
 });
