@@ -255,18 +255,23 @@ export class ClusterExternalSecretReconciler {
   }
 }
 
+/** What the cache keeps of the metadata of an ExternalSecret no ClusterExternalSecret controls. */
+function notControlledMetadata(m: ES['metadata']): ES['metadata'] {
+  return { name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, generation: m.generation, ownerReferences: m.ownerReferences };
+}
+
 export function setupClusterExternalSecretController(manager: Manager, o: ClusterExternalSecretControllerOptions): { controller: Controller; reconciler: ClusterExternalSecretReconciler } {
   const log = o.logger.child({ controller: 'clusterexternalsecret' });
   const cesInformer = new Informer<CES>(o.kube, clusterExternalSecrets, {});
   const nsInformer = new Informer<KubeObject>(o.kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels, deletionTimestamp: n.metadata?.deletionTimestamp, finalizers: n.metadata?.finalizers } }) as KubeObject,
   });
-  // Status is not read here, so it is not kept: the cache holds what the decisions compare. Nor
-  // is the spec of an ExternalSecret no ClusterExternalSecret controls (most of them): for those,
-  // provision() only asks whether they are ours, from the metadata.
+  // Status is not read here, so it is not kept: the cache holds what the decisions compare. Of an
+  // ExternalSecret no ClusterExternalSecret controls (most of them) it keeps only what tells whose
+  // it is (provision() asks nothing else) and when that changes: its name, owners and versions.
   const esInformer = new Informer<ES>(o.kube, externalSecrets, {
     namespace: o.namespace,
-    transform: (es) => ({ apiVersion: es.apiVersion, kind: es.kind, metadata: { ...es.metadata, managedFields: undefined }, spec: controllingCes(es) ? es.spec : undefined }) as ES,
+    transform: (es) => (controllingCes(es) ? { apiVersion: es.apiVersion, kind: es.kind, metadata: es.metadata, spec: es.spec } : { apiVersion: es.apiVersion, kind: es.kind, metadata: notControlledMetadata(es.metadata) }) as ES,
     indexers: { ces: (es) => { const c = controllingCes(es); return c ? [c] : []; } },
   });
   for (const inf of [cesInformer, nsInformer, esInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
