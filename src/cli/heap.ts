@@ -21,7 +21,7 @@ export const OLD_SPACE_SHARE_OF_MEMORY_LIMIT = 0.5;
 
 /** The cap of one young-generation semi-space, in MiB (docs/performance.md, "Memory", has the
  * runs that chose it: RSS against controller CPU). */
-export const MAX_SEMI_SPACE_MB = 8;
+export const MAX_SEMI_SPACE_MB = 4;
 
 /** Without a memory limit: the old space may grow to 1.5 times what the last full collection kept,
  * instead of V8's up to four times with a heap limit sized to the machine (docs/performance.md,

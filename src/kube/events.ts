@@ -107,8 +107,8 @@ interface Observation {
 
 interface ObjectState {
   spam: TokenBucket;
-  aggregates: Map<string, AggregateRecord>;
-  observations: Map<string, Observation>;
+  aggregates: RecentList<AggregateRecord>;
+  observations: RecentList<Observation>;
 }
 
 /** One Event write waiting in the buffer or in flight: the latest state of that Event. */
@@ -272,7 +272,7 @@ export class EventRecorder {
     const id = ref.uid || `${ref.apiVersion}\u0000${ref.kind}\u0000${ref.namespace}\u0000${ref.name}`;
     let state = this.objects.get(id);
     if (state) this.objects.delete(id);
-    else state = { spam: new TokenBucket(1000 / this.o.refillMs, this.o.burst, this.o.now), aggregates: new Map(), observations: new Map() };
+    else state = { spam: new TokenBucket(1000 / this.o.refillMs, this.o.burst, this.o.now), aggregates: new RecentList(maxAggregatesPerObject), observations: new RecentList(maxObservationsPerObject) };
     this.objects.set(id, state);
     evictOldest(this.objects, this.o.cacheSize);
     return state;
@@ -287,9 +287,7 @@ export class EventRecorder {
     const aggregateKey = `${type}\u0000${reason}`;
     let record = state.aggregates.get(aggregateKey);
     if (!record || nowMs - record.lastMs > this.o.aggregationWindowMs) record = { messages: [], lastMs: nowMs };
-    state.aggregates.delete(aggregateKey);
     state.aggregates.set(aggregateKey, record);
-    evictOldest(state.aggregates, maxAggregatesPerObject);
     if (!record.messages.includes(message)) record.messages.push(message);
     record.lastMs = nowMs;
     if (record.messages.length < this.o.aggregateMaxEvents) return { key: `${aggregateKey}\u0000${message}`, message };
@@ -301,14 +299,9 @@ export class EventRecorder {
   /** client-go's eventLogger: the Event counting this key, its count bumped, or a new one. */
   private observe(state: ObjectState, key: string, objectName: string, now: string): Observation {
     let observation = state.observations.get(key);
-    if (observation) {
-      observation.count++;
-      state.observations.delete(key);
-    } else {
-      observation = { name: eventName(objectName), count: 1, firstTimestamp: now };
-    }
+    if (observation) observation.count++;
+    else observation = { name: eventName(objectName), count: 1, firstTimestamp: now };
     state.observations.set(key, observation);
-    evictOldest(state.observations, maxObservationsPerObject);
     return observation;
   }
 
@@ -459,4 +452,28 @@ function toCoreEvent(write: EventWrite, o: Settings): CoreEvent {
 
 function evictOldest<K, V>(map: Map<K, V>, max: number): void {
   while (map.size > max) map.delete(map.keys().next().value!);
+}
+
+/**
+ * The few keys of one object (its reasons, its Events), least recently set first, at most `max`.
+ * 4,096 objects each keep two of these: as Maps they took some 5 MB at 10,000 ExternalSecrets
+ * (a Map's table is about 500 bytes even for one entry); a short array is a tenth of that, and
+ * a linear search over at most 64 entries costs less than hashing.
+ */
+class RecentList<V> {
+  private readonly entries: Array<[string, V]> = [];
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  get(key: string): V | undefined {
+    return this.entries.find((e) => e[0] === key)?.[1];
+  }
+  /** Sets `key` as the most recent; the least recent goes past `max`. */
+  set(key: string, value: V): void {
+    const i = this.entries.findIndex((e) => e[0] === key);
+    if (i >= 0) this.entries.splice(i, 1);
+    this.entries.push([key, value]);
+    if (this.entries.length > this.max) this.entries.shift();
+  }
 }
