@@ -12,7 +12,8 @@
 //
 // So `tessera run` (bin/tessera.js) re-executes itself once, in place (process.execve: same pid,
 // no second process), with the flags below, unless the operator chose any of them already: a
-// heap flag in NODE_OPTIONS or on node's command line always wins. Pure functions, unit-tested.
+// heap flag in NODE_OPTIONS or on node's command line always wins. It also re-executes to cap
+// glibc's malloc arenas (MALLOC_ARENA_MAX) unless that is set. Pure functions, unit-tested.
 import { totalmem } from 'node:os';
 
 /** The old space's share of a cgroup memory limit: 512Mi → 256 MiB old space, the rest for
@@ -25,12 +26,12 @@ export const MAX_SEMI_SPACE_MB = 4;
 
 /** Without a memory limit: the old space may grow to 1.5 times what the last full collection kept,
  * instead of V8's up to four times with a heap limit sized to the machine (docs/performance.md,
- * "Memory": at 10,000 ExternalSecrets, 2 cost no CPU that the runs could tell from 1.5). */
+ * "Memory", second round: at 2,000 ExternalSecrets, 1.5 cost no CPU the runs could tell from 2). */
 export const HEAP_GROWING_PERCENT_WITHOUT_LIMIT = 50;
 
 /** glibc's malloc arenas outside the JS heap (TLS buffers, HTTP parsers, the thread pool's
  * work). By default glibc may make up to 8 per core, one per thread that meets contention, and
- * each keeps its freed memory; two held about 6–10 MB less RSS at 2,000 ExternalSecrets. */
+ * each keeps its freed memory; with two the peak RSS at 2,000 ExternalSecrets was 6 MB lower. */
 export const MALLOC_ARENA_MAX = 2;
 
 const MiB = 1024 * 1024;

@@ -85,7 +85,7 @@ const maxMessageLength = 4096;
 // An Event's name is the object's name plus a 17-character suffix and must stay a valid name.
 const maxNameLength = 253;
 const nameSuffixLength = 17;
-// Per-object maps: a few reasons per object, and the aggregator caps messages per reason.
+// Per-object lists: a few reasons per object, and the aggregator caps messages per reason.
 const maxAggregatesPerObject = 32;
 const maxObservationsPerObject = 64;
 

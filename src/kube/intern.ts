@@ -8,18 +8,32 @@ import type { KubeObject } from './types.ts';
 
 /** Distinct strings kept; when full, new ones are cached as they are (the table stops growing). */
 const MAX_STRINGS = 4096;
+/** Values seen once, waiting for a second sighting; cleared when full. */
+const MAX_CANDIDATES = 4096;
 /** Longer values are rarely repeated (hashes, certificates) and are never kept. */
 const MAX_LENGTH = 128;
 
 const table = new Map<string, string>();
+const seenOnce = new Map<string, string>();
 
-/** The shared copy of `s` (it becomes the shared copy when the table has room). */
+/**
+ * The shared copy of `s`. A value enters the table at its second sighting, so values that never
+ * repeat (an owner's hash label, a one-off error message) do not fill it; a value that repeats
+ * across many objects is seen again long before the candidates are cleared.
+ */
 export function intern<S extends string | undefined>(s: S): S {
   if (typeof s !== 'string' || s.length > MAX_LENGTH) return s;
   const kept = table.get(s);
   if (kept !== undefined) return kept as S;
-  if (table.size < MAX_STRINGS) table.set(s, s);
-  return s;
+  const first = seenOnce.get(s);
+  if (first === undefined) {
+    if (seenOnce.size >= MAX_CANDIDATES) seenOnce.clear();
+    seenOnce.set(s, s);
+    return s;
+  }
+  seenOnce.delete(s);
+  if (table.size < MAX_STRINGS) table.set(first, first);
+  return first as S;
 }
 
 /** The number of distinct strings kept (for tests). */

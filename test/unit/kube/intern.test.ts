@@ -67,9 +67,15 @@ describe('objects prepared for the cache', () => {
     assert.ok(stripped - interned > 100 * n, `rebuilt ${perObject(stripped)} B/object, shared strings ${perObject(interned)} B/object`);
   });
 
-  it('intern keeps at most 4,096 distinct strings, none longer than 128 characters', () => {
-    for (let i = 0; i < 10_000; i++) intern(`distinct-${i}`);
-    assert.ok(internedCount() <= 4096, `${internedCount()} strings kept`);
+  it('intern keeps only values seen twice, at most 4,096 of them, none longer than 128 characters', () => {
+    const kept = internedCount();
+    for (let i = 0; i < 10_000; i++) intern(`once-${i}`);
+    assert.equal(internedCount(), kept, 'values seen once do not fill the table');
+    for (let i = 0; i < 10_000; i++) {
+      intern(`twice-${i}`);
+      intern(`twice-${i}`);
+    }
+    assert.equal(internedCount(), 4096, `${internedCount()} strings kept`);
     const long = 'x'.repeat(129);
     intern(long);
     assert.ok(internedCount() <= 4096);
