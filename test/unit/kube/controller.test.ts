@@ -30,33 +30,6 @@ function controller(name: string, reconcile: Reconciler, extra: Partial<Construc
 }
 
 describe('Controller deadlines and cancellation', () => {
-  // Node warns of more than 10 listeners on an EventTarget, though not (Node 24) on an AbortSignal.
-  it('sixteen reconciles in flight, each with its deadline on the shutdown signal, raise no listener warning', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
-    process.on('warning', onWarning);
-    let inFlight = 0;
-    let peak = 0;
-    const c = controller(
-      'unit-many-in-flight',
-      async () => {
-        peak = Math.max(peak, ++inFlight);
-        await sleep(50);
-        inFlight--;
-        return {};
-      },
-      { workers: 16 },
-    );
-    c.start();
-    for (let i = 0; i < 32; i++) c.enqueue(`k${i}`);
-    await sleep(300);
-    await c.stop();
-    await sleep(10); // warnings are emitted on the next tick
-    process.off('warning', onWarning);
-    assert.equal(peak, 16);
-    assert.deepEqual(warnings, []);
-  });
-
   it('a reconcile past its deadline is aborted through its signal, counted, and retried with backoff', async () => {
     const signals: AbortSignal[] = [];
     const startedAt: number[] = [];
