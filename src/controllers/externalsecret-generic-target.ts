@@ -181,13 +181,7 @@ export async function syncGenericTarget(
   return plan;
 }
 
-/**
- * Watches on the managed objects of the generic target kinds written so far, for drift repair as
- * ConfigMaps have it (ESO's informer manager does the same). Started on the first write of a
- * kind, so that only kinds in use are watched; at most `maxKinds` (a tenant chooses the kinds).
- * Not readiness checks of the manager: a kind the operator may write but not watch (RBAC without
- * list/watch) only loses the instant repair, and its objects are still repaired at each refresh.
- */
+/** The part of an object a generic target writes, as comparable text. */
 const managedPart = (o: KubeObject) => {
   const r = o as KubeObject & { spec?: unknown; data?: unknown };
   return JSON.stringify([r.spec, r.data, o.metadata?.labels, o.metadata?.annotations, o.metadata?.ownerReferences]);
@@ -204,6 +198,13 @@ function carriesOwnHash(o: KubeObject): boolean {
   return hash !== undefined && hash === genericContentHash(o as unknown as Record<string, unknown>);
 }
 
+/**
+ * Watches on the managed objects of the generic target kinds written so far, for drift repair as
+ * ConfigMaps have it (ESO's informer manager does the same). Started on the first write of a
+ * kind, so that only kinds in use are watched; at most `maxKinds` (a tenant chooses the kinds).
+ * Not readiness checks of the manager: a kind the operator may write but not watch (RBAC without
+ * list/watch) only loses the instant repair, and its objects are still repaired at each refresh.
+ */
 export class GenericTargetWatches {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly client: KubeClient;

@@ -102,7 +102,9 @@ const MAX_GROWN_SLOTS = 10_000;
 /** What the paths of one object may still grow (see MAX_GROWN_SLOTS). */
 export interface GrowthBudget {
   slots: number;
-}/** Top-level fields a path may not write: identity, placement and the apiserver's own. */
+}
+
+/** Top-level fields a path may not write: identity, placement and the apiserver's own. */
 const PROTECTED_FIELDS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata', 'status']);
 
 export type PathToken = { key: string } | { index: number };
