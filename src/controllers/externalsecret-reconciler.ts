@@ -23,6 +23,7 @@ import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from 
 import { ApiError, isAlreadyExists, isConflict, isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';
+import type { UnseenWrites } from '../kube/unseen-writes.ts';
 import { core, rfc3339, type Condition, type KubeObject, type ObjectMeta, type ResourceType, type Secret } from '../kube/types.ts';
 import { ProviderError, isNotFound as isProviderNotFound, type RemoteValue, type RemoteValueRef } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
@@ -110,6 +111,12 @@ export interface ExternalSecretReconcilerDeps {
   discovery?: KindResolver | undefined;
   /** Called after a generic target of a kind other than ConfigMap was synced: start watching its kind. */
   watchGenericKind?: ((rt: ResourceType) => void) | undefined;
+  /**
+   * This controller's writes the caches have not shown yet (src/kube/unseen-writes.ts): a reconcile
+   * that would see its own ExternalSecret or Secret from before its last write is deferred. The
+   * informers' handlers call `seen` and enqueue the waiter.
+   */
+  unseenWrites?: { externalSecrets: UnseenWrites; secrets: UnseenWrites } | undefined;
 }
 
 // ---- pure decisions ------------------------------------------------------------------------------
@@ -260,6 +267,7 @@ export class ExternalSecretReconciler {
   readonly allowGenericTargets: boolean;
   readonly genericTargetKinds: readonly string[] | undefined;
   readonly discovery: KindResolver | undefined;
+  readonly unseenWrites: { externalSecrets: UnseenWrites; secrets: UnseenWrites } | undefined;
   readonly watchGenericKind: ((rt: ResourceType) => void) | undefined;
 
   constructor(d: ExternalSecretReconcilerDeps) {
@@ -280,6 +288,7 @@ export class ExternalSecretReconciler {
     this.genericTargetKinds = d.genericTargetKinds;
     this.discovery = d.discovery;
     this.watchGenericKind = d.watchGenericKind;
+    this.unseenWrites = d.unseenWrites;
   }
 
   /**
@@ -309,21 +318,13 @@ export class ExternalSecretReconciler {
       // The schema's pattern admits values Go cannot hold (past about 2,562,047h): say so in status.
       return await this.fail(r, controllerErrors.invalidSpec('spec.refreshInterval', (e as Error).message));
     }
-    const creation = es.spec.target?.creationPolicy ?? 'Owner';
     const target = targetName(es);
     const cached = this.cachedTarget(es, target);
-    const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
-    const state: RefreshState = {
-      policy: es.spec.refreshPolicy ?? 'Periodic',
-      refreshMs,
-      lastRefreshMs: es.status?.refreshTime ? Date.parse(es.status.refreshTime) : NaN,
-      ready: ready?.status === 'True',
-      specChanged: es.status?.syncedResourceVersion !== syncedVersion(es),
-      targetBroken: targetBroken(creation, cached, name),
-      targetExists: !!cached,
-      storeUnavailable: this.storeUnavailable(es),
-      now: this.clock.now(),
-    };
+    if (this.cachesBehindOwnWrite(key, es, target, cached)) {
+      log.debug('deferred: the caches have not yet shown this controller\'s last write');
+      return { requeueAfter: this.unseenWrites!.externalSecrets.ttlMs };
+    }
+    const state = this.refreshState(es, refreshMs, cached);
     if (state.storeUnavailable) log.debug({ store: storeName, kind: storeKind }, 'a store of this ExternalSecret is missing or does not admit its namespace');
     const due = refreshDue(state);
     const postponed = this.postponedBySyncWindows(r, state, due);
@@ -350,6 +351,7 @@ export class ExternalSecretReconciler {
         log.debug({ store: storeName }, 'skipped: a store or generator belongs to another controller class');
         return {};
       }
+      const creation = es.spec.target?.creationPolicy ?? 'Owner';
       const { plan, condition } = await this.syncTarget(r, fetched, cached, creation === 'Owner' || creation === 'Orphan');
       await this.writeStatus(r, { status: condition.status, reason: condition.reason, message: condition.message }, true);
       secretMetrics.reconcileDuration.set({ name, namespace: ns }, nanosecondsSince(t0));
@@ -388,7 +390,7 @@ export class ExternalSecretReconciler {
     if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
       let created = false;
       try {
-        await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret, { signal });
+        this.wroteSecret(es, undefined, await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret, { signal }));
         created = true;
       } catch (e) {
         if (!(blindCreate && isAlreadyExists(e))) throw writeError(target, e);
@@ -443,17 +445,49 @@ export class ExternalSecretReconciler {
     const target = targetName(es);
     try {
       if (!existing) {
-        await this.secretWriter(es).create(core.secrets, secret as Secret, { signal });
+        this.wroteSecret(es, undefined, await this.secretWriter(es).create(core.secrets, secret as Secret, { signal }));
         this.events.normal(es, EventReason.Created, EventMessage.Created);
       } else {
         const s = secret as Secret;
         const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        await this.secretWriter(es).update(core.secrets, body as Secret, { signal });
+        this.wroteSecret(es, existing, await this.secretWriter(es).update(core.secrets, body as Secret, { signal }));
         this.events.normal(es, EventReason.Updated, EventMessage.Updated);
       }
     } catch (e) {
       throw writeError(target, e);
     }
+  }
+
+  /** What decides whether a sync is due, from the caches and the clock. */
+  private refreshState(es: ES, refreshMs: number, cached: Secret | undefined): RefreshState {
+    const ready = (es.status?.conditions ?? []).find((c) => c.type === 'Ready');
+    return {
+      policy: es.spec.refreshPolicy ?? 'Periodic',
+      refreshMs,
+      lastRefreshMs: es.status?.refreshTime ? Date.parse(es.status.refreshTime) : NaN,
+      ready: ready?.status === 'True',
+      specChanged: es.status?.syncedResourceVersion !== syncedVersion(es),
+      targetBroken: targetBroken(es.spec.target?.creationPolicy ?? 'Owner', cached, es.metadata.name!),
+      targetExists: !!cached,
+      storeUnavailable: this.storeUnavailable(es),
+      now: this.clock.now(),
+    };
+  }
+
+  private wroteSecret(es: ES, before: Secret | undefined, written: Secret | undefined): void {
+    this.unseenWrites?.secrets.wrote(`${es.metadata.namespace}/${targetName(es)}`, before?.metadata?.resourceVersion ?? '', written?.metadata?.resourceVersion);
+  }
+
+  /**
+   * Do the caches still show the ExternalSecret, or its Secret, as they were before this
+   * controller's last write of them? Read so, a synced ExternalSecret would look changed and read
+   * every value fresh (one provider read too many), and a Secret just created would look missing.
+   */
+  private cachesBehindOwnWrite(key: string, es: ES, target: string, cached: Secret | undefined): boolean {
+    const w = this.unseenWrites;
+    if (!w) return false;
+    if (w.externalSecrets.behind(key, es.metadata.resourceVersion ?? '', key)) return true;
+    return !es.spec.target?.manifest && w.secrets.behind(`${es.metadata.namespace}/${target}`, cached?.metadata?.resourceVersion ?? '', key);
   }
 
   /** The target from the managed caches: a Secret, or a generic target's ConfigMap seen as one. */
@@ -628,7 +662,8 @@ export class ExternalSecretReconciler {
       return;
     }
     try {
-      await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status', signal: r.signal });
+      const written = await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status', signal: r.signal });
+      this.unseenWrites?.externalSecrets.wrote(`${ns}/${name}`, es.metadata.resourceVersion ?? '', written?.metadata?.resourceVersion);
     } catch (e) {
       if (!isKubeNotFound(e)) throw e;
     }

@@ -17,6 +17,7 @@ import { Informer } from '../kube/informer.ts';
 import type { Manager } from '../kube/manager.ts';
 import type { ShardGate } from '../kube/shardcoordinator.ts';
 import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts';
+import { UnseenWrites } from '../kube/unseen-writes.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
 import { forgetReadyGauges, secretMetrics } from '../metrics/index.ts';
 import {
@@ -134,6 +135,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
 
   let genericWatches: GenericTargetWatches | undefined;
+  const unseenWrites = { externalSecrets: new UnseenWrites(), secrets: new UnseenWrites() };
   const reconciler = new ExternalSecretReconciler({
     caches: {
       externalSecret: (key) => esInformer.get(key),
@@ -159,6 +161,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     // Kinds other than ConfigMap are resolved through discovery, only when generic targets are on.
     discovery: o.allowGenericTargets ? new Discovery(kube) : undefined,
     watchGenericKind: (rt) => genericWatches?.ensure(rt),
+    unseenWrites,
   });
 
   const limits = bulkheadLimits(o);
@@ -201,12 +204,19 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   });
 
   // ---- event → key mapping ------------------------------------------------------------------
+  // A reconcile deferred until the caches show this controller's own write goes on once they do.
+  const seenWrite = (tracker: UnseenWrites, obj: KubeObject) => {
+    const waiter = tracker.seen(objectKey(obj));
+    if (waiter !== undefined) controller.enqueue(waiter, 'high');
+  };
   esInformer.addHandlers({
     add: (es, { initialList }) => controller.enqueue(objectKey(es), addPriority(initialList)),
     update: (a, b) => {
       if (externalSecretChanged(a, b) || deletionStarted(a, b)) controller.enqueue(objectKey(b), 'high');
+      seenWrite(unseenWrites.externalSecrets, b);
     },
     delete: (es) => {
+      seenWrite(unseenWrites.externalSecrets, es);
       controller.queue.cancelDelayed(objectKey(es));
       o.events.forget(es.metadata.uid ?? '');
       forgetReadyGauges(secretMetrics, { name: es.metadata.name!, namespace: es.metadata.namespace! });
@@ -216,8 +226,15 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     for (const es of esInformer.byIndex('target', objectKey(s))) controller.enqueue(objectKey(es), 'high');
   };
   secretInformer.addHandlers({
-    update: (a, b) => managedSecretChanged(a, b) && enqueueForSecret(b),
-    delete: enqueueForSecret,
+    add: (s) => seenWrite(unseenWrites.secrets, s),
+    update: (a, b) => {
+      seenWrite(unseenWrites.secrets, b);
+      if (managedSecretChanged(a, b)) enqueueForSecret(b);
+    },
+    delete: (s) => {
+      seenWrite(unseenWrites.secrets, s);
+      enqueueForSecret(s);
+    },
   });
   // Other generic target kinds are watched from their first write on (drift repair).
   genericWatches = o.allowGenericTargets ? new GenericTargetWatches({ client: kube, namespace: o.namespace, onChange: enqueueForSecret }) : undefined;

@@ -18,6 +18,7 @@ import { GeneratorError } from '../../../src/generators/index.ts';
 import { syncedVersion } from '../../../src/controllers/externalsecret-predicates.ts';
 import type { AnyStore } from '../../../src/controllers/stores.ts';
 import { ApiError, type PatchType } from '../../../src/kube/client.ts';
+import { UnseenWrites } from '../../../src/kube/unseen-writes.ts';
 import type { Result } from '../../../src/kube/controller.ts';
 import { rfc3339, type KubeObject, type ResourceType, type Secret } from '../../../src/kube/types.ts';
 import { secretMetrics } from '../../../src/metrics/index.ts';
@@ -135,6 +136,7 @@ class RecordingKube implements ReconcilerKube {
     this.w.call(`patch ${World.key(target, ns, name)}${current ? '' : ' → 404'}`, 'patch', target);
     if (!current) throw apiError(404, 'NotFound');
     if (opts.subresource === 'status') current.status = (patch as { status: unknown }).status;
+    current.metadata = { ...current.metadata, resourceVersion: this.w.nextRv() };
     return structuredClone(current) as T;
   }
   async delete(rt: ResourceType, ns: string | undefined, name: string, opts: { preconditions?: { uid?: string } } = {}): Promise<void> {
@@ -736,5 +738,71 @@ describe('ExternalSecret reconciler: generators', () => {
     const out = await run({ name: 'no store', es, stores: [], generate: async () => ({ values: {} }), expect: { calls: [] } });
     assert.equal(codeOf(out.error), 'InvalidSpec');
     assert.match((out.error as Error).message, /spec\.secretStoreRef: is required: spec\.data\[0\] reads a store/);
+  });
+});
+
+describe('ExternalSecret reconciler: caches that have not yet shown its own writes', () => {
+  /**
+   * A first sync, then a second reconcile of the same key (a store event, say) while the caches
+   * lag: the Secret's add has arrived, the ExternalSecret's status patch has not. Returns the
+   * provider reads and kube calls of each reconcile.
+   */
+  async function firstSyncThenLaggingCache(unseenWrites?: { externalSecrets: UnseenWrites; secrets: UnseenWrites }) {
+    const world = new World();
+    const es = structuredClone(base());
+    es.metadata.resourceVersion = '7';
+    world.put('externalsecrets', es);
+    let cachedSecret: Secret | undefined;
+    const reads: Array<[string, number]> = [];
+    const reconciler = new ExternalSecretReconciler({
+      caches: {
+        externalSecret: (key) => (key === `${NS}/app-db` ? es : undefined),
+        managedSecret: (ns, name) => (ns === NS && name === 'app-db' ? cachedSecret : undefined),
+        managedSecretsSynced: () => true,
+        secretStore: (ns, name) => (ns === NS && name === 'aws' ? aStore() : undefined),
+        clusterSecretStore: () => undefined,
+        namespaceLabels: () => undefined,
+      },
+      kube: new RecordingKube(world),
+      clients: { clientFor: async () => ({ id: 'SecretStore/team-a/aws@1', provider: 'fake', client: new FakeProvider({ 'db/password': V1 }) }) },
+      reader: {
+        read: (handle, ref, maxAgeMs) => { reads.push([ref.key, maxAgeMs]); return handle.client.getValue(ref); },
+        memo: (_h, _what, _age, fn, signal) => fn(signal ?? new AbortController().signal),
+      },
+      computeDesiredSecret: async (input) => computeInline(input),
+      events: { normal: () => {}, warning: () => {} },
+      logger: pino({ level: 'silent' }),
+      clock: { now: () => NOW },
+      random: () => 0,
+      controllerClass: 'tessera',
+      providerCacheTtlMs: TTL,
+      unseenWrites,
+    });
+    const first = await reconciler.reconcile(`${NS}/app-db`);
+    const firstCalls = world.calls.splice(0);
+    const firstReads = reads.splice(0);
+    // The Secret's watch event has arrived; the ExternalSecret's has not (the cache still holds rv 7).
+    cachedSecret = structuredClone(world.find<Secret>('secrets', NS, 'app-db'));
+    unseenWrites?.secrets.seen(`${NS}/app-db`);
+    const second = await reconciler.reconcile(`${NS}/app-db`);
+    return { first, firstCalls, firstReads, second, secondCalls: world.calls, secondReads: reads };
+  }
+
+  it('without the record, the lagging cache makes a synced ExternalSecret look changed: a fresh read (the defect)', async () => {
+    const out = await firstSyncThenLaggingCache();
+    assert.deepEqual(out.firstReads, [FIRST_READ()]);
+    assert.deepEqual(out.secondReads, [FRESH_READ()], 'read again, at age 0');
+  });
+
+  it('with the record, the second reconcile waits for the cache: no read, no write, and the waiter comes back with the event', async () => {
+    const unseen = { externalSecrets: new UnseenWrites(), secrets: new UnseenWrites() };
+    const out = await firstSyncThenLaggingCache(unseen);
+    assert.deepEqual(out.firstCalls, [CREATE, STATUS]);
+    assert.deepEqual(out.firstReads, [FIRST_READ()]);
+    assert.deepEqual(out.secondReads, [], 'no provider read');
+    assert.deepEqual(out.secondCalls, [], 'no kube call');
+    assert.deepEqual(out.second, { requeueAfter: unseen.externalSecrets.ttlMs }, 'a fallback requeue, should the event be lost');
+    assert.equal(unseen.externalSecrets.seen(`${NS}/app-db`), `${NS}/app-db`, 'the ExternalSecret\'s event hands back the deferred key');
+    assert.equal(unseen.externalSecrets.size, 0);
   });
 });
