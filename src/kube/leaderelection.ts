@@ -11,6 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound, sleep } from './client.ts';
 import type { Lease } from './types.ts';
 import { core } from './types.ts';
 import { leaderMetrics } from './metrics.ts';
+import { startDeadline } from './deadline.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -86,29 +87,47 @@ export class LeaderElector {
     this.abort.abort();
     await this.loop;
     if (this.leading) {
-      await this.release().catch((e: Error) => this.o.log?.('lease release failed', { error: e.message }));
+      // Bounded like a renewal: a release that hangs must not hold up shutdown (the Lease then expires).
+      const deadline = startDeadline(undefined, this.o.renewDeadlineMs);
+      await this.release(deadline.signal).catch((e: Error) => this.o.log?.('lease release failed', { error: e.message }));
+      deadline.release();
       this.setLeading(false);
     }
   }
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const started = performance.now();
+      // A leader may try only until its renew deadline: a request held up (a slow apiserver,
+      // Retry-After answers) is aborted then, and leadership ends before the Lease can expire for
+      // the others. A contender has the same budget per attempt.
+      const budget = this.leading ? this.lastRenew + this.o.renewDeadlineMs - started : this.o.renewDeadlineMs;
       let ok = false;
-      try {
-        ok = await this.tryAcquireOrRenew();
-      } catch (e) {
-        this.o.log?.('lease update failed', { error: (e as Error).message });
+      if (budget > 0) {
+        const deadline = startDeadline(signal, budget);
+        try {
+          ok = await this.tryAcquireOrRenew(deadline.signal);
+        } catch (e) {
+          if (!signal.aborted) this.o.log?.('lease update failed', { error: (e as Error).message });
+        } finally {
+          deadline.release();
+        }
       }
-      const now = performance.now();
       if (ok) {
-        this.lastRenew = now;
+        // The Lease says renewed at the attempt's start (its renewTime), and the others count
+        // its expiry from no earlier than that: so does the renew deadline.
+        this.lastRenew = started;
         if (!this.leading) this.setLeading(true);
-      } else if (this.leading && now - this.lastRenew > this.o.renewDeadlineMs) {
+      } else if (this.leading && performance.now() - this.lastRenew >= this.o.renewDeadlineMs) {
         // We can no longer prove we hold the lease: stop leader-only work before it expires.
         this.setLeading(false);
       }
-      // Jitter the retry so contenders do not move in lock-step.
-      await sleep(this.o.retryPeriodMs * (this.leading ? 1 : 1 + Math.random() * 0.2), signal);
+      // Jitter the retry so contenders do not move in lock-step; a leader wakes no later than its
+      // renew deadline, to step down on time if it must.
+      const wait = this.leading
+        ? Math.min(this.o.retryPeriodMs, this.lastRenew + this.o.renewDeadlineMs - performance.now())
+        : this.o.retryPeriodMs * (1 + Math.random() * 0.2);
+      await sleep(Math.max(0, wait), signal);
     }
   }
 
@@ -121,11 +140,14 @@ export class LeaderElector {
     else this.o.onStoppedLeading();
   }
 
-  /** One attempt: returns true when we hold the lease afterwards. */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * One attempt: returns true when we hold the lease afterwards. `signal` bounds it (its
+   * requests are aborted, and it rejects with the signal's reason).
+   */
+  async tryAcquireOrRenew(signal?: AbortSignal): Promise<boolean> {
     const now = new Date();
     const durationSec = Math.ceil(this.o.leaseDurationMs / 1000);
-    const existing = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name);
+    const existing = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name, { signal });
     if (!existing) {
       const lease: Lease = {
         apiVersion: 'coordination.k8s.io/v1',
@@ -134,7 +156,7 @@ export class LeaderElector {
         spec: { holderIdentity: this.o.identity, leaseDurationSeconds: durationSec, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
       };
       try {
-        const created = await this.client.create(core.leases, lease);
+        const created = await this.client.create(core.leases, lease, { signal });
         this.observe(created);
         return true;
       } catch (e) {
@@ -161,7 +183,7 @@ export class LeaderElector {
       },
     };
     try {
-      const updated = await this.client.update(core.leases, next);
+      const updated = await this.client.update(core.leases, next, { signal });
       this.observe(updated);
       return true;
     } catch (e) {
@@ -181,13 +203,13 @@ export class LeaderElector {
   }
 
   /** Gives the Lease up if we hold it, so that another replica may take it at once. */
-  async release(): Promise<void> {
-    const lease = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name);
+  async release(signal?: AbortSignal): Promise<void> {
+    const lease = await this.client.tryGet<Lease>(core.leases, this.o.namespace, this.o.name, { signal });
     if (!lease || lease.spec?.holderIdentity !== this.o.identity) return;
     // As client-go's ReleaseOnCancel: an empty holder with a 1 s duration frees it at once.
     await this.client.update(core.leases, {
       ...lease,
       spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() },
-    });
+    }, { signal });
   }
 }

@@ -21,6 +21,7 @@ import { isConflict, isNotFound, sleep } from './client.ts';
 import type { Result } from './controller.ts';
 import { LeaderElector, leaseExpired, observeLease, type LeaseObservation } from './leaderelection.ts';
 import { shardMetrics } from './metrics.ts';
+import { startDeadline } from './deadline.ts';
 import { assignShards, shardOf } from './sharding.ts';
 import { core, type Lease } from './types.ts';
 
@@ -197,10 +198,7 @@ export class ShardCoordinator implements ShardGate {
   async tick(): Promise<void> {
     const held = this.shards.filter((s) => !isIdle(s));
     const [memberOk, ...renewed] = await Promise.all([
-      this.member.tryAcquireOrRenew().catch((e: Error) => {
-        this.log.warn({ err: e.message }, 'membership lease renewal failed');
-        return false;
-      }),
+      this.renewMembership(),
       ...held.map((s) => this.renew(s)),
     ]);
     const before = this.shards.map((s) => s.state);
@@ -218,6 +216,19 @@ export class ShardCoordinator implements ShardGate {
     await Promise.all(this.shards.map((s) => this.step(s, desired[s.index] === this.o.identity, held.includes(s) && renewed[held.indexOf(s)] === true)));
     if (this.shards.some((s, i) => (s.state === 'idle') !== (before[i] === 'idle'))) this.resync();
     shardMetrics.held.set(this.shards.filter((s) => s.state !== 'idle').length);
+  }
+
+  /** The membership Lease's renewal, bounded by the renew deadline like a shard's. */
+  private async renewMembership(): Promise<boolean> {
+    const deadline = startDeadline(undefined, this.o.renewDeadlineMs);
+    try {
+      return await this.member.tryAcquireOrRenew(deadline.signal);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'membership lease renewal failed');
+      return false;
+    } finally {
+      deadline.release();
+    }
   }
 
   /** Reads the Leases: records what the shard Leases show and returns the live members. */
@@ -282,12 +293,22 @@ export class ShardCoordinator implements ShardGate {
     if (s.state === 'draining' && s.inFlight === 0) await this.release(s);
   }
 
+  /**
+   * One renewal (or acquisition) of a shard's Lease, bounded by its renew deadline, so that a
+   * request held up cannot outlast the Lease. Its start counts as the renewal's time: the Lease
+   * records it as renewTime, and the others count its expiry from no earlier than that.
+   */
   private async renew(s: Shard): Promise<boolean> {
-    const ok = await s.elector.tryAcquireOrRenew().catch((e: Error) => {
+    const started = performance.now();
+    const budget = isIdle(s) ? this.o.renewDeadlineMs : s.lastRenew + this.o.renewDeadlineMs - started;
+    if (budget <= 0) return false;
+    const deadline = startDeadline(undefined, budget);
+    const ok = await s.elector.tryAcquireOrRenew(deadline.signal).catch((e: Error) => {
       this.log.warn({ shard: s.index, err: e.message }, 'shard lease update failed');
       return false;
     });
-    if (ok) s.lastRenew = performance.now();
+    deadline.release();
+    if (ok) s.lastRenew = started;
     return ok;
   }
 
@@ -316,11 +337,14 @@ export class ShardCoordinator implements ShardGate {
   }
 
   private async release(s: Shard): Promise<void> {
+    const deadline = startDeadline(undefined, this.o.renewDeadlineMs);
     try {
-      await s.elector.release();
+      await s.elector.release(deadline.signal);
     } catch (e) {
       this.log.warn({ shard: s.index, err: (e as Error).message }, 'shard lease release failed; retrying');
       return;
+    } finally {
+      deadline.release();
     }
     s.state = 'idle';
     shardMetrics.handovers.inc({ direction: 'released' });
