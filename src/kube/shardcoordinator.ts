@@ -57,6 +57,8 @@ interface Shard {
   abort: AbortController;
   /** Who the last list showed as holder, and whether its Lease had expired by our clock. */
   listedHolder: string;
+  /** A renewal is in flight (shutdown renews on a timer: never two at once). */
+  renewing?: boolean;
 }
 
 export interface ShardCoordinatorOptions {
@@ -378,10 +380,18 @@ export class ShardCoordinator implements ShardGate {
     await this.resyncing;
     const mine = this.shards.filter((s) => s.state !== 'idle');
     for (const s of mine) s.state = 'draining';
-    let drained = await this.waitDrained(mine, this.o.shutdownGraceMs);
-    if (!drained) {
-      for (const s of mine) s.abort.abort(new DOMException('shutting down', 'AbortError'));
-      drained = await this.waitDrained(mine, ABORT_GRACE_MS);
+    // The rounds have stopped, but the reconciles still in flight hold their shards: their Leases
+    // are renewed meanwhile, and a shard that cannot be renewed in time is aborted, as while running.
+    const keepAlive = setInterval(() => this.renewDraining(mine), Math.max(100, this.o.retryPeriodMs / 2));
+    let drained: boolean;
+    try {
+      drained = await this.waitDrained(mine, this.o.shutdownGraceMs);
+      if (!drained) {
+        for (const s of mine) s.abort.abort(new DOMException('shutting down', 'AbortError'));
+        drained = await this.waitDrained(mine, ABORT_GRACE_MS);
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
     // Reconciles that ignore their signal keep their shards' Leases: those expire instead.
     await Promise.all(mine.filter((s) => s.inFlight === 0).map((s) => this.release(s)));
@@ -392,6 +402,23 @@ export class ShardCoordinator implements ShardGate {
       if (!isNotFound(e)) this.log.warn({ err: (e as Error).message }, 'membership lease removal failed');
     }
     shardMetrics.held.set(this.shards.filter((s) => s.state !== 'idle').length);
+  }
+
+  /** At shutdown: renews the Leases of shards with reconciles in flight; loses those overdue. */
+  private renewDraining(shards: Shard[]): void {
+    const now = performance.now();
+    for (const s of shards) {
+      if (isIdle(s) || s.inFlight === 0) continue;
+      if (now - s.lastRenew > this.o.renewDeadlineMs) {
+        this.lose(s);
+        continue;
+      }
+      if (s.renewing || now - s.lastRenew < this.o.retryPeriodMs) continue;
+      s.renewing = true;
+      void this.renew(s).finally(() => {
+        s.renewing = false;
+      });
+    }
   }
 
   private waitDrained(shards: Shard[], ms: number): Promise<boolean> {

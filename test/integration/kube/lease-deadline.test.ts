@@ -12,6 +12,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { KubeClient } from '../../../src/kube/client.ts';
 import { LeaderElector } from '../../../src/kube/leaderelection.ts';
+import { ShardCoordinator } from '../../../src/kube/shardcoordinator.ts';
+import pino from 'pino';
 import { core, type Lease } from '../../../src/kube/types.ts';
 import { adminClient, freshNamespace, onCleanup, peers, sleep, waitFor } from '../helpers.ts';
 
@@ -111,5 +113,50 @@ describe('leader election when the apiserver stops answering the leader', () => 
     assert.deepEqual(log.filter((e) => e.both), [], 'never two leaders at once');
     const lease = await admin.get<Lease>(core.leases, ns, 'stall-lease');
     assert.equal(lease.spec?.leaseTransitions, 1, 'one handover');
+  });
+});
+
+describe('a sharded replica shutting down with a reconcile in flight', () => {
+  it('keeps renewing that shard\'s Lease until the reconcile ends: the other replica takes the shard only after the release', { timeout: 60_000 }, async () => {
+    await peers();
+    const admin = await adminClient();
+    const ns = await freshNamespace(admin, 'shard-stop');
+    const timing = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
+    const mk = (identity: string) =>
+      new ShardCoordinator({ client: admin, logger: pino({ level: 'silent' }), namespace: ns, prefix: 'stop', identity, shards: 1, shutdownGraceMs: 30_000, ...timing });
+    const a = mk('a');
+    a.start();
+    await waitFor('a to hold the shard', () => a.states[0] === 'held', 10_000, 50);
+
+    // A reconcile of a key of the one shard, running until the test lets it go.
+    let finish!: () => void;
+    let aborted = false;
+    const inFlight = a.reconcile('team-a/app', new AbortController().signal, (signal) =>
+      new Promise((resolve) => {
+        finish = () => resolve({});
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve({});
+        });
+      }));
+
+    const b = mk('b');
+    b.start();
+    onCleanup(() => b.stop());
+    const stopping = a.stop();
+    // Three lease durations: unrenewed, the Lease would have expired twice over.
+    const until = performance.now() + 3 * timing.leaseDurationMs;
+    while (performance.now() < until) {
+      assert.equal(b.states[0], 'idle', 'b must not take the shard while a\'s reconcile runs');
+      await sleep(100);
+    }
+    const lease = await admin.get<Lease>(core.leases, ns, 'stop-shard-0');
+    assert.equal(lease.spec?.holderIdentity, 'a', 'a still holds the shard');
+    assert.equal(aborted, false, 'the reconcile was not aborted (its Lease was renewed)');
+
+    finish();
+    await inFlight;
+    await stopping;
+    await waitFor('b to take the released shard', () => b.states[0] !== 'idle', 10_000, 50);
   });
 });
