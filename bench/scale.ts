@@ -78,6 +78,9 @@ const { values: a } = parseArgs({
     'create-while-running': { type: 'boolean', default: false },
     'ready-timeout': { type: 'string', default: '1800' },
     'sample-ms': { type: 'string', default: '200' },
+    // A full /metrics scrape every this many seconds while the controller runs, as Prometheus
+    // scrapes a deployed controller (its cost is part of the peak RSS); 0: none.
+    'scrape-interval': { type: 'string', default: '30' },
     'controller-arg': { type: 'string', multiple: true, default: [] },
     // e.g. --controller-node-options=--max-old-space-size=160, as a pod memory limit would set.
     'controller-node-options': { type: 'string', default: '' },
@@ -109,6 +112,9 @@ const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
 const REPLICAS = Number(a.replicas);
 if (REPLICAS > 0 && a['create-while-running']) throw new Error('--replicas measures the initial sync of pre-created ExternalSecrets: drop --create-while-running');
 const SAMPLE_MS = Number(a['sample-ms']);
+const SCRAPE_S = Number(a['scrape-interval']);
+const SCRAPE_TEXT = SCRAPE_S > 0 ? `every ${SCRAPE_S}s` : 'none';
+if (!Number.isFinite(SCRAPE_S) || SCRAPE_S < 0) throw new Error(`--scrape-interval must be a number of seconds (0: none), not ${JSON.stringify(a['scrape-interval'])}`);
 const BUILD = a['controller-build'] as ControllerBuild;
 if (BUILD !== 'dist' && BUILD !== 'sources') throw new Error(`--controller-build must be "dist" or "sources", not ${JSON.stringify(BUILD)}`);
 const run = Date.now().toString(36);
@@ -134,6 +140,13 @@ function percentile(xs: number[], p: number): number {
   if (!xs.length) return NaN;
   const s = [...xs].sort((x, y) => x - y);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** Prometheus: the whole /metrics page every `seconds` (0: never), until the returned function is called. */
+function scrapeEvery(ctl: Controller, seconds: number): () => void {
+  if (seconds <= 0) return () => undefined;
+  const timer = setInterval(() => void ctl.metrics().catch(() => undefined), seconds * 1000);
+  return () => clearInterval(timer);
 }
 
 function externalSecret(i: number, name = `es-${i}`): ES {
@@ -309,6 +322,7 @@ async function main(): Promise<void> {
   log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
   const sampler = new Sampler(ctl, `ClusterSecretStore/bench-${run}`, SAMPLE_MS);
   sampler.start();
+  const stopScraping = scrapeEvery(ctl, SCRAPE_S);
   const rest0: Record<string, number> = {};
 
   // ---- initial sync -----------------------------------------------------------------------------
@@ -394,6 +408,7 @@ async function main(): Promise<void> {
     log(`refresh cycle done in ${refresh.cycleSeconds} s`);
   }
   sampler.stop();
+  stopScraping();
   const peak = procStat(ctl.pid);
   const full = parseProm(await ctl.metrics());
   const coalesced = total(sumBy(full, 'tessera_provider_reads_coalesced_total', []));
@@ -491,7 +506,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine,
     scenario: SCENARIO,
-    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, controllerArgs },
+    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, scrapeIntervalSeconds: SCRAPE_S, controllerArgs },
     initial,
     refresh,
     restart,
@@ -505,7 +520,7 @@ async function main(): Promise<void> {
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
   const row = (k: string, v: unknown, target = '') => console.log(`${k.padEnd(46)} ${String(v).padEnd(28)} ${target}`);
-  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} (${machine.nproc} cores)`);
+  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} scrape=${SCRAPE_TEXT} (${machine.nproc} cores)`);
   row('figure', 'value', 'target');
   row(precreate ? 'all Ready after controller start (s)' : 'all Ready after first create (s)', initial.allReadySeconds);
   if (floor) {

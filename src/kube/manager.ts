@@ -5,6 +5,7 @@
 import http from 'node:http';
 import os from 'node:os';
 import { register } from 'prom-client';
+import { writeAllMetrics } from '../metrics/registry.ts';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.ts';
 import type { Informer } from './informer.ts';
@@ -219,12 +220,17 @@ export class Manager {
         // `?name=a&name=b` serves only those metrics: a cheap scrape for frequent sampling (the
         // per-ExternalSecret gauges make a full scrape large at scale).
         const names = url.searchParams.getAll('name');
-        const body = names.length
-          ? (await Promise.all(names.filter((n) => register.getSingleMetric(n)).map((n) => register.getSingleMetricAsString(n)))).join('\n') + '\n'
-          : await register.metrics();
-        res.writeHead(200, { 'content-type': register.contentType }).end(body);
+        if (names.length) {
+          const body = (await Promise.all(names.filter((n) => register.getSingleMetric(n)).map((n) => register.getSingleMetricAsString(n)))).join('\n') + '\n';
+          res.writeHead(200, { 'content-type': register.contentType }).end(body);
+        } else {
+          res.writeHead(200, { 'content-type': register.contentType });
+          await writeAllMetrics(res);
+          res.end();
+        }
       } catch (e) {
-        res.writeHead(500).end((e as Error).message);
+        if (res.headersSent) res.destroy();
+        else res.writeHead(500).end((e as Error).message);
       }
     };
     if (this.o.healthAddr && this.o.healthAddr !== '0') this.bound.health = await this.listen(this.o.healthAddr, health);

@@ -1,47 +1,43 @@
 // Metrics of the secret domain. Names are API: ESO's names and labels are kept where ESO has them
 // (pkg/controllers/{externalsecret,secretstore}/*metrics in ESO), so ESO's Grafana dashboard and
 // existing alerts keep working against Tessera.
-import type { Gauge } from 'prom-client';
-import { counter, gauge } from './registry.ts';
+import { counter } from './registry.ts';
+import { objectValues, readyCondition, type ObjectSeries, type ObjectValues, type ReadyCondition } from './object-metrics.ts';
+
+export type { ObjectSeries } from './object-metrics.ts';
 
 /**
  * ESO's pair of gauges for one kind (`<family>_status_condition` and `<family>_reconcile_duration`,
  * labels name and namespace, the namespace empty for cluster-scoped kinds), as its *metrics
- * packages register them for every kind it reconciles.
+ * packages register them for every kind it reconciles. Kept compactly, one entry per object
+ * (object-metrics.ts).
  */
 export interface ReadyGauges {
-  statusCondition: Gauge;
-  reconcileDuration: Gauge;
+  statusCondition: ReadyCondition;
+  reconcileDuration: ObjectValues;
 }
 
 function readyGauges(family: string, title: string): ReadyGauges {
   return {
-    statusCondition: gauge(`${family}_status_condition`, `The status condition of a specific ${title} (1 for the current status).`, ['name', 'namespace', 'condition', 'status']),
-    reconcileDuration: gauge(`${family}_reconcile_duration`, `The duration of the last reconcile of the ${title}, in nanoseconds (as ESO).`, ['name', 'namespace']),
+    statusCondition: readyCondition(`${family}_status_condition`, `The status condition of a specific ${title} (1 for the current status).`),
+    reconcileDuration: objectValues(`${family}_reconcile_duration`, `The duration of the last reconcile of the ${title}, in nanoseconds (as ESO).`, 'gauge'),
   };
-}
-
-/** The object's series: its name, and its namespace (empty for a cluster-scoped kind). */
-export interface ObjectSeries {
-  name: string;
-  namespace: string;
 }
 
 /** Ready=`status` (a boolean is True or False): 1 on the current status, 0 on the other, as ESO keeps both series. */
 export function setReadyCondition(g: ReadyGauges, series: ObjectSeries, status: string | boolean): void {
-  const current = typeof status === 'boolean' ? (status ? 'True' : 'False') : status;
-  for (const s of ['True', 'False']) g.statusCondition.set({ ...series, condition: 'Ready', status: s }, s === current ? 1 : 0);
+  g.statusCondition.set(series, typeof status === 'boolean' ? (status ? 'True' : 'False') : status);
 }
 
 /** Removes every series of an object that is gone. */
 export function forgetReadyGauges(g: ReadyGauges, series: ObjectSeries): void {
-  for (const status of ['True', 'False']) g.statusCondition.remove({ ...series, condition: 'Ready', status });
-  g.reconcileDuration.remove({ ...series });
+  g.statusCondition.remove(series);
+  g.reconcileDuration.remove(series);
 }
 
 export const secretMetrics = {
   /** ESO: externalsecret_sync_calls_total{name,namespace}. */
-  syncCalls: counter('externalsecret_sync_calls_total', 'Total number of the External Secret sync calls.', ['name', 'namespace']),
+  syncCalls: objectValues('externalsecret_sync_calls_total', 'Total number of the External Secret sync calls.', 'counter'),
   /** ESO: externalsecret_sync_calls_error{name,namespace}; we add the reason (a catalog code). */
   syncErrors: counter('externalsecret_sync_calls_error', 'Total number of the External Secret sync errors, by reason.', ['name', 'namespace', 'reason']),
   /**
