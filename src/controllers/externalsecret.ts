@@ -219,7 +219,9 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       seenWrite(unseenWrites.externalSecrets, es);
       controller.queue.cancelDelayed(objectKey(es));
       o.events.forget(es.metadata.uid ?? '');
-      forgetReadyGauges(secretMetrics, { name: es.metadata.name!, namespace: es.metadata.namespace! });
+      const series = { name: es.metadata.name!, namespace: es.metadata.namespace! };
+      forgetReadyGauges(secretMetrics, series);
+      secretMetrics.syncCalls.remove(series);
     },
   });
   const enqueueForSecret = (s: KubeObject) => {

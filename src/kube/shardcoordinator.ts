@@ -57,8 +57,8 @@ interface Shard {
   abort: AbortController;
   /** Who the last list showed as holder, and whether its Lease had expired by our clock. */
   listedHolder: string;
-  /** A renewal is in flight (shutdown renews on a timer: never two at once). */
-  renewing?: boolean;
+  /** The renewal in flight: the rounds and the shutdown timer join it, never two at once. */
+  renewal?: Promise<boolean> | undefined;
 }
 
 export interface ShardCoordinatorOptions {
@@ -99,6 +99,8 @@ export class ShardCoordinator implements ShardGate {
   private readonly members = new Map<string, LeaseObservation>();
   private readonly caches_: ShardedCache[] = [];
   private readonly stopSignal = new AbortController();
+  /** stop() has begun: no reconcile is admitted any more. */
+  private stopping = false;
   private loop: Promise<void> | undefined;
   private resyncing: Promise<void> = Promise.resolve();
   private readonly drainWaiters = new Set<() => void>();
@@ -153,7 +155,7 @@ export class ShardCoordinator implements ShardGate {
     const shard = this.shards[shardOf(key.split('/')[0]!, this.o.shards)]!;
     // Being taken (caches filling) or given up (another replica may hold it soon): look again
     // shortly; once given up, the re-list drops the object and with it the key's delayed retry.
-    if (shard.state === 'syncing' || shard.state === 'draining') return { requeueAfter: SHARD_WAIT_REQUEUE_MS };
+    if (shard.state === 'syncing' || shard.state === 'draining' || this.stopping) return { requeueAfter: SHARD_WAIT_REQUEUE_MS };
     if (shard.state !== 'held') return {}; // another replica's: its holder reconciles it
     shard.inFlight++;
     const startedAt = Date.now();
@@ -300,7 +302,14 @@ export class ShardCoordinator implements ShardGate {
    * request held up cannot outlast the Lease. Its start counts as the renewal's time: the Lease
    * records it as renewTime, and the others count its expiry from no earlier than that.
    */
-  private async renew(s: Shard): Promise<boolean> {
+  private renew(s: Shard): Promise<boolean> {
+    s.renewal ??= this.renewOnce(s).finally(() => {
+      s.renewal = undefined;
+    });
+    return s.renewal;
+  }
+
+  private async renewOnce(s: Shard): Promise<boolean> {
     const started = performance.now();
     const budget = isIdle(s) ? this.o.renewDeadlineMs : s.lastRenew + this.o.renewDeadlineMs - started;
     if (budget <= 0) return false;
@@ -375,16 +384,20 @@ export class ShardCoordinator implements ShardGate {
    * release), then the membership Lease, so that the others take over at once.
    */
   async stop(): Promise<void> {
-    this.stopSignal.abort();
-    await this.loop;
-    await this.resyncing;
-    const mine = this.shards.filter((s) => s.state !== 'idle');
-    for (const s of mine) s.state = 'draining';
-    // The rounds have stopped, but the reconciles still in flight hold their shards: their Leases
-    // are renewed meanwhile, and a shard that cannot be renewed in time is aborted, as while running.
-    const keepAlive = setInterval(() => this.renewDraining(mine), Math.max(100, this.o.retryPeriodMs / 2));
-    let drained: boolean;
+    // From here on no reconcile is admitted, and until the end the Leases of shards with
+    // reconciles in flight are renewed (a shard that cannot be renewed in time is lost, which
+    // aborts them, as the watchdog does while running): the rounds and their watchdog stop now.
+    this.stopping = true;
+    const keepAlive = setInterval(() => this.renewDraining(), Math.max(100, this.o.retryPeriodMs / 2));
+    let mine: Shard[] = [];
+    let drained = true;
     try {
+      this.stopSignal.abort();
+      await this.loop;
+      // A re-list in progress is waited for at most a renew deadline: a slow apiserver must not hold shutdown.
+      await settledWithin(this.resyncing, this.o.renewDeadlineMs);
+      mine = this.shards.filter((s) => s.state !== 'idle');
+      for (const s of mine) s.state = 'draining';
       drained = await this.waitDrained(mine, this.o.shutdownGraceMs);
       if (!drained) {
         for (const s of mine) s.abort.abort(new DOMException('shutting down', 'AbortError'));
@@ -393,6 +406,8 @@ export class ShardCoordinator implements ShardGate {
     } finally {
       clearInterval(keepAlive);
     }
+    // A renewal still in flight would race the release (and could take the Lease back).
+    await Promise.all(mine.map((s) => s.renewal));
     // Reconciles that ignore their signal keep their shards' Leases: those expire instead.
     await Promise.all(mine.filter((s) => s.inFlight === 0).map((s) => this.release(s)));
     if (!drained) this.log.error({ shards: mine.filter((s) => s.inFlight > 0).map((s) => s.index) }, 'reconciles did not return; leaving their shard leases to expire');
@@ -404,20 +419,13 @@ export class ShardCoordinator implements ShardGate {
     shardMetrics.held.set(this.shards.filter((s) => s.state !== 'idle').length);
   }
 
-  /** At shutdown: renews the Leases of shards with reconciles in flight; loses those overdue. */
-  private renewDraining(shards: Shard[]): void {
+  /** While stopping: renews the Leases of shards with reconciles in flight; loses those overdue. */
+  private renewDraining(): void {
     const now = performance.now();
-    for (const s of shards) {
+    for (const s of this.shards) {
       if (isIdle(s) || s.inFlight === 0) continue;
-      if (now - s.lastRenew > this.o.renewDeadlineMs) {
-        this.lose(s);
-        continue;
-      }
-      if (s.renewing || now - s.lastRenew < this.o.retryPeriodMs) continue;
-      s.renewing = true;
-      void this.renew(s).finally(() => {
-        s.renewing = false;
-      });
+      if (now - s.lastRenew > this.o.renewDeadlineMs) this.lose(s);
+      else if (now - s.lastRenew >= this.o.retryPeriodMs) void this.renew(s);
     }
   }
 
@@ -448,6 +456,20 @@ export class ShardCoordinator implements ShardGate {
 function staleByWallClock(lease: Lease, durationMs: number): boolean {
   const renewed = Date.parse(lease.spec?.renewTime ?? '');
   return Number.isFinite(renewed) && renewed + 2 * durationMs < Date.now();
+}
+
+/** Waits for `p` to settle, but no longer than `ms` (the timer does not keep the process alive). */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  try {
+    await Promise.race([p.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The state read afresh (after an await, the watchdog may have changed it). */

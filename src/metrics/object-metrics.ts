@@ -83,7 +83,11 @@ abstract class ObjectFamily<V> implements TextWriter {
   *textChunks(): Generator<string> {
     let parts: string[] = [`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${this.name} ${this.type}`];
     let size = parts[0]!.length;
+    // The objects present when the scrape began: one removed and set again while the chunks are
+    // written moves to the end of the Map, and would otherwise be written twice.
+    let left = this.values.size;
     for (const [k, v] of this.values) {
+      if (left-- <= 0) break;
       const s = fromKey(k);
       const before = parts.length;
       this.lines(`name="${escapeLabelValue(s.name)}",namespace="${escapeLabelValue(s.namespace)}"`, v, parts);

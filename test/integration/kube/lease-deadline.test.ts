@@ -144,6 +144,13 @@ describe('a sharded replica shutting down with a reconcile in flight', () => {
     b.start();
     onCleanup(() => b.stop());
     const stopping = a.stop();
+    let ran = false;
+    const late = await a.reconcile('team-a/late', new AbortController().signal, async () => {
+      ran = true;
+      return {};
+    });
+    assert.equal(ran, false, 'no reconcile is admitted once stop() has begun');
+    assert.deepEqual(late, { requeueAfter: 500 });
     // Three lease durations: unrenewed, the Lease would have expired twice over.
     const until = performance.now() + 3 * timing.leaseDurationMs;
     while (performance.now() < until) {

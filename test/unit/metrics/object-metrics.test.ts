@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { register } from 'prom-client';
+import { Counter, Gauge, Registry, register } from 'prom-client';
 import { ObjectValues, ReadyCondition, objectValues, readyCondition } from '../../../src/metrics/object-metrics.ts';
 import { writeAllMetrics } from '../../../src/metrics/registry.ts';
 import { forgetReadyGauges, secretMetrics, setReadyCondition } from '../../../src/metrics/index.ts';
@@ -60,6 +60,62 @@ describe('per-object metric families', () => {
     assert.doesNotMatch(after, /externalsecret_status_condition\{name="app-db"/);
     assert.doesNotMatch(after, /externalsecret_reconcile_duration\{name="app-db"/);
     secretMetrics.syncCalls.reset();
+  });
+
+  it('each family writes what prom-client\'s own Gauge and Counter wrote for the same calls (the families they replace)', async () => {
+    const reference = new Registry();
+    const oldCondition = new Gauge({ name: 'golden_status_condition', help: 'The status condition.', labelNames: ['name', 'namespace', 'condition', 'status'], registers: [reference] });
+    const oldDuration = new Gauge({ name: 'golden_reconcile_duration', help: 'Duration "ns".', labelNames: ['name', 'namespace'], registers: [reference] });
+    const oldCalls = new Counter({ name: 'golden_sync_calls_total', help: 'Sync calls.', labelNames: ['name', 'namespace'], registers: [reference] });
+    const condition = readyCondition('golden_status_condition', 'The status condition.');
+    const duration = objectValues('golden_reconcile_duration', 'Duration "ns".', 'gauge');
+    const calls = objectValues('golden_sync_calls_total', 'Sync calls.', 'counter');
+    // The calls the controllers make, in an order with updates, removals and re-adds.
+    const objects = Array.from({ length: 50 }, (_, i) => ({ name: `o-${i}`, namespace: i % 3 ? `ns-${i % 4}` : '' }));
+    const ready = (o: { name: string; namespace: string }, status: string) => {
+      for (const st of ['True', 'False']) oldCondition.set({ ...o, condition: 'Ready', status: st }, st === status ? 1 : 0);
+      condition.set(o, status);
+    };
+    for (const [i, o] of objects.entries()) {
+      ready(o, i % 2 ? 'True' : 'False');
+      oldDuration.set(o, i * 1000.5);
+      duration.set(o, i * 1000.5);
+      oldCalls.inc(o);
+      calls.inc(o);
+    }
+    for (const o of objects.slice(10, 20)) {
+      for (const st of ['True', 'False']) oldCondition.remove({ ...o, condition: 'Ready', status: st });
+      condition.remove(o);
+      oldDuration.remove(o);
+      duration.remove(o);
+    }
+    for (const o of objects.slice(5, 15)) {
+      ready(o, 'True');
+      oldCalls.inc(o, 2);
+      calls.inc(o, 2);
+    }
+    const text = (m: { textChunks(): Iterable<string> }) => [...m.textChunks()].join('');
+    assert.equal(text(condition), await reference.getSingleMetricAsString('golden_status_condition'));
+    assert.equal(text(duration), await reference.getSingleMetricAsString('golden_reconcile_duration'));
+    assert.equal(text(calls), await reference.getSingleMetricAsString('golden_sync_calls_total'));
+  });
+
+  it('a scrape writes the objects present when it began, once each, even if one is removed and added again meanwhile', () => {
+    const g = objectValues('test_object_moving', 'Moving.', 'gauge');
+    g.reset();
+    for (let i = 0; i < 5000; i++) g.set({ name: `m-${i}`, namespace: 'ns' }, i);
+    const chunks: string[] = [];
+    for (const chunk of g.textChunks()) {
+      if (chunks.length === 0) {
+        g.remove({ name: 'm-0', namespace: 'ns' });
+        g.set({ name: 'm-0', namespace: 'ns' }, 0);
+      }
+      chunks.push(chunk);
+    }
+    const lines = chunks.join('').split('\n').filter((l) => l.startsWith('test_object_moving{'));
+    assert.equal(lines.length, 5000);
+    assert.equal(new Set(lines).size, 5000, 'no series twice');
+    g.reset();
   });
 
   it('get-or-create: a second load finds the registered family', () => {
