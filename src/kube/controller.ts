@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { timerDelayMs } from '../api/duration.ts';
 import { WorkQueue, type Priority, type WorkQueueOptions } from './workqueue.ts';
 import { initControllerMetrics, reconcileMetrics } from './metrics.ts';
-import { startDeadline, type Deadline } from './deadline.ts';
+import { settledWithin, startDeadline, type Deadline } from './deadline.ts';
 
 export interface Result {
   /** Process the key again after this many ms (periodic refresh). */
@@ -148,13 +148,9 @@ export class Controller {
       this.shutdown.abort(new DOMException(`controller ${this.name} is shutting down`, 'AbortError'));
     }
     // A reconciler that ignores its signal must not hold the process forever.
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.abortGraceMs)));
-    const returned = Promise.all(this.running).then(() => false);
-    if (await Promise.race([returned, gaveUp])) {
+    if (!(await settledWithin(Promise.all(this.running), this.abortGraceMs))) {
       this.log.error({ inProgress: this.inProgress }, 'reconciles did not return after being aborted; stopping without them');
     }
-    clearTimeout(timer);
     this.running = [];
   }
 

@@ -37,3 +37,30 @@ export function startDeadline(parent: AbortSignal | undefined, ms: number): Dead
     },
   };
 }
+
+/** Runs `fn` under a deadline of `ms` below `parent`, and releases the deadline when it ends. */
+export async function withDeadline<T>(parent: AbortSignal | undefined, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = startDeadline(parent, ms);
+  try {
+    return await fn(deadline.signal);
+  } finally {
+    deadline.release();
+  }
+}
+
+/**
+ * Waits for `p` to settle (resolved or rejected), but no longer than `ms`: true when it settled
+ * in time. The timer keeps the process alive while it waits (a shutdown waiting on it is not cut
+ * short), and is cleared as soon as `p` settles.
+ */
+export async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

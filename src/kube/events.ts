@@ -19,7 +19,7 @@ import { ApiError, isAlreadyExists, isNotFound, sleep } from './client.ts';
 import { eventDropReasons, eventMetrics, type EventDropReason } from './metrics.ts';
 import type { CoreEvent, KubeObject } from './types.ts';
 import { core, rfc3339 } from './types.ts';
-import { startDeadline } from './deadline.ts';
+import { settledWithin, startDeadline } from './deadline.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -253,9 +253,8 @@ export class EventRecorder {
     this.closing = true;
     this.closed.abort();
     this.startWorkers();
-    const deadline = AbortSignal.timeout(this.o.shutdownTimeoutMs);
     const drained = this.drain();
-    await Promise.race([drained, new Promise<void>((resolve) => deadline.addEventListener('abort', () => resolve(), { once: true }))]);
+    await settledWithin(drained, this.o.shutdownTimeoutMs);
     this.stopped.abort();
     const left = this.pending.size;
     this.pending.clear();

@@ -11,7 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound, sleep } from './client.ts';
 import type { Lease } from './types.ts';
 import { core } from './types.ts';
 import { leaderMetrics } from './metrics.ts';
-import { startDeadline } from './deadline.ts';
+import { withDeadline } from './deadline.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -88,9 +88,7 @@ export class LeaderElector {
     await this.loop;
     if (this.leading) {
       // Bounded like a renewal: a release that hangs must not hold up shutdown (the Lease then expires).
-      const deadline = startDeadline(undefined, this.o.renewDeadlineMs);
-      await this.release(deadline.signal).catch((e: Error) => this.o.log?.('lease release failed', { error: e.message }));
-      deadline.release();
+      await withDeadline(undefined, this.o.renewDeadlineMs, (signal) => this.release(signal)).catch((e: Error) => this.o.log?.('lease release failed', { error: e.message }));
       this.setLeading(false);
     }
   }
@@ -104,13 +102,10 @@ export class LeaderElector {
       const budget = this.leading ? this.lastRenew + this.o.renewDeadlineMs - started : this.o.renewDeadlineMs;
       let ok = false;
       if (budget > 0) {
-        const deadline = startDeadline(signal, budget);
         try {
-          ok = await this.tryAcquireOrRenew(deadline.signal);
+          ok = await withDeadline(signal, budget, (s) => this.tryAcquireOrRenew(s));
         } catch (e) {
           if (!signal.aborted) this.o.log?.('lease update failed', { error: (e as Error).message });
-        } finally {
-          deadline.release();
         }
       }
       if (ok) {

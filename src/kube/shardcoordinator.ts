@@ -21,7 +21,7 @@ import { isConflict, isNotFound, sleep } from './client.ts';
 import type { Result } from './controller.ts';
 import { LeaderElector, leaseExpired, observeLease, type LeaseObservation } from './leaderelection.ts';
 import { shardMetrics } from './metrics.ts';
-import { startDeadline } from './deadline.ts';
+import { settledWithin, withDeadline } from './deadline.ts';
 import { assignShards, shardOf } from './sharding.ts';
 import { core, type Lease } from './types.ts';
 
@@ -223,16 +223,11 @@ export class ShardCoordinator implements ShardGate {
   }
 
   /** The membership Lease's renewal, bounded by the renew deadline like a shard's. */
-  private async renewMembership(): Promise<boolean> {
-    const deadline = startDeadline(undefined, this.o.renewDeadlineMs);
-    try {
-      return await this.member.tryAcquireOrRenew(deadline.signal);
-    } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'membership lease renewal failed');
+  private renewMembership(): Promise<boolean> {
+    return withDeadline(undefined, this.o.renewDeadlineMs, (signal) => this.member.tryAcquireOrRenew(signal)).catch((e: Error) => {
+      this.log.warn({ err: e.message }, 'membership lease renewal failed');
       return false;
-    } finally {
-      deadline.release();
-    }
+    });
   }
 
   /** Reads the Leases: records what the shard Leases show and returns the live members. */
@@ -313,12 +308,10 @@ export class ShardCoordinator implements ShardGate {
     const started = performance.now();
     const budget = isIdle(s) ? this.o.renewDeadlineMs : s.lastRenew + this.o.renewDeadlineMs - started;
     if (budget <= 0) return false;
-    const deadline = startDeadline(undefined, budget);
-    const ok = await s.elector.tryAcquireOrRenew(deadline.signal).catch((e: Error) => {
+    const ok = await withDeadline(undefined, budget, (signal) => s.elector.tryAcquireOrRenew(signal)).catch((e: Error) => {
       this.log.warn({ shard: s.index, err: e.message }, 'shard lease update failed');
       return false;
     });
-    deadline.release();
     if (ok) s.lastRenew = started;
     return ok;
   }
@@ -348,14 +341,11 @@ export class ShardCoordinator implements ShardGate {
   }
 
   private async release(s: Shard): Promise<void> {
-    const deadline = startDeadline(undefined, this.o.renewDeadlineMs);
     try {
-      await s.elector.release(deadline.signal);
+      await withDeadline(undefined, this.o.renewDeadlineMs, (signal) => s.elector.release(signal));
     } catch (e) {
       this.log.warn({ shard: s.index, err: (e as Error).message }, 'shard lease release failed; retrying');
       return;
-    } finally {
-      deadline.release();
     }
     s.state = 'idle';
     shardMetrics.handovers.inc({ direction: 'released' });
@@ -456,20 +446,6 @@ export class ShardCoordinator implements ShardGate {
 function staleByWallClock(lease: Lease, durationMs: number): boolean {
   const renewed = Date.parse(lease.spec?.renewTime ?? '');
   return Number.isFinite(renewed) && renewed + 2 * durationMs < Date.now();
-}
-
-/** Waits for `p` to settle, but no longer than `ms` (the timer does not keep the process alive). */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  try {
-    await Promise.race([p.catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The state read afresh (after an await, the watchdog may have changed it). */

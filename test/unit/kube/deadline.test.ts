@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startDeadline } from '../../../src/kube/deadline.ts';
+import { settledWithin, startDeadline, withDeadline } from '../../../src/kube/deadline.ts';
 
 describe('startDeadline', () => {
   it('aborts with a TimeoutError when the time runs out, and says it expired', async () => {
@@ -69,5 +69,19 @@ describe('startDeadline', () => {
     assert.ok(released < 5_000_000, `100,000 released deadlines still hold ${released} bytes`);
     assert.ok(timeouts > 8_000_000, `20,000 AbortSignal.any over timeouts hold only ${timeouts} bytes: the comparison no longer shows anything`);
     kept.length = 0;
+  });
+});
+
+describe('withDeadline and settledWithin', () => {
+  it('withDeadline hands its work a signal that aborts at the deadline, with a TimeoutError', async () => {
+    const err = await withDeadline(undefined, 20, (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))).catch((e: unknown) => e);
+    assert.equal((err as DOMException).name, 'TimeoutError');
+    assert.equal(await withDeadline(undefined, 1_000, async () => 'done'), 'done');
+  });
+
+  it('settledWithin says whether the promise settled in time; a rejection counts as settled', async () => {
+    assert.equal(await settledWithin(sleep(5), 1_000), true);
+    assert.equal(await settledWithin(Promise.reject(new Error('x')), 1_000), true);
+    assert.equal(await settledWithin(new Promise(() => undefined), 20), false);
   });
 });
