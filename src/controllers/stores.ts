@@ -113,6 +113,8 @@ export interface StoreClientsOptions {
    * ClusterSecretStores are the platform's and always may.
    */
   namespacedStoreControllerIdentity?: ControllerIdentityPolicy | undefined;
+  /** How long a replaced or evicted client stays open for the reads it still serves (ms). */
+  retireAfterMs?: number;
 }
 
 export type ControllerIdentityPolicy = 'allow' | 'deny';
@@ -133,6 +135,8 @@ export class StoreClients {
   private readonly o: StoreClientsOptions;
   private readonly clients = new Map<string, CachedClient>();
   private readonly building = new Map<string, Promise<CachedClient>>();
+  /** Clients no longer handed out, still open for the reads in flight on them. */
+  private readonly retiring = new Set<ProviderClient>();
 
   constructor(o: StoreClientsOptions) {
     this.o = o;
@@ -161,8 +165,7 @@ export class StoreClients {
       const entry: CachedClient = { handle: { id: `${cacheKey}@${version}`, provider: name, client }, version, created: performance.now() };
       const old = this.clients.get(cacheKey);
       this.clients.set(cacheKey, entry);
-      // Let reads in flight on the old client finish before closing it.
-      if (old) setTimeout(() => void old.handle.client.close().catch(() => undefined), 60_000).unref();
+      if (old) this.retire(old.handle.client);
       return entry;
     })();
     this.building.set(cacheKey, build);
@@ -194,20 +197,41 @@ export class StoreClients {
     return { provider, client: await provider.newClient(config, this.context(kind, store, ns, name)), problems };
   }
 
-  /** Forgets the clients of a deleted or changed store. */
+  /**
+   * Forgets the clients of a deleted or changed store: the next read builds a new one. The old
+   * ones are retired, not closed: a read in flight on them (a store that turned Ready while an
+   * ExternalSecret's first read ran) completes, instead of failing and being sent again.
+   */
   evict(kind: StoreKind, store: AnyStore): void {
     const base = storeId(kind, store);
     for (const [k, c] of this.clients) {
       if (k === base || k.startsWith(base + '#')) {
         this.clients.delete(k);
-        void c.handle.client.close().catch(() => undefined);
+        this.retire(c.handle.client);
       }
     }
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.clients.values()].map((c) => c.handle.client.close().catch(() => undefined)));
+    const all = [...this.clients.values()].map((c) => c.handle.client).concat([...this.retiring]);
     this.clients.clear();
+    this.retiring.clear();
+    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
+  }
+
+  /** Clients retired and not yet closed (for tests). */
+  get retired(): number {
+    return this.retiring.size;
+  }
+
+  /**
+   * Closes `client` once the reads in flight on it are over: after `retireAfterMs` (longer than
+   * any provider call's deadline), or at closeAll.
+   */
+  private retire(client: ProviderClient): void {
+    this.retiring.add(client);
+    const close = () => this.retiring.delete(client) && void client.close().catch(() => undefined);
+    setTimeout(close, this.o.retireAfterMs ?? Math.max(60_000, (this.o.callDeadlineMs ?? 0) + 5_000)).unref();
   }
 
   /** What a provider may ask of the cluster, with ESO's namespace rules applied. */

@@ -262,6 +262,48 @@ describe('coalescing and metrics', () => {
   });
 });
 
+describe('a store that turns Ready while a read is in flight', () => {
+  it('the read completes and is not sent again (the old client is retired, not closed under it)', async () => {
+    const ns = await freshNamespace(admin, 'az-inflight');
+    const key = `${ns}-held`;
+    kv.setSecret(key, 'held-value');
+    await admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'azure-sp', namespace: ns }, stringData: { 'client-id': 'sp-client', 'client-secret': 'sp-secret' } } as Secret);
+    // The store's validation (one listing page) waits until the ExternalSecret's read has reached
+    // the vault; that read waits until the store is Ready. So the store turns Ready, and its
+    // clients are evicted, while the read is in flight.
+    let readArrived!: () => void;
+    const arrived = new Promise<void>((r) => (readArrived = r));
+    let releaseRead!: () => void;
+    const released = new Promise<void>((r) => (releaseRead = r));
+    kv.hold = (request) => {
+      if (request === 'GET /secrets') return arrived;
+      if (request === `GET /secrets/${key}`) {
+        readArrived();
+        return released;
+      }
+      return undefined;
+    };
+    try {
+      await createStore(ns, 'azure', azurekv({ authSecretRef: { clientId: { name: 'azure-sp', key: 'client-id' }, clientSecret: { name: 'azure-sp', key: 'client-secret' } } }));
+      await admin.create(externalSecrets, externalSecret(ns, 'held', { refreshInterval: '1h', secretStoreRef: { name: 'azure' }, data: [{ secretKey: 'v', remoteRef: { key } }] }));
+      await arrived;
+      await waitFor('store Ready', async () => {
+        const store = await admin.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(secretStores, ns, 'azure');
+        return store.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+      });
+      // The controller's informer has seen the store turn Ready (and evicted its clients).
+      await sleep(1000);
+    } finally {
+      releaseRead();
+      kv.hold = undefined;
+    }
+    await waitCondition(ns, 'held', 'True');
+    assert.deepEqual(decodeSecret(await admin.get<Secret>(core.secrets, ns, 'held')), { v: 'held-value' });
+    await sleep(1000);
+    assert.equal(kv.requests.filter((r) => r === `GET /secrets/${key}`).length, 1, 'one GetSecret at the vault');
+  });
+});
+
 describe('Key Vault down', () => {
   it('keeps the Secret exactly as it was, says why, and recovers', async () => {
     const ns = await namespaceWithStore('az-down');

@@ -301,6 +301,11 @@ export class KeyVaultServer {
   readonly #certs = new Map<string, Array<Version<Buffer>>>();
   /** Authorised requests, by "METHOD /collection[/name]" (versions folded), for call counts. */
   readonly requests: string[] = [];
+  /**
+   * Holds an authorised request (after it is counted) until the promise returned settles, to put
+   * a read in flight at a chosen moment; undefined answers at once.
+   */
+  hold: ((request: string) => Promise<void> | undefined) | undefined;
 
   constructor(pki: TestPki, entra: EntraServer, o: { port?: number } = {}) {
     this.#entra = entra;
@@ -345,7 +350,18 @@ export class KeyVaultServer {
     }
     const url = new URL(req.url ?? '/', this.vaultUrl);
     const [collection, name, version] = url.pathname.split('/').filter(Boolean);
-    this.requests.push(`${req.method} /${collection ?? ''}${name ? `/${name}` : ''}`);
+    const request = `${req.method} /${collection ?? ''}${name ? `/${name}` : ''}`;
+    this.requests.push(request);
+    const held = this.hold?.(request);
+    if (held) {
+      void held.then(() => this.#answer(req, res, url, collection, name, version));
+      return;
+    }
+    this.#answer(req, res, url, collection, name, version);
+  }
+
+  #answer(req: http.IncomingMessage, res: http.ServerResponse, url: URL, collection: string | undefined, name: string | undefined, version: string | undefined): void {
+    if (res.destroyed) return;
     if (req.method !== 'GET') return send(res, 405, { error: { code: 'BadParameter', message: 'method not allowed' } });
     if (collection === 'secrets' && name === undefined) return this.#listSecrets(url, res);
     const found = (store: Map<string, Array<Version<unknown>>>, code: string, what: string) => {

@@ -97,3 +97,49 @@ describe('StoreClients refuses such a store before building a client', () => {
     await assert.rejects(clients.clientFor('SecretStore', vaultStore('kube-system'), 'team-a'), /spec\.provider\.vault\.caProvider\.namespace: "kube-system"/);
   });
 });
+
+describe('StoreClients retires an evicted client instead of closing it under a read', () => {
+  const silent = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+  const kube = new Proxy({}, { get: () => () => { throw new Error('no apiserver call expected'); } }) as unknown as KubeClient;
+  const fakeStore = (generation: number): AnyStore => ({
+    apiVersion: 'external-secrets.io/v1', kind: 'SecretStore',
+    metadata: { name: 'fake', namespace: 'team-a', uid: 'u', generation },
+    spec: { provider: { fake: { data: [{ key: 'k', value: 'v' }] } } },
+  }) as unknown as AnyStore;
+
+  it('evict (a store that turned Ready): the old client stays open until the grace ends, the next read gets a new one', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const clients = new StoreClients({ kube, logger: silent, retireAfterMs: 60_000 });
+    const first = await clients.clientFor('SecretStore', fakeStore(1), 'team-a');
+    let closed = 0;
+    first.client.close = async () => void closed++;
+    clients.evict('SecretStore', fakeStore(1));
+    assert.equal(closed, 0, 'a read in flight on the evicted client is not cut');
+    assert.equal(clients.retired, 1);
+    const second = await clients.clientFor('SecretStore', fakeStore(1), 'team-a');
+    assert.notEqual(second.client, first.client, 'the next read builds a new client');
+    assert.equal(second.id, first.id, 'under the same identity: values read before stay shared');
+    t.mock.timers.tick(59_999);
+    assert.equal(closed, 0);
+    t.mock.timers.tick(1);
+    assert.equal(closed, 1, 'closed once the grace is over');
+    assert.equal(clients.retired, 0);
+    await clients.closeAll();
+    assert.equal(closed, 1, 'not closed twice');
+  });
+
+  it('a changed store: the replaced client is retired too, and closeAll closes retired clients at once', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const clients = new StoreClients({ kube, logger: silent });
+    const first = await clients.clientFor('SecretStore', fakeStore(1), 'team-a');
+    let closed = 0;
+    first.client.close = async () => void closed++;
+    const second = await clients.clientFor('SecretStore', fakeStore(2), 'team-a');
+    assert.notEqual(second.id, first.id);
+    assert.equal(closed, 0);
+    assert.equal(clients.retired, 1);
+    await clients.closeAll();
+    assert.equal(closed, 1);
+    assert.equal(clients.retired, 0);
+  });
+});
