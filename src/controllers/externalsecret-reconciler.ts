@@ -677,7 +677,7 @@ export class ExternalSecretReconciler {
     if (r.signal?.aborted) throw err;
     const message = err instanceof Error ? err.message : String(err);
     const reason = failureReason(err);
-    secretMetrics.syncErrors.inc({ name, namespace: ns, reason });
+    secretMetrics.syncErrors.inc({ name, namespace: ns }, reason);
     this.events.warning(es, EventReason.UpdateFailed, message);
     // A generic target's failures are ResourceSyncedError, except the refusal of the target
     // itself, which ESO reports as SecretSyncedError ("invalid generic target").

@@ -19,7 +19,7 @@ import type { ShardGate } from '../kube/shardcoordinator.ts';
 import { core, objectKey, type KubeObject, type Secret } from '../kube/types.ts';
 import { UnseenWrites } from '../kube/unseen-writes.ts';
 import { CoalescingReader, type StoreHandle } from '../providers/reader.ts';
-import { forgetReadyGauges, secretMetrics } from '../metrics/index.ts';
+import { forgetExternalSecret, secretMetrics } from '../metrics/index.ts';
 import {
   addPriority, deletionStarted, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged,
   storeBecameReady, storeChanged, storeRefKey, storesOf,
@@ -219,9 +219,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       seenWrite(unseenWrites.externalSecrets, es);
       controller.queue.cancelDelayed(objectKey(es));
       o.events.forget(es.metadata.uid ?? '');
-      const series = { name: es.metadata.name!, namespace: es.metadata.namespace! };
-      forgetReadyGauges(secretMetrics, series);
-      secretMetrics.syncCalls.remove(series);
+      forgetExternalSecret({ name: es.metadata.name!, namespace: es.metadata.namespace! });
     },
   });
   const enqueueForSecret = (s: KubeObject) => {

@@ -2,7 +2,7 @@
 // (pkg/controllers/{externalsecret,secretstore}/*metrics in ESO), so ESO's Grafana dashboard and
 // existing alerts keep working against Tessera.
 import { counter } from './registry.ts';
-import { objectValues, readyCondition, type ObjectSeries, type ObjectValues, type ReadyCondition } from './object-metrics.ts';
+import { objectCounts, objectValues, readyCondition, type ObjectSeries, type ObjectValues, type ReadyCondition } from './object-metrics.ts';
 
 export type { ObjectSeries } from './object-metrics.ts';
 
@@ -38,8 +38,8 @@ export function forgetReadyGauges(g: ReadyGauges, series: ObjectSeries): void {
 export const secretMetrics = {
   /** ESO: externalsecret_sync_calls_total{name,namespace}. */
   syncCalls: objectValues('externalsecret_sync_calls_total', 'Total number of the External Secret sync calls.', 'counter'),
-  /** ESO: externalsecret_sync_calls_error{name,namespace}; we add the reason (a catalog code). */
-  syncErrors: counter('externalsecret_sync_calls_error', 'Total number of the External Secret sync errors, by reason.', ['name', 'namespace', 'reason']),
+  /** ESO: externalsecret_sync_calls_error{name,namespace}; we add the reason (a catalog code). Removed with the object. */
+  syncErrors: objectCounts('externalsecret_sync_calls_error', 'Total number of the External Secret sync errors, by reason.', 'reason'),
   /**
    * ESO: externalsecret_status_condition{name,namespace,condition,status}, per object, deleted with
    * it; and externalsecret_reconcile_duration{name,namespace}, a gauge holding the last reconcile's
@@ -53,6 +53,13 @@ export const secretMetrics = {
   /** Reads answered without a provider call: joined an identical in-flight read or a recent result. */
   coalescedReads: counter('tessera_provider_reads_coalesced_total', 'Remote value reads served by an identical in-flight or recent read instead of a provider call.', ['provider', 'store']),
 };
+
+/** Removes every per-object series of an ExternalSecret that is gone (Ready, duration, sync calls and errors). */
+export function forgetExternalSecret(series: ObjectSeries): void {
+  forgetReadyGauges(secretMetrics, series);
+  secretMetrics.syncCalls.remove(series);
+  secretMetrics.syncErrors.remove(series);
+}
 
 /**
  * ESO's store metrics: one family per kind (secretstore_*, clustersecretstore_*), labels name and

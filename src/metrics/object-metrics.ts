@@ -171,10 +171,50 @@ export class ReadyCondition extends ObjectFamily<string> {
   }
 }
 
+/**
+ * A counter per object and per value of one more label: `externalsecret_sync_calls_error{name,
+ * namespace,reason}`. The object's series go together when it is removed, whatever their reasons.
+ */
+export class ObjectCounts extends ObjectFamily<Map<string, number>> {
+  readonly type = 'counter' as const;
+  readonly label: string;
+
+  constructor(name: string, help: string, label: string) {
+    super(name, help);
+    this.label = label;
+    register.registerMetric(this as never);
+  }
+
+  inc(series: ObjectSeries, labelValue: string, by = 1): void {
+    const k = key(series);
+    let counts = this.values.get(k);
+    if (!counts) this.values.set(k, (counts = new Map()));
+    counts.set(labelValue, (counts.get(labelValue) ?? 0) + by);
+  }
+
+  /** The object's count under `labelValue`, if it has that series. */
+  value(series: ObjectSeries, labelValue: string): number | undefined {
+    return this.values.get(key(series))?.get(labelValue);
+  }
+
+  protected lines(labels: string, counts: Map<string, number>, out: string[]): void {
+    for (const [v, n] of counts) out.push(`${this.name}{${labels},${this.label}="${escapeLabelValue(v)}"} ${formatValue(n)}`);
+  }
+
+  protected samples(_s: ObjectSeries, counts: Map<string, number>): Array<[Record<string, string>, number]> {
+    return [...counts].map(([v, n]) => [{ [this.label]: v }, n]);
+  }
+}
+
 /** Get-or-create, as the helpers of registry.ts: a module may be loaded twice (tests, tools). */
 export function objectValues(name: string, help: string, type: 'gauge' | 'counter'): ObjectValues {
   const found = register.getSingleMetric(name);
   return found instanceof ObjectValues ? found : new ObjectValues(name, help, type);
+}
+
+export function objectCounts(name: string, help: string, label: string): ObjectCounts {
+  const found = register.getSingleMetric(name);
+  return found instanceof ObjectCounts ? found : new ObjectCounts(name, help, label);
 }
 
 export function readyCondition(name: string, help: string): ReadyCondition {

@@ -4,9 +4,9 @@ import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Counter, Gauge, Registry, register } from 'prom-client';
-import { ObjectValues, ReadyCondition, objectValues, readyCondition } from '../../../src/metrics/object-metrics.ts';
+import { ObjectCounts, ObjectValues, ReadyCondition, objectCounts, objectValues, readyCondition } from '../../../src/metrics/object-metrics.ts';
 import { writeAllMetrics } from '../../../src/metrics/registry.ts';
-import { forgetReadyGauges, secretMetrics, setReadyCondition } from '../../../src/metrics/index.ts';
+import { forgetExternalSecret, forgetReadyGauges, secretMetrics, setReadyCondition } from '../../../src/metrics/index.ts';
 
 /** Everything writeAllMetrics writes, and the chunks it came in. */
 async function scrape(): Promise<{ text: string; chunks: number }> {
@@ -100,6 +100,43 @@ describe('per-object metric families', () => {
     assert.equal(text(calls), await reference.getSingleMetricAsString('golden_sync_calls_total'));
   });
 
+  it('sync errors by reason: the series prom-client\'s Counter wrote for the same calls, and all of an object\'s reasons go with it', async () => {
+    const reference = new Registry();
+    const old = new Counter({ name: 'golden_sync_calls_error', help: 'Errors, by "reason".', labelNames: ['name', 'namespace', 'reason'], registers: [reference] });
+    const errors = objectCounts('golden_sync_calls_error', 'Errors, by "reason".', 'reason');
+    const objects = Array.from({ length: 30 }, (_, i) => ({ name: `o-${i}`, namespace: `ns-${i % 4}` }));
+    const reasons = ['StoreNotFound', 'ProviderError', 'odd"reason\\'];
+    for (let round = 0; round < 3; round++) {
+      for (const [i, o] of objects.entries()) {
+        if ((i + round) % 2) continue;
+        const reason = reasons[(i * round) % 3]!;
+        old.inc({ ...o, reason });
+        errors.inc(o, reason);
+      }
+    }
+    for (const o of objects.slice(0, 10)) {
+      for (const reason of reasons) old.remove({ ...o, reason });
+      errors.remove(o);
+    }
+    const ours = [...errors.textChunks()].join('').split('\n');
+    const theirs = (await reference.getSingleMetricAsString('golden_sync_calls_error')).split('\n');
+    // Same header, same series and values; series are grouped by object here (Prometheus reads no order).
+    assert.deepEqual(ours.slice(0, 2), theirs.slice(0, 2));
+    assert.deepEqual(ours.slice(2).sort(), theirs.slice(2).sort());
+    assert.ok(ours.length > 20);
+
+    const s = { name: 'gone', namespace: 'team-a' };
+    secretMetrics.syncErrors.inc(s, 'StoreNotFound');
+    secretMetrics.syncErrors.inc(s, 'ProviderError');
+    secretMetrics.syncCalls.inc(s);
+    setReadyCondition(secretMetrics, s, false);
+    secretMetrics.reconcileDuration.set(s, 1);
+    assert.equal(secretMetrics.syncErrors.value(s, 'StoreNotFound'), 1);
+    forgetExternalSecret(s);
+    const text = (await scrape()).text;
+    assert.doesNotMatch(text, /name="gone"/, 'no series of the deleted ExternalSecret is left, whatever its reasons');
+  });
+
   it('a scrape writes the objects present when it began, once each, even if one is removed and added again meanwhile', () => {
     const g = objectValues('test_object_moving', 'Moving.', 'gauge');
     g.reset();
@@ -122,6 +159,8 @@ describe('per-object metric families', () => {
     assert.ok(objectValues('externalsecret_sync_calls_total', 'x', 'counter') === secretMetrics.syncCalls);
     assert.ok(secretMetrics.syncCalls instanceof ObjectValues);
     assert.ok(secretMetrics.statusCondition instanceof ReadyCondition);
+    assert.ok(objectCounts('externalsecret_sync_calls_error', 'x', 'reason') === secretMetrics.syncErrors);
+    assert.ok(secretMetrics.syncErrors instanceof ObjectCounts);
   });
 
   it('10,000 objects of the three ExternalSecret families hold under 5 MB, and a scrape writes them in chunks of at most 70,000 characters', async () => {
