@@ -13,8 +13,9 @@ const root = import.meta.dirname;
 // files at the root of providers/ as `providers`), or a shared file at the root of src/.
 // Each unit lists what it may import; an entry is a unit or one file ("api/duration.ts").
 
-/** Cross-cutting modules at the root of src/ (logging, the token bucket): anyone may use them. */
-const SHARED = ['log.ts', 'token-bucket.ts', 'http-proxy.ts'];
+/** Cross-cutting modules at the root of src/ (logging, the token bucket, a call shared by several
+ * callers): anyone may use them. */
+const SHARED = ['log.ts', 'token-bucket.ts', 'http-proxy.ts', 'shared-call.ts'];
 
 const MAY_IMPORT = {
   cli: ['*'],
@@ -41,6 +42,7 @@ const MAY_IMPORT = {
   'log.ts': [],
   'http-proxy.ts': [],
   'token-bucket.ts': ['api/duration.ts'],
+  'shared-call.ts': [],
 };
 
 /** Units that must stay pure (no I/O): the packages and Node modules they may import. */

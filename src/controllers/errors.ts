@@ -4,7 +4,7 @@
 // Messages name stores, keys and error codes, never secret values.
 import { ProviderError } from '../providers/provider.ts';
 import { StoreProviderConfigError } from '../providers/registry.ts';
-import { isAbortError } from '../providers/common/shared-call.ts';
+import { isAbortError } from '../shared-call.ts';
 import { isRemoteNotOwned } from '../providers/common/push.ts';
 import { ApiError } from '../kube/client.ts';
 import { GeneratorError } from '../generators/index.ts';

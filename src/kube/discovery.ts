@@ -9,6 +9,7 @@
 // The apiVersion is checked before it becomes part of a URL path.
 import type { ResourceType } from './types.ts';
 import { isNotFound } from './client.ts';
+import { SharedCall } from '../shared-call.ts';
 
 /** The one client call discovery makes (KubeClient has it). */
 export interface DiscoveryTransport {
@@ -61,7 +62,7 @@ export function isValidKindName(kind: string): boolean {
 
 export class Discovery {
   private readonly entries = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<Entry>>();
+  private readonly inflight = new Map<string, SharedCall<Entry>>();
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly missRefreshMs: number;
@@ -104,17 +105,25 @@ export class Discovery {
     this.entries.set(key, entry);
   }
 
-  /** One discovery read per group version at a time; concurrent reconciles share it. */
+  /**
+   * One discovery read per group version at a time; concurrent reconciles share it. Each waits
+   * under its own signal: the first caller's deadline or cancellation ends only its own wait, and
+   * the read is aborted only when nobody waits for it any more.
+   */
   private fetch(key: string, group: string, signal: AbortSignal | undefined): Promise<Entry> {
-    let p = this.inflight.get(key);
-    if (!p) {
-      p = this.read(key, group, signal).finally(() => this.inflight.delete(key));
-      this.inflight.set(key, p);
+    let call = this.inflight.get(key);
+    if (!call) {
+      const c = new SharedCall<Entry>((s) => this.read(key, group, s));
+      const clear = () => this.inflight.get(key) === c && this.inflight.delete(key);
+      c.onAbandon(clear);
+      c.promise.then(clear, clear);
+      this.inflight.set(key, c);
+      call = c;
     }
-    return p;
+    return call.join(signal);
   }
 
-  private async read(key: string, group: string, signal: AbortSignal | undefined): Promise<Entry> {
+  private async read(key: string, group: string, signal: AbortSignal): Promise<Entry> {
     let kinds: Entry['kinds'];
     try {
       const list = await this.transport.request<ApiResourceList>('GET', group ? `/apis/${key}` : `/api/${key}`, { signal });

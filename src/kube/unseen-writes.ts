@@ -72,7 +72,7 @@ export class UnseenWrites {
     return e.waiter;
   }
 
-  /** Remembered writes (for tests and the heap's accounting). */
+  /** Remembered writes (for tests). */
   get size(): number {
     return this.entries.size;
   }

@@ -52,7 +52,7 @@ export interface PushRequest {
  * One store's client. Every call takes an optional `signal` (the reconcile's deadline, shutdown,
  * or the shared call's when the reader coalesces): when it aborts, the call ends at once, frees
  * its connection and rejects with the signal's reason (an AbortError or TimeoutError, see
- * common/shared-call.ts isAbortError), never with a value. Each remote call also keeps its own
+ * src/shared-call.ts isAbortError), never with a value. Each remote call also keeps its own
  * total deadline (--provider-timeout), which fails it as a ProviderError.
  */
 export interface ProviderClient {

@@ -19,7 +19,7 @@
 // call alive: nobody waits for them.
 import type { ProviderClient, RemoteValue, RemoteValueRef } from './provider.ts';
 import { TokenBucket } from '../token-bucket.ts';
-import { SharedCall, abortReason } from './common/shared-call.ts';
+import { SharedCall, abortReason } from '../shared-call.ts';
 
 export interface StoreHandle {
   /** Identity of the store *and* its credentials: reads are shared only under the same id. */

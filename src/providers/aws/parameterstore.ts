@@ -9,7 +9,7 @@ import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RemoteNotOwnedError, pushMetadataSpec
 import { batchEntryError, toProviderError } from './errors.ts';
 import { chunk, mapLimit, parameterSelector, tagsToJson } from './refs.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 
 type SsmModule = typeof import('@aws-sdk/client-ssm');
 type SsmClient = InstanceType<SsmModule['SSMClient']>;

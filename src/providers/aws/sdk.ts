@@ -2,7 +2,7 @@
 // fail-fast retry and timeout settings, and the API-call counter hook.
 import type { ApiCallDetail } from '../provider.ts';
 import { CallLimitError, callLimits, providerProxyOptions } from '../common/http.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 import { endpointFromEnv } from './refs.ts';
 import type { AwsServiceId } from './refs.ts';
 

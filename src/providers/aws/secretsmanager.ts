@@ -9,7 +9,7 @@ import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RemoteNotOwnedError, pushMetadataSpec
 import { batchEntryError, toProviderError } from './errors.ts';
 import { chunk, mapLimit, secretsManagerVersion, tagsToJson } from './refs.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 
 type SmModule = typeof import('@aws-sdk/client-secrets-manager');
 type SmClient = InstanceType<SmModule['SecretsManagerClient']>;

@@ -8,7 +8,7 @@ import type { SecretClient } from '@azure/keyvault-secrets';
 import { ProviderError, isNotFound } from '../provider.ts';
 import type { FindQuery, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { CallLimitError, reportCall, type CallLimits } from '../common/http.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 import { mapLimit } from '../common/map-limit.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
 import { METRIC_PROVIDER, toProviderError } from './errors.ts';

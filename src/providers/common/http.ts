@@ -11,7 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ProviderError } from '../provider.ts';
 import type { ApiCallDetail } from '../provider.ts';
-import { abortReason } from './shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 import { agentProxyOptions } from '../../http-proxy.ts';
 
 /**

@@ -13,7 +13,7 @@ import type { ApiCallDetail, FindQuery, ProviderClient, RemoteValue, RemoteValue
 import { CallLimitError, formatMs, reportCall, type CallLimits } from '../common/http.ts';
 import { mapLimit } from '../common/map-limit.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 import { METRIC_PROVIDER, type AccessTokenSource } from './credentials.ts';
 import { toProviderError } from './errors.ts';
 import { listFilter, metadataJson, parentName, remoteKeyOf, secretName, versionName, type SecretScope } from './names.ts';

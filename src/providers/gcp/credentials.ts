@@ -19,7 +19,7 @@ import https from 'node:https';
 import { ProviderError } from '../provider.ts';
 import type { ApiCallDetail } from '../provider.ts';
 import { exchange, networkError, reportCall, type CallLimits } from '../common/http.ts';
-import { SharedCall } from '../common/shared-call.ts';
+import { SharedCall } from '../../shared-call.ts';
 import { trimTrailingSlashes } from '../common/slashes.ts';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';

@@ -8,7 +8,7 @@ import type https from 'node:https';
 import { NotFoundError, ProviderError } from '../provider.ts';
 import type { ApiCallDetail, ProviderErrorKind } from '../provider.ts';
 import { callLimits, exchange, networkError, reportCall, storeAgent } from '../common/http.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 import type { CallLimits } from '../common/http.ts';
 import { trimTrailingSlashes } from '../common/slashes.ts';
 

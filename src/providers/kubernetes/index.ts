@@ -14,7 +14,7 @@ import { readCAProvider } from '../common/ca-provider.ts';
 import { validateKubernetesConfig } from './config.ts';
 import type { KubernetesProvider } from './config.ts';
 import { KubeTransport } from './http.ts';
-import { SharedCall } from '../common/shared-call.ts';
+import { SharedCall } from '../../shared-call.ts';
 import { KubeconfigRefused, parseTenantKubeconfig } from './kubeconfig.ts';
 import type { TenantConnection } from './kubeconfig.ts';
 

@@ -15,7 +15,7 @@ import { goPrintValue } from './gojson.ts';
 import type { CallOptions, VaultResponse, VaultTransport } from './http.ts';
 import { dataPath, metadataPath } from './paths.ts';
 import type { LoginCache } from './tokens.ts';
-import { SharedCall } from '../common/shared-call.ts';
+import { SharedCall } from '../../shared-call.ts';
 
 const enc = new TextEncoder();
 /** Parallel reads during find; Vault handles far more, but one store should not flood it. */

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { ApiCallDetail } from '../provider.ts';
 import { CallLimitError, callLimits, exchange, reportCall, storeAgent } from '../common/http.ts';
-import { abortReason } from '../common/shared-call.ts';
+import { abortReason } from '../../shared-call.ts';
 import type { CallLimits, HttpAnswer } from '../common/http.ts';
 import { vaultHttpError, vaultNetworkError } from './errors.ts';
 import type { VaultCallSite } from './errors.ts';

@@ -10,7 +10,7 @@ import { vaultHttpError } from './errors.ts';
 import type { LoginAuth, LoginResult } from './auth.ts';
 import { loginResult } from './auth.ts';
 import type { VaultTransport } from './http.ts';
-import { SharedCall } from '../common/shared-call.ts';
+import { SharedCall } from '../../shared-call.ts';
 
 interface Entry {
   token: string;

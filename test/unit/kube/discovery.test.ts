@@ -50,6 +50,52 @@ describe('Discovery', () => {
     assert.equal(d.size, 2);
   });
 
+  test('a shared read outlives the caller that started it: its abort ends its own wait only', async () => {
+    let answer!: () => void;
+    const signals: AbortSignal[] = [];
+    const server = {
+      paths: [] as string[],
+      request: async <T>(_m: string, path: string, o?: { signal?: AbortSignal | undefined }): Promise<T> => {
+        server.paths.push(path);
+        signals.push(o!.signal!);
+        await new Promise<void>((r) => (answer = r));
+        return { resources: [{ name: 'things', kind: 'Thing', namespaced: true }] } as T;
+      },
+    };
+    const d = new Discovery(server);
+    const first = new AbortController();
+    const a = d.resolve('a.example.com/v1', 'Thing', first.signal);
+    const b = d.resolve('a.example.com/v1', 'Thing', new AbortController().signal);
+    await Promise.resolve();
+    first.abort(new Error('the first reconcile timed out'));
+    await assert.rejects(a, /the first reconcile timed out/);
+    assert.equal(signals[0]!.aborted, false, 'the read goes on for the other caller');
+    answer();
+    assert.ok('found' in (await b), 'the other caller gets the answer');
+    assert.equal(server.paths.length, 1, 'one request for both');
+  });
+
+  test('a read nobody waits for any more is aborted, and the next caller starts a new one', async () => {
+    const signals: AbortSignal[] = [];
+    const server = {
+      request: async <T>(_m: string, _path: string, o?: { signal?: AbortSignal | undefined }): Promise<T> => {
+        const s = o!.signal!;
+        signals.push(s);
+        if (signals.length === 1) await new Promise((_r, reject) => s.addEventListener('abort', () => reject(s.reason as Error)));
+        return { resources: [{ name: 'things', kind: 'Thing', namespaced: true }] } as T;
+      },
+    };
+    const d = new Discovery(server);
+    const only = new AbortController();
+    const a = d.resolve('a.example.com/v1', 'Thing', only.signal);
+    await Promise.resolve();
+    only.abort(new Error('gone'));
+    await assert.rejects(a, /gone/);
+    assert.equal(signals[0]!.aborted, true, 'the request is cancelled');
+    assert.ok('found' in (await d.resolve('a.example.com/v1', 'Thing')));
+    assert.equal(signals.length, 2);
+  });
+
   test('malformed names are refused without a request', async () => {
     const server = fakeServer({});
     const d = new Discovery(server);

@@ -1,4 +1,5 @@
-// One provider call that several callers wait for (a coalesced read, a shared login). Each caller
+// One call that several callers wait for (a coalesced provider read, a shared login, a discovery
+// read). Each caller
 // brings its own AbortSignal (its reconcile's deadline, shutdown), and one caller giving up must
 // not fail the others: a caller whose signal aborts stops waiting at once, rejected with its own
 // abort reason, while the call goes on for the rest. The call itself is aborted only when every
@@ -79,7 +80,7 @@ export class SharedCall<T> {
   /** Aborts the call now, whoever waits (e.g. its item was dropped before it was sent). */
   abandon(): void {
     if (this.done || this.controller.signal.aborted) return;
-    this.controller.abort(new DOMException('every caller waiting for this provider call has gone', 'AbortError'));
+    this.controller.abort(new DOMException('every caller waiting for this call has gone', 'AbortError'));
     const listeners = [...this.abandonListeners];
     this.abandonListeners.clear();
     for (const f of listeners) f();
