@@ -288,17 +288,13 @@ export class KubeClient {
     opts.onOpen?.();
     res.setEncoding('utf8');
     const idleMs = opts.idleTimeoutMs ?? ((opts.timeoutSeconds ?? 600) + 90) * 1000;
-    let idle: NodeJS.Timeout | undefined;
-    const arm = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => res.destroy(new Error(`watch idle for ${Math.round(idleMs / 1000)} s`)), idleMs);
-      idle.unref();
-    };
-    arm();
+    // One timer for the stream, pushed back at each chunk (refresh() re-arms it in place).
+    const idle = setTimeout(() => res.destroy(new Error(`watch idle for ${Math.round(idleMs / 1000)} s`)), idleMs);
+    idle.unref();
     let buf = '';
     try {
       for await (const chunk of res as AsyncIterable<string>) {
-        arm();
+        idle.refresh();
         buf += chunk;
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
