@@ -102,7 +102,8 @@ interface AggregateRecord {
 interface Observation {
   name: string;
   count: number;
-  firstTimestamp: string;
+  /** ms since the epoch; written as RFC 3339 (numbers, not strings, while waiting: less heap). */
+  firstMs: number;
 }
 
 interface ObjectState {
@@ -123,8 +124,9 @@ interface EventWrite {
   reason: string;
   message: string;
   count: number;
-  firstTimestamp: string;
-  lastTimestamp: string;
+  /** ms since the epoch, formatted when the write is sent. */
+  firstMs: number;
+  lastMs: number;
 }
 
 export class EventRecorder {
@@ -172,7 +174,6 @@ export class EventRecorder {
     reason = reason.slice(0, maxReasonLength);
     message = message.slice(0, maxMessageLength);
     const nowMs = this.o.now();
-    const now = rfc3339(new Date(nowMs));
     const involvedObject: InvolvedObject = {
       apiVersion: obj.apiVersion,
       kind: obj.kind,
@@ -186,7 +187,7 @@ export class EventRecorder {
     // As client-go's EventCorrelator: aggregate, then count, then filter. A filtered or dropped
     // occurrence is still counted, so the next Event written about it carries the true count.
     const aggregated = this.aggregate(state, type, reason, message, nowMs);
-    const observation = this.observe(state, aggregated.key, involvedObject.name ?? 'object', now);
+    const observation = this.observe(state, aggregated.key, involvedObject.name ?? 'object', nowMs);
 
     const namespace = involvedObject.namespace || 'default';
     const key = `${namespace}/${observation.name}`;
@@ -196,7 +197,7 @@ export class EventRecorder {
       // costs no request, so neither the buffer nor the spam filter counts it.
       waiting.count = observation.count;
       waiting.message = aggregated.message;
-      waiting.lastTimestamp = now;
+      waiting.lastMs = nowMs;
       return;
     }
     // As client-go, a full buffer drops before the spam filter sees the occurrence, so it does
@@ -213,8 +214,8 @@ export class EventRecorder {
       reason,
       message: aggregated.message,
       count: observation.count,
-      firstTimestamp: observation.firstTimestamp,
-      lastTimestamp: now,
+      firstMs: observation.firstMs,
+      lastMs: nowMs,
     });
     eventMetrics.pending.set(this.pending.size);
     this.startWorkers();
@@ -296,10 +297,10 @@ export class EventRecorder {
   }
 
   /** client-go's eventLogger: the Event counting this key, its count bumped, or a new one. */
-  private observe(state: ObjectState, key: string, objectName: string, now: string): Observation {
+  private observe(state: ObjectState, key: string, objectName: string, nowMs: number): Observation {
     let observation = state.observations.get(key);
     if (observation) observation.count++;
-    else observation = { name: eventName(objectName), count: 1, firstTimestamp: now };
+    else observation = { name: eventName(objectName), count: 1, firstMs: nowMs };
     state.observations.set(key, observation);
     return observation;
   }
@@ -364,7 +365,7 @@ export class EventRecorder {
       const signal = deadline.signal;
       try {
         if (operation === 'create') await this.client.create(core.events, toCoreEvent(write, this.o), { signal });
-        else await this.client.patch(core.events, write.namespace, write.name, 'merge', { count: write.count, lastTimestamp: write.lastTimestamp, message: write.message }, { signal });
+        else await this.client.patch(core.events, write.namespace, write.name, 'merge', { count: write.count, lastTimestamp: rfc3339(new Date(write.lastMs)), message: write.message }, { signal });
         eventMetrics.writes.inc({ operation, result: 'success' });
         return;
       } catch (e) {
@@ -399,7 +400,7 @@ export class EventRecorder {
     eventMetrics.pending.set(this.pending.size);
     write.count = newer.count;
     write.message = newer.message;
-    write.lastTimestamp = newer.lastTimestamp;
+    write.lastMs = newer.lastMs;
   }
 
   /** client-go randomises the first sleep so that clients do not retry in step; then it doubles here. */
@@ -427,8 +428,18 @@ function retryable(e: unknown): boolean {
   return e.code === 429 || e.code >= 500;
 }
 
+/** Random bytes for Event names, drawn from the system in blocks of 4 KiB (one call per 512 names, not one per name). */
+let randomBlock = Buffer.alloc(0);
+let randomAt = 0;
+
 function eventName(objectName: string): string {
-  return `${objectName.slice(0, maxNameLength - nameSuffixLength)}.${randomBytes(8).toString('hex')}`;
+  if (randomAt + 8 > randomBlock.length) {
+    randomBlock = randomBytes(4096);
+    randomAt = 0;
+  }
+  const suffix = randomBlock.toString('hex', randomAt, randomAt + 8);
+  randomAt += 8;
+  return `${objectName.slice(0, maxNameLength - nameSuffixLength)}.${suffix}`;
 }
 
 function toCoreEvent(write: EventWrite, o: Settings): CoreEvent {
@@ -441,8 +452,8 @@ function toCoreEvent(write: EventWrite, o: Settings): CoreEvent {
     message: write.message,
     type: write.type,
     count: write.count,
-    firstTimestamp: write.firstTimestamp,
-    lastTimestamp: write.lastTimestamp,
+    firstTimestamp: rfc3339(new Date(write.firstMs)),
+    lastTimestamp: rfc3339(new Date(write.lastMs)),
     source: { component: o.component },
     reportingComponent: o.component,
     reportingInstance: o.instance ?? '',

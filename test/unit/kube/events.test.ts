@@ -280,6 +280,27 @@ describe('EventRecorder: correlation', () => {
   });
 });
 
+describe('EventRecorder: names and timestamps', () => {
+  it('names are distinct across more Events than one block of random bytes holds; timestamps are the clock\'s, in RFC 3339', async () => {
+    const sink = new FakeEventSink();
+    let now = Date.parse('2026-12-01T10:00:00Z');
+    const rec = recorder(sink, { now: () => now });
+    const objects = Array.from({ length: 1500 }, (_, i) => anObject(`o-${i}`));
+    for (const o of objects) rec.normal(o, 'Created', 'secret created');
+    now += 5_000;
+    rec.normal(objects[0]!, 'Created', 'secret created');
+    await rec.drain();
+    const names = [...sink.events.values()].map((e) => e.metadata!.name!);
+    assert.equal(names.length, 1500);
+    assert.equal(new Set(names.map((n) => n.split('.')[1])).size, 1500, 'no suffix twice');
+    for (const n of names) assert.match(n, /^o-\d+\.[0-9a-f]{16}$/);
+    const first = [...sink.events.values()].find((e) => e.involvedObject.name === 'o-0')!;
+    assert.equal(first.firstTimestamp, '2026-12-01T10:00:00Z');
+    assert.equal(first.lastTimestamp, '2026-12-01T10:00:05Z');
+    assert.equal(first.count, 2);
+  });
+});
+
 describe('EventRecorder: failed writes', () => {
   it('retries transport errors, 429 and 5xx with backoff, then writes the Event once', async () => {
     const sink = new FakeEventSink();
