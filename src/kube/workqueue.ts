@@ -14,6 +14,7 @@
 //   that merely waits; the key is handed out when a key of its group is done. Parking is not a
 //   failure: it does not grow the key's backoff.
 import { timerDelayMs } from '../api/duration.ts';
+import { DelayedKeys } from './delayed.ts';
 import { ExponentialBackoff } from './ratelimit.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { queueMetrics, scrapedQueues } from './metrics.ts';
@@ -103,7 +104,8 @@ export class WorkQueue {
   private parkedCount = 0;
   private readonly groupsOf: ((key: string) => readonly string[]) | undefined;
   private readonly groupLimit: (group: string) => number;
-  private readonly waiting = new Map<string, { at: number; timer: NodeJS.Timeout; priority: Priority }>();
+  /** Keys added with a delay (addAfter), under one timer. */
+  private readonly waiting: DelayedKeys<Priority>;
   private readonly addedAt = new Map<string, number>();
   private readonly backoff: ExponentialBackoff;
   private readonly bucket: TokenBucket;
@@ -120,6 +122,7 @@ export class WorkQueue {
     this.bucket = new TokenBucket(opts.retryQps ?? 10, opts.retryBurst ?? 100, this.now);
     this.groupsOf = opts.groupsOf;
     this.groupLimit = opts.groupLimit ?? (() => Infinity);
+    this.waiting = new DelayedKeys<Priority>(this.now, (key, priority) => this.add(key, priority));
     scrapedQueues.add(this);
     this.updateDepth();
   }
@@ -221,15 +224,9 @@ export class WorkQueue {
       return;
     }
     const at = this.now() + delayMs;
-    const pending = this.waiting.get(key);
-    if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
-      this.waiting.delete(key);
-      this.add(key, priority);
-    }, delayMs);
-    timer.unref?.();
-    this.waiting.set(key, { at, timer, priority });
+    const pending = this.waiting.dueAt(key);
+    if (pending !== undefined && pending <= at) return;
+    this.waiting.set(key, at, priority);
   }
 
   /**
@@ -255,11 +252,7 @@ export class WorkQueue {
 
   /** Cancels a delayed add (e.g. the object was deleted). */
   cancelDelayed(key: string): void {
-    const pending = this.waiting.get(key);
-    if (pending) {
-      clearTimeout(pending.timer);
-      this.waiting.delete(key);
-    }
+    this.waiting.delete(key);
   }
 
   /** Waits for the next key; undefined once the queue is shut down. */
@@ -339,7 +332,6 @@ export class WorkQueue {
   shutDown(): void {
     this.shuttingDown = true;
     scrapedQueues.delete(this);
-    for (const { timer } of this.waiting.values()) clearTimeout(timer);
     this.waiting.clear();
     this.getters.splice(0).forEach((g) => g(undefined));
   }
