@@ -5,11 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { ApiError, KubeClient, MAX_RETRY_AFTER, retryAfterMs } from '../../../src/kube/client.ts';
+import { ApiError, MAX_RETRY_AFTER, retryAfterMs, type KubeClient } from '../../../src/kube/client.ts';
+import { clientFor } from './local-apiserver.ts';
 
 interface Seen {
   method: string;
@@ -30,17 +27,7 @@ async function serve(answers: Array<{ code: number; headers?: Record<string, str
       res.end(a.code < 300 ? JSON.stringify({ kind: 'Namespace', metadata: { name: 'n' } }) : JSON.stringify({ kind: 'Status', code: a.code, reason: 'TooManyRequests', message: 'too many requests, please try again later' }));
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-retry-after-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters: [{ name: c, cluster: { server: "http://127.0.0.1:${(server.address() as AddressInfo).port}" } }]
-users: [{ name: u, user: { token: t } }]
-contexts: [{ name: x, context: { cluster: c, user: u } }]
-current-context: x
-`);
-  const client = await KubeClient.create({ kubeconfig, qps: 0, burst: 1 });
+  const client = await clientFor(server);
   return { client, seen, close: () => (client.close(), new Promise((r) => server.close(() => r()))) };
 }
 

@@ -4,11 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { KubeClient } from '../../../src/kube/client.ts';
+import type { KubeClient } from '../../../src/kube/client.ts';
+import { clientFor } from './local-apiserver.ts';
 import { core } from '../../../src/kube/types.ts';
 
 /** A server that writes `events` watch events `everyMs` apart, then goes silent (the connection stays open). */
@@ -25,17 +22,7 @@ async function watchServer(events: number, everyMs: number): Promise<{ client: K
     }, everyMs);
     res.on('close', () => clearInterval(tick));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-watch-idle-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, `apiVersion: v1
-kind: Config
-clusters: [{ name: c, cluster: { server: "http://127.0.0.1:${(server.address() as AddressInfo).port}" } }]
-users: [{ name: u, user: { token: t } }]
-contexts: [{ name: x, context: { cluster: c, user: u } }]
-current-context: x
-`);
-  const client = await KubeClient.create({ kubeconfig, qps: 0, burst: 1 });
+  const client = await clientFor(server);
   return {
     client,
     close: () => {
