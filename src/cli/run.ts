@@ -4,6 +4,7 @@ import { getHeapStatistics } from 'node:v8';
 import { collectDefaultMetrics } from 'prom-client';
 import { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
+import { queuedKeys } from '../kube/workqueue.ts';
 import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
@@ -119,7 +120,8 @@ export async function run(argv: string[]): Promise<number> {
     fieldManager: 'tessera',
     userAgent: 'tessera',
   });
-  const events = new EventRecorder(client, { component: 'tessera', log: (m, x) => log.warn(x ?? {}, m) });
+  // Events yield to queued reconciles: a large sync's Secrets and statuses get the apiserver first.
+  const events = new EventRecorder(client, { component: 'tessera', backlog: queuedKeys, log: (m, x) => log.warn(x ?? {}, m) });
   const manager = new Manager({
     client,
     logger: log,

@@ -43,6 +43,12 @@ export interface ClusterExternalSecretControllerOptions {
   controllerClass: string;
   reconcileTimeoutMs?: number | undefined;
   shutdownGraceMs?: number | undefined;
+  /**
+   * The ExternalSecret controller's informer, when it caches every ExternalSecret this controller
+   * may provision: shared, it saves a second watch and a second copy of each object. Without it
+   * this controller keeps its own, smaller cache.
+   */
+  externalSecrets?: Informer<ExternalSecret> | undefined;
 }
 
 type CES = ClusterExternalSecret;
@@ -269,12 +275,17 @@ export function setupClusterExternalSecretController(manager: Manager, o: Cluste
   // Status is not read here, so it is not kept: the cache holds what the decisions compare. Of an
   // ExternalSecret no ClusterExternalSecret controls (most of them) it keeps only what tells whose
   // it is (provision() asks nothing else) and when that changes: its name, owners and versions.
-  const esInformer = new Informer<ES>(o.kube, externalSecrets, {
+  const byCes = (es: ES) => {
+    const c = controllingCes(es);
+    return c ? [c] : [];
+  };
+  const esInformer = o.externalSecrets ?? new Informer<ES>(o.kube, externalSecrets, {
     namespace: o.namespace,
     transform: (es) => (controllingCes(es) ? { apiVersion: es.apiVersion, kind: es.kind, metadata: es.metadata, spec: es.spec } : { apiVersion: es.apiVersion, kind: es.kind, metadata: notControlledMetadata(es.metadata) }) as ES,
-    indexers: { ces: (es) => { const c = controllingCes(es); return c ? [c] : []; } },
+    indexers: { ces: byCes },
   });
-  for (const inf of [cesInformer, nsInformer, esInformer] as Informer<KubeObject>[]) manager.addInformer(inf);
+  if (o.externalSecrets) o.externalSecrets.addIndexer('ces', byCes);
+  for (const inf of [cesInformer, nsInformer, ...(o.externalSecrets ? [] : [esInformer])] as Informer<KubeObject>[]) manager.addInformer(inf);
 
   const reconciler = new ClusterExternalSecretReconciler({
     kube: o.kube,

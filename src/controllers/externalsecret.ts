@@ -95,7 +95,7 @@ export function bulkheadGroups(es: ExternalSecret | undefined, key: string): str
   return groups;
 }
 
-export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader; reconciler: ExternalSecretReconciler } {
+export function setupExternalSecretController(manager: Manager, o: ExternalSecretControllerOptions): { controller: Controller; reader: CoalescingReader; reconciler: ExternalSecretReconciler; externalSecrets: Informer<ES> } {
   const log = o.logger.child({ controller: 'externalsecret' });
   const kube = o.kube;
   const gate = o.sharding;
@@ -293,7 +293,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   if (gate) manager.add({ name: 'sharded-controllers', leaderOnly: false, start: () => [controller, ssController].forEach((c) => c.start()), stop: async () => void (await Promise.all([controller, ssController].map((c) => c.stop()))) });
   manager.add({ name: 'controllers', leaderOnly: true, start: () => controllers.forEach((c) => c.start()), stop: async () => void (await Promise.all(controllers.map((c) => c.stop()))) });
 
-  return { controller, reader, reconciler };
+  return { controller, reader, reconciler, externalSecrets: esInformer };
 }
 
 /** A reconciler that runs only for keys of the held shards (unchanged without sharding). */

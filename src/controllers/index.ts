@@ -45,7 +45,7 @@ export interface ControllerDeps {
 }
 
 export async function setupControllers(manager: Manager, deps: ControllerDeps): Promise<void> {
-  setupExternalSecretController(manager, {
+  const { externalSecrets } = setupExternalSecretController(manager, {
     kube: deps.client,
     events: deps.events,
     logger: deps.logger,
@@ -74,6 +74,9 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     controllerClass: deps.config.controllerClass,
     reconcileTimeoutMs: deps.config.reconcileTimeoutMs,
     shutdownGraceMs: deps.config.shutdownGraceMs,
+    // One watch and one cache of ExternalSecrets for both controllers, unless sharding keeps
+    // only some namespaces in the ExternalSecret controller's cache (this one needs them all).
+    externalSecrets: deps.config.sharding ? undefined : externalSecrets,
   });
 }
 

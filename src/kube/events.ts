@@ -43,6 +43,13 @@ export interface EventRecorderOptions {
   /** Event writes per second, and burst: Events share the client's rate limit with reconciles. */
   writeQps?: number;
   writeBurst?: number;
+  /**
+   * Reconcile work waiting for a worker (the controllers' queued keys). While there is some,
+   * Event writes yield to it: at most `busyWriteQps` per second, so that a large sync's Secret
+   * and status writes get the apiserver first; the buffer catches up when the queues are empty.
+   */
+  backlog?: () => number;
+  busyWriteQps?: number;
   /** Tries per write (transport errors, 429 and 5xx are retried), first backoff and its cap (ms). */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -56,7 +63,7 @@ export interface EventRecorderOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-type Settings = Required<Omit<EventRecorderOptions, 'log' | 'instance'>> & Pick<EventRecorderOptions, 'log' | 'instance'>;
+type Settings = Required<Omit<EventRecorderOptions, 'log' | 'instance' | 'backlog'>> & Pick<EventRecorderOptions, 'log' | 'instance' | 'backlog'>;
 
 export const eventRecorderDefaults = {
   aggregateMaxEvents: 10,
@@ -68,6 +75,7 @@ export const eventRecorderDefaults = {
   writeConcurrency: 4,
   writeQps: 25,
   writeBurst: 50,
+  busyWriteQps: 5,
   maxAttempts: 6,
   retryBaseMs: 500,
   retryMaxMs: 10_000,
@@ -139,6 +147,8 @@ export class EventRecorder {
   /** Events with a write in flight: their next write waits in `pending`. */
   private readonly inFlight = new Set<string>();
   private readonly rate: TokenBucket;
+  /** Paces writes while reconciles wait (no burst: the point is to leave the apiserver to them). */
+  private readonly busyRate: TokenBucket;
   private workers = 0;
   private busyWorkers = 0;
   private idleWaiters: Array<() => void> = [];
@@ -155,6 +165,7 @@ export class EventRecorder {
     this.o = { ...eventRecorderDefaults, now: () => Date.now(), ...opts };
     this.o.writeConcurrency = Math.max(1, Math.floor(this.o.writeConcurrency));
     this.rate = new TokenBucket(this.o.writeQps, this.o.writeBurst);
+    this.busyRate = new TokenBucket(this.o.busyWriteQps, 1);
     // Every reason reads 0 before the first drop, so an alert on a rate of it has data.
     for (const reason of eventDropReasons) eventMetrics.dropped.inc({ reason }, 0);
     for (const operation of ['create', 'patch']) for (const result of ['success', 'error']) eventMetrics.writes.inc({ operation, result }, 0);
@@ -319,6 +330,7 @@ export class EventRecorder {
     this.workers++;
     try {
       while (this.nextWrite(false)) {
+        if (!this.closing && (this.o.backlog?.() ?? 0) > 0) await this.busyRate.take(this.closed.signal);
         if (!this.closing) await this.rate.take(this.closed.signal);
         const write = this.nextWrite(true);
         if (!write) continue; // another worker took it while this one waited for the rate limit

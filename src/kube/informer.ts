@@ -86,7 +86,7 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
 export class Informer<T extends KubeObject> {
   readonly resource: ResourceType;
   private readonly client: KubeClient;
-  private readonly opts: InformerOptions<T>;
+  private opts: InformerOptions<T>;
   private readonly items = new Map<string, T>();
   /**
    * Index name → value → the keys of the objects with that value: one key as a plain string (most
@@ -118,6 +118,17 @@ export class Informer<T extends KubeObject> {
     this.opts = opts;
     this.metricLabel = `${resource.plural}${resource.group ? '.' + resource.group : ''}`;
     for (const name of Object.keys(opts.indexers ?? {})) this.indexes.set(name, new Map());
+  }
+
+  /**
+   * Adds an index to a cache that another controller shares (one watch, one copy of each
+   * object); only before the informer starts, so that every cached object is indexed.
+   */
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    if (this.running) throw new Error(`${this.description}: index ${name} added after the informer started`);
+    if (this.indexes.has(name)) throw new Error(`${this.description}: index ${name} already exists`);
+    this.opts = { ...this.opts, indexers: { ...this.opts.indexers, [name]: fn } };
+    this.indexes.set(name, new Map());
   }
 
   /** What this informer watches, for logs and /readyz: "secrets (namespace a)". */

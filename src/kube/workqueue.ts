@@ -88,6 +88,16 @@ class Fifo {
   }
 }
 
+/** This process's queues, from construction until shutDown. */
+const liveQueues = new Set<WorkQueue>();
+
+/** Keys waiting for a worker in all of this process's queues: the reconcile work that Event writes yield to. */
+export function queuedKeys(): number {
+  let n = 0;
+  for (const q of liveQueues) n += q.len();
+  return n;
+}
+
 export class WorkQueue {
   readonly name: string;
   /** controller-runtime's labels of a controller's queue: `name` and `controller`, both its name. */
@@ -124,6 +134,7 @@ export class WorkQueue {
     this.groupLimit = opts.groupLimit ?? (() => Infinity);
     this.waiting = new DelayedKeys<Priority>(this.now, (key, priority) => this.add(key, priority));
     scrapedQueues.add(this);
+    liveQueues.add(this);
     this.updateDepth();
   }
 
@@ -332,6 +343,7 @@ export class WorkQueue {
   shutDown(): void {
     this.shuttingDown = true;
     scrapedQueues.delete(this);
+    liveQueues.delete(this);
     this.waiting.clear();
     this.getters.splice(0).forEach((g) => g(undefined));
   }

@@ -400,6 +400,27 @@ describe('EventRecorder: rate and shutdown', () => {
     assert.ok(ms >= 180, `21 writes at 100/s with a burst of 1 took ${ms.toFixed(0)} ms`);
   });
 
+  it('yields to queued reconciles: at the busy rate while keys wait, at the full rate once they do not', async () => {
+    const sink = new FakeEventSink();
+    let backlog = 100;
+    const rec = recorder(sink, { writeQps: Infinity, busyWriteQps: 20, backlog: () => backlog });
+    const t0 = performance.now();
+    for (let i = 0; i < 6; i++) rec.normal(anObject(`busy-${i}`), 'Created', 'secret created');
+    await rec.drain();
+    const busyMs = performance.now() - t0;
+    assert.equal(sink.events.size, 6);
+    // One write at once (the busy bucket starts with one token), then one each 50 ms.
+    assert.ok(busyMs >= 230, `6 writes at 20/s while reconciles waited took ${busyMs.toFixed(0)} ms`);
+
+    backlog = 0;
+    const t1 = performance.now();
+    for (let i = 0; i < 50; i++) rec.normal(anObject(`idle-${i}`), 'Created', 'secret created');
+    await rec.drain();
+    const idleMs = performance.now() - t1;
+    assert.equal(sink.events.size, 56);
+    assert.ok(idleMs < 200, `50 writes with no reconcile waiting took ${idleMs.toFixed(0)} ms (at the busy rate: 2.5 s)`);
+  });
+
   it('shutdown writes what it can before its deadline, then drops and counts the rest', async () => {
     const sink = new FakeEventSink();
     sink.hang = true;

@@ -80,3 +80,24 @@ test('byIndex through adds, moves and deletes, for values naming one object and 
     await inf.stop();
   }
 });
+
+test('an index added by a second controller before start indexes every object; after start it is refused', async () => {
+  const { client, push } = fakeClient([obj('a', 't1', 1), obj('b', 't2', 2)]);
+  const inf = new Informer<Obj>(client, externalSecrets, { indexers: { target: (o) => [o.spec.target] } });
+  inf.addIndexer('upper', (o) => [o.spec.target.toUpperCase()]);
+  assert.throws(() => inf.addIndexer('upper', () => []), /index upper already exists/);
+  inf.start();
+  try {
+    await inf.waitForSync();
+    const names = (index: string, v: string) => inf.byIndex(index, v).map((o) => o.metadata?.name).sort();
+    assert.deepEqual(names('upper', 'T1'), ['a'], 'listed objects are in the added index');
+    assert.deepEqual(names('target', 't1'), ['a'], 'the first index is kept');
+    push({ type: 'MODIFIED', object: obj('b', 't1', 3) });
+    for (let i = 0; i < 200 && names('upper', 'T1').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(names('upper', 'T1'), ['a', 'b'], 'watch events update it');
+    assert.deepEqual(names('upper', 'T2'), []);
+    assert.throws(() => inf.addIndexer('late', () => []), /added after the informer started/);
+  } finally {
+    await inf.stop();
+  }
+});

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../../../src/kube/workqueue.ts';
+import { queuedKeys, WorkQueue } from '../../../src/kube/workqueue.ts';
 import { Controller, TerminalError } from '../../../src/kube/controller.ts';
 import { ExponentialBackoff } from '../../../src/kube/ratelimit.ts';
 import { TokenBucket } from '../../../src/token-bucket.ts';
@@ -12,6 +12,23 @@ const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('WorkQueue', () => {
+  it('counts the keys waiting in every queue of the process until the queue shuts down', async () => {
+    const before = queuedKeys();
+    const a = new WorkQueue({ name: 'backlog-a' });
+    const b = new WorkQueue({ name: 'backlog-b' });
+    a.add('x');
+    a.add('y');
+    b.add('z');
+    b.addAfter('later', 60_000);
+    assert.equal(queuedKeys() - before, 3, 'queued keys count; a delayed one does not');
+    assert.equal(await a.get(), 'x');
+    assert.equal(queuedKeys() - before, 2, 'a key being processed does not');
+    b.shutDown();
+    assert.equal(queuedKeys() - before, 1, 'a queue that shut down does not');
+    a.shutDown();
+    assert.equal(queuedKeys(), before);
+  });
+
   it('holds a queued key once however often it is added', async () => {
     const q = new WorkQueue({ name: 't' });
     q.add('a');
