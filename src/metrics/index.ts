@@ -2,7 +2,7 @@
 // (pkg/controllers/{externalsecret,secretstore}/*metrics in ESO), so ESO's Grafana dashboard and
 // existing alerts keep working against Tessera.
 import { counter } from './registry.ts';
-import { objectCounts, objectValues, readyCondition, type ObjectSeries, type ObjectValues, type ReadyCondition } from './object-metrics.ts';
+import { objectCounts, ObjectTable, objectValues, readyCondition, type ObjectSeries, type ObjectValues, type ReadyCondition } from './object-metrics.ts';
 
 export type { ObjectSeries } from './object-metrics.ts';
 
@@ -17,10 +17,11 @@ export interface ReadyGauges {
   reconcileDuration: ObjectValues;
 }
 
-function readyGauges(family: string, title: string): ReadyGauges {
+/** `table`: the kind's objects, shared by all of its per-object families (object-metrics.ts). */
+function readyGauges(family: string, title: string, table = new ObjectTable()): ReadyGauges {
   return {
-    statusCondition: readyCondition(`${family}_status_condition`, `The status condition of a specific ${title} (1 for the current status).`),
-    reconcileDuration: objectValues(`${family}_reconcile_duration`, `The duration of the last reconcile of the ${title}, in nanoseconds (as ESO).`, 'gauge'),
+    statusCondition: readyCondition(`${family}_status_condition`, `The status condition of a specific ${title} (1 for the current status).`, table),
+    reconcileDuration: objectValues(`${family}_reconcile_duration`, `The duration of the last reconcile of the ${title}, in nanoseconds (as ESO).`, 'gauge', table),
   };
 }
 
@@ -35,11 +36,14 @@ export function forgetReadyGauges(g: ReadyGauges, series: ObjectSeries): void {
   g.reconcileDuration.remove(series);
 }
 
+/** Every ExternalSecret with a series, and its four families' values. */
+const externalSecretSeries = new ObjectTable();
+
 export const secretMetrics = {
   /** ESO: externalsecret_sync_calls_total{name,namespace}. */
-  syncCalls: objectValues('externalsecret_sync_calls_total', 'Total number of the External Secret sync calls.', 'counter'),
+  syncCalls: objectValues('externalsecret_sync_calls_total', 'Total number of the External Secret sync calls.', 'counter', externalSecretSeries),
   /** ESO: externalsecret_sync_calls_error{name,namespace}; we add the reason (a catalog code). Removed with the object. */
-  syncErrors: objectCounts('externalsecret_sync_calls_error', 'Total number of the External Secret sync errors, by reason.', 'reason'),
+  syncErrors: objectCounts('externalsecret_sync_calls_error', 'Total number of the External Secret sync errors, by reason.', 'reason', externalSecretSeries),
   /**
    * ESO: externalsecret_status_condition{name,namespace,condition,status}, per object, deleted with
    * it; and externalsecret_reconcile_duration{name,namespace}, a gauge holding the last reconcile's
@@ -47,7 +51,7 @@ export const secretMetrics = {
    * ESO's alerts on it keep their thresholds; controller_runtime_reconcile_time_seconds is the
    * histogram to use for latency.
    */
-  ...readyGauges('externalsecret', 'External Secret'),
+  ...readyGauges('externalsecret', 'External Secret', externalSecretSeries),
   /** ESO: externalsecret_provider_api_calls_count{provider,call,status}; we add the store. */
   providerCalls: counter('externalsecret_provider_api_calls_count', 'Provider API calls by provider, store, operation (call) and status.', ['provider', 'store', 'call', 'status']),
   /** Reads answered without a provider call: joined an identical in-flight read or a recent result. */
