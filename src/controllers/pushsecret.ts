@@ -71,6 +71,8 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
   const secretInformer = new Informer<Secret>(o.kube, core.secrets, {
     namespace: o.namespace, metadataOnly: true, transform: secretMetadataOnly,
     filter: (s) => pushNamespaces.has(s.metadata?.namespace ?? ''),
+    // No PushSecret, no watch: every Secret event of the cluster would cross the wire for nothing.
+    enabled: () => pushNamespaces.size > 0,
   });
   const countPushNamespace = (ns: string, delta: 1 | -1) => {
     const n = (pushNamespaces.get(ns) ?? 0) + delta;

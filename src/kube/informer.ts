@@ -44,6 +44,12 @@ export interface InformerOptions<T extends KubeObject> {
    * Sharding keeps only the namespaces of the shards this replica holds.
    */
   filter?: (obj: T) => boolean;
+  /**
+   * While it answers false the informer neither lists nor watches: its cache is empty (what it
+   * held is delivered as deleted) and it counts as synced. Asked again at each relist(), so the
+   * owner calls relist() when the answer may have changed (e.g. the first PushSecret arrived).
+   */
+  enabled?: () => boolean;
   /** Shrinks objects before they are cached (e.g. drop managedFields). */
   transform?: (obj: T) => T;
   indexers?: Record<string, IndexFunc<T>>;
@@ -111,6 +117,8 @@ export class Informer<T extends KubeObject> {
   private streak: InformerFailure | undefined;
   private relistRequested = false;
   private relistWaiters: Array<() => void> = [];
+  /** Ends the wait of an informer that is not `enabled` (relist() asks again). */
+  private wake: (() => void) | undefined;
 
   constructor(client: KubeClient, resource: ResourceType, opts: InformerOptions<T> = {}) {
     this.client = client;
@@ -244,6 +252,16 @@ export class Informer<T extends KubeObject> {
       if (this.holdUntil > Date.now()) await sleep(this.holdUntil - Date.now(), signal);
       let op: 'list' | 'watch' = 'list';
       try {
+        if (this.opts.enabled?.() === false) {
+          this.idle();
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          this.wake = undefined;
+          needList = true;
+          continue;
+        }
         if (needList || this.relistRequested) {
           await this.listAndReplace(signal);
           needList = false;
@@ -275,6 +293,26 @@ export class Informer<T extends KubeObject> {
         if (delay > 0) await sleep(delay, signal);
       }
     }
+  }
+
+  /** Not needed now: nothing cached, nothing watched, and synced (see `enabled`). */
+  private idle(): void {
+    for (const [key, old] of this.items) {
+      this.removeFromCache(key, old);
+      for (const h of this.handlers) h.delete?.(old);
+    }
+    this.resourceVersion = '';
+    this.relistRequested = false;
+    this.relistWaiters.splice(0).forEach((f) => f());
+    this.streak = undefined;
+    this.watchHealthy = true;
+    this.consecutiveFailures = 0;
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      this.syncWaiters.splice(0).forEach((f) => f());
+    }
+    this.updateSyncedMetric();
+    informerMetrics.objects.set({ resource: this.metricLabel }, 0);
   }
 
   private backoffDelay(): number {
@@ -428,6 +466,7 @@ export class Informer<T extends KubeObject> {
       });
     });
     this.watchAbort?.abort();
+    this.wake?.();
     return done;
   }
 
