@@ -19,13 +19,11 @@ export function syncedVersion(es: ES): string {
   return esoSyncedResourceVersion(es.metadata);
 }
 
-function sortedEntries(o: Record<string, string> | undefined): Array<[string, string]> {
-  return Object.entries(o ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 /** Same keys and values, whatever their order (JSON.stringify would see a reorder as a change). */
 function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  return JSON.stringify(sortedEntries(a)) === JSON.stringify(sortedEntries(b));
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => Object.hasOwn(b!, k) && a![k] === b![k]);
 }
 
 /** The store index key of a store reference: `SecretStore/<ns>/<name>` or `ClusterSecretStore/<name>`. */
@@ -50,7 +48,10 @@ export function storesOf(es: ES): string[] {
  * Our own status writes arrive as updates too and must not wake the object again.
  */
 export function externalSecretChanged(a: ES, b: ES): boolean {
-  return syncedVersion(a) !== syncedVersion(b);
+  // What syncedVersion hashes, compared without hashing: every status write arrives here.
+  return Math.trunc(a.metadata.generation ?? 0) !== Math.trunc(b.metadata.generation ?? 0)
+    || !sameRecord(a.metadata.labels, b.metadata.labels)
+    || !sameRecord(a.metadata.annotations, b.metadata.annotations);
 }
 
 /**

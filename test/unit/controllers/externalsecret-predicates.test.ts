@@ -33,6 +33,18 @@ describe('ExternalSecret events', () => {
     assert.equal(externalSecretChanged(a, es(withGeneration(1), withLabels({ team: 'a' }), withAnnotations({ 'force-sync': '1' }))), true);
     const statusOnly = es(withGeneration(1), withLabels({ team: 'a' }), withStatus({ refreshTime: '2026-01-01T00:00:00Z' }));
     assert.equal(externalSecretChanged(a, statusOnly), false);
+    assert.equal(externalSecretChanged(a, es(withGeneration(1), withLabels({ team: 'a', tier: 'x' }))), true, 'a label added');
+    assert.equal(externalSecretChanged(es(withGeneration(1), withLabels({ a: '1', b: '2' })), es(withGeneration(1), withLabels({ b: '2', a: '1' }))), false, 'labels reordered');
+    assert.equal(externalSecretChanged(es(withGeneration(1), withLabels({ a: '1' })), es(withGeneration(1), withLabels({ b: '1' }))), true, 'a label renamed');
+    assert.equal(externalSecretChanged(es(withGeneration(1), withAnnotations({})), es(withGeneration(1))), false, 'no annotations and an empty map are the same');
+  });
+
+  it('externalSecretChanged agrees with a change of syncedVersion (what ESO compares)', () => {
+    const variants = [
+      es(withGeneration(1)), es(withGeneration(2)), es(withGeneration(1), withLabels({ a: '1' })), es(withGeneration(1), withLabels({ a: '2' })),
+      es(withGeneration(1), withLabels({ a: '1', b: '' })), es(withGeneration(1), withAnnotations({ a: '1' })), es(withGeneration(1), withAnnotations({ a: '1' }), withLabels({ a: '1' })),
+    ];
+    for (const x of variants) for (const y of variants) assert.equal(externalSecretChanged(x, y), syncedVersion(x) !== syncedVersion(y));
   });
 
   it('syncedVersion ignores the order of labels', () => {
