@@ -255,8 +255,10 @@ export class Informer<T extends KubeObject> {
         if (this.opts.enabled?.() === false) {
           this.idle();
           await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
+            // The run's signal lives as long as the informer: its listener goes with the wait.
+            const onAbort = () => resolve();
+            this.wake = () => (signal.removeEventListener('abort', onAbort), resolve());
+            signal.addEventListener('abort', onAbort, { once: true });
           });
           this.wake = undefined;
           needList = true;
