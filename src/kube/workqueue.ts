@@ -91,10 +91,14 @@ class Fifo {
 /** This process's queues, from construction until shutDown. */
 const liveQueues = new Set<WorkQueue>();
 
-/** Keys waiting for a worker in all of this process's queues: the reconcile work that Event writes yield to. */
+/**
+ * Keys waiting for a worker in all of this process's queues: the reconcile work that Event writes
+ * yield to. Keys parked behind a full bulkhead group wait for their group, not for the apiserver:
+ * they do not count, so a tenant whose store is slow does not hold back everybody's Events.
+ */
 export function queuedKeys(): number {
   let n = 0;
-  for (const q of liveQueues) n += q.len();
+  for (const q of liveQueues) n += q.len() - q.parkedLen();
   return n;
 }
 

@@ -281,6 +281,21 @@ describe('bulkheads (per-group caps)', () => {
     assert.equal(q.numRequeues('slow/4'), 0, 'parking is not a retry');
   });
 
+  it('keys parked behind a full group are not queued work for queuedKeys()', async () => {
+    const before = queuedKeys();
+    const q = new WorkQueue({ name: 'unit-bulkhead-backlog', groupsOf: groupOf, groupLimit: () => 1 });
+    for (const k of ['slow/1', 'slow/2', 'slow/3']) q.add(k);
+    assert.equal(queuedKeys() - before, 3);
+    assert.equal(await q.get(), 'slow/1');
+    let next: string | undefined;
+    void q.get().then((k) => (next = k));
+    await tick();
+    assert.equal(next, undefined);
+    assert.equal(q.parkedLen(), 2);
+    assert.equal(queuedKeys() - before, 0, 'both wait for their group, not for a worker');
+    q.shutDown();
+  });
+
   it('a key added while parked is held once and keeps its place', async () => {
     const q = new WorkQueue({ name: 'unit-bulkhead-dup', groupsOf: groupOf, groupLimit: () => 1 });
     q.add('s/1');
