@@ -272,9 +272,11 @@ export function setupClusterExternalSecretController(manager: Manager, o: Cluste
   const nsInformer = new Informer<KubeObject>(o.kube, core.namespaces, {
     transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion, labels: n.metadata?.labels, deletionTimestamp: n.metadata?.deletionTimestamp, finalizers: n.metadata?.finalizers } }) as KubeObject,
   });
-  // Status is not read here, so it is not kept: the cache holds what the decisions compare. Of an
-  // ExternalSecret no ClusterExternalSecret controls (most of them) it keeps only what tells whose
-  // it is (provision() asks nothing else) and when that changes: its name, owners and versions.
+  // Without sharding, the ExternalSecret controller's cache serves (one watch, one copy). A cache
+  // of its own (sharded replicas) keeps no status, which is not read here: the cache holds what
+  // the decisions compare. Of an ExternalSecret no ClusterExternalSecret controls (most of them)
+  // it keeps only what tells whose it is (provision() asks nothing else) and when that changes:
+  // its name, owners and versions.
   const byCes = (es: ES) => {
     const c = controllingCes(es);
     return c ? [c] : [];
