@@ -299,22 +299,12 @@ export class Informer<T extends KubeObject> {
 
   /** Not needed now: nothing cached, nothing watched, and synced (see `enabled`). */
   private idle(): void {
-    for (const [key, old] of this.items) {
-      this.removeFromCache(key, old);
-      for (const h of this.handlers) h.delete?.(old);
-    }
-    this.resourceVersion = '';
     this.relistRequested = false;
     this.relistWaiters.splice(0).forEach((f) => f());
-    this.streak = undefined;
+    this.replaceCache(new Map(), '');
     this.watchHealthy = true;
     this.consecutiveFailures = 0;
-    if (!this.hasSynced) {
-      this.hasSynced = true;
-      this.syncWaiters.splice(0).forEach((f) => f());
-    }
     this.updateSyncedMetric();
-    informerMetrics.objects.set({ resource: this.metricLabel }, 0);
   }
 
   private backoffDelay(): number {
@@ -365,8 +355,16 @@ export class Informer<T extends KubeObject> {
       rv = page.metadata.resourceVersion ?? rv;
     } while (cont);
     informerMetrics.lists.inc({ resource: this.metricLabel });
-    // Diff against the cache: deliver exactly what changed while we were not watching. Adds of a
-    // re-list are objects created while we were not watching: new, not the first list.
+    this.replaceCache(fresh, rv);
+    this.emit({ type: 'listed', resourceVersion: rv, count: fresh.size });
+  }
+
+  /**
+   * Makes the cache hold `fresh` and marks it synced. Diffed against the cache: the handlers get
+   * exactly what changed while we were not watching. Adds of a re-list are objects created while
+   * we were not watching: new, not the first list.
+   */
+  private replaceCache(fresh: Map<string, T>, rv: string): void {
     const initial: AddInfo = { initialList: !this.hasSynced };
     for (const [key, old] of this.items) {
       if (!fresh.has(key)) {
@@ -382,7 +380,6 @@ export class Informer<T extends KubeObject> {
     }
     this.resourceVersion = rv;
     this.streak = undefined;
-    this.emit({ type: 'listed', resourceVersion: rv, count: fresh.size });
     if (!this.hasSynced) {
       this.hasSynced = true;
       this.syncWaiters.splice(0).forEach((f) => f());
