@@ -135,8 +135,11 @@ export class StoreClients {
   private readonly o: StoreClientsOptions;
   private readonly clients = new Map<string, CachedClient>();
   private readonly building = new Map<string, Promise<CachedClient>>();
-  /** Clients no longer handed out, still open for the reads in flight on them. */
-  private readonly retiring = new Set<ProviderClient>();
+  /**
+   * Clients no longer handed out, still open for the reads in flight on them: at most one per
+   * cache key, so a tenant who edits its store in a loop holds two clients, not one per edit.
+   */
+  private readonly retiring = new Map<string, { client: ProviderClient; timer: NodeJS.Timeout }>();
 
   constructor(o: StoreClientsOptions) {
     this.o = o;
@@ -165,7 +168,7 @@ export class StoreClients {
       const entry: CachedClient = { handle: { id: `${cacheKey}@${version}`, provider: name, client }, version, created: performance.now() };
       const old = this.clients.get(cacheKey);
       this.clients.set(cacheKey, entry);
-      if (old) this.retire(old.handle.client);
+      if (old) this.retire(cacheKey, old.handle.client);
       return entry;
     })();
     this.building.set(cacheKey, build);
@@ -207,13 +210,17 @@ export class StoreClients {
     for (const [k, c] of this.clients) {
       if (k === base || k.startsWith(base + '#')) {
         this.clients.delete(k);
-        this.retire(c.handle.client);
+        this.retire(k, c.handle.client);
       }
     }
   }
 
   async closeAll(): Promise<void> {
-    const all = [...this.clients.values()].map((c) => c.handle.client).concat([...this.retiring]);
+    const all = [...this.clients.values()].map((c) => c.handle.client);
+    for (const r of this.retiring.values()) {
+      clearTimeout(r.timer);
+      all.push(r.client);
+    }
     this.clients.clear();
     this.retiring.clear();
     await Promise.all(all.map((c) => c.close().catch(() => undefined)));
@@ -226,12 +233,24 @@ export class StoreClients {
 
   /**
    * Closes `client` once the reads in flight on it are over: after `retireAfterMs` (longer than
-   * any provider call's deadline), or at closeAll.
+   * any provider call's deadline), or at closeAll. A client retired earlier under the same key is
+   * closed at once: it was replaced twice within the grace, which only a store edited in a loop
+   * does, and the reads still on it fail as any provider error does and are retried.
    */
-  private retire(client: ProviderClient): void {
-    this.retiring.add(client);
-    const close = () => this.retiring.delete(client) && void client.close().catch(() => undefined);
-    setTimeout(close, this.o.retireAfterMs ?? Math.max(60_000, (this.o.callDeadlineMs ?? 0) + 5_000)).unref();
+  private retire(key: string, client: ProviderClient): void {
+    const earlier = this.retiring.get(key);
+    if (earlier?.client === client) return;
+    if (earlier) {
+      clearTimeout(earlier.timer);
+      void earlier.client.close().catch(() => undefined);
+    }
+    const timer = setTimeout(() => {
+      if (this.retiring.get(key)?.client !== client) return;
+      this.retiring.delete(key);
+      void client.close().catch(() => undefined);
+    }, this.o.retireAfterMs ?? Math.max(60_000, (this.o.callDeadlineMs ?? 0) + 5_000));
+    timer.unref();
+    this.retiring.set(key, { client, timer });
   }
 
   /** What a provider may ask of the cluster, with ESO's namespace rules applied. */

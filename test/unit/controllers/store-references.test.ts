@@ -142,4 +142,34 @@ describe('StoreClients retires an evicted client instead of closing it under a r
     assert.equal(closed, 1);
     assert.equal(clients.retired, 0);
   });
+
+  it('a store edited in a loop holds one retired client, not one per edit, and another tenant\'s client is untouched', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const clients = new StoreClients({ kube, logger: silent, retireAfterMs: 60_000 });
+    const other = (generation: number): AnyStore => {
+      const s = fakeStore(generation);
+      return { ...s, metadata: { ...s.metadata, namespace: 'team-b', uid: 'u-b' } } as AnyStore;
+    };
+    const calm = await clients.clientFor('SecretStore', other(1), 'team-b');
+    let calmClosed = 0;
+    calm.client.close = async () => void calmClosed++;
+    let closed = 0;
+    const edits = 1_000;
+    for (let g = 1; g <= edits; g++) {
+      // Each edit of the hostile store is followed by a read through it (a new client per edit).
+      const h = await clients.clientFor('SecretStore', fakeStore(g), 'team-a');
+      h.client.close = async () => void closed++;
+      // Meanwhile the other tenant keeps reading through its own, unchanged client.
+      assert.equal((await clients.clientFor('SecretStore', other(1), 'team-b')).client, calm.client);
+    }
+    assert.equal(clients.retired, 1, 'only the latest replaced client waits for its grace');
+    assert.equal(closed, edits - 2, 'every older replaced client is closed at once (the live one and the retired one stay open)');
+    assert.equal(calmClosed, 0);
+    t.mock.timers.tick(60_000);
+    assert.equal(clients.retired, 0);
+    assert.equal(closed, edits - 1, 'the retired one is closed when its grace ends, once');
+    await clients.closeAll();
+    assert.equal(closed, edits);
+    assert.equal(calmClosed, 1);
+  });
 });
