@@ -14,8 +14,8 @@ const root = import.meta.dirname;
 // Each unit lists what it may import; an entry is a unit or one file ("api/duration.ts").
 
 /** Cross-cutting modules at the root of src/ (logging, the token bucket, a call shared by several
- * callers): anyone may use them. */
-const SHARED = ['log.ts', 'token-bucket.ts', 'http-proxy.ts', 'shared-call.ts'];
+ * callers, deadlines): anyone may use them. */
+const SHARED = ['log.ts', 'token-bucket.ts', 'http-proxy.ts', 'shared-call.ts', 'deadline.ts'];
 
 const MAY_IMPORT = {
   cli: ['*'],
@@ -43,6 +43,7 @@ const MAY_IMPORT = {
   'http-proxy.ts': [],
   'token-bucket.ts': ['api/duration.ts'],
   'shared-call.ts': [],
+  'deadline.ts': [],
 };
 
 /** Units that must stay pure (no I/O): the packages and Node modules they may import. */

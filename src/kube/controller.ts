@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { timerDelayMs } from '../api/duration.ts';
 import { WorkQueue, type Priority, type WorkQueueOptions } from './workqueue.ts';
 import { initControllerMetrics, reconcileMetrics } from './metrics.ts';
-import { settledWithin, startDeadline, type Deadline } from './deadline.ts';
+import { settledWithin, startDeadline, type Deadline } from '../deadline.ts';
 
 export interface Result {
   /** Process the key again after this many ms (periodic refresh). */

@@ -19,7 +19,7 @@ import { ApiError, isAlreadyExists, isNotFound, sleep } from './client.ts';
 import { eventDropReasons, eventMetrics, type EventDropReason } from './metrics.ts';
 import type { CoreEvent, KubeObject } from './types.ts';
 import { core, rfc3339 } from './types.ts';
-import { settledWithin, startDeadline } from './deadline.ts';
+import { settledWithin, startDeadline } from '../deadline.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 export type EventType = 'Normal' | 'Warning';

@@ -11,7 +11,7 @@ import { isAlreadyExists, isConflict, isNotFound, sleep } from './client.ts';
 import type { Lease } from './types.ts';
 import { core } from './types.ts';
 import { leaderMetrics } from './metrics.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../deadline.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;

@@ -21,7 +21,7 @@ import { isConflict, isNotFound, sleep } from './client.ts';
 import type { Result } from './controller.ts';
 import { LeaderElector, leaseExpired, observeLease, type LeaseObservation } from './leaderelection.ts';
 import { shardMetrics } from './metrics.ts';
-import { settledWithin, withDeadline } from './deadline.ts';
+import { settledWithin, withDeadline } from '../deadline.ts';
 import { assignShards, shardOf } from './sharding.ts';
 import { core, type Lease } from './types.ts';
 

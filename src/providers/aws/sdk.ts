@@ -3,6 +3,7 @@
 import type { ApiCallDetail } from '../provider.ts';
 import { CallLimitError, callLimits, providerProxyOptions } from '../common/http.ts';
 import { abortReason } from '../../shared-call.ts';
+import { startDeadline } from '../../deadline.ts';
 import { endpointFromEnv } from './refs.ts';
 import type { AwsServiceId } from './refs.ts';
 
@@ -137,16 +138,17 @@ export function withDeadline(client: SendsCommands, deadlineMs: number | undefin
   const { deadlineMs: ms } = callLimits(deadlineMs);
   const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
   const wrapped = async (command: unknown, options?: unknown): Promise<unknown> => {
-    const deadline = AbortSignal.timeout(ms);
     const given = (options as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
-    const abortSignal = given ? AbortSignal.any([deadline, given]) : deadline;
+    const deadline = startDeadline(given, ms);
     try {
-      return await send(command, { ...(typeof options === 'object' && options !== null ? options : {}), abortSignal });
+      return await send(command, { ...(typeof options === 'object' && options !== null ? options : {}), abortSignal: deadline.signal });
     } catch (err) {
       // The caller's cancellation is its own reason; the command's deadline is a failed call.
       if (given?.aborted) throw abortReason(given);
-      if (deadline.aborted) throw new CallLimitError('DEADLINE_EXCEEDED', ms);
+      if (deadline.expired) throw new CallLimitError('DEADLINE_EXCEEDED', ms);
       throw err;
+    } finally {
+      deadline.release();
     }
   };
   (client as { send: unknown }).send = wrapped;

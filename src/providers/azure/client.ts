@@ -9,6 +9,7 @@ import { ProviderError, isNotFound } from '../provider.ts';
 import type { FindQuery, ProviderClient, ProviderContext, RemoteValue, RemoteValueRef } from '../provider.ts';
 import { CallLimitError, reportCall, type CallLimits } from '../common/http.ts';
 import { abortReason } from '../../shared-call.ts';
+import { startDeadline } from '../../deadline.ts';
 import { mapLimit } from '../common/map-limit.ts';
 import { nameRegexpFilter } from '../common/name-regexp.ts';
 import { METRIC_PROVIDER, toProviderError } from './errors.ts';
@@ -44,10 +45,9 @@ export class AzureKeyVaultClient implements ProviderClient {
 
   /** One SDK call: counted, bounded by the call deadline, cancelled with the caller. */
   async #call<T>(operation: string, key: string | undefined, signal: AbortSignal | undefined, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    const deadline = AbortSignal.timeout(this.#c.limits.deadlineMs);
-    const abortSignal = signal ? AbortSignal.any([deadline, signal]) : deadline;
+    const deadline = startDeadline(signal, this.#c.limits.deadlineMs);
     try {
-      const out = await run(abortSignal);
+      const out = await run(deadline.signal);
       reportCall(this.#c.onApiCall, operation, METRIC_PROVIDER, 'success');
       return out;
     } catch (err) {
@@ -55,8 +55,10 @@ export class AzureKeyVaultClient implements ProviderClient {
       // Cancelled by the caller: its reason goes up as it is, not as a failure of Azure.
       if (signal?.aborted) throw abortReason(signal);
       const site = { operation, key, vaultUrl: this.#c.vaultUrl };
-      if (deadline.aborted) throw toProviderError(new CallLimitError('DEADLINE_EXCEEDED', this.#c.limits.deadlineMs), site);
+      if (deadline.expired) throw toProviderError(new CallLimitError('DEADLINE_EXCEEDED', this.#c.limits.deadlineMs), site);
       throw toProviderError(err, site);
+    } finally {
+      deadline.release();
     }
   }
 

@@ -1,8 +1,8 @@
 // One HTTP exchange with a provider's server, shared by the providers that speak HTTP themselves
 // (Vault, Kubernetes). The server URL of those stores is tenant-written, so the server may be
 // hostile: it may answer without end, drip one byte at a time, or close mid-answer. Hence:
-//   - a TOTAL deadline per exchange (AbortSignal.timeout), not an idle timeout, which a server
-//     dripping a byte every few seconds would keep alive forever;
+//   - a TOTAL deadline per exchange (src/deadline.ts, released when the exchange settles), not an
+//     idle timeout, which a server dripping a byte every few seconds would keep alive forever;
 //   - a cap on the answer's size, counted in bytes as they arrive, so an endless body cannot
 //     grow a string past V8's limit (a RangeError thrown in a stream handler kills the process);
 //   - every failure settles the one promise: nothing is thrown from an event handler.
@@ -12,6 +12,7 @@ import https from 'node:https';
 import { ProviderError } from '../provider.ts';
 import type { ApiCallDetail } from '../provider.ts';
 import { abortReason } from '../../shared-call.ts';
+import { startDeadline } from '../../deadline.ts';
 import { agentProxyOptions } from '../../http-proxy.ts';
 
 /**
@@ -89,14 +90,15 @@ export function formatBytes(n: number): string {
  */
 export function exchange(x: HttpExchange): Promise<HttpAnswer> {
   return new Promise<HttpAnswer>((resolve, reject) => {
-    const deadline = AbortSignal.timeout(x.limits.deadlineMs);
-    const signal = x.signal ? AbortSignal.any([deadline, x.signal]) : deadline;
+    const deadline = startDeadline(x.signal, x.limits.deadlineMs);
+    const signal = deadline.signal;
     let req: http.ClientRequest | undefined;
     let settled = false;
     const settle = (err: unknown, answer?: HttpAnswer): void => {
       if (settled) return;
       settled = true;
       signal.removeEventListener('abort', onAbort);
+      deadline.release();
       if (err !== undefined) {
         // Destroying frees the socket (a kept-alive one is not reused after a cut-off answer).
         req?.destroy();
@@ -105,7 +107,7 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
     };
     const onAbort = (): void => {
       // The call's own deadline is a failure of the call; the caller's abort is its reason, as is.
-      const err = deadline.aborted ? new CallLimitError('DEADLINE_EXCEEDED', x.limits.deadlineMs) : abortReason(x.signal!);
+      const err = deadline.expired ? new CallLimitError('DEADLINE_EXCEEDED', x.limits.deadlineMs) : abortReason(x.signal!);
       settle(err);
     };
     if (signal.aborted) {

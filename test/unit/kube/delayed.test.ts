@@ -4,13 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { liveHeap } from '../heap.ts';
 import { DelayedKeys } from '../../../src/kube/delayed.ts';
 import { WorkQueue } from '../../../src/kube/workqueue.ts';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 describe('DelayedKeys', () => {
   it('fires each key once, in due order, and never a cancelled or replaced schedule', async () => {
@@ -55,13 +52,9 @@ describe('DelayedKeys', () => {
   it('10,000 keys waiting in a work queue hold under 150 bytes each (a timer each held ~530)', () => {
     const q = new WorkQueue({ name: 'unit-delayed-heap' });
     const keys = Array.from({ length: 10_000 }, (_, i) => `namespace-${i % 100}/external-secret-${i}`);
-    gc();
-    gc();
-    const before = process.memoryUsage().heapUsed;
+    const before = liveHeap();
     for (const [i, k] of keys.entries()) q.addAfter(k, 3_600_000 + i);
-    gc();
-    gc();
-    const perKey = Math.round((process.memoryUsage().heapUsed - before) / keys.length);
+    const perKey = Math.round((liveHeap() - before) / keys.length);
     assert.equal(q.delayedLen(), 10_000);
     q.shutDown();
     assert.equal(q.delayedLen(), 0);

@@ -3,19 +3,11 @@
 // repeat across objects shared. Both are about heap, so both are measured, after full collections.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { liveHeap } from '../heap.ts';
 import { intern, internCommonStrings, internedCount, internTimestamp } from '../../../src/kube/intern.ts';
 import { stripManagedFields } from '../../../src/kube/informer.ts';
 import type { KubeObject } from '../../../src/kube/types.ts';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heapUsed = (): number => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-};
 
 /** An ExternalSecret as the apiserver sends it, with its own uid, name and resourceVersion. */
 function externalSecretJson(i: number): string {
@@ -35,9 +27,9 @@ function externalSecretJson(i: number): string {
 /** Heap held by `count` objects parsed and passed through `prepare`. */
 function heldBy(count: number, prepare: (o: KubeObject) => KubeObject): number {
   const texts = Array.from({ length: count }, (_, i) => externalSecretJson(i));
-  const before = heapUsed();
+  const before = liveHeap();
   const kept = texts.map((t) => prepare(JSON.parse(t) as KubeObject));
-  const held = heapUsed() - before;
+  const held = liveHeap() - before;
   assert.equal(kept.length, count);
   return held;
 }
@@ -90,9 +82,9 @@ describe('objects prepared for the cache', () => {
     // other fields' sharing frees: the difference is the timestamps'.
     const freedBy = (json: (i: number) => string) => {
       const objects = Array.from({ length: n }, (_, i) => JSON.parse(json(i)) as KubeObject);
-      const before = heapUsed();
+      const before = liveHeap();
       for (const o of objects) internCommonStrings(o);
-      const freed = before - heapUsed();
+      const freed = before - liveHeap();
       assert.equal(objects.length, n);
       return freed;
     };
