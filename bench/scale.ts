@@ -348,7 +348,10 @@ async function main(): Promise<void> {
   await sampler.sample();
   const api1 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf1 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
-  const rest1 = sumBy(parseProm(await ctl.metrics(['rest_client_requests_total'])), 'rest_client_requests_total', ['method', 'code']);
+  const own1 = parseProm(await ctl.metrics(['rest_client_requests_total', 'rest_client_rate_limiter_duration_seconds']));
+  const rest1 = sumBy(own1, 'rest_client_requests_total', ['method', 'code']);
+  // Summed over requests (they wait side by side): zero when --client-qps never held one back.
+  const limiterWait1 = sumBy(own1, 'rest_client_rate_limiter_duration_seconds_sum', []);
   // Pre-created: time from controller start to each Ready; else from each creation to its Ready.
   const latencies = [...createdAt].map(([k, c]) => watcher.readyAt.get(k)! - (precreate ? t0 : c));
   const secondLatencies = [...createdAt.keys()].map((k) => {
@@ -368,6 +371,7 @@ async function main(): Promise<void> {
     apiserver: diff(api1, api0),
     flowControl: flowControlWindow(apf1, apf0),
     controllerRequests: diff(rest1, rest0),
+    clientRateLimitWaitSeconds: Math.round(total(limiterWait1) * 10) / 10,
     controller: initialProc,
   };
   log(`all ${N} Ready in ${initial.allReadySeconds} s; provider calls ${JSON.stringify(initialProvider.byCall)}`);
@@ -559,7 +563,7 @@ function refreshRows(refresh: Record<string, unknown> | undefined): Array<[strin
 
 /** Rows about the controller's API requests: Events written and dropped, and priority and fairness. */
 function requestRows(
-  initial: { flowControl: ReturnType<typeof flowControlWindow>; controllerRequests: Record<string, number> },
+  initial: { flowControl: ReturnType<typeof flowControlWindow>; controllerRequests: Record<string, number>; clientRateLimitWaitSeconds: number },
   events: { writes: Record<string, number>; dropped: Record<string, number>; pending: number },
   N: number,
 ): Array<[string, unknown, string?]> {
@@ -572,6 +576,7 @@ function requestRows(
   rows.push(['APF rejected (429), initial sync', `${total(initial.flowControl.rejected)} ${JSON.stringify(initial.flowControl.rejected)}`]);
   rows.push(['APF mean queue wait (ms), initial sync', JSON.stringify(initial.flowControl.meanWaitMs)]);
   rows.push(['controller requests answered 429, initial', total(Object.fromEntries(Object.entries(initial.controllerRequests).filter(([k]) => k.endsWith(' 429'))))]);
+  rows.push(['client rate-limit wait, initial (s, summed)', initial.clientRateLimitWaitSeconds, '0: --client-qps did not bind']);
   return rows;
 }
 

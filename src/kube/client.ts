@@ -343,7 +343,9 @@ export class KubeClient {
   }
 
   private async open(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    const queued = performance.now();
     await this.limiter.take(opts.signal);
+    clientMetrics.rateLimiterDuration.observe({ verb: method }, (performance.now() - queued) / 1000);
     // Cancelled while waiting for the rate limit (or before): no request is sent at all.
     opts.signal?.throwIfAborted();
     const url = new URL(this.server + path);

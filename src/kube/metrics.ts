@@ -7,6 +7,8 @@ const durationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 export const clientMetrics = {
   requests: counter('rest_client_requests_total', 'Kubernetes API requests by method and HTTP status code.', ['method', 'code']),
+  // client-go's name and buckets: whether --client-qps holds requests back, and for how long.
+  rateLimiterDuration: histogram('rest_client_rate_limiter_duration_seconds', 'Time a Kubernetes API request waited for the client-side rate limit (--client-qps, --client-burst), by verb.', ['verb'], [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60]),
 };
 
 /**
