@@ -239,13 +239,12 @@ export class StoreClients {
    */
   private retire(key: string, client: ProviderClient): void {
     const earlier = this.retiring.get(key);
-    if (earlier?.client === client) return;
     if (earlier) {
       clearTimeout(earlier.timer);
       void earlier.client.close().catch(() => undefined);
     }
+    // Its timer is cleared whenever the entry is replaced or closeAll runs: it fires only for itself.
     const timer = setTimeout(() => {
-      if (this.retiring.get(key)?.client !== client) return;
       this.retiring.delete(key);
       void client.close().catch(() => undefined);
     }, this.o.retireAfterMs ?? Math.max(60_000, (this.o.callDeadlineMs ?? 0) + 5_000));
