@@ -5,6 +5,9 @@
 //   ExternalSecrets sharing a key during one refresh window cost one read;
 // - reads of one store that arrive together are grouped and sent through the provider's batch
 //   API when it has one (AWS BatchGetSecretValue, 20 ids a call);
+// - while ExternalSecrets wait for their first sync, their keys are read ahead in batches of their
+//   own, a few in flight per store, so that the workers find them cached instead of each waiting
+//   for a call (a key whose read failed is not read ahead again for a while);
 // - a batch with room left is filled up with the store's oldest cached values that are past half
 //   their allowed age (refresh-ahead): the next refreshes of those keys then find them in the
 //   cache, so a steady refresh cycle costs about one batch call per 20 keys instead of one call
@@ -51,6 +54,12 @@ export interface ReaderOptions {
    * flight, so a burst of first syncs costs about one batch call per 20 distinct keys.
    */
   readAhead?: (store: StoreHandle, room: number, wanted: (ref: RemoteValueRef) => boolean) => RemoteValueRef[];
+  /**
+   * Batches of read-ahead keys alone (no reader waits for them) kept in flight per store while
+   * `readAhead` has keys to give: the provider's latency then overlaps the workers' writes instead
+   * of stalling them. 0 reads ahead only in the room of batches that readers started.
+   */
+  readAheadDepth?: number;
   now?: () => number;
 }
 
@@ -79,6 +88,10 @@ const refKey = (storeId: string, r: RemoteValueRef) => `${storeId}\u0000${r.key}
 
 export class CoalescingReader {
   private readonly o: Required<Omit<ReaderOptions, 'onCoalesced' | 'readAhead'>> & Pick<ReaderOptions, 'onCoalesced' | 'readAhead'>;
+  /** Read-ahead batches in flight per store id. */
+  private readonly aheadInFlight = new Map<string, number>();
+  /** When a read of a key last failed: not read ahead again before half the cache age. */
+  private readonly failedAt = new Map<string, number>();
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, SharedCall<RemoteValue>>();
   private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined; sendBy: number }>();
@@ -88,7 +101,7 @@ export class CoalescingReader {
   private sweepAt = 0;
 
   constructor(opts: ReaderOptions = {}) {
-    this.o = { batchWindowMs: 50, freshBatchWindowMs: 10, maxBatch: 20, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
+    this.o = { batchWindowMs: 50, freshBatchWindowMs: 10, maxBatch: 20, readAheadDepth: 2, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
   }
 
   /**
@@ -141,12 +154,16 @@ export class CoalescingReader {
     p.then(
       (value) => {
         clear();
+        this.failedAt.delete(key);
         // Delete first: Map order is then oldest read first, which refresh-ahead relies on.
         this.cache.delete(key);
         this.cache.set(key, { value, at: this.o.now(), ref, maxAgeMs, usedAt: usedAt ?? this.o.now() });
         this.sweep();
       },
-      clear,
+      () => {
+        clear();
+        this.failedAt.set(key, this.o.now());
+      },
     );
     return call;
   }
@@ -178,6 +195,8 @@ export class CoalescingReader {
       if (ref.version || (ref.metadataPolicy ?? 'None') !== 'None') return false;
       const key = refKey(store.id, ref);
       if (taken.has(key) || this.inflight.has(key)) return false;
+      const failed = this.failedAt.get(key);
+      if (failed !== undefined && now - failed < this.o.maxCacheMs / 2) return false;
       const c = this.cache.get(key);
       return !c || now - c.at > this.o.maxCacheMs / 2;
     };
@@ -275,8 +294,30 @@ export class CoalescingReader {
       b.items.push(...this.refreshAhead(storeId, this.o.maxBatch - b.items.length));
       b.items.push(...this.readAheadItems(b.store, this.o.maxBatch - b.items.length, b.items));
     }
-    if (b.items.length === 1) return void this.sendOne(b.store, b.items[0]!);
-    void this.sendBatch(b.store, b.items);
+    if (b.items.length === 1) void this.sendOne(b.store, b.items[0]!);
+    else void this.sendBatch(b.store, b.items);
+    this.readAheadMore(b.store);
+  }
+
+  /**
+   * Keeps up to `readAheadDepth` batches of read-ahead keys in flight for the store, each sent
+   * again when one ends, for as long as `readAhead` gives keys not cached, in flight or recently
+   * failed (so it ends: every key read ahead is then one of those). Started by readers' batches.
+   */
+  private readAheadMore(store: StoreHandle): void {
+    if (!store.client.getValues || !this.o.readAhead) return;
+    let n = this.aheadInFlight.get(store.id) ?? 0;
+    while (n < this.o.readAheadDepth) {
+      const items = this.readAheadItems(store, this.o.maxBatch, []);
+      if (items.length === 0) break;
+      this.aheadInFlight.set(store.id, ++n);
+      void this.sendBatch(store, items).then(() => {
+        const left = (this.aheadInFlight.get(store.id) ?? 1) - 1;
+        if (left > 0) this.aheadInFlight.set(store.id, left);
+        else this.aheadInFlight.delete(store.id);
+        this.readAheadMore(store);
+      });
+    }
   }
 
   private async sendOne(store: StoreHandle, item: Pending): Promise<void> {
@@ -323,5 +364,6 @@ export class CoalescingReader {
     this.sweepAt = now + 30_000;
     for (const [k, c] of this.cache) if (now - c.at > this.o.maxCacheMs) this.cache.delete(k);
     for (const [k, c] of this.memoCache) if (now - c.at > this.o.maxCacheMs) this.memoCache.delete(k);
+    for (const [k, at] of this.failedAt) if (now - at > this.o.maxCacheMs) this.failedAt.delete(k);
   }
 }

@@ -72,7 +72,7 @@ describe('CoalescingReader', () => {
   it('fills a batch with keys the controller will read soon (read-ahead), 20 at a time', async () => {
     const { store, batches, singles } = fakeStore();
     const upcoming = Array.from({ length: 45 }, (_, i) => ({ key: `u${i}` }));
-    const r = new CoalescingReader({ batchWindowMs: 1, freshBatchWindowMs: 1, readAhead: (_s, room, wanted) => upcoming.filter(wanted).slice(0, room) });
+    const r = new CoalescingReader({ batchWindowMs: 1, freshBatchWindowMs: 1, readAheadDepth: 0, readAhead: (_s, room, wanted) => upcoming.filter(wanted).slice(0, room) });
     await r.read(store, { key: 'u0' }, 60_000);
     assert.deepEqual(batches[0], upcoming.slice(0, 20).map((u) => u.key), 'one call carries the read and 19 upcoming keys');
     await Promise.all(upcoming.slice(0, 20).map((u) => r.read(store, u, 60_000)));
@@ -80,6 +80,55 @@ describe('CoalescingReader', () => {
     await r.read(store, { key: 'u20' }, 60_000);
     assert.deepEqual(batches[1], upcoming.slice(20, 40).map((u) => u.key));
     assert.deepEqual(singles, []);
+  });
+
+  it('a key whose read failed is not read ahead again, so read-ahead ends', async () => {
+    const calls: string[][] = [];
+    const client: ProviderClient = {
+      getValue: async () => assert.fail('no single reads here'),
+      getValues: async (refs) => {
+        calls.push(refs.map((r) => r.key));
+        await new Promise((r) => setTimeout(r, 2));
+        return refs.map((r) => (r.key.startsWith('bad') ? new Error('not found') : { value: new Uint8Array([1]) }));
+      },
+      findValues: async () => new Map(),
+      validate: async () => undefined,
+      close: async () => undefined,
+    };
+    const store: StoreHandle = { id: 's1', provider: 'fake', client };
+    // Keys of ExternalSecrets that stay unsynced: half of them fail every time.
+    const upcoming = Array.from({ length: 100 }, (_, i) => ({ key: i % 2 ? `bad${i}` : `ok${i}` }));
+    const r = new CoalescingReader({ batchWindowMs: 1, freshBatchWindowMs: 1, readAheadDepth: 1, readAhead: (_s, room, wanted) => upcoming.filter(wanted).slice(0, room) });
+    await r.read(store, { key: 'ok0' }, 60_000);
+    for (let i = 0; i < 40; i++) await tick();
+    assert.deepEqual(calls.flat().sort(), upcoming.map((u) => u.key).sort(), 'every key read exactly once');
+    assert.equal(calls.length, 5);
+  });
+});
+
+describe('CoalescingReader read-ahead pipeline', () => {
+  it('keeps read-ahead batches in flight while ExternalSecrets wait, each key read once', async () => {
+    const { store, calls } = slowStore(true);
+    const upcoming = Array.from({ length: 100 }, (_, i) => ({ key: `u${i}` }));
+    const r = new CoalescingReader({ batchWindowMs: 1, freshBatchWindowMs: 1, readAheadDepth: 2, readAhead: (_s, room, wanted) => upcoming.filter(wanted).slice(0, room) });
+    const first = r.read(store, { key: 'u0' }, 60_000);
+    await tick();
+    assert.deepEqual(calls.map((c) => c.keys.length), [20, 20, 20], "the reader's batch and two read-ahead batches");
+    assert.deepEqual(calls[1]!.keys, upcoming.slice(20, 40).map((u) => u.key));
+    calls[1]!.release();
+    await tick();
+    assert.equal(calls.length, 4, 'an ended read-ahead batch is followed by the next');
+    assert.deepEqual(calls[3]!.keys, upcoming.slice(60, 80).map((u) => u.key));
+    for (const c of calls) c.release();
+    await tick();
+    assert.equal(calls.length, 5);
+    calls[4]!.release();
+    await first;
+    await tick();
+    assert.equal(calls.length, 5, 'nothing left to read ahead');
+    assert.deepEqual(calls.flatMap((c) => c.keys).sort(), upcoming.map((u) => u.key).sort(), 'every key read exactly once');
+    await Promise.all(upcoming.map((u) => r.read(store, u, 60_000)));
+    assert.equal(calls.length, 5, 'the workers find every key cached');
   });
 });
 
