@@ -26,7 +26,7 @@ import {
 } from './externalsecret-predicates.ts';
 import { ExternalSecretReconciler, type CSS, type ES, type ReconcilerKube, type SS } from './externalsecret-reconciler.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
-import { makeStoreReconciler, StoreClients, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
+import { makeStoreReconciler, namespaceAllowed, StoreClients, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
 import { kubeGenerateValues } from './generators.ts';
 
 export { syncedVersion } from './externalsecret-predicates.ts';
@@ -130,7 +130,13 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     storeQps: o.storeQps,
     storeBurst: o.storeBurst,
     maxCacheMs: Math.max(1000, o.providerCacheTtlMs),
-    readAhead: (store, room, wanted) => readAhead(esInformer, store, room, wanted),
+    readAhead: (store, room, wanted) =>
+      readAhead(esInformer, store, room, wanted, (name, ns) => {
+        // A ClusterSecretStore reads ahead only for namespaces its conditions allow: a namespace it
+        // refuses must not make the operator read keys from it.
+        const css = cssInformer.get(name);
+        return css !== undefined && namespaceAllowed(css.spec.conditions, ns, nsInformer.get(ns)?.metadata?.labels);
+      }),
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 
@@ -304,10 +310,19 @@ function shardedReconciler(gate: ShardGate | undefined, reconcile: Reconciler): 
 /**
  * Keys that ExternalSecrets of this store will read at their first sync: handed to the reader
  * to fill batch calls (a new cluster, a restore or a big Argo CD sync creates thousands at once).
+ * Of a ClusterSecretStore, only ExternalSecrets of namespaces it allows count.
  */
-function readAhead(esInformer: Informer<ES>, store: StoreHandle, room: number, wanted: (ref: { key: string }) => boolean): Array<{ key: string }> {
+export function readAhead(
+  esInformer: Pick<Informer<ES>, 'byIndex'>,
+  store: StoreHandle,
+  room: number,
+  wanted: (ref: { key: string }) => boolean,
+  clusterStoreAllows: (name: string, namespace: string) => boolean,
+): Array<{ key: string }> {
   const base = store.id.split('@')[0]!;
   const [storeIndexKey, onlyNs] = base.split('#') as [string, string | undefined];
+  const clusterStore = storeIndexKey.startsWith('ClusterSecretStore/') ? storeIndexKey.slice('ClusterSecretStore/'.length) : undefined;
+  const allowed = new Map<string, boolean>();
   const out: Array<{ key: string }> = [];
   const seen = new Set<string>();
   for (const es of esInformer.byIndex('store', storeIndexKey)) {
@@ -316,6 +331,11 @@ function readAhead(esInformer: Informer<ES>, store: StoreHandle, room: number, w
     const ns = es.metadata.namespace!;
     if (onlyNs !== undefined && ns !== onlyNs) continue;
     if (storeRefKey(es.spec.secretStoreRef, ns) !== storeIndexKey) continue;
+    if (clusterStore !== undefined) {
+      let ok = allowed.get(ns);
+      if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(clusterStore, ns)));
+      if (!ok) continue;
+    }
     const consider = (key: string, version?: string, metadataPolicy?: string) => {
       if (out.length < room && !seen.has(key) && !version && (metadataPolicy ?? 'None') === 'None' && wanted({ key })) {
         seen.add(key);

@@ -7,7 +7,9 @@
 //   API when it has one (AWS BatchGetSecretValue, 20 ids a call);
 // - while ExternalSecrets wait for their first sync, their keys are read ahead in batches of their
 //   own, a few in flight per store, so that the workers find them cached instead of each waiting
-//   for a call (a key whose read failed is not read ahead again for a while);
+//   for a call. A key is read ahead at most once per READ_AHEAD_AGAIN_MS (or the cache age, if
+//   longer), whatever became of the read, so ExternalSecrets that never sync cannot keep it going;
+//   and only while readers still ask for the store;
 // - a batch with room left is filled up with the store's oldest cached values that are past half
 //   their allowed age (refresh-ahead): the next refreshes of those keys then find them in the
 //   cache, so a steady refresh cycle costs about one batch call per 20 keys instead of one call
@@ -84,14 +86,21 @@ interface Pending {
   sendBy?: number;
 }
 
+/** A key read ahead is not read ahead again before this (or the cache age, if longer). */
+export const READ_AHEAD_AGAIN_MS = 5 * 60_000;
+/** Read-ahead batches follow one another only while the store was read within this. */
+export const READ_AHEAD_IDLE_MS = 10_000;
+
 const refKey = (storeId: string, r: RemoteValueRef) => `${storeId}\u0000${r.key}\u0000${r.version ?? ''}\u0000${r.metadataPolicy ?? 'None'}`;
 
 export class CoalescingReader {
   private readonly o: Required<Omit<ReaderOptions, 'onCoalesced' | 'readAhead'>> & Pick<ReaderOptions, 'onCoalesced' | 'readAhead'>;
   /** Read-ahead batches in flight per store id. */
   private readonly aheadInFlight = new Map<string, number>();
-  /** When a read of a key last failed: not read ahead again before half the cache age. */
-  private readonly failedAt = new Map<string, number>();
+  /** When each key was last read ahead (READ_AHEAD_AGAIN_MS). */
+  private readonly aheadAt = new Map<string, number>();
+  /** The latest handle each store id was read with, and when. */
+  private readonly lastRead = new Map<string, { store: StoreHandle; at: number }>();
   private readonly cache = new Map<string, Cached>();
   private readonly inflight = new Map<string, SharedCall<RemoteValue>>();
   private readonly batches = new Map<string, { store: StoreHandle; items: Pending[]; timer: NodeJS.Timeout | undefined; sendBy: number }>();
@@ -112,6 +121,7 @@ export class CoalescingReader {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const key = refKey(store.id, ref);
     const now = this.o.now();
+    this.lastRead.set(store.id, { store, at: now });
     const hit = this.cache.get(key);
     if (hit) {
       hit.maxAgeMs = Math.max(hit.maxAgeMs, maxAgeMs);
@@ -154,16 +164,12 @@ export class CoalescingReader {
     p.then(
       (value) => {
         clear();
-        this.failedAt.delete(key);
         // Delete first: Map order is then oldest read first, which refresh-ahead relies on.
         this.cache.delete(key);
         this.cache.set(key, { value, at: this.o.now(), ref, maxAgeMs, usedAt: usedAt ?? this.o.now() });
         this.sweep();
       },
-      () => {
-        clear();
-        this.failedAt.set(key, this.o.now());
-      },
+      clear,
     );
     return call;
   }
@@ -195,8 +201,8 @@ export class CoalescingReader {
       if (ref.version || (ref.metadataPolicy ?? 'None') !== 'None') return false;
       const key = refKey(store.id, ref);
       if (taken.has(key) || this.inflight.has(key)) return false;
-      const failed = this.failedAt.get(key);
-      if (failed !== undefined && now - failed < this.o.maxCacheMs / 2) return false;
+      const ahead = this.aheadAt.get(key);
+      if (ahead !== undefined && now - ahead < Math.max(READ_AHEAD_AGAIN_MS, this.o.maxCacheMs)) return false;
       const c = this.cache.get(key);
       return !c || now - c.at > this.o.maxCacheMs / 2;
     };
@@ -204,6 +210,7 @@ export class CoalescingReader {
       if (out.length >= room || !wanted(ref)) continue;
       const key = refKey(store.id, ref);
       taken.add(key);
+      this.aheadAt.set(key, now);
       // Allowed age unknown until a reader asks (0: not refreshed ahead before that).
       this.start(store, { key: ref.key }, key, 0, (item) => out.push(item));
     }
@@ -300,12 +307,15 @@ export class CoalescingReader {
   }
 
   /**
-   * Keeps up to `readAheadDepth` batches of read-ahead keys in flight for the store, each sent
-   * again when one ends, for as long as `readAhead` gives keys not cached, in flight or recently
-   * failed (so it ends: every key read ahead is then one of those). Started by readers' batches.
+   * Keeps up to `readAheadDepth` batches of read-ahead keys in flight for the store, each followed
+   * by the next when it ends, while `readAhead` gives keys not cached, in flight or read ahead
+   * within READ_AHEAD_AGAIN_MS (so a pass ends: each key is read ahead once) and while readers
+   * still ask for the store (an edited store's old id is not read on; the latest handle is used).
+   * Started by readers' batches.
    */
   private readAheadMore(store: StoreHandle): void {
     if (!store.client.getValues || !this.o.readAhead) return;
+    this.sweep();
     let n = this.aheadInFlight.get(store.id) ?? 0;
     while (n < this.o.readAheadDepth) {
       const items = this.readAheadItems(store, this.o.maxBatch, []);
@@ -315,7 +325,8 @@ export class CoalescingReader {
         const left = (this.aheadInFlight.get(store.id) ?? 1) - 1;
         if (left > 0) this.aheadInFlight.set(store.id, left);
         else this.aheadInFlight.delete(store.id);
-        this.readAheadMore(store);
+        const latest = this.lastRead.get(store.id);
+        if (latest && this.o.now() - latest.at <= READ_AHEAD_IDLE_MS) this.readAheadMore(latest.store);
       });
     }
   }
@@ -364,6 +375,8 @@ export class CoalescingReader {
     this.sweepAt = now + 30_000;
     for (const [k, c] of this.cache) if (now - c.at > this.o.maxCacheMs) this.cache.delete(k);
     for (const [k, c] of this.memoCache) if (now - c.at > this.o.maxCacheMs) this.memoCache.delete(k);
-    for (const [k, at] of this.failedAt) if (now - at > this.o.maxCacheMs) this.failedAt.delete(k);
+    const again = Math.max(READ_AHEAD_AGAIN_MS, this.o.maxCacheMs);
+    for (const [k, at] of this.aheadAt) if (now - at > again) this.aheadAt.delete(k);
+    for (const [k, r] of this.lastRead) if (now - r.at > READ_AHEAD_IDLE_MS) this.lastRead.delete(k);
   }
 }
