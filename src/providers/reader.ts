@@ -97,8 +97,10 @@ export class CoalescingReader {
   private readonly o: Required<Omit<ReaderOptions, 'onCoalesced' | 'readAhead'>> & Pick<ReaderOptions, 'onCoalesced' | 'readAhead'>;
   /** Read-ahead batches in flight per store id. */
   private readonly aheadInFlight = new Map<string, number>();
-  /** When each key was last read ahead (READ_AHEAD_AGAIN_MS). */
+  /** When each key was last read ahead; not again before `aheadAgainMs`. */
   private readonly aheadAt = new Map<string, number>();
+  /** READ_AHEAD_AGAIN_MS, or the cache age if longer. */
+  private readonly aheadAgainMs: number;
   /** The latest handle each store id was read with, and when. */
   private readonly lastRead = new Map<string, { store: StoreHandle; at: number }>();
   private readonly cache = new Map<string, Cached>();
@@ -111,6 +113,7 @@ export class CoalescingReader {
 
   constructor(opts: ReaderOptions = {}) {
     this.o = { batchWindowMs: 50, freshBatchWindowMs: 10, maxBatch: 20, readAheadDepth: 2, storeQps: 50, storeBurst: 100, maxCacheMs: 5 * 60_000, now: () => performance.now(), ...opts };
+    this.aheadAgainMs = Math.max(READ_AHEAD_AGAIN_MS, this.o.maxCacheMs);
   }
 
   /**
@@ -202,7 +205,7 @@ export class CoalescingReader {
       const key = refKey(store.id, ref);
       if (taken.has(key) || this.inflight.has(key)) return false;
       const ahead = this.aheadAt.get(key);
-      if (ahead !== undefined && now - ahead < Math.max(READ_AHEAD_AGAIN_MS, this.o.maxCacheMs)) return false;
+      if (ahead !== undefined && now - ahead < this.aheadAgainMs) return false;
       const c = this.cache.get(key);
       return !c || now - c.at > this.o.maxCacheMs / 2;
     };
@@ -375,8 +378,7 @@ export class CoalescingReader {
     this.sweepAt = now + 30_000;
     for (const [k, c] of this.cache) if (now - c.at > this.o.maxCacheMs) this.cache.delete(k);
     for (const [k, c] of this.memoCache) if (now - c.at > this.o.maxCacheMs) this.memoCache.delete(k);
-    const again = Math.max(READ_AHEAD_AGAIN_MS, this.o.maxCacheMs);
-    for (const [k, at] of this.aheadAt) if (now - at > again) this.aheadAt.delete(k);
+    for (const [k, at] of this.aheadAt) if (now - at > this.aheadAgainMs) this.aheadAt.delete(k);
     for (const [k, r] of this.lastRead) if (now - r.at > READ_AHEAD_IDLE_MS) this.lastRead.delete(k);
   }
 }
