@@ -321,7 +321,6 @@ export function readAhead(
 ): Array<{ key: string }> {
   const base = store.id.split('@')[0]!;
   const [storeIndexKey, onlyNs] = base.split('#') as [string, string | undefined];
-  const clusterStore = storeIndexKey.startsWith('ClusterSecretStore/') ? storeIndexKey.slice('ClusterSecretStore/'.length) : undefined;
   const allowed = new Map<string, boolean>();
   const out: Array<{ key: string }> = [];
   const seen = new Set<string>();
@@ -331,9 +330,9 @@ export function readAhead(
     const ns = es.metadata.namespace!;
     if (onlyNs !== undefined && ns !== onlyNs) continue;
     if (storeRefKey(es.spec.secretStoreRef, ns) !== storeIndexKey) continue;
-    if (clusterStore !== undefined) {
+    if (es.spec.secretStoreRef?.kind === 'ClusterSecretStore') {
       let ok = allowed.get(ns);
-      if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(clusterStore, ns)));
+      if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(es.spec.secretStoreRef.name ?? '', ns)));
       if (!ok) continue;
     }
     const consider = (key: string, version?: string, metadataPolicy?: string) => {
