@@ -43,8 +43,8 @@ function toAjvSchema(schema: Schema, unknownFields: boolean): Record<string, unk
 let ajv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(kind: ApiKind, version: ApiVersionName, unknownFields: boolean): ValidateFunction {
-  const key = `${kind}/${version}/${unknownFields}`;
+/** The compiled validator of `schema`, made once per `key`. */
+function compiled(key: string, schema: () => Schema, unknownFields: boolean): ValidateFunction {
   let fn = validators.get(key);
   if (!fn) {
     if (!ajv) {
@@ -54,10 +54,14 @@ function validatorFor(kind: ApiKind, version: ApiVersionName, unknownFields: boo
       ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
       ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
     }
-    fn = ajv.compile(toAjvSchema(cachedSchema(kind, version), unknownFields));
+    fn = ajv.compile(toAjvSchema(schema(), unknownFields));
     validators.set(key, fn);
   }
   return fn;
+}
+
+function validatorFor(kind: ApiKind, version: ApiVersionName, unknownFields: boolean): ValidateFunction {
+  return compiled(`${kind}/${version}/${unknownFields}`, () => cachedSchema(kind, version), unknownFields);
 }
 
 /** "/spec/data/0/secretKey" → "spec.data[0].secretKey"; odd keys are quoted: labels["a/b"]. */
@@ -170,14 +174,7 @@ export function validate(kind: ApiKind, obj: unknown, options: ValidateOptions =
   const issues: ValidationIssue[] = [];
   if (!fn(defaulted)) for (const error of fn.errors ?? []) issues.push(issueFromAjv(error, defaulted));
   celIssues(cachedSchema(kind, version), defaulted, '', issues);
-  // One line per problem, in a stable order.
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.path}\u0000${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return unique(issues);
 }
 
 /** Formats issues as the apiserver does: `spec.x: Required value`. */
@@ -194,5 +191,29 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
 export function validateProviderConfig(provider: string, config: unknown): ValidationIssue[] {
   const prefix = `spec.provider.${provider}`;
   const store = { apiVersion: `${GROUP}/v1`, kind: 'SecretStore', metadata: { name: 'store' }, spec: { provider: { [provider]: config } } };
-  return validate('SecretStore', store, { unknownFields: false }).filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
+  const schema = cachedSchema('SecretStore', 'v1').properties?.['spec']?.properties?.['provider']?.properties?.[provider];
+  if (!schema || !/^[A-Za-z0-9]+$/.test(provider)) {
+    return validate('SecretStore', store, { unknownFields: false }).filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
+  }
+  // Only the provider's own part of the schema is compiled and run (no rule above it reaches into
+  // it): compiling all of SecretStore's ~40 providers to check one took most of a first store's
+  // start-up. Paths and messages are those the whole-store check gives.
+  const defaulted = applyDefaults('SecretStore', store);
+  const value = defaulted.spec.provider[provider];
+  const fn = compiled(`SecretStore/v1/provider/${provider}`, () => schema, false);
+  const issues: ValidationIssue[] = [];
+  if (!fn(value)) for (const error of fn.errors ?? []) issues.push(issueFromAjv({ ...error, instancePath: `/spec/provider/${provider}${error.instancePath}` }, defaulted));
+  celIssues(schema, value, prefix, issues);
+  return unique(issues);
+}
+
+/** One line per problem, in a stable order. */
+function unique(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}\u0000${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -16,8 +16,16 @@ type ES = ExternalSecret & KubeObject;
  * back (src/sync/eso-hash.ts).
  */
 export function syncedVersion(es: ES): string {
-  return esoSyncedResourceVersion(es.metadata);
+  let v = syncedVersions.get(es.metadata);
+  if (v === undefined) syncedVersions.set(es.metadata, (v = esoSyncedResourceVersion(es.metadata)));
+  return v;
 }
+
+/**
+ * Per cached object (a change arrives as a new object): a reconcile asks twice, to decide whether
+ * the spec changed and to write the status.
+ */
+const syncedVersions = new WeakMap<object, string>();
 
 /** Same keys and values, whatever their order (JSON.stringify would see a reorder as a change). */
 function sameRecord(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {

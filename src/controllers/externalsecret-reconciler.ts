@@ -9,7 +9,7 @@
 // with in-memory caches, a recording kube client and a fake clock, and drives one reconcile per
 // table row. No informer, queue or timer is built here: a reconcile returns a Result, and
 // src/kube/controller.ts alone decides what follows.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, SecretStore, SecretStoreRef } from '../api/types.generated.ts';
 import { FINALIZER_ESO_EXTERNALSECRET } from '../api/constants.ts';
@@ -301,7 +301,7 @@ export class ExternalSecretReconciler {
     const ns = es.metadata.namespace!;
     const name = es.metadata.name!;
     // controller-runtime's and ESO's field names, so existing log queries keep working.
-    const log = this.logger.child({ ExternalSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomBytes(4).toString('hex') });
+    const log = this.logger.child({ ExternalSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomUUID() });
     const r: Reconcile = { es, ns, name, log, signal };
     if (es.metadata.deletionTimestamp) return this.finalize(r);
 

@@ -7,7 +7,7 @@
 //
 // Its seams are fields (kube verbs, store clients, compute, clock, events), as the ExternalSecret
 // reconciler's; the wiring is in pushsecret.ts.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ClusterSecretStore, ExternalSecret, PushSecret, PushSecretDataTo, PushSecretStoreRef } from '../api/types.generated.ts';
 import { FINALIZER_PUSHSECRET } from '../api/constants.ts';
@@ -128,7 +128,7 @@ export class PushSecretReconciler {
     if (!ps) return {};
     const ns = ps.metadata.namespace!;
     const name = ps.metadata.name!;
-    const log = this.d.logger.child({ PushSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomBytes(4).toString('hex') });
+    const log = this.d.logger.child({ PushSecret: { name, namespace: ns }, namespace: ns, name, reconcileID: randomUUID() });
     if (ps.metadata.deletionTimestamp) return this.finalize(ps, log, signal);
 
     let refreshMs: number;

@@ -124,8 +124,21 @@ export function parseDurationNs(input: string): bigint {
 
 /** Parses a Go duration into milliseconds (fractions of a millisecond are kept). */
 export function parseDurationMs(input: string): number {
-  return Number(parseDurationNs(input)) / 1e6;
+  let ms = parsedMs.get(input);
+  if (ms === undefined) {
+    ms = Number(parseDurationNs(input)) / 1e6;
+    // Every reconcile reads its object's interval, nearly always one of a handful of strings.
+    if (input.length <= 32) {
+      if (parsedMs.size >= PARSED_MS_MAX) parsedMs.clear();
+      parsedMs.set(input, ms);
+    }
+  }
+  return ms;
 }
+
+/** Durations parsed lately (valid ones only: an invalid one throws each time). Bounded. */
+const parsedMs = new Map<string, number>();
+const PARSED_MS_MAX = 256;
 
 export function isValidDuration(input: string): boolean {
   try {

@@ -150,3 +150,34 @@ test('API names match ESO', () => {
   assert.equal(LABEL_MANAGED_VALUE, 'true');
   assert.equal(ANNOTATION_DATA_HASH, 'reconcile.external-secrets.io/data-hash');
 });
+
+test("a provider's config is checked by its own part of the schema, with the whole store's verdict", async () => {
+  const { validateProviderConfig } = await import('../../../src/api/validate.ts');
+  // The whole-store check, kept to the provider's fields: what validateProviderConfig answered
+  // before it compiled the provider's part alone.
+  const whole = (provider: string, config: unknown) => {
+    const prefix = `spec.provider.${provider}`;
+    const store = { apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', metadata: { name: 'store' }, spec: { provider: { [provider]: config } } };
+    return validate('SecretStore', store, { unknownFields: false }).filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
+  };
+  const cases: Array<[string, unknown]> = [
+    ['aws', { service: 'SecretsManager', region: 'eu-west-1' }],
+    ['aws', { service: 'Vault', region: 'eu-west-1', auth: { secretRef: { accessKeyIDSecretRef: { key: 7 } } } }],
+    ['aws', { region: 'eu-west-1', secretsManager: { forceDeleteWithoutRecovery: 'yes', recoveryWindowInDays: 'x' } }],
+    ['aws', {}],
+    ['vault', { server: 'https://vault', path: 'secret', version: 'v3', auth: { tokenSecretRef: { name: 'v', key: 'token' } } }],
+    ['vault', { auth: { kubernetes: { mountPath: 7, role: 'r' } }, caProvider: { type: 'Map' } }],
+    ['gcpsm', { projectID: 5, auth: { workloadIdentity: { clusterLocation: 'x' } } }],
+    ['azurekv', { vaultUrl: 'https://v', authType: 'Magic', environmentType: 'Moon' }],
+    ['kubernetes', { server: { url: 'https://k', caProvider: { type: 'Nope', name: 'x' } }, auth: { token: { bearerToken: { name: 't' } } } }],
+    ['fake', { data: [{ key: '' }, { value: 3 }] }],
+    ['webhook', { url: 'https://w', method: 7, timeout: '10 seconds', result: {} }],
+  ];
+  let failing = 0;
+  for (const [provider, config] of cases) {
+    const expected = whole(provider, config);
+    failing += expected.length > 0 ? 1 : 0;
+    assert.deepEqual(validateProviderConfig(provider, config), expected, `${provider} ${JSON.stringify(config)}`);
+  }
+  assert.ok(failing >= 8, `most cases carry problems (${failing}), so the comparison checks messages too`);
+});

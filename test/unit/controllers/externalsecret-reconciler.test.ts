@@ -591,7 +591,7 @@ describe('ExternalSecret reconciler (one reconcile per row)', () => {
         assert.deepEqual(l.ExternalSecret, { name: 'app-db', namespace: NS });
         assert.equal(l.namespace, NS);
         assert.equal(l.name, 'app-db');
-        assert.match(String(l.reconcileID), /^[0-9a-f]{8}$/);
+        assert.match(String(l.reconcileID), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUID, as controller-runtime logs it');
       }
       // A failure is logged once (warn), with its code; src/kube/controller.ts then logs it at debug only.
       const warns = out.logs.filter((l) => l.level === 40);

@@ -56,3 +56,15 @@ test('format and parse round-trip', () => {
     assert.equal(parseDurationNs(formatDurationNs(ns)), ns);
   }
 });
+
+test('parseDurationMs answers the same from its memory of recent strings, and an invalid one throws every time', () => {
+  for (let i = 0; i < 3; i++) {
+    assert.equal(parseDurationMs('1h30m'), 5_400_000);
+    assert.throws(() => parseDurationMs('1 hour'), DurationError);
+  }
+  // More distinct strings than it remembers, then the first again: still right.
+  for (let i = 1; i <= 300; i++) assert.equal(parseDurationMs(`${i}s`), i * 1000);
+  assert.equal(parseDurationMs('1h30m'), 5_400_000);
+  const long = '1ns'.repeat(40);
+  assert.equal(parseDurationMs(long), 40 / 1e6);
+});
