@@ -1,13 +1,10 @@
-// A small Kubernetes API client over node:http2 (node:https when the server or a proxy is
-// HTTP/1.1 only, or DISABLE_HTTP2 is set, as for client-go).
+// A small Kubernetes API client over node:https.
 //
 // Configuration and authentication (kubeconfig, in-cluster service account; exec plugins through
 // @kubernetes/client-node) come from config.ts; requests, watch streams and patches are plain
 // HTTP so that the informer controls every byte of a watch and the client stays light.
 import https from 'node:https';
 import http from 'node:http';
-import type { Readable } from 'node:stream';
-import { Http2Connection, type Answer } from './http2.ts';
 import { loadClusterAuth, type ClusterAuth } from './config.ts';
 import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from './types.ts';
 import { timerDelayMs } from '../api/duration.ts';
@@ -24,16 +21,6 @@ export interface KubeClientOptions {
   /** Field manager for server-side apply and managed fields. */
   fieldManager?: string;
   userAgent?: string;
-  /**
-   * HTTP/2 to an https server that offers it (default true, as client-go). The environment
-   * variable DISABLE_HTTP2, when set to anything but empty, turns it off, as it does for client-go.
-   */
-  http2?: boolean;
-}
-
-/** client-go's switch: any non-empty DISABLE_HTTP2 keeps its clients on HTTP/1.1. */
-export function http2Allowed(env: Record<string, string | undefined> = process.env): boolean {
-  return !env['DISABLE_HTTP2'];
 }
 
 /** An error answered by the API server, carrying its Status. */
@@ -124,15 +111,13 @@ export class KubeClient {
   readonly fieldManager: string;
   private readonly auth: ClusterAuth;
   private readonly agent: https.Agent | http.Agent;
-  private readonly h2: Http2Connection | undefined;
   private readonly limiter: TokenBucket;
   private readonly userAgent: string;
 
-  private constructor(auth: ClusterAuth, agent: https.Agent | http.Agent, h2: Http2Connection | undefined, opts: KubeClientOptions) {
+  private constructor(auth: ClusterAuth, agent: https.Agent | http.Agent, opts: KubeClientOptions) {
     this.auth = auth;
     this.server = withoutTrailingSlashes(auth.server);
     this.agent = agent;
-    this.h2 = h2;
     this.fieldManager = opts.fieldManager ?? 'tessera';
     this.userAgent = opts.userAgent ?? 'tessera';
     this.limiter = new TokenBucket(opts.qps ?? 50, opts.burst ?? 100);
@@ -144,12 +129,7 @@ export class KubeClient {
     const agent = auth.server.startsWith('https:')
       ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: auth.rejectUnauthorized, servername: auth.servername, ...proxy })
       : new http.Agent({ keepAlive: true, maxSockets: 64, ...proxy });
-    // Through a proxy the tunnel is the agent's business: HTTP/1.1 there.
-    const h2 =
-      auth.server.startsWith('https:') && !auth.proxy && (opts.http2 ?? http2Allowed())
-        ? new Http2Connection(new URL(auth.server), { ca: auth.ca, cert: auth.cert, key: auth.key, rejectUnauthorized: auth.rejectUnauthorized, servername: auth.servername })
-        : undefined;
-    return new KubeClient(auth, agent, h2, opts);
+    return new KubeClient(auth, agent, opts);
   }
 
   /** A copy of this client with another field manager (same connection pool and limiter). */
@@ -161,12 +141,6 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
-    this.h2?.close();
-  }
-
-  /** The protocol requests go by: 'h2' once a connection chose it, else 'http/1.1'. */
-  get protocol(): 'h2' | 'http/1.1' {
-    return this.h2?.usable ? 'h2' : 'http/1.1';
   }
 
   // -------------------------------------------------------------------------------------------
@@ -306,11 +280,10 @@ export class KubeClient {
       timeoutSeconds: opts.timeoutSeconds,
     };
     const path = KubeClient.path(rt, namespace);
-    const answer = await this.open('GET', path, { query, signal: opts.signal, accept: opts.metadataOnly ? ACCEPT_METADATA : undefined });
-    const res = answer.body;
-    if (answer.statusCode >= 300) {
+    const res = await this.open('GET', path, { query, signal: opts.signal, accept: opts.metadataOnly ? ACCEPT_METADATA : undefined });
+    if ((res.statusCode ?? 0) >= 300) {
       const body = await readBody(res);
-      throw new ApiError(answer.statusCode, parseStatus(body), 'WATCH', path);
+      throw new ApiError(res.statusCode ?? 0, parseStatus(body), 'WATCH', path);
     }
     opts.onOpen?.();
     res.setEncoding('utf8');
@@ -359,8 +332,8 @@ export class KubeClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const res = await this.open(method, path, opts);
-      const body = await readBody(res.body, opts.signal);
-      const code = res.statusCode;
+      const body = await readBody(res, opts.signal);
+      const code = res.statusCode ?? 0;
       clientMetrics.requests.inc({ method, code: String(code) });
       if (code < 300) return (body ? JSON.parse(body) : {}) as T;
       const wait = retryAfterMs(code, res.headers['retry-after']);
@@ -369,7 +342,7 @@ export class KubeClient {
     }
   }
 
-  private async open(method: string, path: string, opts: RequestOptions): Promise<Answer> {
+  private async open(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
     const queued = performance.now();
     await this.limiter.take(opts.signal);
     clientMetrics.rateLimiterDuration.observe({ verb: method }, (performance.now() - queued) / 1000);
@@ -377,7 +350,7 @@ export class KubeClient {
     opts.signal?.throwIfAborted();
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    const headers: Record<string, string | number> = {
+    const headers: http.OutgoingHttpHeaders = {
       ...(await this.auth.headers()),
       accept: opts.accept ?? 'application/json',
       'user-agent': this.userAgent,
@@ -388,18 +361,9 @@ export class KubeClient {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    if (this.h2?.usable) {
-      try {
-        const answer = await this.h2.request(method, url.pathname + url.search, headers, payload, opts.signal);
-        if (answer) return answer;
-      } catch (e) {
-        clientMetrics.requests.inc({ method, code: '<error>' });
-        throw opts.signal?.aborted ? opts.signal.reason : e;
-      }
-    }
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method, headers, agent: this.agent, signal: opts.signal }, (res) => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: res }));
+      const req = mod.request(url, { method, headers, agent: this.agent, signal: opts.signal }, resolve);
       req.on('error', (e) => {
         clientMetrics.requests.inc({ method, code: '<error>' });
         // An abort is reported with the signal's own reason (a TimeoutError for a deadline), so
@@ -429,23 +393,18 @@ export function retryAfterMs(code: number, header: string | string[] | undefined
 
 /**
  * The whole body of an answer. An abort after the headers arrived destroys the answer (node:https
- * and node:http2 do that for a request given a signal), which may end the stream with 'close' and
- * no 'error':
+ * does that for a request given a signal), which may end the stream with 'close' and no 'error':
  * that settles the promise too, with the signal's reason, so a cancelled call never hangs.
  */
-function readBody(res: Readable, signal?: AbortSignal): Promise<string> {
+function readBody(res: http.IncomingMessage, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     let body = '';
-    let complete = false;
     res.setEncoding('utf8');
     res.on('data', (c: string) => (body += c));
-    res.on('end', () => {
-      complete = true;
-      resolve(body);
-    });
+    res.on('end', () => resolve(body));
     res.on('error', (e) => reject(signal?.aborted ? signal.reason : e));
     res.on('close', () => {
-      if (!complete) reject(signal?.aborted ? signal.reason : Object.assign(new Error('connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+      if (!res.complete) reject(signal?.aborted ? signal.reason : Object.assign(new Error('connection closed before the answer was complete'), { code: 'ECONNRESET' }));
     });
   });
 }

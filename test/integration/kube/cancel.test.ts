@@ -1,25 +1,21 @@
-// The kube client's signal against the real kube-apiserver, over HTTP/2 (the default) and
-// HTTP/1.1: a watch or a request aborted by its signal ends at once with the signal's reason, and
-// its stream is closed, or its socket freed (not returned to the pool).
+// The kube client's signal against the real kube-apiserver: a watch or a request aborted by its
+// signal ends at once with the signal's reason, and its socket is freed (not returned to the pool).
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeClient } from '../../../src/kube/client.ts';
-import type { Http2Connection } from '../../../src/kube/http2.ts';
+import type { KubeClient } from '../../../src/kube/client.ts';
 import { core, type KubeObject } from '../../../src/kube/types.ts';
 import { clientMetrics } from '../../../src/kube/metrics.ts';
-import { freshNamespace, onCleanup, peers, uniqueName } from '../helpers.ts';
+import { adminClient, freshNamespace, peers, uniqueName } from '../helpers.ts';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
-/**
- * What the client holds busy for open calls: sockets of its HTTP/1.1 agent, plus streams of its
- * HTTP/2 connection (both private: read for the test).
- */
-function busy(client: KubeClient): number {
-  const { agent, h2 } = client as unknown as { agent: { sockets: Record<string, unknown[]> }; h2: Http2Connection | undefined };
-  return Object.values(agent.sockets).reduce((n, l) => n + l.length, 0) + (h2?.openStreams ?? 0);
+/** Sockets the client's agent holds, busy and idle (the agent is private: read for the test). */
+function sockets(client: KubeClient): { busy: number; idle: number } {
+  const agent = (client as unknown as { agent: { sockets: Record<string, unknown[]>; freeSockets: Record<string, unknown[]> } }).agent;
+  const count = (m: Record<string, unknown[]>) => Object.values(m).reduce((n, l) => n + l.length, 0);
+  return { busy: count(agent.sockets), idle: count(agent.freeSockets) };
 }
 
 async function requestErrors(): Promise<number> {
@@ -27,15 +23,13 @@ async function requestErrors(): Promise<number> {
   return m.values.filter((v) => v.labels.code === '<error>').reduce((n, v) => n + v.value, 0);
 }
 
-for (const http2 of [true, false]) describe(`KubeClient cancellation against kube-apiserver over ${http2 ? 'HTTP/2' : 'HTTP/1.1'}`, () => {
+describe('KubeClient cancellation against kube-apiserver', () => {
   let client: KubeClient;
   let ns: string;
   before(async () => {
-    const env = await peers();
-    client = await KubeClient.create({ kubeconfig: env.KUBECONFIG, qps: 500, burst: 1000, fieldManager: 'tessera-test', http2 });
-    onCleanup(() => client.close());
+    await peers();
+    client = await adminClient();
     ns = await freshNamespace(client, 'cancel');
-    assert.equal(client.protocol, http2 ? 'h2' : 'http/1.1');
   });
 
   it('a watch aborted by its signal ends at once with the signal reason and frees its socket', async () => {
@@ -49,13 +43,13 @@ for (const http2 of [true, false]) describe(`KubeClient cancellation against kub
     await client.create<ConfigMap>(core.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns } });
     while (!events.includes('ADDED') && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
     assert.ok(events.includes('ADDED'), 'the watch was open and streaming');
-    const busyBefore = busy(client);
+    const busyBefore = sockets(client).busy;
     const abortedAt = performance.now();
     ctl.abort();
     await assert.rejects(watching, (e: unknown) => (e as Error).name === 'AbortError');
     assert.ok(performance.now() - abortedAt < 500, `ended ${Math.round(performance.now() - abortedAt)} ms after the abort`);
     await new Promise((r) => setImmediate(r));
-    assert.equal(busy(client), busyBefore - 1, 'the watch stream is closed, or its socket destroyed, not kept');
+    assert.equal(sockets(client).busy, busyBefore - 1, 'the watch socket is destroyed, not kept');
   });
 
   it('a request with a deadline signal rejects with its TimeoutError; one aborted before it starts sends nothing', async () => {
@@ -72,14 +66,14 @@ for (const http2 of [true, false]) describe(`KubeClient cancellation against kub
     assert.ok(took >= 250 && took < 1_500, `ended after ${Math.round(took)} ms`);
 
     const errorsBefore = await requestErrors();
-    const busyBefore = busy(client);
+    const busyBefore = sockets(client).busy;
     await assert.rejects(client.get(core.configMaps, ns, 'x', { signal: AbortSignal.abort() }), (e: unknown) => (e as Error).name === 'AbortError');
     await assert.rejects(
       client.create<ConfigMap>(core.configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: uniqueName('never'), namespace: ns } }, { signal: AbortSignal.abort() }),
       (e: unknown) => (e as Error).name === 'AbortError',
     );
     assert.equal(await requestErrors(), errorsBefore, 'no request was sent');
-    assert.equal(busy(client), busyBefore);
+    assert.equal(sockets(client).busy, busyBefore);
     assert.deepEqual((await client.list<ConfigMap>(core.configMaps, ns)).items.filter((c) => c.metadata?.name?.startsWith('never')), [], 'the aborted create did not happen');
   });
 
