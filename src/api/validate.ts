@@ -189,15 +189,14 @@ export function formatIssues(issues: readonly ValidationIssue[]): string {
  * fields are not reported here: the apiserver prunes them before a controller sees the store.
  */
 export function validateProviderConfig(provider: string, config: unknown): ValidationIssue[] {
-  const prefix = `spec.provider.${provider}`;
-  const store = { apiVersion: `${GROUP}/v1`, kind: 'SecretStore', metadata: { name: 'store' }, spec: { provider: { [provider]: config } } };
-  const schema = cachedSchema('SecretStore', 'v1').properties?.['spec']?.properties?.['provider']?.properties?.[provider];
-  if (!schema || !/^[A-Za-z0-9]+$/.test(provider)) {
-    return validate('SecretStore', store, { unknownFields: false }).filter((i) => i.path === prefix || i.path.startsWith(`${prefix}.`) || i.path.startsWith(`${prefix}[`));
-  }
   // Only the provider's own part of the schema is compiled and run (no rule above it reaches into
   // it): compiling all of SecretStore's ~40 providers to check one took most of a first store's
-  // start-up. Paths and messages are those the whole-store check gives.
+  // start-up. Paths and messages are those the whole-store check gives. `provider` is a provider
+  // module's own name, never a tenant's key.
+  const schema = cachedSchema('SecretStore', 'v1').properties?.['spec']?.properties?.['provider']?.properties?.[provider];
+  if (!schema) throw new Error(`the SecretStore schema has no provider ${JSON.stringify(provider)}`);
+  const prefix = `spec.provider.${provider}`;
+  const store = { apiVersion: `${GROUP}/v1`, kind: 'SecretStore', metadata: { name: 'store' }, spec: { provider: { [provider]: config } } };
   const defaulted = applyDefaults('SecretStore', store);
   const value = defaulted.spec.provider[provider];
   const fn = compiled(`SecretStore/v1/provider/${provider}`, () => schema, false);

@@ -180,4 +180,5 @@ test("a provider's config is checked by its own part of the schema, with the who
     assert.deepEqual(validateProviderConfig(provider, config), expected, `${provider} ${JSON.stringify(config)}`);
   }
   assert.ok(failing >= 8, `most cases carry problems (${failing}), so the comparison checks messages too`);
+  assert.throws(() => validateProviderConfig('nosuch', {}), /no provider "nosuch"/, 'a name the schema lacks is a programming error, not an empty verdict');
 });
