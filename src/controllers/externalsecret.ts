@@ -24,7 +24,7 @@ import {
   addPriority, deletionStarted, externalSecretChanged, managedSecretChanged, namespaceLabelsChanged,
   storeBecameReady, storeChanged, storeRefKey, storesOf,
 } from './externalsecret-predicates.ts';
-import { ExternalSecretReconciler, type CSS, type ES, type ReconcilerKube, type SS } from './externalsecret-reconciler.ts';
+import { ExternalSecretReconciler, type CSS, type ES, type ExternalSecretCaches, type ReconcilerKube, type SS } from './externalsecret-reconciler.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
 import { makeStoreReconciler, namespaceAllowed, StoreClients, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
 import { kubeGenerateValues } from './generators.ts';
@@ -125,6 +125,16 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   for (const inf of [esInformer, ssInformer, secretInformer, configMapInformer]) if (inf) gate?.addCache(inf);
   for (const inf of [esInformer, ssInformer, cssInformer, secretInformer, nsInformer, configMapInformer] as Array<Informer<KubeObject> | undefined>) if (inf) manager.addInformer(inf);
 
+  // The cache views the reconciler decides on; read-ahead asks the same ones.
+  const caches: ExternalSecretCaches = {
+    externalSecret: (key) => esInformer.get(key),
+    managedSecret: (namespace, name) => secretInformer.get(`${namespace}/${name}`),
+    managedSecretsSynced: () => secretInformer.synced,
+    managedConfigMap: (namespace, name) => configMapInformer?.get(`${namespace}/${name}`),
+    secretStore: (namespace, name) => ssInformer.get(`${namespace}/${name}`),
+    clusterSecretStore: (name) => cssInformer.get(name),
+    namespaceLabels: (namespace) => nsInformer.get(namespace)?.metadata?.labels,
+  };
   const clients = new StoreClients({ kube, logger: log, env: o.env, callDeadlineMs: o.providerTimeoutMs, namespacedStoreControllerIdentity: o.namespacedStoreControllerIdentity });
   const reader = new CoalescingReader({
     storeQps: o.storeQps,
@@ -134,8 +144,8 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
       readAhead(esInformer, store, room, wanted, (name, ns) => {
         // A ClusterSecretStore reads ahead only for namespaces its conditions allow: a namespace it
         // refuses must not make the operator read keys from it.
-        const css = cssInformer.get(name);
-        return css !== undefined && namespaceAllowed(css.spec.conditions, ns, nsInformer.get(ns)?.metadata?.labels);
+        const css = caches.clusterSecretStore(name);
+        return css !== undefined && namespaceAllowed(css.spec.conditions, ns, caches.namespaceLabels(ns));
       }),
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
@@ -143,15 +153,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   let genericWatches: GenericTargetWatches | undefined;
   const unseenWrites = { externalSecrets: new UnseenWrites(), secrets: new UnseenWrites() };
   const reconciler = new ExternalSecretReconciler({
-    caches: {
-      externalSecret: (key) => esInformer.get(key),
-      managedSecret: (namespace, name) => secretInformer.get(`${namespace}/${name}`),
-      managedSecretsSynced: () => secretInformer.synced,
-      managedConfigMap: (namespace, name) => configMapInformer?.get(`${namespace}/${name}`),
-      secretStore: (namespace, name) => ssInformer.get(`${namespace}/${name}`),
-      clusterSecretStore: (name) => cssInformer.get(name),
-      namespaceLabels: (namespace) => nsInformer.get(namespace)?.metadata?.labels,
-    },
+    caches,
     kube,
     clients,
     reader,
