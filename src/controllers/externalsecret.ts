@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../api/constants.ts';
 import { targetName } from '../sync/desired.ts';
-import type { TemplateSources } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Controller, type Reconciler } from '../kube/controller.ts';
@@ -26,7 +26,7 @@ import {
 } from './externalsecret-predicates.ts';
 import { ExternalSecretReconciler, type CSS, type ES, type ExternalSecretCaches, type ReconcilerKube, type SS } from './externalsecret-reconciler.ts';
 import { clusterSecretStores, externalSecrets, secretStores } from './resources.ts';
-import { makeStoreReconciler, namespaceAllowed, StoreClients, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
+import { makeStoreReconciler, namespaceAllowed, StoreClients, storeHandledBy, storeId, type AnyStore, type ControllerIdentityPolicy, type StoreKind } from './stores.ts';
 import { kubeGenerateValues } from './generators.ts';
 
 export { syncedVersion } from './externalsecret-predicates.ts';
@@ -259,6 +259,8 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
   };
   const onStore = (kind: StoreKind, ctrl: Controller) => ({
     add: (s: AnyStore, { initialList }: { initialList: boolean }) => {
+      // The ExternalSecrets' list is still loading: their first store client gets ready meanwhile.
+      if (initialList && storeHandledBy(s, o.controllerClass)) void clients.warm(s);
       ctrl.enqueue(objectKey(s));
       enqueueForStore(kind, s, addPriority(initialList));
     },

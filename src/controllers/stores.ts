@@ -11,7 +11,7 @@ import { labelSelectorMatches } from '../kube/selectors.ts';
 import { core, rfc3339, type Condition, type KubeObject, type Secret } from '../kube/types.ts';
 import type { Informer } from '../kube/informer.ts';
 import type { EventRecorder } from '../kube/events.ts';
-import { getProvider, providerName } from '../providers/registry.ts';
+import { getProvider, providerName, supportedProviders } from '../providers/registry.ts';
 import { ProviderError, type Provider, type ProviderClient, type ProviderContext, type SecretKeySelector } from '../providers/provider.ts';
 import type { StoreHandle } from '../providers/reader.ts';
 import { forgetReadyGauges, nanosecondsSince, secretMetrics, setReadyCondition, storeMetrics } from '../metrics/index.ts';
@@ -140,6 +140,8 @@ export class StoreClients {
    * cache key, so a tenant who edits its store in a loop holds two clients, not one per edit.
    */
   private readonly retiring = new Map<string, { client: ProviderClient; timer: NodeJS.Timeout }>();
+  /** Providers warm() has prepared (or is preparing). */
+  private readonly warmed = new Set<string>();
 
   constructor(o: StoreClientsOptions) {
     this.o = o;
@@ -177,6 +179,30 @@ export class StoreClients {
     } finally {
       this.building.delete(cacheKey);
     }
+  }
+
+  /**
+   * Prepares, while the caches fill, what the first client of each provider needs: the
+   * provider's module, its config check (compiled on first use) and its SDK (Provider.warm).
+   * Once per provider; nothing is built, no credential read, no call made. Never rejects: the
+   * store's reconcile reports whatever is wrong with it.
+   */
+  warm(store: AnyStore): Promise<void> {
+    let name: string;
+    try {
+      name = providerName(store.spec as { provider?: Record<string, unknown> });
+    } catch {
+      return Promise.resolve();
+    }
+    if (this.warmed.has(name) || !supportedProviders().includes(name)) return Promise.resolve();
+    this.warmed.add(name);
+    const config = (store.spec.provider as Record<string, unknown>)[name];
+    return getProvider(name)
+      .then(async (provider) => {
+        provider.validateConfig(config);
+        await provider.warm?.(config);
+      })
+      .catch((e: unknown) => this.o.logger.debug({ provider: name, err: (e as Error).message }, 'provider warm-up failed'));
   }
 
   /** Builds a client without caching it (store validation). */

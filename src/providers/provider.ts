@@ -189,6 +189,12 @@ export interface Provider<Config = unknown> {
   capabilities(config: Config): 'ReadOnly' | 'WriteOnly' | 'ReadWrite';
   newClient(config: Config, ctx: ProviderContext): Promise<ProviderClient>;
   /**
+   * Loads what newClient will need for this config (an SDK's modules), with no credentials and
+   * no network: called while the controller's caches fill, so that the first client is built
+   * without waiting for module loading. Optional; a failure is ignored (newClient reports it).
+   */
+  warm?(config: Config): Promise<void>;
+  /**
    * When the config makes the store act as the controller itself (the AWS default credential
    * chain, the controller's own service-account token): the field responsible and what it
    * would use, for a status message. Undefined when every credential comes from the store's own

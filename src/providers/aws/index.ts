@@ -45,6 +45,11 @@ export const awsProvider: Provider<AWSProvider> = {
   // status.capabilities as ESO 2.9 reports it for this provider: both services read and write.
   capabilities: () => 'ReadWrite',
   newClient: newAwsClient,
+  warm: async (config) => {
+    await (config?.service === 'SecretsManager'
+      ? Promise.all([import('@aws-sdk/client-secrets-manager'), import('./secretsmanager.ts')])
+      : Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]));
+  },
   controllerIdentity: (config) => awsControllerIdentity(config),
 };
 
