@@ -5,7 +5,8 @@
 //   0. (first, on a fresh heap) resident memory when every worker runs out of memory at once.
 // Run: NODE_OPTIONS=--max-old-space-size=150 npm run bench:compute   (BENCH_SMALL=N, BENCH_HEAVY=N change the counts)
 import { availableParallelism } from 'node:os';
-import { computeInline, createDesiredSecretCompute, type ComputeInput } from '../src/compute/index.ts';
+import { createDesiredSecretCompute, type ComputeInput } from '../src/compute/index.ts';
+import { computeInline } from '../src/compute/task.ts';
 import { decodeInput, decodeResult, encodeInput, encodeResult } from '../src/compute/wire.ts';
 import { anExternalSecret, remote, withData, withName, withTemplate } from '../test/fixtures/builders.ts';
 

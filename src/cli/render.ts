@@ -8,7 +8,7 @@ import type { ExternalSecretDataFromRemoteRef, ExternalSecretFind } from '../api
 import {
   NOT_FOUND, type FetchedDataFrom, type FetchedValue, type FetchedValues, type Secret, type SyncPlan,
 } from '../sync/index.ts';
-import type { TemplateSources } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
 import { compareGoStrings } from '../go/sort.ts';
 import { compile as compileRegexp, matchString, RegexpError, type GoRegexp } from '../go/regexp.ts';
 import {

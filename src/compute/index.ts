@@ -9,12 +9,11 @@ import type { ExternalSecret } from '../api/types.generated.ts';
 import type { DesiredSecretResult } from '../sync/desired.ts';
 import { syncErrors } from '../sync/errors.ts';
 import { ComputePool, PoolBudgetError, type ComputePoolOptions } from './pool.ts';
-import { computeInline } from './task.ts';
+import { computeWithoutTemplates } from './plain.ts';
 import { decodeResult, encodeInput, type ComputeInput, type WireResult } from './wire.ts';
 
 export { ComputePool, PoolBudgetError, WorkerTaskError, type ComputePoolOptions } from './pool.ts';
 export { parseMemoryLimitMb, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, DEFAULT_TEMPLATE_WORKERS } from './budget.ts';
-export { computeInline } from './task.ts';
 export type { ComputeInput } from './wire.ts';
 
 /** Tenant-driven compute: a template or a rewrite transform. */
@@ -46,7 +45,7 @@ export function createDesiredSecretCompute(opts: ComputeOptions): DesiredSecretC
   const memory = `${opts.memoryLimitMb}Mi`;
   return {
     async computeDesiredSecret(input, { signal } = {}) {
-      if (!opts.isolateAll && !needsIsolation(input.externalSecret)) return computeInline(input);
+      if (!opts.isolateAll && !needsIsolation(input.externalSecret)) return computeWithoutTemplates(input);
       try {
         const key = input.externalSecret.metadata.namespace ?? '';
         pool ??= new ComputePool(opts);

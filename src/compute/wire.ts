@@ -11,7 +11,8 @@ import {
 } from '../sync/desired.ts';
 import { SyncError, SyncErrorCode } from '../sync/errors.ts';
 import type { Secret } from '../sync/secret.ts';
-import type { RenderOptions, TemplateSources } from '../sync/template.ts';
+import type { RenderOptions } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
 
 /** Everything step 3 needs: the pure desiredSecret input without the render hooks. */
 export interface ComputeInput {

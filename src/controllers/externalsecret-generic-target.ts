@@ -9,7 +9,7 @@ import { configMapAsSecret, forConfigMapTarget, secretAsConfigMap, type ConfigMa
 import { targetName, type FetchedDataFrom, type FetchedValue, type ReadyCondition, type SyncPlan } from '../sync/desired.ts';
 import { ConditionReason, EventMessage, EventReason, ReadyMessage } from '../sync/errors.ts';
 import type { Secret as SyncSecret } from '../sync/secret.ts';
-import type { TemplateSources } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { Informer } from '../kube/informer.ts';

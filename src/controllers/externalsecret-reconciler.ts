@@ -16,7 +16,7 @@ import { FINALIZER_ESO_EXTERNALSECRET } from '../api/constants.ts';
 import { removeFinalizerFrom } from '../kube/finalizers.ts';
 import { parseDurationMs } from '../api/duration.ts';
 import { targetName, NOT_FOUND, type FetchedDataFrom, type FetchedValue, type SyncPlan } from '../sync/desired.ts';
-import type { TemplateSources } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { ConditionReason, EventMessage, EventReason, FailureSummary, SyncError, SyncErrorCode, isSyncError } from '../sync/errors.ts';
 import { fieldOwnerFor, unchangedSinceWritten, type Secret as SyncSecret } from '../sync/secret.ts';

@@ -4,7 +4,7 @@ import type { KubeClient } from '../kube/client.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import type { Manager } from '../kube/manager.ts';
 import { core, type KubeObject, type Secret } from '../kube/types.ts';
-import { templateRefs, type TemplateSources } from '../sync/template.ts';
+import { templateRefs, type TemplateSources } from '../sync/template-refs.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
 import type { ExternalSecret } from '../api/types.generated.ts';

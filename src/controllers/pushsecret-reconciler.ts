@@ -19,8 +19,8 @@ import {
   mergeSynced, parseStoreStatusKey, pushEntries, staleEntries, statusRef, storeStatusKey,
   type PushEntry, type SyncedPushSecrets,
 } from '../sync/push.ts';
-import type { TemplateSources } from '../sync/template.ts';
-import { renderKeyTemplate } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
+import type { RenderKeyTemplate } from '../sync/rewrite.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
@@ -95,6 +95,15 @@ export function pushDue(s: { specChanged: boolean; sourceChanged: boolean; refre
   if (!Number.isFinite(s.lastRefreshMs)) return { due: true };
   const left = s.lastRefreshMs + s.refreshMs - s.now;
   return left <= 0 ? { due: true } : { due: false, requeueAfter: left };
+}
+
+/** The template engine, loaded when a PushSecret first needs it: most controllers never do. */
+let keyTemplates: Promise<RenderKeyTemplate> | undefined;
+
+/** The renderer of dataTo's rewrite transforms, when this PushSecret has any. */
+function keyTemplateRenderer(ps: PS): Promise<RenderKeyTemplate | undefined> {
+  if (!(ps.spec.dataTo ?? []).some((d) => (d.rewrite ?? []).some((r) => r.transform))) return Promise.resolve(undefined);
+  return (keyTemplates ??= import('../sync/template.ts').then((m) => m.renderKeyTemplate));
 }
 
 export class PushSecretReconciler {
@@ -318,11 +327,12 @@ export class PushSecretReconciler {
     try {
       for (const target of stores) clients.set(target.key, await this.writableClient(target, ns));
       this.checkDataTo(ps, stores);
+      const renderKey = await keyTemplateRenderer(ps);
       for (const secret of sources) {
         const data = await this.applyTemplate(ps, secret, decodeSecretData(secret as unknown as SyncSecret), signal);
         for (const target of stores) {
           const client = clients.get(target.key)!;
-          const entries = pushEntries(ps.spec.data ?? [], dataToFor(ps.spec.dataTo ?? [], target), data, renderKeyTemplate);
+          const entries = pushEntries(ps.spec.data ?? [], dataToFor(ps.spec.dataTo ?? [], target), data, renderKey);
           synced[target.key] ??= {};
           for (const entry of entries) {
             await this.pushOne(client, target, entry, ifNotExists, signal, log);

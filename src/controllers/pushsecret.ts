@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { ExternalSecret } from '../api/types.generated.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
-import type { TemplateSources } from '../sync/template.ts';
+import type { TemplateSources } from '../sync/template-refs.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { Controller } from '../kube/controller.ts';
 import type { EventRecorder } from '../kube/events.ts';

@@ -7,6 +7,9 @@
 // transport), but are not stores: no client is cached, and nothing is coalesced, because every
 // call must produce fresh values (ESO calls a generator on every refresh of the ExternalSecret).
 // Generated values go into the returned map only: no message, log line or event carries one.
+// The kinds that call remote services (AWS, Vault, Webhook) load on first use, as the providers do:
+// their clients and the template engine cost start-up time and memory a controller without
+// such generators need not pay.
 import {
   GENERATORS_API_VERSION, GENERATOR_KINDS, type GeneratorKind, type NamespacedGeneratorKind,
 } from '../api/constants.ts';
@@ -15,13 +18,10 @@ import type {
   ECRAuthorizationTokenSpec, FakeSpec, MFASpec, PasswordSpec, SSHKeySpec, STSSessionTokenSpec, VaultDynamicSecretSpec, WebhookSpec,
 } from '../api/types.generated.ts';
 import type { ProviderContext } from '../providers/provider.ts';
-import { generateEcrAuthorizationToken, generateStsSessionToken } from './aws.ts';
 import { GeneratorError, generatorErrors } from './errors.ts';
 import { mfaOutput } from './mfa.ts';
 import { generatePasswords } from './password.ts';
 import { generateSshKey } from './sshkey.ts';
-import { generateVaultDynamicSecret } from './vault.ts';
-import { generateWebhook } from './webhook.ts';
 
 export { GeneratorError, type GeneratorFailure } from './errors.ts';
 
@@ -113,13 +113,13 @@ export async function generate(deps: GeneratorDeps, namespace: string, ref: Gene
       return { values: mfaOutput(s, Buffer.from(seed).toString('utf8'), (deps.now ?? Date.now)(), field) };
     }
     case 'STSSessionToken':
-      return { values: await generateStsSessionToken(spec as STSSessionTokenSpec, ctx(), signal, field) };
+      return { values: await (await import('./aws.ts')).generateStsSessionToken(spec as STSSessionTokenSpec, ctx(), signal, field) };
     case 'ECRAuthorizationToken':
-      return { values: await generateEcrAuthorizationToken(spec as ECRAuthorizationTokenSpec, ctx(), signal, field) };
+      return { values: await (await import('./aws.ts')).generateEcrAuthorizationToken(spec as ECRAuthorizationTokenSpec, ctx(), signal, field) };
     case 'VaultDynamicSecret':
-      return { values: await generateVaultDynamicSecret(spec as VaultDynamicSecretSpec, ctx(), signal, field) };
+      return { values: await (await import('./vault.ts')).generateVaultDynamicSecret(spec as VaultDynamicSecretSpec, ctx(), signal, field) };
     case 'Webhook':
-      return { values: await generateWebhook(spec as WebhookSpec, ctx(), (name) => deps.readSecret(namespace, name, signal), signal, field) };
+      return { values: await (await import('./webhook.ts')).generateWebhook(spec as WebhookSpec, ctx(), (name) => deps.readSecret(namespace, name, signal), signal, field) };
     default:
       throw generatorErrors.notSupported(kind);
   }

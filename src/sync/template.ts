@@ -21,33 +21,12 @@ import { compareGoStrings } from '../go/sort.ts';
 import { isValidSecretKey } from './keys.ts';
 import { decodeValue, type DecodingStrategy } from './decode.ts';
 import type { RenderKeyTemplate } from './rewrite.ts';
-
-/** The ConfigMaps and Secrets (by name, in the ExternalSecret's namespace) templateFrom reads. */
-export interface TemplateSources {
-  configMaps?: ReadonlyMap<string, Readonly<Record<string, string>>>;
-  secrets?: ReadonlyMap<string, Readonly<Record<string, Uint8Array>>>;
-}
-
-export interface TemplateRefs {
-  configMaps: string[];
-  secrets: string[];
-}
+import type { TemplateSources } from './template-refs.ts';
 
 export interface RenderOptions {
   /** ESO's --template-left-delimiter / --template-right-delimiter (default {{ and }}). */
   leftDelim?: string;
   rightDelim?: string;
-}
-
-/** What the controller must fetch before rendering: templateFrom's ConfigMap and Secret names. */
-export function templateRefs(es: ExternalSecret): TemplateRefs {
-  const configMaps = new Set<string>();
-  const secrets = new Set<string>();
-  for (const from of es.spec.target?.template?.templateFrom ?? []) {
-    if (from.configMap) configMaps.add(from.configMap.name);
-    if (from.secret) secrets.add(from.secret.name);
-  }
-  return { configMaps: [...configMaps].sort(), secrets: [...secrets].sort() };
 }
 
 // --- parsed-template cache -------------------------------------------------------------------

@@ -2,10 +2,12 @@
 // hostile templates end as the ExternalSecret's own ComputeBudgetExceeded error.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { computeInline, createDesiredSecretCompute, needsIsolation } from '../../../src/compute/index.ts';
+import { createDesiredSecretCompute, needsIsolation } from '../../../src/compute/index.ts';
+import { computeInline } from '../../../src/compute/task.ts';
+import { computeWithoutTemplates } from '../../../src/compute/plain.ts';
 import type { ExternalSecret } from '../../../src/api/types.generated.ts';
 import type { SyncError } from '../../../src/sync/errors.ts';
-import { anExternalSecret, remote, withData, withFind, withTemplate } from '../../fixtures/builders.ts';
+import { anExternalSecret, found as foundValues, remote, withData, withFind, withTemplate } from '../../fixtures/builders.ts';
 
 const compute = createDesiredSecretCompute({ workers: 2, timeoutMs: 1500, memoryLimitMb: 48 });
 after(() => compute.close());
@@ -92,5 +94,22 @@ describe('computeDesiredSecret', () => {
     assert.equal(needsIsolation(withTpl('x')), true);
     assert.equal(needsIsolation(anExternalSecret(withFind({ path: 'p' }, [{ transform: { template: '{{ .value }}' } }]))), true);
     assert.equal(needsIsolation(anExternalSecret(withFind({ path: 'p' }, [{ regexp: { source: 'a', target: 'b' } }]))), false);
+  });
+
+  test('the inline path without a template engine computes what the full one does, and renders nothing', () => {
+    const plain = anExternalSecret(withData('password', 'db/password'));
+    assert.equal(computeWithoutTemplates({ externalSecret: plain, fetched }).ok, true);
+    assert.deepEqual(computeWithoutTemplates({ externalSecret: plain, fetched }), computeInline({ externalSecret: plain, fetched }));
+    const found = { data: [], dataFrom: [foundValues({ 'db/a': 'v', 'db/b': 'w' })] };
+    const rewritten = anExternalSecret(withFind({ path: 'db/' }, [{ regexp: { source: 'db/(.*)', target: '$1' } }]));
+    const r = computeWithoutTemplates({ externalSecret: rewritten, fetched: found });
+    assert.equal(r.ok && r.plan.action === 'write' && Object.keys(r.plan.secret.data ?? {}).sort().join(), 'a,b');
+    assert.deepEqual(r, computeInline({ externalSecret: rewritten, fetched: found }));
+    // A template sent here by mistake is an error of its ExternalSecret, not a render or a crash.
+    for (const es of [withTpl('{{ .password }}'), anExternalSecret(withFind({ path: 'db/' }, [{ transform: { template: '{{ .value }}' } }]))]) {
+      const r = computeWithoutTemplates({ externalSecret: es, fetched: es.spec.dataFrom ? found : fetched });
+      assert.equal(r.ok, false);
+      assert.equal((r as { ok: false; error: SyncError }).error.code, 'TemplateEngineUnavailable');
+    }
   });
 });

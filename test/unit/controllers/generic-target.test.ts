@@ -4,7 +4,7 @@
 // updated after a hand edit, never written when someone else owns it, and deleted only when owned.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { computeInline } from '../../../src/compute/index.ts';
+import { computeInline } from '../../../src/compute/task.ts';
 import type { KubeObject, ResourceType } from '../../../src/kube/types.ts';
 import type { KindResolution } from '../../../src/kube/discovery.ts';
 import { resolveGenericTarget, syncGenericTarget, type ConfigMapTargetDeps } from '../../../src/controllers/externalsecret-generic-target.ts';

@@ -8,7 +8,7 @@ import { PushSecretReconciler, type PS } from '../../../src/controllers/pushsecr
 import { RemoteNotOwnedError } from '../../../src/providers/common/push.ts';
 import type { ProviderClient, PushRef, PushRequest } from '../../../src/providers/provider.ts';
 import type { KubeObject, ResourceType } from '../../../src/kube/types.ts';
-import { computeInline } from '../../../src/compute/index.ts';
+import { computeInline } from '../../../src/compute/task.ts';
 
 type Obj = KubeObject & Record<string, any>;
 

@@ -5,7 +5,8 @@ import type { ExternalSecret, ExternalSecretTemplate } from '../../../src/api/ty
 import { desiredSecret, type FetchedValues, type SyncPlan } from '../../../src/sync/desired.ts';
 import type { SyncError } from '../../../src/sync/errors.ts';
 import { cpuMillis } from '../../fixtures/cpu-time.ts';
-import { makeRenderKeyTemplate, makeRenderTemplate, renderKeyTemplate, templateRefs, type TemplateSources } from '../../../src/sync/template.ts';
+import { makeRenderKeyTemplate, makeRenderTemplate, renderKeyTemplate } from '../../../src/sync/template.ts';
+import { templateRefs, type TemplateSources } from '../../../src/sync/template-refs.ts';
 import {
   anExternalSecret, remote, textData, withAnnotations, withData, withExtract, withFind, withLabels, withTemplate, found,
 } from '../../fixtures/builders.ts';
