@@ -108,6 +108,14 @@ describe('PushSecretReconciler', () => {
     assert.deepEqual(t.rec.pushes, ['ra', 'rb']);
   });
 
+  it('dataTo rewrite transforms render their key templates (the engine loads on first use)', async () => {
+    const t = setup([secret({ a: 'va', b: 'vb' }), store(), ps({ dataTo: [{ storeRef: { name: 'st' }, rewrite: [{ transform: { template: 'app-{{ .value | upper }}' } }] }] })]);
+    assert.deepEqual(await t.reconciler.reconcile('ns/p'), { requeueAfter: 3_600_000 });
+    assert.deepEqual(t.rec.pushes, ['app-A', 'app-B']);
+    assert.equal(t.rec.remote.get('app-B'), 'vb');
+    assert.equal(t.ready()?.reason, 'Synced');
+  });
+
   it('deletionPolicy Delete: adds the finalizer and deletes what is no longer pushed', async () => {
     const previous = { 'SecretStore/st': { ra: entry('a', 'ra'), gone: entry('x', 'gone') } };
     const t = setup([secret({ a: 'va' }), store(), ps({ deletionPolicy: 'Delete', data: [entry('a', 'ra')] }, { syncedPushSecrets: previous, syncedResourceVersion: 'old' })]);
