@@ -10,6 +10,7 @@ import type { DesiredSecretResult } from '../sync/desired.ts';
 import { syncErrors } from '../sync/errors.ts';
 import { ComputePool, PoolBudgetError, type ComputePoolOptions } from './pool.ts';
 import { computeWithoutTemplates } from './plain.ts';
+import { computePushEntries, decodePushResult, pushBudgetField, pushNeedsIsolation, type PushEntriesInput, type PushEntriesResult, type PushEntriesTask, type WirePushEntriesResult } from './push.ts';
 import { decodeResult, encodeInput, type ComputeInput, type WireResult } from './wire.ts';
 
 export { ComputePool, PoolBudgetError, WorkerTaskError, type ComputePoolOptions } from './pool.ts';
@@ -29,8 +30,12 @@ function budgetField(es: ExternalSecret): string | undefined {
   return i >= 0 ? `spec.dataFrom[${i}].rewrite` : undefined;
 }
 
+export type { PushEntriesInput, PushEntriesResult } from './push.ts';
+
 export interface DesiredSecretCompute {
   computeDesiredSecret(input: ComputeInput, opts?: { signal?: AbortSignal | undefined }): Promise<DesiredSecretResult>;
+  /** A PushSecret's entries for one store; its dataTo rewrite transforms render in a worker. `namespace` shares the workers fairly. */
+  computePushEntries(input: PushEntriesInput, opts: { namespace: string; signal?: AbortSignal | undefined }): Promise<PushEntriesResult>;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,12 @@ export function createDesiredSecretCompute(opts: ComputeOptions): DesiredSecretC
   // Started on first use: a controller (or a render) without templates never starts a worker.
   let pool: ComputePool | undefined;
   const memory = `${opts.memoryLimitMb}Mi`;
+  /** A worker's budget overrun as the object's own error, naming the flag that sets the budget. */
+  const overrun = (err: PoolBudgetError, field: string | undefined) => {
+    const flag = err.budget === 'time' ? '--template-timeout' : '--template-memory-limit';
+    const size = err.budget === 'memory' ? `memory limit ${memory}` : err.message;
+    return syncErrors.computeBudgetExceeded(field, `${size} (${flag})`);
+  };
   return {
     async computeDesiredSecret(input, { signal } = {}) {
       if (!opts.isolateAll && !needsIsolation(input.externalSecret)) return computeWithoutTemplates(input);
@@ -51,11 +62,20 @@ export function createDesiredSecretCompute(opts: ComputeOptions): DesiredSecretC
         pool ??= new ComputePool(opts);
         return decodeResult((await pool.run(encodeInput(input), { signal, key })) as WireResult);
       } catch (err) {
-        if (err instanceof PoolBudgetError) {
-          const flag = err.budget === 'time' ? '--template-timeout' : '--template-memory-limit';
-          const size = err.budget === 'memory' ? `memory limit ${memory}` : err.message;
-          return { ok: false, error: syncErrors.computeBudgetExceeded(budgetField(input.externalSecret), `${size} (${flag})`) };
-        }
+        if (err instanceof PoolBudgetError) return { ok: false, error: overrun(err, budgetField(input.externalSecret)) };
+        throw err;
+      }
+    },
+    async computePushEntries(input, { namespace, signal }) {
+      if (!pushNeedsIsolation(input)) return computePushEntries(input, undefined);
+      try {
+        pool ??= new ComputePool(opts);
+        // Each value alone (a view may share a larger buffer, which would cross whole).
+        const source = new Map([...input.source].map(([k, v]) => [k, new Uint8Array(v)]));
+        const task: PushEntriesTask = { kind: 'pushEntries', data: input.data, dataToForStore: input.dataToForStore, source };
+        return decodePushResult((await pool.run(task, { signal, key: namespace })) as WirePushEntriesResult);
+      } catch (err) {
+        if (err instanceof PoolBudgetError) return { ok: false, error: overrun(err, pushBudgetField(input)) };
         throw err;
       }
     },

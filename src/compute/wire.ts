@@ -100,16 +100,27 @@ export function decodeInput(w: WireInput): ComputeInput {
   };
 }
 
-export function encodeResult(r: DesiredSecretResult): WireResult {
-  if (r.ok) return { ok: true, plan: r.plan };
-  return { ok: false, error: { code: r.error.code, message: r.error.message, field: r.error.field } };
+/** A SyncError as it crosses from a worker: its code, message and field. */
+export type WireError = Extract<WireResult, { ok: false }>['error'];
+
+export function encodeError(e: SyncError): WireError {
+  return { code: e.code, message: e.message, field: e.field };
 }
 
 const knownCodes: ReadonlySet<string> = new Set(Object.values(SyncErrorCode));
 
+export function decodeError(e: WireError): SyncError {
+  // A code this build does not know means the two ends disagree: a bug, never a tenant's input.
+  if (!knownCodes.has(e.code)) throw new TypeError(`compute worker returned an unknown error code ${JSON.stringify(e.code)}`);
+  return new SyncError(e.code, e.message, e.field);
+}
+
+export function encodeResult(r: DesiredSecretResult): WireResult {
+  if (r.ok) return { ok: true, plan: r.plan };
+  return { ok: false, error: encodeError(r.error) };
+}
+
 export function decodeResult(w: WireResult): DesiredSecretResult {
   if (w.ok) return { ok: true, plan: w.plan };
-  // A code this build does not know means the two ends disagree: a bug, never a tenant's input.
-  if (!knownCodes.has(w.error.code)) throw new TypeError(`compute worker returned an unknown error code ${JSON.stringify(w.error.code)}`);
-  return { ok: false, error: new SyncError(w.error.code, w.error.message, w.error.field) };
+  return { ok: false, error: decodeError(w.error) };
 }

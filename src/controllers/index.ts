@@ -65,6 +65,7 @@ export async function setupControllers(manager: Manager, deps: ControllerDeps): 
     reconcileTimeoutMs: deps.config.reconcileTimeoutMs,
     shutdownGraceMs: deps.config.shutdownGraceMs,
     computeDesiredSecret: (input, opts) => deps.compute.computeDesiredSecret(input, opts),
+    computePushEntries: (input, opts) => deps.compute.computePushEntries(input, opts),
     templateSourcesFor: readTemplateSources,
   });
   setupClusterExternalSecretController(manager, {

@@ -16,11 +16,10 @@ import { esoSyncedResourceVersion } from '../sync/eso-hash.ts';
 import { decodeSecretData, type Secret as SyncSecret } from '../sync/secret.ts';
 import { SyncError } from '../sync/errors.ts';
 import {
-  mergeSynced, parseStoreStatusKey, pushEntries, staleEntries, statusRef, storeStatusKey,
+  mergeSynced, parseStoreStatusKey, staleEntries, statusRef, storeStatusKey,
   type PushEntry, type SyncedPushSecrets,
 } from '../sync/push.ts';
 import type { TemplateSources } from '../sync/template-refs.ts';
-import type { RenderKeyTemplate } from '../sync/rewrite.ts';
 import type { DesiredSecretCompute } from '../compute/index.ts';
 import { isNotFound as isKubeNotFound, type KubeClient } from '../kube/client.ts';
 import { markLogged, type Result } from '../kube/controller.ts';
@@ -60,6 +59,7 @@ export interface PushSecretReconcilerDeps {
   kube: ReconcilerKube & Pick<KubeClient, 'list' | 'updateStatusWithRetry'>;
   clients: StoreClientSource;
   computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
+  computePushEntries: DesiredSecretCompute['computePushEntries'];
   templateSourcesFor?: ((es: ExternalSecret & KubeObject, kube: ReconcilerKube, signal?: AbortSignal) => Promise<TemplateSources>) | undefined;
   events: Pick<EventRecorder, 'normal' | 'warning'>;
   logger: Logger;
@@ -95,15 +95,6 @@ export function pushDue(s: { specChanged: boolean; sourceChanged: boolean; refre
   if (!Number.isFinite(s.lastRefreshMs)) return { due: true };
   const left = s.lastRefreshMs + s.refreshMs - s.now;
   return left <= 0 ? { due: true } : { due: false, requeueAfter: left };
-}
-
-/** The template engine, loaded when a PushSecret first needs it: most controllers never do. */
-let keyTemplates: Promise<RenderKeyTemplate> | undefined;
-
-/** The renderer of dataTo's rewrite transforms, when this PushSecret has any. */
-function keyTemplateRenderer(ps: PS): Promise<RenderKeyTemplate | undefined> {
-  if (!(ps.spec.dataTo ?? []).some((d) => (d.rewrite ?? []).some((r) => r.transform))) return Promise.resolve(undefined);
-  return (keyTemplates ??= import('../sync/template.ts').then((m) => m.renderKeyTemplate));
 }
 
 export class PushSecretReconciler {
@@ -327,12 +318,14 @@ export class PushSecretReconciler {
     try {
       for (const target of stores) clients.set(target.key, await this.writableClient(target, ns));
       this.checkDataTo(ps, stores);
-      const renderKey = await keyTemplateRenderer(ps);
       for (const secret of sources) {
         const data = await this.applyTemplate(ps, secret, decodeSecretData(secret as unknown as SyncSecret), signal);
         for (const target of stores) {
           const client = clients.get(target.key)!;
-          const entries = pushEntries(ps.spec.data ?? [], dataToFor(ps.spec.dataTo ?? [], target), data, renderKey);
+          // dataTo's rewrite transforms are tenant templates: rendered in a compute worker.
+          const expanded = await this.d.computePushEntries({ data: ps.spec.data ?? [], dataToForStore: dataToFor(ps.spec.dataTo ?? [], target), source: data }, { namespace: ns, signal });
+          if (!expanded.ok) throw expanded.error;
+          const entries = expanded.entries;
           synced[target.key] ??= {};
           for (const entry of entries) {
             await this.pushOne(client, target, entry, ifNotExists, signal, log);

@@ -30,6 +30,7 @@ export interface PushSecretControllerOptions {
   controllerClass: string;
   concurrent: number;
   computeDesiredSecret: DesiredSecretCompute['computeDesiredSecret'];
+  computePushEntries: DesiredSecretCompute['computePushEntries'];
   templateSourcesFor?: ((es: ExternalSecret & KubeObject, kube: ReconcilerKube, signal?: AbortSignal) => Promise<TemplateSources>) | undefined;
   env?: Record<string, string | undefined>;
   providerTimeoutMs?: number | undefined;
@@ -92,6 +93,7 @@ export function setupPushSecretControllers(manager: Manager, o: PushSecretContro
     kube: o.kube,
     clients,
     computeDesiredSecret: o.computeDesiredSecret,
+    computePushEntries: o.computePushEntries,
     templateSourcesFor: o.templateSourcesFor,
     events: o.events,
     logger: log,

@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { core, type CoreEvent, type KubeObject, type Secret } from '../../src/kube/types.ts';
-import { externalSecrets, secretStores } from '../../src/controllers/resources.ts';
-import { adminClient, decodeSecret, freshNamespace, peers, waitReady } from './helpers.ts';
+import { externalSecrets, pushSecrets, secretStores } from '../../src/controllers/resources.ts';
+import { adminClient, decodeSecret, freshNamespace, peers, waitFor, waitReady } from './helpers.ts';
 import { installTessera, startOperator, type Operator } from './operator.ts';
 
 const MARKER = 'Qz8vK3mW7xJ2';
@@ -124,6 +124,36 @@ describe('untrusted compute', () => {
     const metrics = await op.metrics();
     assert.match(metrics, /tessera_template_workers_lost_total\{reason="time"\} [1-9]/);
     assert.match(metrics, /tessera_template_workers_lost_total\{reason="memory"\} [1-9]/);
+  });
+
+  it("a PushSecret's looping dataTo transform renders in a worker: tenant B syncs, /healthz answers, A gets a budget status", async (t) => {
+    // Key transforms are templates too: they ran on the event loop before, so this one (10^10
+    // steps per key) would have held every tenant's reconciles and the health endpoint.
+    await admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'push-src', namespace: nsA }, stringData: { a: 'x', b: 'y' } } as unknown as Secret);
+    const latenciesBefore = healthLatencies.length;
+    await admin.create(pushSecrets, {
+      apiVersion: 'external-secrets.io/v1alpha1', kind: 'PushSecret', metadata: { name: 'loop', namespace: nsA },
+      spec: {
+        refreshInterval: '1h', secretStoreRefs: [{ name: 'fake', kind: 'SecretStore' }], selector: { secret: { name: 'push-src' } },
+        dataTo: [{ storeRef: { name: 'fake' }, rewrite: [{ transform: { template: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}{{ .value }}' } }] }],
+      },
+    } as KubeObject);
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = performance.now();
+    await admin.create(externalSecrets, templated(nsB, 'during-push', { data: { greeting: 'hi {{ .secret }}' } }));
+    await waitReady(admin, nsB, 'during-push', 'True', /./, 10_000);
+    const tookMs = performance.now() - t0;
+    const c = await waitFor('PushSecret loop Ready=False with the time budget', async () => {
+      const ps = await admin.tryGet<KubeObject & { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } }>(pushSecrets, nsA, 'loop');
+      const ready = ps?.status?.conditions?.find((x) => x.type === 'Ready');
+      return ready?.status === 'False' && /compute budget exceeded: time limit 3s \(--template-timeout\)/.test(ready.message ?? '') ? ready : undefined;
+    }, 60_000);
+    assert.equal(c.message, 'compute budget exceeded: time limit 3s (--template-timeout)');
+    const during = healthLatencies.slice(latenciesBefore);
+    assert.ok(during.length >= 10, `sampled /healthz ${during.length} times`);
+    assert.ok(Math.max(...during) < 1000, `/healthz answered within 1 s (worst ${Math.round(Math.max(...during))} ms)`);
+    assert.equal(op.child.exitCode, null, 'the operator did not exit');
+    t.diagnostic(`tenant B Ready after ${Math.round(tookMs)} ms during the PushSecret attack`);
   });
 
   it('the planted value never reaches status, events or the operator\'s logs, in any form', async () => {

@@ -5,6 +5,8 @@ import { after, describe, test } from 'node:test';
 import { createDesiredSecretCompute, needsIsolation } from '../../../src/compute/index.ts';
 import { computeInline } from '../../../src/compute/task.ts';
 import { computeWithoutTemplates } from '../../../src/compute/plain.ts';
+import { computePushEntries, pushNeedsIsolation, type PushEntriesInput } from '../../../src/compute/push.ts';
+import { renderKeyTemplate } from '../../../src/sync/template.ts';
 import type { ExternalSecret } from '../../../src/api/types.generated.ts';
 import type { SyncError } from '../../../src/sync/errors.ts';
 import { anExternalSecret, found as foundValues, remote, withData, withFind, withTemplate } from '../../fixtures/builders.ts';
@@ -111,5 +113,54 @@ describe('computeDesiredSecret', () => {
       assert.equal(r.ok, false);
       assert.equal((r as { ok: false; error: SyncError }).error.code, 'TemplateEngineUnavailable');
     }
+  });
+});
+
+describe('computePushEntries (a PushSecret\'s keys)', () => {
+  const source = new Map([['a', Buffer.from('va')], ['b', Buffer.from('vb')]]);
+  const withTransform = (template: string): PushEntriesInput => ({ data: [], dataToForStore: [{ entry: { storeRef: { name: 'st' }, rewrite: [{ transform: { template } }] }, index: 0 }], source });
+
+  test('a worker expands what the inline expansion does', async () => {
+    const input = withTransform('app-{{ .value | upper }}');
+    assert.equal(pushNeedsIsolation(input), true);
+    const viaWorker = await compute.computePushEntries(input, { namespace: 'ns' });
+    const inline = computePushEntries(input, renderKeyTemplate);
+    assert.ok(viaWorker.ok && inline.ok);
+    const view = (entries: typeof inline.entries) => entries.map((e) => ({ ...e, value: Buffer.from(e.value).toString() }));
+    assert.deepEqual(view(viaWorker.entries), view(inline.entries));
+    assert.deepEqual(viaWorker.entries.map((e) => [e.data.match.remoteRef.remoteKey, Buffer.from(e.value).toString()]), [['app-A', 'va'], ['app-B', 'vb']]);
+  });
+
+  test('without transforms: expanded inline, no template engine needed', async () => {
+    const input: PushEntriesInput = { data: [], dataToForStore: [{ entry: { storeRef: { name: 'st' }, rewrite: [{ regexp: { source: '^', target: 'x-' } }] }, index: 0 }], source };
+    assert.equal(pushNeedsIsolation(input), false);
+    const r = await compute.computePushEntries(input, { namespace: 'ns' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.entries.map((e) => e.data.match.remoteRef.remoteKey), ['x-a', 'x-b']);
+  });
+
+  test('a transform that loops for ever fails its PushSecret with the time budget while the event loop keeps running', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const started = performance.now();
+    const r = await compute.computePushEntries(withTransform('{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}{{ .value }}'), { namespace: 'ns' });
+    clearInterval(timer);
+    const elapsed = performance.now() - started;
+    assert.equal(r.ok, false);
+    const e = (r as { ok: false; error: SyncError }).error;
+    assert.equal(e.code, 'ComputeBudgetExceeded');
+    assert.equal(e.message, 'compute budget exceeded: time limit 1500ms (--template-timeout)');
+    assert.equal(e.field, 'spec.dataTo[0].rewrite');
+    // The render ran elsewhere: the timer fired all along (at least half of its due ticks).
+    assert.ok(ticks >= elapsed / 10 / 2, `event loop held: ${ticks} ticks in ${Math.round(elapsed)} ms`);
+  });
+
+  test('a template error names the dataTo entry and keeps no value', async () => {
+    const r = await compute.computePushEntries(withTransform('{{ fail "boom" }}'), { namespace: 'ns' });
+    assert.equal(r.ok, false);
+    const e = (r as { ok: false; error: SyncError }).error;
+    assert.equal(e.code, 'TemplateFailed');
+    assert.match(e.field ?? '', /^spec\.dataTo\[0\]\.rewrite\[0\]/);
+    assert.doesNotMatch(e.message, /va|vb/);
   });
 });

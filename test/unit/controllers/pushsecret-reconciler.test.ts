@@ -9,6 +9,8 @@ import { RemoteNotOwnedError } from '../../../src/providers/common/push.ts';
 import type { ProviderClient, PushRef, PushRequest } from '../../../src/providers/provider.ts';
 import type { KubeObject, ResourceType } from '../../../src/kube/types.ts';
 import { computeInline } from '../../../src/compute/task.ts';
+import { computePushEntries } from '../../../src/compute/push.ts';
+import { renderKeyTemplate } from '../../../src/sync/template.ts';
 
 type Obj = KubeObject & Record<string, any>;
 
@@ -85,6 +87,7 @@ function setup(objects: Obj[], foreign: string[] = []) {
     kube: mem.kube,
     clients: { clientFor: async () => ({ id: 'st', provider: 'fake', client: rec.client }) },
     computeDesiredSecret: async (input) => computeInline(input),
+    computePushEntries: async (input) => computePushEntries(input, renderKeyTemplate),
     events: { normal: (_o, reason, message) => events.push(`Normal ${reason} ${message}`), warning: (_o, reason, message) => events.push(`Warning ${reason} ${message}`) },
     logger: pino({ level: 'silent' }),
     controllerClass: 'default',
@@ -108,7 +111,7 @@ describe('PushSecretReconciler', () => {
     assert.deepEqual(t.rec.pushes, ['ra', 'rb']);
   });
 
-  it('dataTo rewrite transforms render their key templates (the engine loads on first use)', async () => {
+  it('dataTo rewrite transforms render their key templates', async () => {
     const t = setup([secret({ a: 'va', b: 'vb' }), store(), ps({ dataTo: [{ storeRef: { name: 'st' }, rewrite: [{ transform: { template: 'app-{{ .value | upper }}' } }] }] })]);
     assert.deepEqual(await t.reconciler.reconcile('ns/p'), { requeueAfter: 3_600_000 });
     assert.deepEqual(t.rec.pushes, ['app-A', 'app-B']);
