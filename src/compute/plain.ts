@@ -4,7 +4,7 @@
 // (node-forge, bcryptjs: ~1 MB of code), so a controller whose ExternalSecrets have no templates
 // never loads them; the compute workers do (./task.ts).
 import { desiredSecret, type DesiredSecretResult } from '../sync/desired.ts';
-import { syncErrors } from '../sync/errors.ts';
+import { isSyncError, syncErrors, type SyncError } from '../sync/errors.ts';
 import { asBudgetError } from '../template/budget.ts';
 import type { ComputeInput } from './wire.ts';
 
@@ -12,15 +12,19 @@ function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && e.message === 'Maximum call stack size exceeded';
 }
 
-/** Runs step 3, answering the engine's own limits (string length, stack) as ComputeBudgetExceeded. */
-export function withinEngineLimits(compute: () => DesiredSecretResult): DesiredSecretResult {
+/**
+ * Runs tenant-driven compute (step 3, a PushSecret's key expansion) and answers, as a failed
+ * result rather than a throw, its SyncError and the engine's own limits hit outside a template
+ * function (string length, stack) as ComputeBudgetExceeded on `field`.
+ */
+export function withinEngineLimits<R>(compute: () => R, field?: string): R | { ok: false; error: SyncError } {
   try {
     return compute();
   } catch (err) {
-    // Limits of the engine itself (string length, stack) hit outside a template function.
+    if (isSyncError(err)) return { ok: false, error: err };
     const budget = asBudgetError(err);
-    if (budget) return { ok: false, error: syncErrors.computeBudgetExceeded(undefined, budget.message) };
-    if (isStackOverflow(err)) return { ok: false, error: syncErrors.computeBudgetExceeded(undefined, 'the computation nested deeper than the stack limit') };
+    if (budget) return { ok: false, error: syncErrors.computeBudgetExceeded(field, budget.message) };
+    if (isStackOverflow(err)) return { ok: false, error: syncErrors.computeBudgetExceeded(field, 'the computation nested deeper than the stack limit') };
     throw err;
   }
 }

@@ -5,8 +5,8 @@
 import type { PushSecretData, PushSecretDataTo } from '../api/types.generated.ts';
 import { pushEntries, type PushEntry } from '../sync/push.ts';
 import type { RenderKeyTemplate } from '../sync/rewrite.ts';
-import { isSyncError, syncErrors, type SyncError } from '../sync/errors.ts';
-import { asBudgetError } from '../template/budget.ts';
+import type { SyncError } from '../sync/errors.ts';
+import { withinEngineLimits } from './plain.ts';
 import { decodeError, encodeError, type WireError } from './wire.ts';
 
 export interface PushEntriesInput {
@@ -23,27 +23,25 @@ export interface PushEntriesTask extends PushEntriesInput {
 }
 export type WirePushEntriesResult = { ok: true; entries: PushEntry[] } | { ok: false; error: WireError };
 
+/** A dataTo entry with a rewrite transform: a tenant template per source key. */
+function hasTransform({ entry }: { entry: PushSecretDataTo }): boolean {
+  return (entry.rewrite ?? []).some((r) => r.transform);
+}
+
 /** Tenant-driven compute: a rewrite transform in a dataTo entry for this store. */
 export function pushNeedsIsolation(input: PushEntriesInput): boolean {
-  return input.dataToForStore.some(({ entry }) => (entry.rewrite ?? []).some((r) => r.transform));
+  return input.dataToForStore.some(hasTransform);
 }
 
 /** Where a budget overrun is reported: the first dataTo entry with a transform. */
 export function pushBudgetField(input: PushEntriesInput): string | undefined {
-  const first = input.dataToForStore.find(({ entry }) => (entry.rewrite ?? []).some((r) => r.transform));
+  const first = input.dataToForStore.find(hasTransform);
   return first ? `spec.dataTo[${first.index}].rewrite` : undefined;
 }
 
-/** pushEntries with a SyncError as a result, not a throw. Never throws for tenant input. */
+/** pushEntries with a SyncError or an engine limit as a result, not a throw. Never throws for tenant input. */
 export function computePushEntries(input: PushEntriesInput, renderKeyTemplate: RenderKeyTemplate | undefined): PushEntriesResult {
-  try {
-    return { ok: true, entries: pushEntries(input.data, input.dataToForStore, input.source, renderKeyTemplate) };
-  } catch (err) {
-    if (isSyncError(err)) return { ok: false, error: err };
-    const budget = asBudgetError(err);
-    if (budget) return { ok: false, error: syncErrors.computeBudgetExceeded(pushBudgetField(input), budget.message) };
-    throw err;
-  }
+  return withinEngineLimits((): PushEntriesResult => ({ ok: true, entries: pushEntries(input.data, input.dataToForStore, input.source, renderKeyTemplate) }), pushBudgetField(input));
 }
 
 export function encodePushResult(r: PushEntriesResult): WirePushEntriesResult {
