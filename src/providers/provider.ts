@@ -190,8 +190,8 @@ export interface Provider<Config = unknown> {
   newClient(config: Config, ctx: ProviderContext): Promise<ProviderClient>;
   /**
    * Loads what newClient will need for this config (an SDK's modules), with no credentials and
-   * no network: called while the controller's caches fill, so that the first client is built
-   * without waiting for module loading. Optional; a failure is ignored (newClient reports it).
+   * no network, so that a later newClient does not wait for module loading. Optional; a failure
+   * is the caller's to ignore (newClient reports it).
    */
   warm?(config: Config): Promise<void>;
   /**

@@ -12,6 +12,10 @@ import type { SdkSettings } from './sdk.ts';
 export type { AWSProvider } from './config.ts';
 export { validateAwsConfig } from './config.ts';
 
+/** The SDK package and the reader of each service, loaded on first use. */
+const loadSecretsManager = () => Promise.all([import('@aws-sdk/client-secrets-manager'), import('./secretsmanager.ts')]);
+const loadParameterStore = () => Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]);
+
 async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<ProviderClient> {
   const problems = validateAwsConfig(config);
   if (problems.length > 0) throw new ProviderError('InvalidRequest', problems.join('; '));
@@ -26,13 +30,13 @@ async function newAwsClient(config: AWSProvider, ctx: ProviderContext): Promise<
   const prefix = config.prefix ?? '';
 
   if (config.service === 'SecretsManager') {
-    const [sdk, { SecretsManagerReader }] = await Promise.all([import('@aws-sdk/client-secrets-manager'), import('./secretsmanager.ts')]);
+    const [sdk, { SecretsManagerReader }] = await loadSecretsManager();
     const client = new sdk.SecretsManagerClient(clientConfig(settings, 'secretsmanager', credentials));
     countApiCalls(client, 'secretsmanager', ctx.onApiCall);
     withDeadline(client, settings.deadlineMs);
     return new SecretsManagerReader(sdk, client, { prefix, onClose: () => sts.close(), deletion: config.secretsManager });
   }
-  const [sdk, { ParameterStoreReader }] = await Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]);
+  const [sdk, { ParameterStoreReader }] = await loadParameterStore();
   const client = new sdk.SSMClient(clientConfig(settings, 'ssm', credentials));
   countApiCalls(client, 'ssm', ctx.onApiCall);
   withDeadline(client, settings.deadlineMs);
@@ -46,9 +50,7 @@ export const awsProvider: Provider<AWSProvider> = {
   capabilities: () => 'ReadWrite',
   newClient: newAwsClient,
   warm: async (config) => {
-    await (config?.service === 'SecretsManager'
-      ? Promise.all([import('@aws-sdk/client-secrets-manager'), import('./secretsmanager.ts')])
-      : Promise.all([import('@aws-sdk/client-ssm'), import('./parameterstore.ts')]));
+    await (config?.service === 'SecretsManager' ? loadSecretsManager() : loadParameterStore());
   },
   controllerIdentity: (config) => awsControllerIdentity(config),
 };
