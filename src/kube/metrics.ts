@@ -12,8 +12,8 @@ export const clientMetrics = {
 };
 
 /**
- * Queues whose time-dependent gauges (work in progress) are computed at scrape time, as
- * client-go's queue updates them on a ticker. A queue registers itself and leaves at shutdown.
+ * Queues whose gauges (depth, work in progress) are computed at scrape time, as client-go's queue
+ * updates its time-dependent ones on a ticker. A queue registers itself and leaves at shutdown.
  */
 export const scrapedQueues = new Set<{ collectMetrics(): void }>();
 const collectQueues = (): void => {
@@ -23,7 +23,7 @@ const collectQueues = (): void => {
 // controller-runtime labels every workqueue series with `name` and `controller`, both the
 // controller's name; dashboards group by either.
 export const queueMetrics = {
-  depth: gauge('workqueue_depth', 'Current depth of the work queue, by priority.', ['name', 'controller', 'priority']),
+  depth: gauge('workqueue_depth', 'Current depth of the work queue, by priority.', ['name', 'controller', 'priority'], collectQueues),
   adds: counter('workqueue_adds_total', 'Keys added to the work queue.', ['name', 'controller']),
   retries: counter('workqueue_retries_total', 'Keys re-queued with backoff after an error.', ['name', 'controller']),
   queueDuration: histogram('workqueue_queue_duration_seconds', 'Time a key waits in the queue before a worker takes it.', ['name', 'controller'], durationBuckets),

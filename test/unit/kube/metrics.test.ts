@@ -8,6 +8,7 @@ import { register, type MetricValue } from 'prom-client';
 import { WorkQueue } from '../../../src/kube/workqueue.ts';
 import { Controller, TerminalError } from '../../../src/kube/controller.ts';
 import { createLogger } from '../../../src/log.ts';
+import { queueMetrics } from '../../../src/kube/metrics.ts';
 
 const silent = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 
@@ -87,5 +88,18 @@ describe('workqueue metrics', () => {
     q.done('b');
     assert.equal(await valueOf('workqueue_unfinished_work_seconds', { name: 'unit-wip', controller: 'unit-wip' }), 0);
     q.shutDown();
+  });
+
+  it('the depth is computed when scraped, not at every add, get and done, and kept at shutdown', async (t) => {
+    const q = new WorkQueue({ name: 'unit-depth' });
+    const set = t.mock.method(queueMetrics.depth, 'set');
+    for (let i = 0; i < 50; i++) q.add(`k${i}`);
+    for (let i = 0; i < 20; i++) q.done((await q.get())!);
+    assert.equal(set.mock.callCount(), 0, 'nothing set on the queue\'s own path');
+    assert.equal(await valueOf('workqueue_depth', { name: 'unit-depth', controller: 'unit-depth', priority: 'high' }), 30);
+    assert.ok(set.mock.callCount() > 0, 'set by the scrape');
+    await q.get();
+    q.shutDown();
+    assert.equal(await valueOf('workqueue_depth', { name: 'unit-depth', controller: 'unit-depth', priority: 'high' }), 29, 'the depth at shutdown');
   });
 });
