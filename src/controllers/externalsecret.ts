@@ -339,11 +339,12 @@ export function readAhead(
       if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(es.spec.secretStoreRef.name ?? '', ns)));
       if (!ok) continue;
     }
+    // Each key is judged once per pass, taken or not: thousands of ExternalSecrets share a few
+    // hundred keys, and late in a first sync nearly every key is cached or in flight.
     const consider = (key: string, version?: string, metadataPolicy?: string) => {
-      if (out.length < room && !seen.has(key) && !version && (metadataPolicy ?? 'None') === 'None' && wanted({ key })) {
-        seen.add(key);
-        out.push({ key });
-      }
+      if (out.length >= room || version || (metadataPolicy ?? 'None') !== 'None' || seen.has(key)) return;
+      seen.add(key);
+      if (wanted({ key })) out.push({ key });
     };
     for (const d of es.spec.data ?? []) if (!d.sourceRef) consider(d.remoteRef.key, d.remoteRef.version, d.remoteRef.metadataPolicy);
     for (const d of es.spec.dataFrom ?? []) if (d.extract && !d.sourceRef) consider(d.extract.key, d.extract.version, d.extract.metadataPolicy);

@@ -78,6 +78,17 @@ export function conditionProblems(conditions: ClusterSecretStoreCondition[] | un
  * the schema (src/api/references.ts), so caProvider and every selector count.
  */
 export function hasNamespaceRelativeRefs(provider: string, config: unknown): boolean {
+  if (typeof config !== 'object' || config === null) return namespaceRelative(provider, config);
+  // Asked at every reconcile of every ExternalSecret of the store, of a cached config that a
+  // change of the store replaces (never edits): once per config object.
+  let known = relativeRefs.get(config);
+  if (known === undefined || known.provider !== provider) relativeRefs.set(config, (known = { provider, relative: namespaceRelative(provider, config) }));
+  return known.relative;
+}
+
+const relativeRefs = new WeakMap<object, { provider: string; relative: boolean }>();
+
+function namespaceRelative(provider: string, config: unknown): boolean {
   return referencesIn(provider, config).some((r) => r.namespace === undefined || r.namespace === null || r.namespace === '');
 }
 

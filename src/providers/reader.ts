@@ -38,7 +38,7 @@ export interface ReaderOptions {
    * How long to collect reads of one store before sending them as a batch (ms). Reads that may
    * use a cached value (refreshes, first syncs) wait up to `batchWindowMs`, so that keys read
    * near each other in time share a call; fresh reads (a changed ExternalSecret) wait at most
-   * `freshBatchWindowMs`.
+   * `freshBatchWindowMs`. A batch that read-ahead fills goes at once.
    */
   batchWindowMs?: number;
   freshBatchWindowMs?: number;
@@ -277,6 +277,11 @@ export class CoalescingReader {
       b.items.pop();
       void this.sendOne(store, item);
       return;
+    }
+    if (b.items.length === 1 && this.o.readAhead) {
+      // The window gathers keys read near each other in time. While ExternalSecrets wait for
+      // their first sync, read-ahead has those keys already: a batch it fills goes at once.
+      b.items.push(...this.readAheadItems(store, this.o.maxBatch - 1, b.items));
     }
     if (b.items.length >= this.o.maxBatch) {
       this.flush(store.id);

@@ -26,3 +26,14 @@ it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecre
   assert.deepEqual(readAhead(informer, store, 20, () => true, () => true).map((k) => k.key), ['a/1', 'b/secret', 'a/2', 'b/other']);
   assert.deepEqual(readAhead(informer, store, 1, () => true, () => true).map((k) => k.key), ['a/1'], 'no more than the room');
 });
+
+it('asks the reader about each key once per pass, whether it takes it or not', () => {
+  // 300 ExternalSecrets over 3 keys, none synced; the reader wants only 'k/2'.
+  const all = Array.from({ length: 300 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 3}`));
+  const informer = { byIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
+  const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
+  const asked: string[] = [];
+  const wanted = (ref: { key: string }) => (asked.push(ref.key), ref.key === 'k/2');
+  assert.deepEqual(readAhead(informer, store, 20, wanted, () => true), [{ key: 'k/2' }]);
+  assert.deepEqual(asked, ['k/0', 'k/1', 'k/2']);
+});

@@ -82,6 +82,22 @@ describe('CoalescingReader', () => {
     assert.deepEqual(singles, []);
   });
 
+  it('sends a batch that read-ahead fills at once, and waits the window for one it cannot fill', async () => {
+    const { store, batches } = fakeStore();
+    const upcoming = Array.from({ length: 45 }, (_, i) => ({ key: `u${i}` }));
+    const r = new CoalescingReader({ batchWindowMs: 60_000, readAheadDepth: 0, readAhead: (_s, room, wanted) => upcoming.filter(wanted).slice(0, room) });
+    const first = r.read(store, { key: 'u0' }, 60_000);
+    await tick();
+    assert.deepEqual(batches, [upcoming.slice(0, 20).map((u) => u.key)], 'sent without waiting 60 s');
+    await first;
+    const few = Array.from({ length: 5 }, (_, i) => ({ key: `f${i}` }));
+    const r2 = new CoalescingReader({ batchWindowMs: 20, readAheadDepth: 0, readAhead: (_s, room, wanted) => few.filter(wanted).slice(0, room) });
+    const t0 = performance.now();
+    await r2.read(store, { key: 'other' }, 60_000);
+    assert.ok(performance.now() - t0 >= 15, 'five keys do not fill a batch: it waited for its window');
+    assert.deepEqual(batches[1], ['other', ...few.map((f) => f.key)]);
+  });
+
   it('a key is read ahead once, whatever came of it, so read-ahead ends even when values expire at once', { timeout: 20_000 }, async () => {
     const calls: string[][] = [];
     const client: ProviderClient = {
