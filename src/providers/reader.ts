@@ -281,6 +281,8 @@ export class CoalescingReader {
     if (b.items.length === 1 && this.o.readAhead) {
       // The window gathers keys read near each other in time. While ExternalSecrets wait for
       // their first sync, read-ahead has those keys already: a batch it fills goes at once.
+      // Read-ahead keys thus come before refresh-ahead ones in a new batch (flush adds those
+      // with the room left): first syncs wait for values, refreshes have cached ones.
       b.items.push(...this.readAheadItems(store, this.o.maxBatch - 1, b.items));
     }
     if (b.items.length >= this.o.maxBatch) {
