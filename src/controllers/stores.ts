@@ -71,6 +71,9 @@ export function conditionProblems(conditions: ClusterSecretStoreCondition[] | un
   return problems;
 }
 
+/** hasNamespaceRelativeRefs' answers, by config object. */
+const relativeRefs = new WeakMap<object, { provider: string; relative: boolean }>();
+
 /**
  * Whether a ClusterSecretStore's provider config refers to a Secret, ConfigMap or ServiceAccount
  * without a namespace: such references resolve in each ExternalSecret's own namespace, so a
@@ -85,8 +88,6 @@ export function hasNamespaceRelativeRefs(provider: string, config: unknown): boo
   if (known === undefined || known.provider !== provider) relativeRefs.set(config, (known = { provider, relative: namespaceRelative(provider, config) }));
   return known.relative;
 }
-
-const relativeRefs = new WeakMap<object, { provider: string; relative: boolean }>();
 
 function namespaceRelative(provider: string, config: unknown): boolean {
   return referencesIn(provider, config).some((r) => r.namespace === undefined || r.namespace === null || r.namespace === '');
