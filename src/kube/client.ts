@@ -125,10 +125,13 @@ export class KubeClient {
   private readonly agent: https.Agent | http.Agent;
   private readonly limiter: TokenBucket;
   private readonly userAgent: string;
+  /** The server URL taken apart once: every request names its host and path without a URL parse. */
+  private readonly origin: ServerOrigin;
 
   private constructor(auth: ClusterAuth, agent: https.Agent | http.Agent, opts: KubeClientOptions) {
     this.auth = auth;
     this.server = withoutTrailingSlashes(auth.server);
+    this.origin = serverOrigin(this.server);
     this.agent = agent;
     this.fieldManager = opts.fieldManager ?? 'tessera';
     this.userAgent = opts.userAgent ?? 'tessera';
@@ -360,8 +363,6 @@ export class KubeClient {
     clientMetrics.rateLimiterDuration.observe({ verb: method }, (performance.now() - queued) / 1000);
     // Cancelled while waiting for the rate limit (or before): no request is sent at all.
     opts.signal?.throwIfAborted();
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: http.OutgoingHttpHeaders = {
       ...(await this.auth.headers()),
       accept: opts.accept ?? 'application/json',
@@ -373,9 +374,12 @@ export class KubeClient {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    const mod = url.protocol === 'https:' ? https : http;
+    const { tls, hostname, port, base } = this.origin;
+    // The path is sent as written: a name of "." or ".." reaches the apiserver, which refuses it,
+    // instead of being resolved into another path by URL normalisation.
+    const target = { hostname, port, path: base + path + queryString(opts.query, path.includes('?')), method, headers, agent: this.agent, signal: opts.signal };
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method, headers, agent: this.agent, signal: opts.signal }, resolve);
+      const req = tls ? https.request(target, resolve) : http.request(target, resolve);
       req.on('error', (e) => {
         clientMetrics.requests.inc({ method, code: '<error>' });
         // An abort is reported with the signal's own reason (a TimeoutError for a deadline), so
@@ -443,6 +447,36 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+
+export interface ServerOrigin {
+  tls: boolean;
+  hostname: string;
+  port: number | undefined;
+  /** A path the server is reached under (a proxy's prefix), without its trailing '/'; usually ''. */
+  base: string;
+}
+
+export function serverOrigin(server: string): ServerOrigin {
+  const u = new URL(server);
+  return {
+    tls: u.protocol === 'https:',
+    // node:http wants an IPv6 address without the URL's brackets.
+    hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
+    port: u.port === '' ? undefined : Number(u.port),
+    base: withoutTrailingSlashes(u.pathname),
+  };
+}
+
+/** `?k=v&…` of the parameters that have a value ('&…' after a path that has a query already). */
+export function queryString(query: Query | undefined, hasQuery = false): string {
+  let out = '';
+  for (const k in query) {
+    const v = query[k];
+    if (v === undefined || v === '') continue;
+    out += `${out === '' && !hasQuery ? '?' : '&'}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+  }
+  return out;
+}
 
 /** Trailing '/' removed by a loop: a RegExp `/\/+$/` is quadratic on a long run of slashes. */
 function withoutTrailingSlashes(url: string): string {
