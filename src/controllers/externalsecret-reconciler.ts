@@ -390,7 +390,7 @@ export class ExternalSecretReconciler {
     if (plan.action === 'write' && !plan.upToDate && plan.mode === 'create' && !existing) {
       let created = false;
       try {
-        this.wroteSecret(es, undefined, await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret, { signal }));
+        this.wroteSecret(es, undefined, await this.secretWriter(es).create(core.secrets, plan.secret as unknown as Secret, { signal, metadataOnly: true }));
         created = true;
       } catch (e) {
         if (!(blindCreate && isAlreadyExists(e))) throw writeError(target, e);
@@ -445,12 +445,12 @@ export class ExternalSecretReconciler {
     const target = targetName(es);
     try {
       if (!existing) {
-        this.wroteSecret(es, undefined, await this.secretWriter(es).create(core.secrets, secret as Secret, { signal }));
+        this.wroteSecret(es, undefined, await this.secretWriter(es).create(core.secrets, secret as Secret, { signal, metadataOnly: true }));
         this.events.normal(es, EventReason.Created, EventMessage.Created);
       } else {
         const s = secret as Secret;
         const body = { ...s, metadata: { ...s.metadata, resourceVersion: existing.metadata?.resourceVersion } };
-        this.wroteSecret(es, existing, await this.secretWriter(es).update(core.secrets, body as Secret, { signal }));
+        this.wroteSecret(es, existing, await this.secretWriter(es).update(core.secrets, body as Secret, { signal, metadataOnly: true }));
         this.events.normal(es, EventReason.Updated, EventMessage.Updated);
       }
     } catch (e) {
@@ -474,7 +474,7 @@ export class ExternalSecretReconciler {
     };
   }
 
-  private wroteSecret(es: ES, before: Secret | undefined, written: Secret | undefined): void {
+  private wroteSecret(es: ES, before: Secret | undefined, written: Pick<Secret, 'metadata'> | undefined): void {
     this.unseenWrites?.secrets.wrote(`${es.metadata.namespace}/${targetName(es)}`, before?.metadata?.resourceVersion ?? '', written?.metadata?.resourceVersion);
   }
 
@@ -662,7 +662,7 @@ export class ExternalSecretReconciler {
       return;
     }
     try {
-      const written = await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status', signal: r.signal });
+      const written = await this.kube.patch(externalSecrets, ns, name, 'merge', { status }, { subresource: 'status', signal: r.signal, metadataOnly: true });
       this.unseenWrites?.externalSecrets.wrote(`${ns}/${name}`, es.metadata.resourceVersion ?? '', written?.metadata?.resourceVersion);
     } catch (e) {
       if (!isKubeNotFound(e)) throw e;

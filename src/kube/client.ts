@@ -60,6 +60,18 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Options of a create, update or patch. */
+export interface WriteOptions extends CallOptions {
+  /**
+   * Ask for the written object's metadata only (PartialObjectMetadata; the whole object from a
+   * server that cannot convert): for a caller that reads nothing of the answer but its metadata,
+   * such as the resourceVersion of its own write. Spares the server encoding and the client
+   * parsing the rest. The answer is typed as the object but carries apiVersion, kind and
+   * metadata only.
+   */
+  metadataOnly?: boolean | undefined;
+}
+
 export interface ListOptions extends CallOptions {
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
@@ -105,6 +117,9 @@ interface RequestOptions {
  */
 const ACCEPT_METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 const ACCEPT_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+/** The answer to a write as metadata, or whole from a server that cannot convert it. */
+const ACCEPT_WRITTEN_METADATA = `${ACCEPT_METADATA},application/json`;
+const writtenAccept = (opts: WriteOptions): string | undefined => (opts.metadataOnly ? ACCEPT_WRITTEN_METADATA : undefined);
 
 /**
  * The agent of one apiserver with one set of TLS settings: its pool needs no per-request name.
@@ -192,19 +207,21 @@ export class KubeClient {
     return this.request<ObjectList<T>>('GET', KubeClient.path(rt, namespace), { query: { ...query }, signal, accept: metadataOnly ? ACCEPT_METADATA_LIST : undefined });
   }
 
-  async create<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions & { dryRun?: boolean } = {}): Promise<T> {
+  async create<T extends KubeObject>(rt: ResourceType, obj: T, opts: WriteOptions & { dryRun?: boolean } = {}): Promise<T> {
     return this.request<T>('POST', KubeClient.path(rt, obj.metadata?.namespace), {
       body: obj,
       query: { fieldManager: this.fieldManager, dryRun: opts.dryRun ? 'All' : undefined },
       signal: opts.signal,
+      accept: writtenAccept(opts),
     });
   }
 
-  async update<T extends KubeObject>(rt: ResourceType, obj: T, opts: CallOptions = {}): Promise<T> {
+  async update<T extends KubeObject>(rt: ResourceType, obj: T, opts: WriteOptions = {}): Promise<T> {
     return this.request<T>('PUT', KubeClient.path(rt, obj.metadata?.namespace, obj.metadata?.name), {
       body: obj,
       query: { fieldManager: this.fieldManager },
       signal: opts.signal,
+      accept: writtenAccept(opts),
     });
   }
 
@@ -222,13 +239,14 @@ export class KubeClient {
     name: string,
     type: PatchType,
     patch: unknown,
-    opts: CallOptions & { subresource?: string; force?: boolean } = {},
+    opts: WriteOptions & { subresource?: string; force?: boolean } = {},
   ): Promise<T> {
     return this.request<T>('PATCH', KubeClient.path(rt, namespace, name, opts.subresource), {
       body: patch,
       contentType: patchContentType[type],
       query: { fieldManager: this.fieldManager, force: type === 'apply' ? (opts.force ?? true) : undefined },
       signal: opts.signal,
+      accept: writtenAccept(opts),
     });
   }
 

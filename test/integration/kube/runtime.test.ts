@@ -8,7 +8,8 @@ import type { KubeClient } from '../../../src/kube/client.ts';
 import { ApiError } from '../../../src/kube/client.ts';
 import { EventRecorder } from '../../../src/kube/events.ts';
 import { LeaderElector } from '../../../src/kube/leaderelection.ts';
-import { core, type CoreEvent, type KubeObject, type Lease } from '../../../src/kube/types.ts';
+import { core, type CoreEvent, type KubeObject, type Lease, type Secret } from '../../../src/kube/types.ts';
+import { externalSecrets } from '../../../src/controllers/resources.ts';
 import { repoRoot } from '../../peers/index.ts';
 import { adminClient, freshNamespace, peers, sleep, uniqueName, waitFor } from '../helpers.ts';
 
@@ -40,6 +41,30 @@ describe('KubeClient against kube-apiserver', () => {
     assert.ok(managers.includes('tessera-test/Update'), managers.join(','));
     await client.delete(core.configMaps, ns, name);
     assert.equal(await client.tryGet(core.configMaps, ns, name), undefined);
+  });
+
+  it('answers a write asked for metadata only with the metadata of the written object: a Secret create and update, a custom resource status patch', async () => {
+    const name = uniqueName('meta');
+    const secret: Secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, data: { password: Buffer.from('s3cr3t').toString('base64') } };
+    const created = await client.create(core.secrets, secret, { metadataOnly: true });
+    assert.equal(created.kind, 'PartialObjectMetadata');
+    assert.equal((created as Secret).data, undefined, 'no data in the answer');
+    const stored = await client.get<Secret>(core.secrets, ns, name);
+    assert.equal(created.metadata?.resourceVersion, stored.metadata?.resourceVersion, 'the resourceVersion of the write');
+    const updated = await client.update(core.secrets, { ...stored, data: { password: Buffer.from('n3w').toString('base64') } }, { metadataOnly: true });
+    assert.equal(updated.kind, 'PartialObjectMetadata');
+    assert.notEqual(updated.metadata?.resourceVersion, stored.metadata?.resourceVersion);
+    assert.equal((await client.get<Secret>(core.secrets, ns, name)).metadata?.resourceVersion, updated.metadata?.resourceVersion);
+
+    const es = await client.create<KubeObject & { spec: unknown }>(externalSecrets, { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', metadata: { name, namespace: ns }, spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'none' }, data: [{ secretKey: 'k', remoteRef: { key: 'k' } }] } });
+    const patched = await client.patch<KubeObject & { status?: unknown; spec?: unknown }>(externalSecrets, ns, name, 'merge', { status: { refreshTime: '2026-01-01T00:00:00Z' } }, { subresource: 'status', metadataOnly: true });
+    assert.equal(patched.kind, 'PartialObjectMetadata');
+    assert.equal(patched.status, undefined);
+    assert.equal(patched.spec, undefined);
+    assert.notEqual(patched.metadata?.resourceVersion, es.metadata?.resourceVersion);
+    const read = await client.get<KubeObject & { status?: { refreshTime?: string } }>(externalSecrets, ns, name);
+    assert.equal(read.status?.refreshTime, '2026-01-01T00:00:00Z', 'the patch was applied');
+    assert.equal(read.metadata?.resourceVersion, patched.metadata?.resourceVersion);
   });
 
   it('reports API errors with code, reason and the server message', async () => {
