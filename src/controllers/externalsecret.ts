@@ -136,6 +136,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
     namespaceLabels: (namespace) => nsInformer.get(namespace)?.metadata?.labels,
   };
   const clients = new StoreClients({ kube, logger: log, env: o.env, callDeadlineMs: o.providerTimeoutMs, namespacedStoreControllerIdentity: o.namespacedStoreControllerIdentity });
+  const judged: JudgedExternalSecrets = { at: new WeakMap(), now: () => performance.now() };
   const reader = new CoalescingReader({
     storeQps: o.storeQps,
     storeBurst: o.storeBurst,
@@ -146,7 +147,7 @@ export function setupExternalSecretController(manager: Manager, o: ExternalSecre
         // refuses must not make the operator read keys from it.
         const css = caches.clusterSecretStore(name);
         return css !== undefined && namespaceAllowed(css.spec.conditions, ns, caches.namespaceLabels(ns));
-      }),
+      }, judged),
     onCoalesced: (s) => secretMetrics.coalescedReads.inc({ provider: s.provider, store: s.id.split('@')[0]! }),
   });
 
@@ -317,37 +318,70 @@ function shardedReconciler(gate: ShardGate | undefined, reconcile: Reconciler): 
  * Of a ClusterSecretStore, only ExternalSecrets of namespaces it allows count.
  */
 export function readAhead(
-  esInformer: Pick<Informer<ES>, 'byIndex'>,
+  esInformer: { eachByIndex(index: string, value: string): Iterable<ES> },
   store: StoreHandle,
   room: number,
   wanted: (ref: { key: string }) => boolean,
   clusterStoreAllows: (name: string, namespace: string) => boolean,
+  judged?: JudgedExternalSecrets,
 ): Array<{ key: string }> {
   const base = store.id.split('@')[0]!;
   const [storeIndexKey, onlyNs] = base.split('#') as [string, string | undefined];
   const allowed = new Map<string, boolean>();
   const out: Array<{ key: string }> = [];
   const seen = new Set<string>();
-  for (const es of esInformer.byIndex('store', storeIndexKey)) {
+  const now = judged?.now();
+  const allows = (name: string, ns: string) => {
+    let ok = allowed.get(ns);
+    if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(name, ns)));
+    return ok;
+  };
+  for (const es of esInformer.eachByIndex('store', storeIndexKey)) {
     if (out.length >= room) break;
     if (es.status?.syncedResourceVersion !== undefined) continue;
-    const ns = es.metadata.namespace!;
-    if (onlyNs !== undefined && ns !== onlyNs) continue;
-    if (storeRefKey(es.spec.secretStoreRef, ns) !== storeIndexKey) continue;
-    if (es.spec.secretStoreRef?.kind === 'ClusterSecretStore') {
-      let ok = allowed.get(ns);
-      if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(es.spec.secretStoreRef.name ?? '', ns)));
-      if (!ok) continue;
-    }
+    const at = judged?.at.get(es);
+    if (at !== undefined && now! - at < JUDGED_FOR_MS) continue;
+    if (!waitsOnStore(es, storeIndexKey, onlyNs, allows)) continue;
     // Each key is judged once per pass, taken or not: thousands of ExternalSecrets share a few
     // hundred keys, and late in a first sync nearly every key is cached or in flight.
+    let unjudged = false;
     const consider = (key: string, version?: string, metadataPolicy?: string) => {
-      if (out.length >= room || version || (metadataPolicy ?? 'None') !== 'None' || seen.has(key)) return;
+      if (version || (metadataPolicy ?? 'None') !== 'None' || seen.has(key)) return;
+      if (out.length >= room) {
+        unjudged = true;
+        return;
+      }
       seen.add(key);
       if (wanted({ key })) out.push({ key });
     };
     for (const d of es.spec.data ?? []) if (!d.sourceRef) consider(d.remoteRef.key, d.remoteRef.version, d.remoteRef.metadataPolicy);
     for (const d of es.spec.dataFrom ?? []) if (d.extract && !d.sourceRef) consider(d.extract.key, d.extract.version, d.extract.metadataPolicy);
+    // Every key of this ExternalSecret is now read ahead, in flight or cached, which stays so for
+    // minutes: later passes skip it for a while instead of looking at its keys again.
+    if (!unjudged) judged?.at.set(es, now!);
   }
   return out;
 }
+
+/** Does this unsynced ExternalSecret read from the store (its own reference, an allowed namespace)? */
+function waitsOnStore(es: ES, storeIndexKey: string, onlyNs: string | undefined, allows: (name: string, ns: string) => boolean): boolean {
+  const ns = es.metadata.namespace!;
+  if (onlyNs !== undefined && ns !== onlyNs) return false;
+  if (storeRefKey(es.spec.secretStoreRef, ns) !== storeIndexKey) return false;
+  return es.spec.secretStoreRef?.kind !== 'ClusterSecretStore' || allows(es.spec.secretStoreRef.name ?? '', ns);
+}
+
+/**
+ * ExternalSecrets (cached objects) whose keys read-ahead has all judged, and when. A first sync of
+ * 10,000 ExternalSecrets makes ~150 passes (50 batch calls) in its first seconds, each of which
+ * walked past thousands of ExternalSecrets whose keys an earlier pass had already sent for.
+ * A key judged is not wanted again for minutes (read ahead, in flight, or cached); an
+ * ExternalSecret is looked at again after JUDGED_FOR_MS, or at once when its object changes.
+ * Skipping one only costs a read-ahead: its own reconcile still reads what it needs.
+ */
+export interface JudgedExternalSecrets {
+  at: WeakMap<object, number>;
+  now(): number;
+}
+
+const JUDGED_FOR_MS = 10_000;

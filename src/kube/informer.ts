@@ -189,14 +189,22 @@ export class Informer<T extends KubeObject> {
   }
 
   byIndex(index: string, value: string): T[] {
+    return [...this.eachByIndex(index, value)];
+  }
+
+  /** The objects of byIndex one at a time, for a caller that may stop early (no array built). */
+  *eachByIndex(index: string, value: string): Generator<T, void, undefined> {
     const keys = this.indexes.get(index)?.get(value);
-    if (keys === undefined) return [];
-    const out: T[] = [];
-    for (const k of typeof keys === 'string' ? [keys] : keys) {
-      const o = this.items.get(k);
-      if (o) out.push(o);
+    if (keys === undefined) return;
+    if (typeof keys === 'string') {
+      const o = this.items.get(keys);
+      if (o) yield o;
+      return;
     }
-    return out;
+    for (const k of keys) {
+      const o = this.items.get(k);
+      if (o) yield o;
+    }
   }
 
   // ---- health -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // of a ClusterSecretStore only those in namespaces its conditions allow.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readAhead } from '../../../src/controllers/externalsecret.ts';
+import { readAhead, type JudgedExternalSecrets } from '../../../src/controllers/externalsecret.ts';
 import type { ExternalSecret } from '../../../src/api/types.generated.ts';
 import type { StoreHandle } from '../../../src/providers/reader.ts';
 
@@ -17,7 +17,7 @@ const es = (namespace: string, name: string, key: string, synced = false): Exter
 
 it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecretStore allows', () => {
   const all = [es('team-a', 'one', 'a/1'), es('team-b', 'two', 'b/secret'), es('team-a', 'three', 'a/2'), es('team-a', 'four', 'a/3', true), es('team-b', 'five', 'b/other')];
-  const informer = { byIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
+  const informer = { eachByIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const asked: string[] = [];
   const allows = (name: string, ns: string) => (asked.push(`${name}:${ns}`), ns === 'team-a');
@@ -30,10 +30,62 @@ it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecre
 it('asks the reader about each key once per pass, whether it takes it or not', () => {
   // 300 ExternalSecrets over 3 keys, none synced; the reader wants only 'k/2'.
   const all = Array.from({ length: 300 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 3}`));
-  const informer = { byIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
+  const informer = { eachByIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const asked: string[] = [];
   const wanted = (ref: { key: string }) => (asked.push(ref.key), ref.key === 'k/2');
   assert.deepEqual(readAhead(informer, store, 20, wanted, () => true), [{ key: 'k/2' }]);
   assert.deepEqual(asked, ['k/0', 'k/1', 'k/2']);
+});
+
+it('skips ExternalSecrets whose keys a pass judged, for a while; a changed object or the time passing brings them back', () => {
+  // 1,000 ExternalSecrets over 10 keys, all cached already: the reader wants none of them.
+  const all = Array.from({ length: 1000 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 10}`));
+  let visited = 0;
+  const informer = {
+    *eachByIndex(index: string, key: string) {
+      if (index !== 'store' || key !== 'ClusterSecretStore/shared') return;
+      for (const o of all) (visited++, yield o);
+    },
+  };
+  const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
+  let now = 1_000;
+  const judged: JudgedExternalSecrets = { at: new WeakMap(), now: () => now };
+  const asked: string[] = [];
+  const wanted = (ref: { key: string }) => (asked.push(ref.key), false);
+  const pass = () => ((asked.length = 0), readAhead(informer, store, 20, wanted, () => true, judged));
+
+  assert.deepEqual(pass(), []);
+  assert.equal(asked.length, 10, 'the first pass judges each key once');
+  assert.deepEqual(pass(), []);
+  assert.deepEqual(asked, [], 'the next pass asks about none of them');
+  all[7] = { ...all[7]!, metadata: { ...all[7]!.metadata, resourceVersion: '2' } } as ExternalSecret;
+  assert.deepEqual(pass(), []);
+  assert.deepEqual(asked, ['k/7'], 'a changed object is judged again');
+  now += 10_000;
+  assert.deepEqual(pass(), []);
+  assert.equal(asked.length, 10, 'after a while, all are judged again');
+  assert.ok(visited >= 4000, 'each pass walked the index');
+
+  // Without the memo every pass judges every key again.
+  asked.length = 0;
+  readAhead(informer, store, 20, wanted, () => true);
+  readAhead(informer, store, 20, wanted, () => true);
+  assert.equal(asked.length, 20);
+});
+
+it('an ExternalSecret with a key left unjudged for lack of room is looked at again in the next pass', () => {
+  const two = (name: string, a: string, b: string) =>
+    ({ ...es('team-a', name, a), spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'shared' }, data: [{ secretKey: 'a', remoteRef: { key: a } }, { secretKey: 'b', remoteRef: { key: b } }] } }) as ExternalSecret;
+  const all = [two('one', 'x/1', 'x/2'), two('two', 'x/3', 'x/4')];
+  const informer = { eachByIndex: () => all };
+  const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
+  const judged: JudgedExternalSecrets = { at: new WeakMap(), now: () => 0 };
+  const inFlight = new Set<string>();
+  const wanted = (ref: { key: string }) => !inFlight.has(ref.key);
+  const pass = (room: number) => readAhead(informer, store, room, wanted, () => true, judged).map((k) => (inFlight.add(k.key), k.key));
+  assert.deepEqual(pass(1), ['x/1']);
+  assert.deepEqual(pass(1), ['x/2'], 'x/2 had no room in the first pass');
+  assert.deepEqual(pass(2), ['x/3', 'x/4'], 'the first ExternalSecret is judged; the second is read ahead');
+  assert.deepEqual(pass(2), []);
 });
