@@ -318,7 +318,7 @@ function shardedReconciler(gate: ShardGate | undefined, reconcile: Reconciler): 
  * Of a ClusterSecretStore, only ExternalSecrets of namespaces it allows count.
  */
 export function readAhead(
-  esInformer: { eachByIndex(index: string, value: string): Iterable<ES> },
+  esInformer: Pick<Informer<ES>, 'eachByIndex'>,
   store: StoreHandle,
   room: number,
   wanted: (ref: { key: string }) => boolean,
@@ -336,12 +336,12 @@ export function readAhead(
     if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(name, ns)));
     return ok;
   };
-  for (const es of esInformer.eachByIndex('store', storeIndexKey)) {
-    if (out.length >= room) break;
-    if (es.status?.syncedResourceVersion !== undefined) continue;
+  esInformer.eachByIndex('store', storeIndexKey, (es) => {
+    if (out.length >= room) return false;
+    if (es.status?.syncedResourceVersion !== undefined) return;
     const at = judged?.at.get(es);
-    if (at !== undefined && now! - at < JUDGED_FOR_MS) continue;
-    if (!waitsOnStore(es, storeIndexKey, onlyNs, allows)) continue;
+    if (at !== undefined && now! - at < JUDGED_FOR_MS) return;
+    if (!waitsOnStore(es, storeIndexKey, onlyNs, allows)) return;
     // Each key is judged once per pass, taken or not: thousands of ExternalSecrets share a few
     // hundred keys, and late in a first sync nearly every key is cached or in flight.
     let unjudged = false;
@@ -359,7 +359,7 @@ export function readAhead(
     // Every key of this ExternalSecret is now read ahead, in flight or cached, which stays so for
     // minutes: later passes skip it for a while instead of looking at its keys again.
     if (!unjudged) judged?.at.set(es, now!);
-  }
+  });
   return out;
 }
 

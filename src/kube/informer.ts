@@ -189,21 +189,26 @@ export class Informer<T extends KubeObject> {
   }
 
   byIndex(index: string, value: string): T[] {
-    return [...this.eachByIndex(index, value)];
+    const out: T[] = [];
+    this.eachByIndex(index, value, (o) => void out.push(o));
+    return out;
   }
 
-  /** The objects of byIndex one at a time, for a caller that may stop early (no array built). */
-  *eachByIndex(index: string, value: string): Generator<T, void, undefined> {
+  /**
+   * Calls `fn` with each object of byIndex, without building an array, until it returns false:
+   * for a caller that walks a large index often and may stop early.
+   */
+  eachByIndex(index: string, value: string, fn: (obj: T) => boolean | void): void {
     const keys = this.indexes.get(index)?.get(value);
     if (keys === undefined) return;
     if (typeof keys === 'string') {
       const o = this.items.get(keys);
-      if (o) yield o;
+      if (o) fn(o);
       return;
     }
     for (const k of keys) {
       const o = this.items.get(k);
-      if (o) yield o;
+      if (o && fn(o) === false) return;
     }
   }
 

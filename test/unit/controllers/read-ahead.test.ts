@@ -17,7 +17,7 @@ const es = (namespace: string, name: string, key: string, synced = false): Exter
 
 it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecretStore allows', () => {
   const all = [es('team-a', 'one', 'a/1'), es('team-b', 'two', 'b/secret'), es('team-a', 'three', 'a/2'), es('team-a', 'four', 'a/3', true), es('team-b', 'five', 'b/other')];
-  const informer = { eachByIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
+  const informer = { eachByIndex: (index: string, key: string, fn: (o: ExternalSecret) => boolean | void) => void (index === 'store' && key === 'ClusterSecretStore/shared' && all.every((o) => fn(o) !== false)) };
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const asked: string[] = [];
   const allows = (name: string, ns: string) => (asked.push(`${name}:${ns}`), ns === 'team-a');
@@ -30,7 +30,7 @@ it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecre
 it('asks the reader about each key once per pass, whether it takes it or not', () => {
   // 300 ExternalSecrets over 3 keys, none synced; the reader wants only 'k/2'.
   const all = Array.from({ length: 300 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 3}`));
-  const informer = { eachByIndex: (index: string, key: string) => (index === 'store' && key === 'ClusterSecretStore/shared' ? all : []) };
+  const informer = { eachByIndex: (index: string, key: string, fn: (o: ExternalSecret) => boolean | void) => void (index === 'store' && key === 'ClusterSecretStore/shared' && all.every((o) => fn(o) !== false)) };
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const asked: string[] = [];
   const wanted = (ref: { key: string }) => (asked.push(ref.key), ref.key === 'k/2');
@@ -43,9 +43,9 @@ it('skips ExternalSecrets whose keys a pass judged, for a while; a changed objec
   const all = Array.from({ length: 1000 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 10}`));
   let visited = 0;
   const informer = {
-    *eachByIndex(index: string, key: string) {
+    eachByIndex(index: string, key: string, fn: (o: ExternalSecret) => boolean | void) {
       if (index !== 'store' || key !== 'ClusterSecretStore/shared') return;
-      for (const o of all) (visited++, yield o);
+      for (const o of all) if ((visited++, fn(o)) === false) return;
     },
   };
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
@@ -78,7 +78,7 @@ it('an ExternalSecret with a key left unjudged for lack of room is looked at aga
   const two = (name: string, a: string, b: string) =>
     ({ ...es('team-a', name, a), spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'shared' }, data: [{ secretKey: 'a', remoteRef: { key: a } }, { secretKey: 'b', remoteRef: { key: b } }] } }) as ExternalSecret;
   const all = [two('one', 'x/1', 'x/2'), two('two', 'x/3', 'x/4')];
-  const informer = { eachByIndex: () => all };
+  const informer = { eachByIndex: (_i: string, _k: string, fn: (o: ExternalSecret) => boolean | void) => void all.every((o) => fn(o) !== false) };
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const judged: JudgedExternalSecrets = { at: new WeakMap(), now: () => 0 };
   const inFlight = new Set<string>();
