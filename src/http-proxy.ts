@@ -59,7 +59,8 @@ export function parseProxyUrl(value: string, name: string): URL | undefined {
   return url;
 }
 
-function stripBrackets(h: string): string {
+/** A host as node:net wants it: an IPv6 literal without the URL's brackets. */
+export function stripBrackets(h: string): string {
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
 }
 

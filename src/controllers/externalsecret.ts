@@ -313,6 +313,21 @@ function shardedReconciler(gate: ShardGate | undefined, reconcile: Reconciler): 
 }
 
 /**
+ * ExternalSecrets (cached objects) whose keys read-ahead has all judged, and when. A first sync of
+ * 10,000 ExternalSecrets makes ~150 passes (50 batch calls) in its first seconds, each of which
+ * walked past thousands of ExternalSecrets whose keys an earlier pass had already sent for.
+ * A key judged is not wanted again for minutes (read ahead, in flight, or cached); an
+ * ExternalSecret is looked at again after JUDGED_FOR_MS, or at once when its object changes.
+ * Skipping one only costs a read-ahead: its own reconcile still reads what it needs.
+ */
+export interface JudgedExternalSecrets {
+  at: WeakMap<object, number>;
+  now(): number;
+}
+
+const JUDGED_FOR_MS = 10_000;
+
+/**
  * Keys that ExternalSecrets of this store will read at their first sync: handed to the reader
  * to fill batch calls (a new cluster, a restore or a big Argo CD sync creates thousands at once).
  * Of a ClusterSecretStore, only ExternalSecrets of namespaces it allows count.
@@ -330,7 +345,7 @@ export function readAhead(
   const allowed = new Map<string, boolean>();
   const out: Array<{ key: string }> = [];
   const seen = new Set<string>();
-  const now = judged?.now();
+  const now = judged?.now() ?? 0;
   const allows = (name: string, ns: string) => {
     let ok = allowed.get(ns);
     if (ok === undefined) allowed.set(ns, (ok = clusterStoreAllows(name, ns)));
@@ -340,7 +355,7 @@ export function readAhead(
     if (out.length >= room) return false;
     if (es.status?.syncedResourceVersion !== undefined) return;
     const at = judged?.at.get(es);
-    if (at !== undefined && now! - at < JUDGED_FOR_MS) return;
+    if (at !== undefined && now - at < JUDGED_FOR_MS) return;
     if (!waitsOnStore(es, storeIndexKey, onlyNs, allows)) return;
     // Each key is judged once per pass, taken or not: thousands of ExternalSecrets share a few
     // hundred keys, and late in a first sync nearly every key is cached or in flight.
@@ -358,7 +373,7 @@ export function readAhead(
     for (const d of es.spec.dataFrom ?? []) if (d.extract && !d.sourceRef) consider(d.extract.key, d.extract.version, d.extract.metadataPolicy);
     // Every key of this ExternalSecret is now read ahead, in flight or cached, which stays so for
     // minutes: later passes skip it for a while instead of looking at its keys again.
-    if (!unjudged) judged?.at.set(es, now!);
+    if (!unjudged) judged?.at.set(es, now);
   });
   return out;
 }
@@ -370,18 +385,3 @@ function waitsOnStore(es: ES, storeIndexKey: string, onlyNs: string | undefined,
   if (storeRefKey(es.spec.secretStoreRef, ns) !== storeIndexKey) return false;
   return es.spec.secretStoreRef?.kind !== 'ClusterSecretStore' || allows(es.spec.secretStoreRef.name ?? '', ns);
 }
-
-/**
- * ExternalSecrets (cached objects) whose keys read-ahead has all judged, and when. A first sync of
- * 10,000 ExternalSecrets makes ~150 passes (50 batch calls) in its first seconds, each of which
- * walked past thousands of ExternalSecrets whose keys an earlier pass had already sent for.
- * A key judged is not wanted again for minutes (read ahead, in flight, or cached); an
- * ExternalSecret is looked at again after JUDGED_FOR_MS, or at once when its object changes.
- * Skipping one only costs a read-ahead: its own reconcile still reads what it needs.
- */
-export interface JudgedExternalSecrets {
-  at: WeakMap<object, number>;
-  now(): number;
-}
-
-const JUDGED_FOR_MS = 10_000;

@@ -10,7 +10,7 @@ import type { KubeObject, ObjectList, ResourceType, Status, WatchEvent } from '.
 import { timerDelayMs } from '../api/duration.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import { clientMetrics } from './metrics.ts';
-import { viaProxy } from '../http-proxy.ts';
+import { stripBrackets, viaProxy } from '../http-proxy.ts';
 
 export interface KubeClientOptions {
   /** Path of a kubeconfig file; the in-cluster service account when absent. */
@@ -478,8 +478,7 @@ export function serverOrigin(server: string): ServerOrigin {
   const u = new URL(server);
   return {
     tls: u.protocol === 'https:',
-    // node:http wants an IPv6 address without the URL's brackets.
-    hostname: u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname,
+    hostname: stripBrackets(u.hostname),
     port: u.port === '' ? undefined : Number(u.port),
     base: withoutTrailingSlashes(u.pathname),
   };
