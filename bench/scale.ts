@@ -36,12 +36,12 @@ import { parseArgs } from 'node:util';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isGone, KubeClient } from '../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
-import { ensurePeers, repoRoot } from '../test/peers/index.ts';
+import { ensurePeers, recordedPid, repoRoot } from '../test/peers/index.ts';
 import { requestsByVerbResource } from './lib/apiserver.ts';
 import { flowControlSnapshot, flowControlWindow } from './lib/flowcontrol.ts';
 import { controllerEntry, installTessera, poll, startController, type Controller, type ControllerBuild } from './lib/operator.ts';
 import { mapLimit, retry } from './lib/pool.ts';
-import { procStat } from './lib/proc.ts';
+import { cpuBetween, cpuSnapshot, procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
 import { measureRestart, type RestartFigures } from './lib/restart.ts';
 import { failoverRows, measureFailover, type FailoverFigures, type FailoverSignal } from './lib/failover.ts';
@@ -326,6 +326,7 @@ async function main(): Promise<void> {
   }
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
+  const cpu0 = cpuSnapshot(peerPids());
   const ctl = await startController(admin, env, controllerArgs, a['controller-node-options'], entry);
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
@@ -353,6 +354,7 @@ async function main(): Promise<void> {
     if (ctl.child.exitCode !== null) throw new Error(`controller exited (${ctl.child.exitCode}); see ${ctl.logFile}`);
     return [...createdAt.keys()].every((k) => watcher.readyAt.has(k));
   }, READY_TIMEOUT_MS, 100);
+  const cpu1 = cpuSnapshot({ ...peerPids(), controller: ctl.pid });
   const tReady = Math.max(...[...createdAt.keys()].map((k) => watcher.readyAt.get(k)!));
   watcher.refreshFrom = tReady;
   await sampler.sample();
@@ -385,6 +387,8 @@ async function main(): Promise<void> {
     controllerRequests: diff(rest1, rest0),
     clientRateLimitWaitSeconds: Math.round(total(limiterWait1) * 10) / 10,
     controller: initialProc,
+    // Where the machine's CPU went from the controller's spawn until all were Ready (seconds).
+    cpu: cpuBetween(cpu0, cpu1),
   };
   log(`all ${N} Ready in ${initial.allReadySeconds} s; provider calls ${JSON.stringify(initialProvider.byCall)}`);
 
@@ -501,9 +505,10 @@ async function main(): Promise<void> {
   await running.stop();
 
   // ---- the floor: what the apiserver itself needs for the controller's writes ------------------
-  let floor: { seconds: number; secretCreatesSeconds: number; statusPatchesSeconds: number; concurrency: number } | undefined;
+  let floor: { seconds: number; secretCreatesSeconds: number; statusPatchesSeconds: number; concurrency: number; cpu: Record<string, number>; apiserverMsPerWrite: number } | undefined;
   if (SCALE) {
     log(`floor: ${N} Secret creates, then ${N} ExternalSecret status merge-patches, ${C} at a time`);
+    const floorCpu0 = cpuSnapshot(peerPids());
     const f0 = Date.now();
     await mapLimit(Array.from({ length: N }, (_, i) => i), C, (i) =>
       retry(() => admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${i}`, namespace: floorNs, labels: { [BENCH_LABEL]: run } }, data: { user: Buffer.from(`user-${i}`).toString('base64'), password: Buffer.from(`pw-${i}-${run}`).toString('base64') } } as Secret)),
@@ -513,7 +518,9 @@ async function main(): Promise<void> {
       retry(() => admin.patch(externalSecrets, nsName(i % M), `es-${i}`, 'merge', { status: { refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` } }, { subresource: 'status' })),
     );
     const f2 = Date.now();
-    floor = { seconds: secs(f2 - f0), secretCreatesSeconds: secs(f1 - f0), statusPatchesSeconds: secs(f2 - f1), concurrency: C };
+    const cpu = cpuBetween(floorCpu0, cpuSnapshot(peerPids()));
+    // The apiserver's CPU per write of the floor: how fast the machine was while it ran.
+    floor = { seconds: secs(f2 - f0), secretCreatesSeconds: secs(f1 - f0), statusPatchesSeconds: secs(f2 - f1), concurrency: C, cpu, apiserverMsPerWrite: msPer(cpu['kube-apiserver'], 2 * N) };
     log(`floor ${floor.seconds} s (creates ${floor.secretCreatesSeconds} s, patches ${floor.statusPatchesSeconds} s)`);
   }
 
@@ -550,6 +557,7 @@ async function main(): Promise<void> {
   row('provider calls, initial sync', `${initialProvider.total} ${JSON.stringify(initialProvider.byCall)}`, `≤ ${Math.ceil(K / 10)}`);
   row('busiest provider second, initial', initialProvider.busiestSecond);
   for (const [label, value, target] of refreshRows(refresh)) row(label, value, target);
+  cpuRows(initial.cpu, floor).forEach(([label, value]) => row(label, value));
   row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
   row('controller CPU (s), whole run', result.controller.cpuSeconds);
   row('apiserver requests, initial sync', total(initial.apiserver));
@@ -562,6 +570,34 @@ async function main(): Promise<void> {
   await cleanup();
   sm.destroy();
   admin.close();
+}
+
+/**
+ * The processes whose CPU time the bench reads at the edges of the initial sync and of the floor:
+ * the peers it runs against, and itself (its watch of every ExternalSecret is part of the sync).
+ */
+function peerPids(): Record<string, number | undefined> {
+  return {
+    'kube-apiserver': recordedPid('kube-apiserver'),
+    etcd: recordedPid('etcd'),
+    'kube-controller-manager': recordedPid('kube-controller-manager'),
+    moto: recordedPid('moto'),
+    bench: process.pid,
+  };
+}
+
+/** CPU seconds spread over `count` operations, in ms (2 decimals). */
+function msPer(seconds: number | undefined, count: number): number {
+  return Math.round(((seconds ?? 0) * 1000 / count) * 100) / 100;
+}
+
+/** The CPU rows of the printed table: the sync's, and the floor's with the apiserver's CPU per write. */
+function cpuRows(sync: Record<string, number>, floor: { cpu: Record<string, number>; apiserverMsPerWrite: number } | undefined): Array<[string, unknown]> {
+  // "kube-apiserver 6.90, etcd 1.10, …" in the order cpuBetween gives them.
+  const text = (cpu: Record<string, number>) => Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  const rows: Array<[string, unknown]> = [['CPU in the initial sync (s)', text(sync)]];
+  if (floor) rows.push(['CPU in the floor (s)', text(floor.cpu)], ['apiserver CPU per floor write (ms)', floor.apiserverMsPerWrite]);
+  return rows;
 }
 
 /** The refresh cycle's rows of the printed table (none with --skip-refresh). */

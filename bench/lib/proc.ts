@@ -22,3 +22,54 @@ export function procStat(pid: number): ProcStat | undefined {
     return undefined;
   }
 }
+
+/** CPU seconds used so far by each named process, and by the whole machine (/proc/stat). */
+export interface CpuSnapshot {
+  byProcess: Record<string, number | undefined>;
+  machine: MachineCpu;
+}
+
+/** The machine's CPU seconds so far, summed over its cores: busy (user, nice, system, irq, softirq), idle (idle, iowait), stolen by the hypervisor. */
+export interface MachineCpu {
+  busy: number;
+  idle: number;
+  steal: number;
+}
+
+/** The first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal …", in ticks) as seconds. */
+export function parseMachineCpu(procStatText: string): MachineCpu {
+  const line = procStatText.split('\n', 1)[0] ?? '';
+  const f = line.trim().split(/\s+/);
+  if (f[0] !== 'cpu' || f.length < 9) throw new Error(`unexpected /proc/stat line: ${JSON.stringify(line.slice(0, 80))}`);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f.slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
+  return { busy: (user + nice + system + irq + softirq) / TICKS, idle: (idle + iowait) / TICKS, steal: steal / TICKS };
+}
+
+/** Reads the CPU seconds of `pids` (a process that is gone or unknown reads as undefined) and of the machine. */
+export function cpuSnapshot(pids: Record<string, number | undefined>): CpuSnapshot {
+  const byProcess: Record<string, number | undefined> = {};
+  for (const [name, pid] of Object.entries(pids)) byProcess[name] = pid === undefined ? undefined : procStat(pid)?.cpuSeconds;
+  return { byProcess, machine: parseMachineCpu(readFileSync('/proc/stat', 'utf8')) };
+}
+
+/**
+ * Where the machine's CPU went between two snapshots, in seconds: each named process, `other`
+ * (everything else that ran: the kernel's own threads, other processes), `idle` and `steal`.
+ * A process missing from `from` (started in between) counts from zero; one missing from `to`
+ * (ended in between) is left out, and its time falls into `other`.
+ */
+export function cpuBetween(from: CpuSnapshot, to: CpuSnapshot): Record<string, number> {
+  const round = (s: number) => Math.round(s * 100) / 100;
+  const out: Record<string, number> = {};
+  let named = 0;
+  for (const [name, end] of Object.entries(to.byProcess)) {
+    if (end === undefined) continue;
+    const used = end - (from.byProcess[name] ?? 0);
+    out[name] = round(used);
+    named += used;
+  }
+  out.other = round(Math.max(0, to.machine.busy - from.machine.busy - named));
+  out.idle = round(to.machine.idle - from.machine.idle);
+  out.steal = round(to.machine.steal - from.machine.steal);
+  return out;
+}

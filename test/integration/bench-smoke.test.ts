@@ -27,9 +27,10 @@ interface Result {
     provider: { byCall: Record<string, number>; total: number; busiestSecond: number };
     apiserver: Record<string, number>;
     controllerRequests: Record<string, number>;
+    cpu: Record<string, number>;
   };
   refresh: { newExternalSecretReadyMs: number; provider: { byCall: Record<string, number>; total: number; busiestSecond: number } };
-  floor: { seconds: number };
+  floor: { seconds: number; cpu: Record<string, number>; apiserverMsPerWrite: number };
   ratioToFloor: number;
   controller: { peakRssMb: number; cpuSeconds: number; coalescedReads: number };
 }
@@ -82,6 +83,25 @@ describe('bench/scale.ts smoke run', () => {
     assert.ok(r.refresh.provider.busiestSecond <= 20, `busiest provider second ${r.refresh.provider.busiestSecond}`);
     assert.ok(r.refresh.newExternalSecretReadyMs < 5000, `new ExternalSecret Ready after ${r.refresh.newExternalSecretReadyMs} ms`);
     assert.ok(r.controller.peakRssMb > 0 && r.controller.peakRssMb < 400, `peak RSS ${r.controller.peakRssMb} MB`);
+
+    // Where the CPU went in the sync and in the floor: the peers and the controller are read by
+    // pid, and nothing can use more CPU than the cores had in the time.
+    const cores = os.availableParallelism();
+    for (const [phase, cpu, seconds, who] of [
+      ['sync', r.initial.cpu, r.initial.allReadySeconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench', 'controller']],
+      ['floor', r.floor.cpu, r.floor.seconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench']],
+    ] as const) {
+      for (const k of [...who, 'other', 'idle', 'steal']) assert.equal(typeof cpu[k], 'number', `${phase} CPU of ${k}: ${JSON.stringify(cpu)}`);
+      assert.ok(cpu['kube-apiserver']! > 0, `${phase}: ${JSON.stringify(cpu)}`);
+      const used = Object.entries(cpu).filter(([k]) => k !== 'idle' && k !== 'steal').reduce((a, [, v]) => a + v, 0);
+      // Sampled at the phase's edges, a little after them: half a second of slack per core.
+      assert.ok(used <= (seconds + 0.5) * cores, `${phase}: ${used} CPU-s in ${seconds} s on ${cores} cores: ${JSON.stringify(cpu)}`);
+    }
+    assert.ok(r.initial.cpu.controller! > 0, JSON.stringify(r.initial.cpu));
+    assert.equal(r.floor.cpu.controller, undefined, 'the controller is stopped before the floor');
+    assert.ok(r.floor.apiserverMsPerWrite > 0, String(r.floor.apiserverMsPerWrite));
+    assert.match(output, /^CPU in the initial sync \(s\) +kube-apiserver \d+\.\d\d, etcd /m);
+    assert.match(output, /^CPU in the floor \(s\) +kube-apiserver \d+\.\d\d, /m);
   });
 
   it('restarts the controller over 20 synced ExternalSecrets and prints the restart figures as numbers', { timeout: 180_000 }, async () => {

@@ -190,7 +190,8 @@ function alive(pid: number): boolean {
   }
 }
 
-function recordedPid(name: PeerName): number | undefined {
+/** The pid of a peer these scripts started and that is still running (the bench reads its CPU time). */
+export function recordedPid(name: PeerName): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(pidFile(name), 'utf8'), 10);
     return Number.isFinite(pid) && alive(pid) ? pid : undefined;

@@ -1,0 +1,37 @@
+// The bench's CPU accounting: the machine's line of /proc/stat, and where CPU went between two
+// readings (named processes, the rest of the machine, idle and stolen time).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpuBetween, cpuSnapshot, parseMachineCpu, type CpuSnapshot } from '../../../bench/lib/proc.ts';
+
+test('parseMachineCpu reads busy, idle and stolen seconds from the first line of /proc/stat', () => {
+  // user nice system idle iowait irq softirq steal guest guest_nice (ticks of 1/100 s)
+  const text = 'cpu  1000 20 300 5000 40 5 15 7 0 0\ncpu0 500 10 150 2500 20 2 7 3 0 0\nintr 1 2 3\n';
+  assert.deepEqual(parseMachineCpu(text), { busy: 13.4, idle: 50.4, steal: 0.07 });
+  assert.throws(() => parseMachineCpu('intr 1 2 3\n'), /unexpected \/proc\/stat line/);
+});
+
+test('cpuBetween splits the machine into named processes, other, idle and steal', () => {
+  const from: CpuSnapshot = { byProcess: { apiserver: 10, etcd: 2, bench: 1 }, machine: { busy: 100, idle: 50, steal: 1 } };
+  const to: CpuSnapshot = { byProcess: { apiserver: 16.5, etcd: 3.25, bench: 1.5, controller: 2 }, machine: { busy: 111, idle: 53, steal: 1.5 } };
+  // The controller started in between and counts from zero; what the named ones did not use is "other".
+  assert.deepEqual(cpuBetween(from, to), { apiserver: 6.5, etcd: 1.25, bench: 0.5, controller: 2, other: 0.75, idle: 3, steal: 0.5 });
+});
+
+test('a process gone by the second reading is left out, its time counted as other', () => {
+  const from: CpuSnapshot = { byProcess: { apiserver: 1, moto: 5 }, machine: { busy: 10, idle: 0, steal: 0 } };
+  const to: CpuSnapshot = { byProcess: { apiserver: 2, moto: undefined }, machine: { busy: 14, idle: 1, steal: 0 } };
+  assert.deepEqual(cpuBetween(from, to), { apiserver: 1, other: 3, idle: 1, steal: 0 });
+});
+
+test('cpuSnapshot reads this process and the machine; an unknown pid reads as undefined', () => {
+  const before = cpuSnapshot({ self: process.pid, none: undefined });
+  const until = performance.now() + 50;
+  while (performance.now() < until); // some CPU of our own to see
+  const after = cpuSnapshot({ self: process.pid, none: undefined });
+  assert.equal(after.byProcess.none, undefined);
+  assert.ok((after.byProcess.self ?? 0) > (before.byProcess.self ?? Infinity), JSON.stringify([before, after]));
+  assert.ok(after.machine.busy > before.machine.busy);
+  const d = cpuBetween(before, after);
+  assert.ok(d.self! > 0 && d.other! >= 0 && d.idle! >= 0, JSON.stringify(d));
+});
