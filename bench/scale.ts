@@ -597,6 +597,9 @@ function cpuRows(sync: Record<string, number>, floor: { cpu: Record<string, numb
   const text = (cpu: Record<string, number>) => Object.entries(cpu).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
   const rows: Array<[string, unknown]> = [['CPU in the initial sync (s)', text(sync)]];
   if (floor) rows.push(['CPU in the floor (s)', text(floor.cpu)], ['apiserver CPU per floor write (ms)', floor.apiserverMsPerWrite]);
+  // Core time /proc/stat does not account for: the virtual machine was paused by its host.
+  const lost = (sync.lost ?? 0) + (floor?.cpu.lost ?? 0);
+  if (lost > 0) rows.push(['WARNING: the machine did not run', `for ${lost.toFixed(1)} CPU-s (see "lost"): times of this run are not comparable`]);
   return rows;
 }
 

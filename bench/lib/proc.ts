@@ -23,38 +23,43 @@ export function procStat(pid: number): ProcStat | undefined {
   }
 }
 
-/** CPU seconds used so far by each named process, and by the whole machine (/proc/stat). */
+/** CPU seconds used so far by each named process, and by the whole machine (/proc/stat), at `at` (ms, performance.now()). */
 export interface CpuSnapshot {
+  at: number;
   byProcess: Record<string, number | undefined>;
   machine: MachineCpu;
 }
 
-/** The machine's CPU seconds so far, summed over its cores: busy (user, nice, system, irq, softirq), idle (idle, iowait), stolen by the hypervisor. */
+/** The machine's CPU seconds so far, summed over its `cores`: busy (user, nice, system, irq, softirq), idle (idle, iowait), stolen by the hypervisor. */
 export interface MachineCpu {
+  cores: number;
   busy: number;
   idle: number;
   steal: number;
 }
 
-/** The first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal …", in ticks) as seconds. */
+/** /proc/stat's first line ("cpu  user nice system idle iowait irq softirq steal …", in ticks) as seconds, and its count of "cpuN" lines. */
 export function parseMachineCpu(procStatText: string): MachineCpu {
   const line = procStatText.split('\n', 1)[0] ?? '';
+  const cores = procStatText.match(/^cpu\d+ /gm)?.length ?? 0;
   const f = line.trim().split(/\s+/);
   if (f[0] !== 'cpu' || f.length < 9) throw new Error(`unexpected /proc/stat line: ${JSON.stringify(line.slice(0, 80))}`);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f.slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
-  return { busy: (user + nice + system + irq + softirq) / TICKS, idle: (idle + iowait) / TICKS, steal: steal / TICKS };
+  return { cores, busy: (user + nice + system + irq + softirq) / TICKS, idle: (idle + iowait) / TICKS, steal: steal / TICKS };
 }
 
 /** Reads the CPU seconds of `pids` (a process that is gone or unknown reads as undefined) and of the machine. */
 export function cpuSnapshot(pids: Record<string, number | undefined>): CpuSnapshot {
   const byProcess: Record<string, number | undefined> = {};
   for (const [name, pid] of Object.entries(pids)) byProcess[name] = pid === undefined ? undefined : procStat(pid)?.cpuSeconds;
-  return { byProcess, machine: parseMachineCpu(readFileSync('/proc/stat', 'utf8')) };
+  return { at: performance.now(), byProcess, machine: parseMachineCpu(readFileSync('/proc/stat', 'utf8')) };
 }
 
 /**
  * Where the machine's CPU went between two snapshots, in seconds: each named process, `other`
- * (everything else that ran: the kernel's own threads, other processes), `idle` and `steal`.
+ * (everything else that ran: the kernel's own threads, other processes), `idle`, `steal`, and
+ * `lost`: the part of the cores' time in between that /proc/stat does not account for at all,
+ * which is time the whole virtual machine did not run (paused by its host).
  * A process missing from `from` (started in between) counts from zero; one missing from `to`
  * (ended in between) is left out, and its time falls into `other`.
  */
@@ -71,5 +76,9 @@ export function cpuBetween(from: CpuSnapshot, to: CpuSnapshot): Record<string, n
   out.other = round(Math.max(0, to.machine.busy - from.machine.busy - named));
   out.idle = round(to.machine.idle - from.machine.idle);
   out.steal = round(to.machine.steal - from.machine.steal);
+  const accounted = to.machine.busy - from.machine.busy + (to.machine.idle - from.machine.idle) + (to.machine.steal - from.machine.steal);
+  // Ticks are 10 ms: a few of them either way are the clocks' granularity, not a pause.
+  const lost = ((to.at - from.at) / 1000) * to.machine.cores - accounted;
+  out.lost = lost > 0.05 * to.machine.cores ? round(lost) : 0;
   return out;
 }

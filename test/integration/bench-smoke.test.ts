@@ -91,9 +91,9 @@ describe('bench/scale.ts smoke run', () => {
       ['sync', r.initial.cpu, r.initial.allReadySeconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench', 'controller']],
       ['floor', r.floor.cpu, r.floor.seconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench']],
     ] as const) {
-      for (const k of [...who, 'other', 'idle', 'steal']) assert.equal(typeof cpu[k], 'number', `${phase} CPU of ${k}: ${JSON.stringify(cpu)}`);
+      for (const k of [...who, 'other', 'idle', 'steal', 'lost']) assert.equal(typeof cpu[k], 'number', `${phase} CPU of ${k}: ${JSON.stringify(cpu)}`);
       assert.ok(cpu['kube-apiserver']! > 0, `${phase}: ${JSON.stringify(cpu)}`);
-      const used = Object.entries(cpu).filter(([k]) => k !== 'idle' && k !== 'steal').reduce((a, [, v]) => a + v, 0);
+      const used = Object.entries(cpu).filter(([k]) => k !== 'idle' && k !== 'steal' && k !== 'lost').reduce((a, [, v]) => a + v, 0);
       // Sampled at the phase's edges, a little after them: half a second of slack per core.
       assert.ok(used <= (seconds + 0.5) * cores, `${phase}: ${used} CPU-s in ${seconds} s on ${cores} cores: ${JSON.stringify(cpu)}`);
     }
