@@ -77,8 +77,10 @@ export function cpuBetween(from: CpuSnapshot, to: CpuSnapshot): Record<string, n
   out.idle = round(to.machine.idle - from.machine.idle);
   out.steal = round(to.machine.steal - from.machine.steal);
   const accounted = to.machine.busy - from.machine.busy + (to.machine.idle - from.machine.idle) + (to.machine.steal - from.machine.steal);
-  // Ticks are 10 ms: a few of them either way are the clocks' granularity, not a pause.
-  const lost = ((to.at - from.at) / 1000) * to.machine.cores - accounted;
-  out.lost = lost > 0.05 * to.machine.cores ? round(lost) : 0;
+  // The counters move in ticks, not all at the same instant: up to 1 % of the cores' time (and
+  // at least 50 ms per core) either way is their granularity, not a pause.
+  const capacity = ((to.at - from.at) / 1000) * to.machine.cores;
+  const lost = capacity - accounted;
+  out.lost = lost > Math.max(0.05 * to.machine.cores, 0.01 * capacity) ? round(lost) : 0;
   return out;
 }

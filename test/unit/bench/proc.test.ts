@@ -31,8 +31,11 @@ test('time that /proc/stat does not account for is reported as lost (the machine
   const from: CpuSnapshot = { at: 0, byProcess: { apiserver: 0 }, machine: { cores: 2, busy: 0, idle: 0, steal: 0 } };
   const to: CpuSnapshot = { at: 20_000, byProcess: { apiserver: 20 }, machine: { cores: 2, busy: 25, idle: 4, steal: 1 } };
   assert.deepEqual(cpuBetween(from, to), { apiserver: 20, other: 5, idle: 4, steal: 1, lost: 10 });
-  // Within the ticks' granularity (0.05 s per core) it is nothing.
+  // Within the counters' granularity (1 % of the cores' time, at least 0.05 s per core) it is nothing.
   assert.equal(cpuBetween(from, { ...to, machine: { ...to.machine, idle: 13.95 } }).lost, 0);
+  const long: CpuSnapshot = { ...to, at: 200_000, machine: { cores: 2, busy: 250, idle: 147, steal: 0 } };
+  assert.equal(cpuBetween(from, long).lost, 0, '3 of 400 CPU-seconds');
+  assert.equal(cpuBetween(from, { ...long, machine: { ...long.machine, idle: 140 } }).lost, 10);
 });
 
 test('cpuSnapshot reads this process and the machine; an unknown pid reads as undefined', () => {
