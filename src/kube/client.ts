@@ -432,10 +432,15 @@ export function retryAfterMs(code: number, header: string | string[] | undefined
  */
 function readBody(res: http.IncomingMessage, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => (body += c));
-    res.on('end', () => resolve(body));
+    // Bytes, decoded once at the end: most answers are one chunk, and a character split
+    // between chunks is whole again in the joined buffer.
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    res.on('data', (c: Buffer) => {
+      if (!first) first = c;
+      else (more ??= [first]).push(c);
+    });
+    res.on('end', () => resolve(more ? Buffer.concat(more).toString('utf8') : first ? first.toString('utf8') : ''));
     res.on('error', (e) => reject(signal?.aborted ? signal.reason : e));
     res.on('close', () => {
       if (!res.complete) reject(signal?.aborted ? signal.reason : Object.assign(new Error('connection closed before the answer was complete'), { code: 'ECONNRESET' }));
