@@ -432,15 +432,11 @@ export function retryAfterMs(code: number, header: string | string[] | undefined
  */
 function readBody(res: http.IncomingMessage, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    // Bytes, decoded once at the end: most answers are one chunk, and a character split
-    // between chunks is whole again in the joined buffer.
-    let first: Buffer | undefined;
-    let more: Buffer[] | undefined;
-    res.on('data', (c: Buffer) => {
-      if (!first) first = c;
-      else (more ??= [first]).push(c);
-    });
-    res.on('end', () => resolve(more ? Buffer.concat(more).toString('utf8') : first ? first.toString('utf8') : ''));
+    // Bytes, decoded once at the end (as the providers' exchange reads answers): a character
+    // split between chunks is whole again in the joined buffer. Most answers are one chunk.
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
     res.on('error', (e) => reject(signal?.aborted ? signal.reason : e));
     res.on('close', () => {
       if (!res.complete) reject(signal?.aborted ? signal.reason : Object.assign(new Error('connection closed before the answer was complete'), { code: 'ECONNRESET' }));
