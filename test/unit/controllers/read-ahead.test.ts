@@ -15,9 +15,20 @@ const es = (namespace: string, name: string, key: string, synced = false): Exter
     ...(synced ? { status: { syncedResourceVersion: '1-abc' } } : {}),
   }) as ExternalSecret;
 
+/** The informer's store index as readAhead walks it: `all` under the shared ClusterSecretStore; `visit` counts each object handed out. */
+const storeIndex = (all: ExternalSecret[], visit: () => void = () => {}) => ({
+  eachByIndex(index: string, key: string, fn: (o: ExternalSecret) => boolean | void): void {
+    if (index !== 'store' || key !== 'ClusterSecretStore/shared') return;
+    for (const o of all) {
+      visit();
+      if (fn(o) === false) return;
+    }
+  },
+});
+
 it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecretStore allows', () => {
   const all = [es('team-a', 'one', 'a/1'), es('team-b', 'two', 'b/secret'), es('team-a', 'three', 'a/2'), es('team-a', 'four', 'a/3', true), es('team-b', 'five', 'b/other')];
-  const informer = { eachByIndex: (index: string, key: string, fn: (o: ExternalSecret) => boolean | void) => void (index === 'store' && key === 'ClusterSecretStore/shared' && all.every((o) => fn(o) !== false)) };
+  const informer = storeIndex(all);
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const asked: string[] = [];
   const allows = (name: string, ns: string) => (asked.push(`${name}:${ns}`), ns === 'team-a');
@@ -30,7 +41,7 @@ it('reads ahead only for unsynced ExternalSecrets of namespaces the ClusterSecre
 it('asks the reader about each key once per pass, whether it takes it or not', () => {
   // 300 ExternalSecrets over 3 keys, none synced; the reader wants only 'k/2'.
   const all = Array.from({ length: 300 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 3}`));
-  const informer = { eachByIndex: (index: string, key: string, fn: (o: ExternalSecret) => boolean | void) => void (index === 'store' && key === 'ClusterSecretStore/shared' && all.every((o) => fn(o) !== false)) };
+  const informer = storeIndex(all);
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const asked: string[] = [];
   const wanted = (ref: { key: string }) => (asked.push(ref.key), ref.key === 'k/2');
@@ -42,12 +53,7 @@ it('skips ExternalSecrets whose keys a pass judged, for a while; a changed objec
   // 1,000 ExternalSecrets over 10 keys, all cached already: the reader wants none of them.
   const all = Array.from({ length: 1000 }, (_, i) => es('team-a', `es-${i}`, `k/${i % 10}`));
   let visited = 0;
-  const informer = {
-    eachByIndex(index: string, key: string, fn: (o: ExternalSecret) => boolean | void) {
-      if (index !== 'store' || key !== 'ClusterSecretStore/shared') return;
-      for (const o of all) if ((visited++, fn(o)) === false) return;
-    },
-  };
+  const informer = storeIndex(all, () => visited++);
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   let now = 1_000;
   const judged: JudgedExternalSecrets = { at: new WeakMap(), now: () => now };
@@ -78,7 +84,7 @@ it('an ExternalSecret with a key left unjudged for lack of room is looked at aga
   const two = (name: string, a: string, b: string) =>
     ({ ...es('team-a', name, a), spec: { secretStoreRef: { kind: 'ClusterSecretStore', name: 'shared' }, data: [{ secretKey: 'a', remoteRef: { key: a } }, { secretKey: 'b', remoteRef: { key: b } }] } }) as ExternalSecret;
   const all = [two('one', 'x/1', 'x/2'), two('two', 'x/3', 'x/4')];
-  const informer = { eachByIndex: (_i: string, _k: string, fn: (o: ExternalSecret) => boolean | void) => void all.every((o) => fn(o) !== false) };
+  const informer = storeIndex(all);
   const store = { id: 'ClusterSecretStore/shared@cfg', provider: 'fake' } as StoreHandle;
   const judged: JudgedExternalSecrets = { at: new WeakMap(), now: () => 0 };
   const inFlight = new Set<string>();
