@@ -32,6 +32,8 @@ interface Result {
   refresh: { newExternalSecretReadyMs: number; provider: { byCall: Record<string, number>; total: number; busiestSecond: number } };
   floor: { seconds: number; cpu: Record<string, number>; apiserverMsPerWrite: number };
   ratioToFloor: number;
+  floorOfTheSameWrites: { seconds: number; secretCreatesSeconds: number; statusPatchesSeconds: number; cpu: Record<string, number>; apiserverMsPerWrite: number };
+  ratioToFloorOfTheSameWrites: number;
   controller: { peakRssMb: number; cpuSeconds: number; coalescedReads: number };
 }
 
@@ -90,6 +92,7 @@ describe('bench/scale.ts smoke run', () => {
     for (const [phase, cpu, seconds, who] of [
       ['sync', r.initial.cpu, r.initial.allReadySeconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench', 'controller']],
       ['floor', r.floor.cpu, r.floor.seconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench']],
+      ['floor of the same writes', r.floorOfTheSameWrites.cpu, r.floorOfTheSameWrites.seconds, ['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto', 'bench']],
     ] as const) {
       for (const k of [...who, 'other', 'idle', 'steal', 'lost']) assert.equal(typeof cpu[k], 'number', `${phase} CPU of ${k}: ${JSON.stringify(cpu)}`);
       assert.ok(cpu['kube-apiserver']! > 0, `${phase}: ${JSON.stringify(cpu)}`);
@@ -102,6 +105,16 @@ describe('bench/scale.ts smoke run', () => {
     assert.ok(r.floor.apiserverMsPerWrite > 0, String(r.floor.apiserverMsPerWrite));
     assert.match(output, /^CPU in the initial sync \(s\) +kube-apiserver \d+\.\d\d, etcd /m);
     assert.match(output, /^CPU in the floor \(s\) +kube-apiserver \d+\.\d\d, /m);
+
+    // The floor of the controller's own writes: its Secrets and status patches again, timed apart.
+    const same = r.floorOfTheSameWrites;
+    assert.ok(same.secretCreatesSeconds > 0 && same.statusPatchesSeconds > 0, JSON.stringify(same));
+    assert.ok(Math.abs(same.seconds - same.secretCreatesSeconds - same.statusPatchesSeconds) < 0.01, JSON.stringify(same));
+    assert.equal(same.cpu.controller, undefined, 'the controller is stopped before the floors');
+    assert.ok(same.apiserverMsPerWrite > 0, String(same.apiserverMsPerWrite));
+    assert.equal(r.ratioToFloorOfTheSameWrites, Math.round((r.initial.allReadySeconds / same.seconds) * 100) / 100);
+    assert.match(output, /^floor of the controller's own writes \(s\) +\d+\.\d+/m);
+    assert.match(output, /^CPU in the floor of the same writes \(s\) +kube-apiserver \d+\.\d\d, /m);
   });
 
   it('restarts the controller over 20 synced ExternalSecrets and prints the restart figures as numbers', { timeout: 180_000 }, async () => {
