@@ -601,21 +601,23 @@ async function floorOfTheSameWrites(admin: KubeClient, env: Awaited<ReturnType<t
   if (missing) throw new Error(`the floor of the same writes needs every Secret and status of the sync; ${missing} are missing`);
   const asController = await KubeClient.create({ kubeconfig: await operatorKubeconfig(admin, env), qps: Infinity, burst: 1, fieldManager: 'tessera' }); // as `tessera run` names itself
   log(`floor of the same writes: the controller's ${N} Secrets and ${N} status patches again, as its ServiceAccount, ${C} at a time`);
-  const figures = await timedWrites(
-    (i) => {
-      const { name, namespace, labels, annotations, ownerReferences } = written[i]!.metadata!;
-      // Under the field manager the controller uses for that ExternalSecret's Secret.
-      const owner = ownerReferences?.find((o) => o.controller)?.name ?? name!;
-      return asController.withFieldManager(fieldOwnerFor(owner)).create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${name}`, namespace, labels, annotations, ownerReferences }, type: written[i]!.type, data: written[i]!.data } as Secret, { metadataOnly: true });
-    },
-    (i) => {
-      const es = statuses[i]!;
-      const status = { ...es.status, refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` };
-      return asController.patch(externalSecrets, es.metadata!.namespace, es.metadata!.name!, 'merge', { status }, { subresource: 'status', metadataOnly: true });
-    },
-  );
-  asController.close();
-  return figures;
+  try {
+    return await timedWrites(
+      (i) => {
+        const { name, namespace, labels, annotations, ownerReferences } = written[i]!.metadata!;
+        // Under the field manager the controller uses for that ExternalSecret's Secret.
+        const owner = ownerReferences?.find((o) => o.controller)?.name ?? name!;
+        return asController.withFieldManager(fieldOwnerFor(owner)).create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${name}`, namespace, labels, annotations, ownerReferences }, type: written[i]!.type, data: written[i]!.data } as Secret, { metadataOnly: true });
+      },
+      (i) => {
+        const es = statuses[i]!;
+        const status = { ...es.status, refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` };
+        return asController.patch(externalSecrets, es.metadata!.namespace, es.metadata!.name!, 'merge', { status }, { subresource: 'status', metadataOnly: true });
+      },
+    );
+  } finally {
+    asController.close();
+  }
 }
 
 interface FloorFigures {
