@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isGone, KubeClient } from '../src/kube/client.ts';
 import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
-import { LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../src/api/constants.ts';
+import { FIELD_MANAGER, LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../src/api/constants.ts';
 import { fieldOwnerFor } from '../src/sync/secret.ts';
 import { operatorKubeconfig } from '../test/peers/operator.ts';
 import { ensurePeers, recordedPid, repoRoot } from '../test/peers/index.ts';
@@ -599,7 +599,7 @@ async function floorOfTheSameWrites(admin: KubeClient, env: Awaited<ReturnType<t
   const statuses = Array.from({ length: N }, (_, i) => statusesWritten.get(ofSync(i)));
   const missing = written.filter((x) => !x).length + statuses.filter((x) => !x?.status).length;
   if (missing) throw new Error(`the floor of the same writes needs every Secret and status of the sync; ${missing} are missing`);
-  const asController = await KubeClient.create({ kubeconfig: await operatorKubeconfig(admin, env), qps: Infinity, burst: 1, fieldManager: 'tessera' }); // as `tessera run` names itself
+  const asController = await KubeClient.create({ kubeconfig: await operatorKubeconfig(admin, env), qps: Infinity, burst: 1, fieldManager: FIELD_MANAGER });
   log(`floor of the same writes: the controller's ${N} Secrets and ${N} status patches again, as its ServiceAccount, ${C} at a time`);
   try {
     return await timedWrites(

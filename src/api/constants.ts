@@ -159,6 +159,8 @@ export const ANNOTATION_DATA_HASH = 'reconcile.external-secrets.io/data-hash';
  * this is the annotation name the docs use.
  */
 export const ANNOTATION_FORCE_SYNC = 'force-sync';
+/** The field manager and user agent of the controller's API requests (statuses, Events, Leases; Secrets use FIELD_MANAGER_PREFIX). */
+export const FIELD_MANAGER = 'tessera';
 /** Server-side-apply field manager ESO uses per ExternalSecret; reused so ownership carries over. */
 export const FIELD_MANAGER_PREFIX = 'externalsecrets.external-secrets.io/';
 

@@ -9,6 +9,7 @@ import { Manager } from '../kube/manager.ts';
 import { createLogger } from '../log.ts';
 import { setupControllers } from '../controllers/index.ts';
 import { parseDurationMs, timerDelayMs } from '../api/duration.ts';
+import { FIELD_MANAGER } from '../api/constants.ts';
 import {
   createDesiredSecretCompute, DEFAULT_TEMPLATE_MEMORY_LIMIT, DEFAULT_TEMPLATE_TIMEOUT, DEFAULT_TEMPLATE_WORKERS,
 } from '../compute/index.ts';
@@ -117,8 +118,8 @@ export async function run(argv: string[]): Promise<number> {
     kubeconfig: str('kubeconfig') || process.env.KUBECONFIG || undefined,
     qps: Number(f['client-qps']),
     burst: Number(f['client-burst']),
-    fieldManager: 'tessera',
-    userAgent: 'tessera',
+    fieldManager: FIELD_MANAGER,
+    userAgent: FIELD_MANAGER,
   });
   // Events yield to queued reconciles: a large sync's Secrets and statuses get the apiserver first.
   const events = new EventRecorder(client, { component: 'tessera', backlog: queuedKeys, log: (m, x) => log.warn(x ?? {}, m) });
