@@ -35,7 +35,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isGone, KubeClient } from '../src/kube/client.ts';
-import { core, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
+import { core, objectKey, rfc3339, type KubeObject, type ResourceType, type Secret } from '../src/kube/types.ts';
 import { FIELD_MANAGER, LABEL_MANAGED, LABEL_MANAGED_VALUE } from '../src/api/constants.ts';
 import { fieldOwnerFor } from '../src/sync/secret.ts';
 import { operatorKubeconfig } from '../test/peers/operator.ts';
@@ -514,7 +514,7 @@ async function main(): Promise<void> {
     log(`floor: ${N} Secret creates, then ${N} ExternalSecret status merge-patches, ${C} at a time`);
     floor = await timedWrites(
       (i) => admin.create(core.secrets, { apiVersion: 'v1', kind: 'Secret', metadata: { name: `floor-${i}`, namespace: floorNs, labels: { [BENCH_LABEL]: run } }, data: { user: Buffer.from(`user-${i}`).toString('base64'), password: Buffer.from(`pw-${i}-${run}`).toString('base64') } } as Secret),
-      (i) => admin.patch(externalSecrets, nsName(i % M), `es-${i}`, 'merge', { status: { refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` } }, { subresource: 'status' }),
+      (i) => admin.patch(externalSecrets, nsName(i % M), `es-${i}`, 'merge', { status: floorStatus(i) }, { subresource: 'status' }),
     );
     log(`floor ${floor.seconds} s (creates ${floor.secretCreatesSeconds} s, patches ${floor.statusPatchesSeconds} s)`);
 
@@ -591,7 +591,7 @@ function peerPids(): Record<string, number | undefined> {
  * ServiceAccount and field managers, answered with metadata only. Read before the clock starts.
  */
 async function floorOfTheSameWrites(admin: KubeClient, env: Awaited<ReturnType<typeof ensurePeers>>): Promise<FloorFigures> {
-  const byKey = <T extends KubeObject>(list: { items: T[] }) => new Map(list.items.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o]));
+  const byKey = <T extends KubeObject>(list: { items: T[] }) => new Map(list.items.map((o) => [objectKey(o), o]));
   const secretsWritten = byKey(await admin.list<Secret>(core.secrets, undefined, { labelSelector: `${LABEL_MANAGED}=${LABEL_MANAGED_VALUE}` }));
   const statusesWritten = byKey(await admin.list<ES>(externalSecrets, undefined));
   const ofSync = (i: number) => `${nsName(i % M)}/es-${i}`;
@@ -611,13 +611,18 @@ async function floorOfTheSameWrites(admin: KubeClient, env: Awaited<ReturnType<t
       },
       (i) => {
         const es = statuses[i]!;
-        const status = { ...es.status, refreshTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), syncedResourceVersion: `floor-${i}-${Date.now()}` };
+        const status = { ...es.status, ...floorStatus(i) };
         return asController.patch(externalSecrets, es.metadata!.namespace, es.metadata!.name!, 'merge', { status }, { subresource: 'status', metadataOnly: true });
       },
     );
   } finally {
     asController.close();
   }
+}
+
+/** What a floor's status patch changes: a new refresh time and synced version, so each is a real write. */
+function floorStatus(i: number): { refreshTime: string; syncedResourceVersion: string } {
+  return { refreshTime: rfc3339(), syncedResourceVersion: `floor-${i}-${Date.now()}` };
 }
 
 interface FloorFigures {
