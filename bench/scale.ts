@@ -46,6 +46,7 @@ import { controllerEntry, installTessera, poll, startController, type Controller
 import { mapLimit, retry } from './lib/pool.ts';
 import { cpuBetween, cpuSnapshot, procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
+import { splitControlPlane, type CoreSplit } from './lib/affinity.ts';
 import { measureRestart, type RestartFigures } from './lib/restart.ts';
 import { failoverRows, measureFailover, type FailoverFigures, type FailoverSignal } from './lib/failover.ts';
 import { Sampler } from './lib/sampler.ts';
@@ -90,6 +91,9 @@ const { values: a } = parseArgs({
     // "dist" runs the compiled controller as the image does; "sources" the checkout's TypeScript.
     'controller-build': { type: 'string', default: 'dist' },
     'keep': { type: 'boolean', default: false },
+    // The control plane on the first core, the controller, this bench and moto on the others,
+    // from the controller's spawn to the end (bench/lib/affinity.ts).
+    'split-cores': { type: 'boolean', default: false },
     // --replicas R: R controllers with --shards share the initial sync (bench/lib/replicas.ts).
     replicas: { type: 'string', default: '0' },
     shards: { type: 'string', default: '8' },
@@ -113,6 +117,8 @@ const REFRESH = a['refresh-interval'] || (RESTART || FAILOVER ? '1h' : '1m');
 const REFRESH_MS = (Number(/^(\d+)/.exec(REFRESH)?.[1] ?? 60)) * ({ s: 1000, m: 60_000, h: 3_600_000 }[REFRESH.replace(/^\d+/, '')] ?? 60_000);
 const READY_TIMEOUT_MS = Number(a['ready-timeout']) * 1000;
 const REPLICAS = Number(a.replicas);
+const SPLIT_CORES = a['split-cores']!;
+if (REPLICAS > 0 && SPLIT_CORES) throw new Error('--split-cores measures one controller against a control plane of one core: drop --replicas');
 if (REPLICAS > 0 && a['create-while-running']) throw new Error('--replicas measures the initial sync of pre-created ExternalSecrets: drop --create-while-running');
 const SAMPLE_MS = Number(a['sample-ms']);
 const SCRAPE_S = Number(a['scrape-interval']);
@@ -327,6 +333,7 @@ async function main(): Promise<void> {
     admin.close();
     return;
   }
+  const cores = splitCoresIfAsked();
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
   const cpu0 = cpuSnapshot(peerPids());
@@ -523,12 +530,14 @@ async function main(): Promise<void> {
     log(`floor of the same writes ${sameWrites.seconds} s (creates ${sameWrites.secretCreatesSeconds} s, patches ${sameWrites.statusPatchesSeconds} s)`);
   }
 
+  cores.restore();
+
   const result = {
     run,
     at: new Date().toISOString(),
     machine,
     scenario: SCENARIO,
-    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, scrapeIntervalSeconds: SCRAPE_S, controllerArgs },
+    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], splitCores: cores.params, externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, scrapeIntervalSeconds: SCRAPE_S, controllerArgs },
     initial,
     refresh,
     restart,
@@ -544,7 +553,7 @@ async function main(): Promise<void> {
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
   const row = (k: string, v: unknown, target = '') => console.log(`${k.padEnd(46)} ${String(v).padEnd(28)} ${target}`);
-  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} scrape=${SCRAPE_TEXT} (${machine.nproc} cores)`);
+  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} scrape=${SCRAPE_TEXT} (${machine.nproc} cores${cores.text})`);
   row('figure', 'value', 'target');
   row(precreate ? 'all Ready after controller start (s)' : 'all Ready after first create (s)', initial.allReadySeconds);
   for (const [label, value, target] of floorRows(result)) row(label, value, target);
@@ -568,6 +577,19 @@ async function main(): Promise<void> {
   await cleanup();
   sm.destroy();
   admin.close();
+}
+
+/**
+ * --split-cores: the control plane on one core, the clients on the others, until restore(); its
+ * CPU sets for the JSON and for the table's heading. Without the flag, nothing moves.
+ */
+function splitCoresIfAsked(): { params?: { controlPlane: string; clients: string }; text: string; restore(): void } {
+  if (!SPLIT_CORES) return { text: '', restore: () => undefined };
+  const { bench, moto, ...controlPlane } = peerPids();
+  const split: CoreSplit = splitControlPlane(controlPlane, { bench, moto });
+  const text = `; control plane (${Object.keys(controlPlane).join(', ')}) on CPU ${split.controlPlane}, the controller, the bench and moto on CPU ${split.clients}`;
+  log(`cores split${text}`);
+  return { params: { controlPlane: split.controlPlane, clients: split.clients }, text, restore: split.restore };
 }
 
 /**

@@ -6,13 +6,15 @@
 // figures must be printed and be numbers (their values are for docs/performance.md, not for a
 // test on a shared machine). So does the leader failover scenario (--scenario failover), with the
 // invariants that hold whatever the machine's load: the standby took over, after the leader died.
+// The restart scenario runs with --split-cores: the shared peers get their CPUs back afterwards.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../peers/index.ts';
+import { recordedPid, repoRoot } from '../peers/index.ts';
+import { allowedCpus } from '../../bench/lib/affinity.ts';
 
 const N = 200;
 const M = 4;
@@ -117,12 +119,16 @@ describe('bench/scale.ts smoke run', () => {
     assert.match(output, /^CPU in the floor of the same writes \(s\) +kube-apiserver \d+\.\d\d, /m);
   });
 
-  it('restarts the controller over 20 synced ExternalSecrets and prints the restart figures as numbers', { timeout: 180_000 }, async () => {
+  it('restarts the controller over 20 synced ExternalSecrets with the cores split and prints the restart figures as numbers', { timeout: 180_000 }, async () => {
     const n = 20;
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'restart.json');
-    const { code, output } = await runBench(['--scenario=restart', '--controller-build=sources', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
+    const peers = (['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto'] as const).map((name) => ({ name, pid: recordedPid(name) }));
+    const cpusBefore = peers.map(({ name, pid }) => `${name} ${pid === undefined ? 'no pid recorded' : allowedCpus(pid)}`);
+    const { code, output } = await runBench(['--scenario=restart', '--split-cores', '--controller-build=sources', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
     assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
-    assert.match(output, /Tessera restart bench: N=20 .*refreshInterval=1h/);
+    assert.match(output, /Tessera restart bench: N=20 .*refreshInterval=1h .*; control plane \(kube-apiserver, etcd, kube-controller-manager\) on CPU \d+, the controller, the bench and moto on CPU \d/);
+    // The peers are shared with the rest of the suite: each has its CPUs back, as before the run.
+    assert.deepEqual(peers.map(({ name, pid }) => `${name} ${pid === undefined ? 'no pid recorded' : allowedCpus(pid)}`), cpusBefore);
 
     // Each row of the table: the label, then a number (a count may be followed by its breakdown).
     const rows = [
@@ -147,12 +153,14 @@ describe('bench/scale.ts smoke run', () => {
     // No floor and no refresh cycle in this scenario: they belong to the scale scenario.
     assert.doesNotMatch(output, /^apiserver floor/m);
 
-    const r = JSON.parse(readFileSync(out, 'utf8')) as { scenario: string; restart: Record<string, unknown> & {
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { scenario: string; params: { splitCores?: { controlPlane: string; clients: string } }; restart: Record<string, unknown> & {
       provider: { byCall: Record<string, number>; total: number };
       changed: { secrets: number; externalSecrets: number };
       reconciles: Record<string, number>;
     } };
     assert.equal(r.scenario, 'restart');
+    const split = r.params.splitCores;
+    assert.ok(split && /^\d+$/.test(split.controlPlane) && /^\d+(,\d+)*$/.test(split.clients) && !split.clients.split(',').includes(split.controlPlane), JSON.stringify(split));
     for (const k of ['stopSeconds', 'readySeconds', 'drainedSeconds', 'newExternalSecretReadyMs', 'otherExternalSecrets']) {
       assert.equal(typeof r.restart[k], 'number', `${k}: ${JSON.stringify(r.restart[k])}`);
     }
