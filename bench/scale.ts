@@ -47,6 +47,7 @@ import { mapLimit, retry } from './lib/pool.ts';
 import { cpuBetween, cpuSnapshot, procStat } from './lib/proc.ts';
 import { diff, parseProm, sumBy, total } from './lib/prom.ts';
 import { splitControlPlane, type CoreSplit } from './lib/affinity.ts';
+import { memoryLimitOption } from './lib/memlimit.ts';
 import { measureRestart, type RestartFigures } from './lib/restart.ts';
 import { failoverRows, measureFailover, type FailoverFigures, type FailoverSignal } from './lib/failover.ts';
 import { Sampler } from './lib/sampler.ts';
@@ -94,6 +95,9 @@ const { values: a } = parseArgs({
     // The control plane on the first core, the controller, this bench and moto on the others,
     // from the controller's spawn to the end (bench/lib/affinity.ts).
     'split-cores': { type: 'boolean', default: false },
+    // Each controller in a memory cgroup of its own with this limit, as a pod runs it
+    // (bench/lib/memlimit.ts): "deployment" is deploy/default's limit; "none", or a quantity.
+    'memory-limit': { type: 'string', default: 'deployment' },
     // --replicas R: R controllers with --shards share the initial sync (bench/lib/replicas.ts).
     replicas: { type: 'string', default: '0' },
     shards: { type: 'string', default: '8' },
@@ -120,6 +124,10 @@ const REPLICAS = Number(a.replicas);
 const SPLIT_CORES = a['split-cores']!;
 if (REPLICAS > 0 && SPLIT_CORES) throw new Error('--split-cores measures one controller against a control plane of one core: drop --replicas');
 if (REPLICAS > 0 && a['create-while-running']) throw new Error('--replicas measures the initial sync of pre-created ExternalSecrets: drop --create-while-running');
+const MEMORY_LIMIT = memoryLimitOption(a['memory-limit']!, path.join(repoRoot, 'deploy/default/deployment.yaml'));
+const MEMORY_TEXT = MEMORY_LIMIT ? `; controller memory limit ${MEMORY_LIMIT.text}` : '; controller without a memory limit';
+const MEMORY_LIMIT_BYTES = MEMORY_LIMIT?.bytes;
+const MEMORY_LIMIT_PARAM = MEMORY_LIMIT?.text ?? 'none';
 const SAMPLE_MS = Number(a['sample-ms']);
 const SCRAPE_S = Number(a['scrape-interval']);
 const SCRAPE_TEXT = SCRAPE_S > 0 ? `every ${SCRAPE_S}s` : 'none';
@@ -323,10 +331,10 @@ async function main(): Promise<void> {
   };
   if (REPLICAS > 0) {
     const r = await measureReplicas(admin, env, {
-      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!, entry,
+      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!, entry, memoryLimitBytes: MEMORY_LIMIT_BYTES,
       readyTimeoutMs: READY_TIMEOUT_MS, allReady: () => [...createdAt.keys()].every((k) => watcher.readyAt.has(k)), log,
     });
-    reportReplicas(r, { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, machine }, a.out || path.join(repoRoot, 'bench', 'results', `replicas-${REPLICAS}-${N}es-${M}ns-${run}.json`));
+    reportReplicas(r, { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, memoryLimit: MEMORY_LIMIT_PARAM, machine }, a.out || path.join(repoRoot, 'bench', 'results', `replicas-${REPLICAS}-${N}es-${M}ns-${run}.json`));
     await watcher.stop();
     await cleanup();
     sm.destroy();
@@ -337,7 +345,7 @@ async function main(): Promise<void> {
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
   const cpu0 = cpuSnapshot(peerPids());
-  const ctl = await startController(admin, env, controllerArgs, a['controller-node-options'], entry);
+  const ctl = await startController(admin, env, controllerArgs, a['controller-node-options'], entry, MEMORY_LIMIT_BYTES);
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
   log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
@@ -469,7 +477,7 @@ async function main(): Promise<void> {
       admin,
       apiserverUrl: env.KUBE_APISERVER_URL,
       old: ctl,
-      start: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry),
+      start: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry, MEMORY_LIMIT_BYTES),
       store: `ClusterSecretStore/bench-${run}`,
       inScope: (ns) => ns.startsWith(`bench-${run}-`),
       createNew: async () => {
@@ -492,7 +500,7 @@ async function main(): Promise<void> {
       admin,
       apiserverUrl: env.KUBE_APISERVER_URL,
       leader: ctl,
-      startStandby: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry),
+      startStandby: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry, MEMORY_LIMIT_BYTES),
       signal: FAILOVER_SIGNAL,
       leaseName: `bench-${run}`,
       store: `ClusterSecretStore/bench-${run}`,
@@ -537,7 +545,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine,
     scenario: SCENARIO,
-    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], splitCores: cores.params, externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, scrapeIntervalSeconds: SCRAPE_S, controllerArgs },
+    params: { controllerBuild: BUILD, nodeOptions: a['controller-node-options'], memoryLimit: MEMORY_LIMIT_PARAM, splitCores: cores.params, externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, createConcurrency: CREATE_C, refreshInterval: REFRESH, scrapeIntervalSeconds: SCRAPE_S, controllerArgs },
     initial,
     refresh,
     restart,
@@ -546,14 +554,14 @@ async function main(): Promise<void> {
     ratioToFloor: ratioTo(initial.allReadySeconds, floor),
     floorOfTheSameWrites: sameWrites,
     ratioToFloorOfTheSameWrites: ratioTo(initial.allReadySeconds, sameWrites),
-    controller: { peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, events, logFile: ctl.logFile },
+    controller: { heap: ctl.heap, peakRssMb: Math.round(peak?.hwmMb ?? 0), cpuSeconds: peak?.cpuSeconds, coalescedReads: coalesced, ...internals, events, logFile: ctl.logFile },
   };
   const out = a.out || path.join(repoRoot, 'bench', 'results', `${SCENARIO}-${N}es-${M}ns-${K}k-${U}u-${run}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 
   const row = (k: string, v: unknown, target = '') => console.log(`${k.padEnd(46)} ${String(v).padEnd(28)} ${target}`);
-  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} scrape=${SCRAPE_TEXT} (${machine.nproc} cores${cores.text})`);
+  console.log(`\nTessera ${SCENARIO} bench: N=${N} M=${M} K=${K} U=${U} refreshInterval=${REFRESH} scrape=${SCRAPE_TEXT} (${machine.nproc} cores${cores.text}${MEMORY_TEXT})`);
   row('figure', 'value', 'target');
   row(precreate ? 'all Ready after controller start (s)' : 'all Ready after first create (s)', initial.allReadySeconds);
   for (const [label, value, target] of floorRows(result)) row(label, value, target);
@@ -565,6 +573,7 @@ async function main(): Promise<void> {
   row('busiest provider second, initial', initialProvider.busiestSecond);
   for (const [label, value, target] of refreshRows(refresh)) row(label, value, target);
   cpuRows(initial.cpu, floor, sameWrites).forEach(([label, value]) => row(label, value));
+  row('controller heap limit (MB), its flags', heapText(ctl.heap));
   row('controller peak RSS (MB)', result.controller.peakRssMb, '≤ 250');
   row('controller CPU (s), whole run', result.controller.cpuSeconds);
   row('apiserver requests, initial sync', total(initial.apiserver));
@@ -577,6 +586,11 @@ async function main(): Promise<void> {
   await cleanup();
   sm.destroy();
   admin.close();
+}
+
+/** The controller's heap limit and the heap flags it gave itself, from its start-up line "heap". */
+function heapText(heap: Controller['heap']): string {
+  return heap ? `${heap.heapLimitMb} ${(heap.heapFlags ?? []).join(' ')}` : 'no "heap" line logged';
 }
 
 /**

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { KubeClient } from '../../src/kube/client.ts';
 import { repoRoot, stateDir, type PeersEnv } from '../../test/peers/index.ts';
 import { installTessera, operatorEnv, operatorKubeconfig, waitFor } from '../../test/peers/operator.ts';
+import { makeMemoryCgroup } from './memlimit.ts';
 
 /** Polls until `fn` returns a truthy value (the launcher's waitFor, under the bench's name). */
 export const poll = waitFor;
@@ -21,6 +22,8 @@ export interface Controller {
   healthUrl: string;
   /** Milliseconds (Date.now()) when the process was spawned. */
   spawnedAt: number;
+  /** What the controller's start-up log line "heap" said: its V8 heap limit, the memory limit it found, the flags it added. */
+  heap: { heapLimitMb?: number; memoryLimitMb?: number; heapFlags?: string[] } | undefined;
   metrics(names?: string[]): Promise<string>;
   stop(): Promise<number | null>;
 }
@@ -52,16 +55,24 @@ export function controllerEntry(build: ControllerBuild): string {
   return path.join(stage, 'bin/tessera.js');
 }
 
-/** Spawns `tessera run` from `entry` (info-level logs to a file) and waits for its "started" line. */
-export async function startController(admin: KubeClient, env: PeersEnv, args: string[], nodeOptions = '', entry = controllerEntry('sources')): Promise<Controller> {
+let spawned = 0;
+
+/**
+ * Spawns `tessera run` from `entry` (info-level logs to a file) and waits for its "started" line.
+ * With `memoryLimitBytes`, the process runs in a memory cgroup of its own with that limit (a shell
+ * joins it, then execs node: the controller finds the limit from its first instruction, as in a pod).
+ */
+export async function startController(admin: KubeClient, env: PeersEnv, args: string[], nodeOptions = '', entry = controllerEntry('sources'), memoryLimitBytes?: number): Promise<Controller> {
   const kubeconfig = await operatorKubeconfig(admin, env);
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const logFile = path.join(stateDir, 'logs', `tessera-bench-${process.pid}-${Date.now()}.log`);
   const out = createWriteStream(logFile);
+  const cgroup = memoryLimitBytes === undefined ? undefined : makeMemoryCgroup(`tessera-bench-${process.pid}-${++spawned}`, memoryLimitBytes);
+  const command = [process.execPath, entry, 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', '--log-level=info', ...args];
   const spawnedAt = Date.now();
   const child = spawn(
-    process.execPath,
-    [entry, 'run', `--kubeconfig=${kubeconfig}`, '--metrics-addr=127.0.0.1:0', '--health-addr=127.0.0.1:0', '--log-level=info', ...args],
+    cgroup ? '/bin/sh' : command[0]!,
+    cgroup ? ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...command] : command.slice(1),
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       // NODE_OPTIONS as a pod's memory limit would set them.
@@ -69,6 +80,7 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
     },
   );
   let started: { metrics?: string; health?: string } | undefined;
+  let heap: Controller['heap'];
   let tail: string[] = [];
   let partial = '';
   const collect = (d: string) => {
@@ -79,8 +91,9 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
     for (const l of lines) {
       tail = [...tail.slice(-20), l];
       try {
-        const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string };
+        const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string; heapLimitMb?: number; memoryLimitMb?: number; heapFlags?: string[] };
         if (j.msg === 'started') started = j;
+        if (j.msg === 'heap') heap = { heapLimitMb: j.heapLimitMb, memoryLimitMb: j.memoryLimitMb, heapFlags: j.heapFlags };
       } catch {
         /* not JSON */
       }
@@ -89,6 +102,7 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
   child.stdout!.setEncoding('utf8').on('data', collect);
   child.stderr!.setEncoding('utf8').on('data', collect);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  void exited.then(() => cgroup?.remove());
   // A bench that fails or is interrupted must not leave its controller running against the
   // (possibly shared) cluster.
   const orphanGuard = () => {
@@ -105,6 +119,7 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
     pid: child.pid!,
     logFile,
     spawnedAt,
+    heap,
     metricsUrl: `http://${s.metrics}/metrics`,
     healthUrl: `http://${s.health}`,
     metrics: async (names = []) => {

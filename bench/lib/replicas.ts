@@ -39,6 +39,8 @@ export interface ReplicasOptions {
   nodeOptions: string;
   /** The `tessera` entry point (bench/lib/operator.ts, controllerEntry). */
   entry: string;
+  /** Each replica in a memory cgroup of its own with this limit (bench/lib/memlimit.ts); undefined: none. */
+  memoryLimitBytes: number | undefined;
   readyTimeoutMs: number;
   /** True once every ExternalSecret of the run is Ready (the bench's watcher). */
   allReady: () => boolean;
@@ -57,7 +59,7 @@ export async function measureReplicas(admin: KubeClient, env: PeersEnv, o: Repli
     '--leader-election-namespace=tessera-system',
   ];
   const t0 = Date.now();
-  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, args, o.nodeOptions, o.entry)));
+  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, args, o.nodeOptions, o.entry, o.memoryLimitBytes)));
   const peak = new Map<number, { hwmMb: number; cpuSeconds: number }>();
   const sample = () => {
     for (const c of ctls) {

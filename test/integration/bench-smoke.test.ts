@@ -7,6 +7,9 @@
 // test on a shared machine). So does the leader failover scenario (--scenario failover), with the
 // invariants that hold whatever the machine's load: the standby took over, after the leader died.
 // The restart scenario runs with --split-cores: the shared peers get their CPUs back afterwards.
+// The scale run puts the controller under the shipped Deployment's memory limit (the default), in a
+// cgroup of its own: the controller must find that limit and size its heap from it. The restart
+// run is without one (--memory-limit none): no old-space cap, the fixed growing factor.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { recordedPid, repoRoot } from '../peers/index.ts';
 import { allowedCpus } from '../../bench/lib/affinity.ts';
+import { memoryLimitOption } from '../../bench/lib/memlimit.ts';
 
 const N = 200;
 const M = 4;
@@ -22,7 +26,7 @@ const K = 20;
 const U = 50;
 
 interface Result {
-  params: { externalSecrets: number; controllerBuild: string };
+  params: { externalSecrets: number; controllerBuild: string; memoryLimit: string };
   initial: {
     allReadySeconds: number;
     latencyMs: { p50: number; p99: number };
@@ -36,8 +40,11 @@ interface Result {
   ratioToFloor: number;
   floorOfTheSameWrites: { seconds: number; secretCreatesSeconds: number; statusPatchesSeconds: number; cpu: Record<string, number>; apiserverMsPerWrite: number };
   ratioToFloorOfTheSameWrites: number;
-  controller: { peakRssMb: number; cpuSeconds: number; coalescedReads: number };
+  controller: { heap: { heapLimitMb: number; memoryLimitMb?: number; heapFlags: string[] }; peakRssMb: number; cpuSeconds: number; coalescedReads: number };
 }
+
+const shippedLimit = memoryLimitOption('deployment', path.join(repoRoot, 'deploy/default/deployment.yaml'))!;
+const shippedLimitMb = shippedLimit.bytes / 2 ** 20;
 
 /** Runs bench/scale.ts with `args`; returns its exit code and everything it printed. */
 async function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -67,6 +74,13 @@ describe('bench/scale.ts smoke run', () => {
     // By default the controller runs compiled, as the image runs it, not through the type stripper.
     assert.equal(r.params.controllerBuild, 'dist');
     assert.match(output, /controller from compiled dist\//);
+    // In its own cgroup with the Deployment's limit, the controller found the limit and made half of it old space.
+    assert.equal(r.params.memoryLimit, shippedLimit.text);
+    assert.match(output, new RegExp(`^Tessera scale bench: N=${N} .*; controller memory limit ${escapeRegExp(shippedLimit.text)}\\)$`, 'm'));
+    assert.equal(r.controller.heap.memoryLimitMb, shippedLimitMb, JSON.stringify(r.controller.heap));
+    assert.ok(r.controller.heap.heapFlags.includes(`--max-old-space-size=${shippedLimitMb / 2}`), JSON.stringify(r.controller.heap));
+    assert.ok(r.controller.heap.heapLimitMb > shippedLimitMb / 2 && r.controller.heap.heapLimitMb < shippedLimitMb, JSON.stringify(r.controller.heap));
+    assert.match(output, new RegExp(`^controller heap limit \\(MB\\), its flags +${r.controller.heap.heapLimitMb} .*--max-old-space-size=${shippedLimitMb / 2}\\b`, 'm'));
     assert.ok(r.initial.allReadySeconds > 0 && r.floor.seconds > 0 && r.ratioToFloor > 0);
     assert.ok(r.initial.latencyMs.p50 > 0 && r.initial.latencyMs.p99 >= r.initial.latencyMs.p50);
     // Every ExternalSecret was created and got a status write.
@@ -124,9 +138,9 @@ describe('bench/scale.ts smoke run', () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-')), 'restart.json');
     const peers = (['kube-apiserver', 'etcd', 'kube-controller-manager', 'moto'] as const).map((name) => ({ name, pid: recordedPid(name) }));
     const cpusBefore = peers.map(({ name, pid }) => `${name} ${pid === undefined ? 'no pid recorded' : allowedCpus(pid)}`);
-    const { code, output } = await runBench(['--scenario=restart', '--split-cores', '--controller-build=sources', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
+    const { code, output } = await runBench(['--scenario=restart', '--split-cores', '--memory-limit=none', '--controller-build=sources', `--external-secrets=${n}`, '--namespaces=2', '--remote-keys=5', '--ready-timeout=90', `--out=${out}`]);
     assert.equal(code, 0, `bench failed:\n${output.slice(-4000)}`);
-    assert.match(output, /Tessera restart bench: N=20 .*refreshInterval=1h .*; control plane \(kube-apiserver, etcd, kube-controller-manager\) on CPU \d+, the controller, the bench and moto on CPU \d/);
+    assert.match(output, /Tessera restart bench: N=20 .*refreshInterval=1h .*; control plane \(kube-apiserver, etcd, kube-controller-manager\) on CPU \d+, the controller, the bench and moto on CPU [\d,]+; controller without a memory limit\)$/m);
     // The peers are shared with the rest of the suite: each has its CPUs back, as before the run.
     assert.deepEqual(peers.map(({ name, pid }) => `${name} ${pid === undefined ? 'no pid recorded' : allowedCpus(pid)}`), cpusBefore);
 
@@ -153,12 +167,16 @@ describe('bench/scale.ts smoke run', () => {
     // No floor and no refresh cycle in this scenario: they belong to the scale scenario.
     assert.doesNotMatch(output, /^apiserver floor/m);
 
-    const r = JSON.parse(readFileSync(out, 'utf8')) as { scenario: string; params: { splitCores?: { controlPlane: string; clients: string } }; restart: Record<string, unknown> & {
+    const r = JSON.parse(readFileSync(out, 'utf8')) as { scenario: string; params: { memoryLimit: string; splitCores?: { controlPlane: string; clients: string } }; controller: Result['controller']; restart: Record<string, unknown> & {
       provider: { byCall: Record<string, number>; total: number };
       changed: { secrets: number; externalSecrets: number };
       reconciles: Record<string, number>;
     } };
     assert.equal(r.scenario, 'restart');
+    // Without a limit: no old-space cap, the old space grows by a fixed factor instead.
+    assert.equal(r.params.memoryLimit, 'none');
+    assert.equal(r.controller.heap.memoryLimitMb, undefined, JSON.stringify(r.controller.heap));
+    assert.ok(r.controller.heap.heapFlags.some((f) => f.startsWith('--heap-growing-percent=')) && !r.controller.heap.heapFlags.some((f) => f.startsWith('--max-old-space-size')), JSON.stringify(r.controller.heap));
     const split = r.params.splitCores;
     assert.ok(split && /^\d+$/.test(split.controlPlane) && /^\d+(,\d+)*$/.test(split.clients) && !split.clients.split(',').includes(split.controlPlane), JSON.stringify(split));
     for (const k of ['stopSeconds', 'readySeconds', 'drainedSeconds', 'newExternalSecretReadyMs', 'otherExternalSecrets']) {
