@@ -38,7 +38,8 @@ export function splitCores(cpus: number[]): { controlPlane: string; clients: str
 
 /** Every thread of `pid` (and the threads it starts later) onto `cpus`, with taskset (util-linux). */
 export function pin(pid: number, cpus: string): void {
-  const r = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], { encoding: 'utf8' });
+  // taskset only makes one system call per thread; the timeout bounds a hung one all the same.
+  const r = spawnSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], { encoding: 'utf8', timeout: 10_000 });
   if (r.error) throw new Error(`--split-cores runs taskset (util-linux): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`taskset --cpu-list ${cpus} for pid ${pid} failed (exit ${r.status}): ${r.stderr.trim()}`);
 }
