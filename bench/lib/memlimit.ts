@@ -41,22 +41,42 @@ export function memoryLimitOption(value: string, deploymentFile: string): { text
   return { text, bytes: parseMemoryQuantity(text) };
 }
 
-/** Where this process's memory cgroup is: cgroup v1's memory hierarchy, or the v2 hierarchy. */
-export function ownMemoryCgroup(procSelfCgroup: string, procMounts: string): { version: 1 | 2; dir: string } {
-  const mounts = procMounts.split('\n').map((l) => l.split(' ')).filter((f) => f.length >= 4);
+/** One mount of /proc/self/mountinfo: the mounted subtree's root, where it is mounted, its type and super options. */
+function mounts(mountinfo: string): Array<{ root: string; at: string; type: string; options: string[] }> {
+  const out = [];
+  for (const line of mountinfo.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const f = left.split(' ');
+    const [type, , superOptions = ''] = right.split(' ');
+    out.push({ root: f[3]!, at: f[4]!, type: type!, options: superOptions.split(',') });
+  }
+  return out;
+}
+
+/**
+ * Where this process's memory cgroup is: in cgroup v1's memory hierarchy, else in the v2 one. A
+ * mount may show only a subtree of its hierarchy (a container's own cgroup mounted as the root):
+ * the path /proc/self/cgroup gives is then read relative to the mounted root.
+ */
+export function ownMemoryCgroup(procSelfCgroup: string, mountinfo: string): { version: 1 | 2; dir: string } {
+  const all = mounts(mountinfo);
+  const under = (m: { root: string; at: string }, cgroupPath: string) => {
+    const rel = path.posix.relative(m.root, cgroupPath);
+    return rel.startsWith('..') ? undefined : path.posix.join(m.at, rel);
+  };
   for (const line of procSelfCgroup.split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    const [, controllers, rel] = m;
-    if (controllers!.split(',').includes('memory')) {
-      const mount = mounts.find((f) => f[2] === 'cgroup' && f[3]!.split(',').includes('memory'));
-      if (mount) return { version: 1, dir: path.join(mount[1]!, rel!) };
-    }
+    if (!m || !m[1]!.split(',').includes('memory')) continue;
+    const mount = all.find((x) => x.type === 'cgroup' && x.options.includes('memory'));
+    const dir = mount && under(mount, m[2]!);
+    if (dir) return { version: 1, dir };
   }
   const v2 = /^0::(.*)$/m.exec(procSelfCgroup);
-  const mount = mounts.find((f) => f[2] === 'cgroup2');
-  if (v2 && mount) return { version: 2, dir: path.join(mount[1]!, v2[1]!) };
-  throw new Error('no memory cgroup found for this process (/proc/self/cgroup, /proc/mounts); run with --memory-limit none');
+  const mount = all.find((x) => x.type === 'cgroup2');
+  const dir = v2 && mount && under(mount, v2[1]!);
+  if (dir) return { version: 2, dir };
+  throw new Error('no memory cgroup found for this process (/proc/self/cgroup, /proc/self/mountinfo); run with --memory-limit none');
 }
 
 export interface MemoryCgroup {
@@ -68,7 +88,7 @@ export interface MemoryCgroup {
 
 /** A child memory cgroup of this process's own, named `name`, limited to `bytes`. */
 export function makeMemoryCgroup(name: string, bytes: number): MemoryCgroup {
-  const own = ownMemoryCgroup(readFileSync('/proc/self/cgroup', 'utf8'), readFileSync('/proc/mounts', 'utf8'));
+  const own = ownMemoryCgroup(readFileSync('/proc/self/cgroup', 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'));
   const dir = path.join(own.dir, name);
   const limitFile = path.join(dir, own.version === 1 ? 'memory.limit_in_bytes' : 'memory.max');
   try {

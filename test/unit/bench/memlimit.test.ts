@@ -38,9 +38,24 @@ test('--memory-limit deployment is the limit deploy/default ships, the one the c
   assert.deepEqual(memoryLimitOption('1Gi', deployment), { text: '1Gi', bytes: 2 ** 30 });
 });
 
-test('ownMemoryCgroup finds cgroup v1\'s memory hierarchy first, else the v2 one', () => {
-  const v1Mounts = 'cgroup /sys/fs/cgroup/cpu cgroup rw,relatime,cpu 0 0\ncgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\ncgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n';
-  assert.deepEqual(ownMemoryCgroup('5:devices:/\n4:memory:/pod/abc\n0::/\n', v1Mounts), { version: 1, dir: '/sys/fs/cgroup/memory/pod/abc' });
-  assert.deepEqual(ownMemoryCgroup('0::/user.slice/session-1.scope\n', 'cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n'), { version: 2, dir: '/sys/fs/cgroup/user.slice/session-1.scope' });
-  assert.throws(() => ownMemoryCgroup('1:cpu:/\n', 'proc /proc proc rw 0 0\n'), /no memory cgroup found .*--memory-limit none/);
+test('ownMemoryCgroup finds cgroup v1\'s memory hierarchy first, else the v2 one, relative to what is mounted', () => {
+  const v1 = [
+    '32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
+    '35 31 0:32 / /sys/fs/cgroup/memory rw,relatime shared:7 - cgroup cgroup rw,memory',
+    '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+  ].join('\n');
+  assert.deepEqual(ownMemoryCgroup('5:devices:/\n4:memory:/pod/abc\n0::/\n', v1), { version: 1, dir: '/sys/fs/cgroup/memory/pod/abc' });
+  // A container's own cgroup mounted as the hierarchy's root (v1 without a cgroup namespace).
+  const container = '35 31 0:32 /docker/abc /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory';
+  assert.deepEqual(ownMemoryCgroup('4:memory:/docker/abc\n', container), { version: 1, dir: '/sys/fs/cgroup/memory' });
+  assert.deepEqual(ownMemoryCgroup('4:memory:/docker/abc/inner\n', container), { version: 1, dir: '/sys/fs/cgroup/memory/inner' });
+  assert.deepEqual(ownMemoryCgroup('0::/user.slice/session-1.scope\n', '30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate'), { version: 2, dir: '/sys/fs/cgroup/user.slice/session-1.scope' });
+  assert.throws(() => ownMemoryCgroup('1:cpu:/\n', '20 1 0:5 / /proc rw - proc proc rw'), /no memory cgroup found .*--memory-limit none/);
+  // A cgroup outside the mounted subtree cannot be reached.
+  assert.throws(() => ownMemoryCgroup('4:memory:/elsewhere\n', container), /no memory cgroup found/);
+});
+
+test('ownMemoryCgroup reads this process\'s own files', () => {
+  const own = ownMemoryCgroup(readFileSync('/proc/self/cgroup', 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'));
+  assert.ok(own.dir.startsWith('/') && (own.version === 1 || own.version === 2), JSON.stringify(own));
 });
