@@ -8,6 +8,7 @@ import type { KubeClient } from '../../src/kube/client.ts';
 import { repoRoot, stateDir, type PeersEnv } from '../../test/peers/index.ts';
 import { installTessera, operatorEnv, operatorKubeconfig, waitFor } from '../../test/peers/operator.ts';
 import { makeMemoryCgroup } from './memlimit.ts';
+import type { heapReport } from '../../src/cli/heap.ts';
 
 /** Polls until `fn` returns a truthy value (the launcher's waitFor, under the bench's name). */
 export const poll = waitFor;
@@ -23,7 +24,7 @@ export interface Controller {
   /** Milliseconds (Date.now()) when the process was spawned. */
   spawnedAt: number;
   /** What the controller's start-up log line "heap" said: its V8 heap limit, the memory limit it found, the flags it added. */
-  heap: { heapLimitMb?: number; memoryLimitMb?: number; heapFlags?: string[] } | undefined;
+  heap: Partial<ReturnType<typeof heapReport>> | undefined;
   metrics(names?: string[]): Promise<string>;
   stop(): Promise<number | null>;
 }
@@ -91,7 +92,7 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
     for (const l of lines) {
       tail = [...tail.slice(-20), l];
       try {
-        const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string; heapLimitMb?: number; memoryLimitMb?: number; heapFlags?: string[] };
+        const j = JSON.parse(l) as { msg?: string; health?: string; metrics?: string } & NonNullable<Controller['heap']>;
         if (j.msg === 'started') started = j;
         if (j.msg === 'heap') heap = { heapLimitMb: j.heapLimitMb, memoryLimitMb: j.memoryLimitMb, heapFlags: j.heapFlags };
       } catch {
