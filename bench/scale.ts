@@ -276,6 +276,7 @@ async function main(): Promise<void> {
   const admin = await KubeClient.create({ kubeconfig: env.KUBECONFIG, qps: Infinity, burst: 1, fieldManager: 'tessera-bench' });
   await installTessera(admin);
   const entry = controllerEntry(BUILD);
+  const controllerStart = { args: controllerArgs, nodeOptions: a['controller-node-options'], entry, memoryLimitBytes: MEMORY_LIMIT_BYTES };
   log(`controller from ${{ dist: 'compiled dist/ (as the image runs it)', sources: "the checkout's TypeScript sources" }[BUILD]}: ${entry}`);
   await cleanupOld(admin);
 
@@ -345,7 +346,7 @@ async function main(): Promise<void> {
   const api0 = await requestsByVerbResource(env.KUBE_APISERVER_URL);
   const apf0 = await flowControlSnapshot(env.KUBE_APISERVER_URL);
   const cpu0 = cpuSnapshot(peerPids());
-  const ctl = await startController(admin, env, controllerArgs, a['controller-node-options'], entry, MEMORY_LIMIT_BYTES);
+  const ctl = await startController(admin, env, controllerStart);
   await poll('controller caches synced (/readyz)', async () => (await fetch(`${ctl.healthUrl}/readyz`)).ok, 120_000, 100);
   const startedAt = Date.now();
   log(`controller pid ${ctl.pid} ready ${secs(startedAt - ctl.spawnedAt)} s after spawn (args: ${controllerArgs.join(' ')})`);
@@ -477,7 +478,7 @@ async function main(): Promise<void> {
       admin,
       apiserverUrl: env.KUBE_APISERVER_URL,
       old: ctl,
-      start: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry, MEMORY_LIMIT_BYTES),
+      start: () => startController(admin, env, controllerStart),
       store: `ClusterSecretStore/bench-${run}`,
       inScope: (ns) => ns.startsWith(`bench-${run}-`),
       createNew: async () => {
@@ -500,7 +501,7 @@ async function main(): Promise<void> {
       admin,
       apiserverUrl: env.KUBE_APISERVER_URL,
       leader: ctl,
-      startStandby: () => startController(admin, env, controllerArgs, a['controller-node-options'], entry, MEMORY_LIMIT_BYTES),
+      startStandby: () => startController(admin, env, controllerStart),
       signal: FAILOVER_SIGNAL,
       leaseName: `bench-${run}`,
       store: `ClusterSecretStore/bench-${run}`,

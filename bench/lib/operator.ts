@@ -58,12 +58,25 @@ export function controllerEntry(build: ControllerBuild): string {
 
 let spawned = 0;
 
+/** How the bench starts one `tessera run`. */
+export interface ControllerStart {
+  /** Flags after `run` (beyond the kubeconfig, addresses and log level the bench sets). */
+  args: string[];
+  /** The controller's NODE_OPTIONS, as a pod's memory limit would set them; none when empty. */
+  nodeOptions?: string | undefined;
+  /** The entry point (controllerEntry): the checkout's sources when absent. */
+  entry?: string | undefined;
+  /** A memory cgroup of its own with this limit; none when absent. */
+  memoryLimitBytes?: number | undefined;
+}
+
 /**
  * Spawns `tessera run` from `entry` (info-level logs to a file) and waits for its "started" line.
  * With `memoryLimitBytes`, the process runs in a memory cgroup of its own with that limit (a shell
  * joins it, then execs node: the controller finds the limit from its first instruction, as in a pod).
  */
-export async function startController(admin: KubeClient, env: PeersEnv, args: string[], nodeOptions = '', entry = controllerEntry('sources'), memoryLimitBytes?: number): Promise<Controller> {
+export async function startController(admin: KubeClient, env: PeersEnv, o: ControllerStart): Promise<Controller> {
+  const { args, nodeOptions = '', entry = controllerEntry('sources'), memoryLimitBytes } = o;
   const kubeconfig = await operatorKubeconfig(admin, env);
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
   const logFile = path.join(stateDir, 'logs', `tessera-bench-${process.pid}-${Date.now()}.log`);
@@ -104,6 +117,12 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
   child.stderr!.setEncoding('utf8').on('data', collect);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   void exited.then(() => cgroup?.remove());
+  // A process that could not be spawned fires 'error', and may fire no 'exit': its cgroup goes too.
+  let spawnError: Error | undefined;
+  child.once('error', (e) => {
+    spawnError = e;
+    cgroup?.remove();
+  });
   // A bench that fails or is interrupted must not leave its controller running against the
   // (possibly shared) cluster.
   const orphanGuard = () => {
@@ -112,6 +131,7 @@ export async function startController(admin: KubeClient, env: PeersEnv, args: st
   process.once('exit', orphanGuard);
   void exited.then(() => process.off('exit', orphanGuard));
   const s = await poll('tessera run to start', () => {
+    if (spawnError) throw new Error(`tessera could not be started: ${spawnError.message}`);
     if (child.exitCode !== null) throw new Error(`tessera exited with ${child.exitCode}:\n${tail.join('\n')}`);
     return started;
   }, 60_000, 50);

@@ -59,7 +59,7 @@ export async function measureReplicas(admin: KubeClient, env: PeersEnv, o: Repli
     '--leader-election-namespace=tessera-system',
   ];
   const t0 = Date.now();
-  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, args, o.nodeOptions, o.entry, o.memoryLimitBytes)));
+  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, { args, nodeOptions: o.nodeOptions, entry: o.entry, memoryLimitBytes: o.memoryLimitBytes })));
   const peak = new Map<number, { hwmMb: number; cpuSeconds: number }>();
   const sample = () => {
     for (const c of ctls) {
