@@ -61,20 +61,24 @@ function mounts(mountinfo: string): Array<{ root: string; at: string; type: stri
  */
 export function ownMemoryCgroup(procSelfCgroup: string, mountinfo: string): { version: 1 | 2; dir: string } {
   const all = mounts(mountinfo);
-  const under = (m: { root: string; at: string }, cgroupPath: string) => {
-    const rel = path.posix.relative(m.root, cgroupPath);
-    return rel.startsWith('..') ? undefined : path.posix.join(m.at, rel);
+  // The first mount of the hierarchy whose subtree holds the cgroup (a hierarchy may be mounted
+  // more than once, each time a different subtree).
+  const find = (isHierarchy: (m: { type: string; options: string[] }) => boolean, cgroupPath: string) => {
+    for (const m of all) {
+      if (!isHierarchy(m)) continue;
+      const rel = path.posix.relative(m.root, cgroupPath);
+      if (rel !== '..' && !rel.startsWith('../')) return path.posix.join(m.at, rel);
+    }
+    return undefined;
   };
   for (const line of procSelfCgroup.split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
     if (!m || !m[1]!.split(',').includes('memory')) continue;
-    const mount = all.find((x) => x.type === 'cgroup' && x.options.includes('memory'));
-    const dir = mount && under(mount, m[2]!);
+    const dir = find((x) => x.type === 'cgroup' && x.options.includes('memory'), m[2]!);
     if (dir) return { version: 1, dir };
   }
   const v2 = /^0::(.*)$/m.exec(procSelfCgroup);
-  const mount = all.find((x) => x.type === 'cgroup2');
-  const dir = v2 && mount && under(mount, v2[1]!);
+  const dir = v2 && find((x) => x.type === 'cgroup2', v2[1]!);
   if (dir) return { version: 2, dir };
   throw new Error('no memory cgroup found for this process (/proc/self/cgroup, /proc/self/mountinfo); run with --memory-limit none');
 }

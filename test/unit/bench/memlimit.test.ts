@@ -53,6 +53,11 @@ test('ownMemoryCgroup finds cgroup v1\'s memory hierarchy first, else the v2 one
   assert.throws(() => ownMemoryCgroup('1:cpu:/\n', '20 1 0:5 / /proc rw - proc proc rw'), /no memory cgroup found .*--memory-limit none/);
   // A cgroup outside the mounted subtree cannot be reached.
   assert.throws(() => ownMemoryCgroup('4:memory:/elsewhere\n', container), /no memory cgroup found/);
+  // The hierarchy mounted twice: the mount whose subtree holds the cgroup, not the first one.
+  const twice = `${container}\n36 31 0:32 / /mnt/memory rw - cgroup cgroup rw,memory`;
+  assert.deepEqual(ownMemoryCgroup('4:memory:/elsewhere\n', twice), { version: 1, dir: '/mnt/memory/elsewhere' });
+  // A sibling whose name starts with two dots is inside the subtree.
+  assert.deepEqual(ownMemoryCgroup('4:memory:/docker/abc/..x\n', container), { version: 1, dir: '/sys/fs/cgroup/memory/..x' });
 });
 
 test('ownMemoryCgroup reads this process\'s own files', () => {
