@@ -332,7 +332,7 @@ async function main(): Promise<void> {
   };
   if (REPLICAS > 0) {
     const r = await measureReplicas(admin, env, {
-      replicas: REPLICAS, shards: Number(a.shards), controllerArgs, leaseId: `bench-${run}`, nodeOptions: a['controller-node-options']!, entry, memoryLimitBytes: MEMORY_LIMIT_BYTES,
+      replicas: REPLICAS, shards: Number(a.shards), controller: controllerStart, leaseId: `bench-${run}`,
       readyTimeoutMs: READY_TIMEOUT_MS, allReady: () => [...createdAt.keys()].every((k) => watcher.readyAt.has(k)), log,
     });
     reportReplicas(r, { externalSecrets: N, namespaces: M, remoteKeys: K, unmanagedSecrets: U, concurrent: C, memoryLimit: MEMORY_LIMIT_PARAM, machine }, a.out || path.join(repoRoot, 'bench', 'results', `replicas-${REPLICAS}-${N}es-${M}ns-${run}.json`));

@@ -5,7 +5,7 @@
 // memory, reconcile CPU) and what does not (watch traffic, the process's base).
 import type { KubeClient } from '../../src/kube/client.ts';
 import type { PeersEnv } from '../../test/peers/index.ts';
-import { poll, startController, type Controller } from './operator.ts';
+import { poll, startController, type Controller, type ControllerStart } from './operator.ts';
 import { procStat } from './proc.ts';
 import { parseProm, sumBy, total } from './prom.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -32,15 +32,10 @@ export interface ReplicasResult {
 export interface ReplicasOptions {
   replicas: number;
   shards: number;
-  /** The bench's controller flags (controller class, concurrency, …). */
-  controllerArgs: string[];
+  /** How the bench starts its controller (flags, entry point, memory limit); each replica adds the sharding flags. */
+  controller: ControllerStart;
   /** A Lease name prefix of this run, so that runs and other processes do not share shards. */
   leaseId: string;
-  nodeOptions: string;
-  /** The `tessera` entry point (bench/lib/operator.ts, controllerEntry). */
-  entry: string;
-  /** Each replica in a memory cgroup of its own with this limit (bench/lib/memlimit.ts); undefined: none. */
-  memoryLimitBytes: number | undefined;
   readyTimeoutMs: number;
   /** True once every ExternalSecret of the run is Ready (the bench's watcher). */
   allReady: () => boolean;
@@ -53,13 +48,13 @@ const metric = async (c: Controller, name: string, labels: (l: Record<string, st
 /** Starts the replicas together, waits for all Ready, reports, and stops them. */
 export async function measureReplicas(admin: KubeClient, env: PeersEnv, o: ReplicasOptions): Promise<ReplicasResult> {
   const args = [
-    ...o.controllerArgs,
+    ...o.controller.args,
     `--shards=${o.shards}`,
     `--leader-election-id=${o.leaseId}`,
     '--leader-election-namespace=tessera-system',
   ];
   const t0 = Date.now();
-  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, { args, nodeOptions: o.nodeOptions, entry: o.entry, memoryLimitBytes: o.memoryLimitBytes })));
+  const ctls = await Promise.all(Array.from({ length: o.replicas }, () => startController(admin, env, { ...o.controller, args })));
   const peak = new Map<number, { hwmMb: number; cpuSeconds: number }>();
   const sample = () => {
     for (const c of ctls) {
